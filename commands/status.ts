@@ -1,0 +1,25 @@
+import {ExitCode} from '../src/errors.js'
+import {IrCommand, targetFlags, targetFrom} from '../src/cli/base-command.js'
+import {statusLines} from '../src/cli/status-text.js'
+import {status, type StatusResult} from '../src/status.js'
+
+export default class Status extends IrCommand<StatusResult> {
+  static override summary = 'Read-only triage: installs, storage era, version, gateway up/down, exposure.'
+  static override description = 'Finds every OpenClaw install of this user, whether its gateway runs (pid, port, service), and what it exposes, with a severity per item. Changes nothing and never starts OpenClaw.'
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --state-dir /srv/openclaw/.openclaw --json',
+  ]
+  static override flags = {...targetFlags}
+
+  public async run(): Promise<StatusResult> {
+    const {flags} = await this.parse(Status)
+    const result = await status(targetFrom(flags))
+    for (const line of statusLines(result)) this.log(line)
+    if (!result.installs.some((i) => i.stateDirExists)) {
+      this.logToStderr(`No OpenClaw state dir found (${result.installs[0]?.stateDir}). Pass --state-dir or --profile.`)
+      this.exitWith(ExitCode.PreconditionFailed)
+    }
+    return result
+  }
+}

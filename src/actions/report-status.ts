@@ -1,0 +1,29 @@
+import {writeFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {z} from 'zod'
+
+import {status} from '../status.js'
+import type {ActionDefinition} from '../playbook/types.js'
+
+const Params = z.object({}).strict()
+
+/** Record the `ir status` picture (exposure, gateway, era) in the case. Read-only on the target. */
+export const reportStatus: ActionDefinition<z.infer<typeof Params>> = {
+  name: 'report-status',
+  description: 'Record the exposure summary and gateway state of the install in the case.',
+  params: Params,
+  mutates: false,
+  async plan() {
+    return {noop: false, summary: 'record the exposure summary in the case', lines: []}
+  },
+  async apply(ctx) {
+    const result = await status({stateDir: ctx.install.stateDir, configPath: ctx.install.configPath, profile: ctx.install.profile})
+    const file = path.join(ctx.case.dir, 'status.json')
+    writeFileSync(file, JSON.stringify(result, null, 2) + '\n', {mode: 0o600})
+    const install = result.installs[0]
+    const crit = install?.exposure.filter((e) => e.severity === 'critical').length ?? 0
+    const high = install?.exposure.filter((e) => e.severity === 'high').length ?? 0
+    return {detail: `gateway ${install?.gateway.state ?? 'unknown'}; ${crit} critical, ${high} high exposure item(s); saved status.json`, data: result}
+  },
+}

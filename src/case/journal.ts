@@ -1,0 +1,173 @@
+import {createHash} from 'node:crypto'
+import {closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync} from 'node:fs'
+import os from 'node:os'
+
+import {ExitCode, IrError} from '../errors.js'
+
+/**
+ * The case journal: JSONL, one entry per step, hash-chained (`prev` = SHA-256 of the previous
+ * line). Appends hold a lock file so concurrent runs never interleave; a torn last line (crash
+ * mid-write) is moved aside before the next append so the chain stays verifiable.
+ */
+
+export interface JournalEntry {
+  ts: string
+  tool: string
+  host: string
+  user: string
+  case: string
+  playbook?: string
+  step?: string
+  action?: string
+  status: string
+  detail?: string
+  /** Files read/written/backed up by this step, with their hashes (never contents). */
+  files?: Array<{path: string; sha256?: string; role: 'read' | 'wrote' | 'backup' | 'restored' | 'collected'}>
+  /** Fingerprints (short SHA-256 prefixes) of secrets, never values. */
+  fingerprints?: Record<string, string>
+  data?: Record<string, unknown>
+  prev: string
+}
+
+export const GENESIS = '0'.repeat(64)
+export const TOOL_VERSION = 'ir/0.1.0'
+
+export const sha256 = (s: string | Buffer) => createHash('sha256').update(s).digest('hex')
+
+export class Journal {
+  constructor(readonly file: string, readonly caseId: string, private readonly now: () => Date = () => new Date()) {}
+
+  append(entry: Omit<JournalEntry, 'ts' | 'tool' | 'host' | 'user' | 'case' | 'prev'>): JournalEntry {
+    return withLock(`${this.file}.lock`, () => {
+      const prev = this.repairAndTail()
+      const full: JournalEntry = {
+        ts: this.now().toISOString(), tool: TOOL_VERSION, host: os.hostname(), user: userName(), case: this.caseId,
+        ...entry, prev,
+      }
+      const line = JSON.stringify(full)
+      const fd = openSync(this.file, 'a', 0o600)
+      try {
+        writeSync(fd, line + '\n')
+        fsyncSync(fd)
+      } finally {
+        closeSync(fd)
+      }
+      return full
+    })
+  }
+
+  entries(): JournalEntry[] {
+    return readLines(this.file).filter((l) => l.complete).map((l) => JSON.parse(l.text) as JournalEntry)
+  }
+
+  /** Hash of the last complete line; a torn tail is moved to <journal>.torn-<ms> first. */
+  private repairAndTail(): string {
+    const lines = readLines(this.file)
+    const last = lines.at(-1)
+    if (last && !last.complete) {
+      const good = lines.filter((l) => l.complete).map((l) => l.text + '\n').join('')
+      writeFileSync(`${this.file}.torn-${Date.now()}`, last.text, {mode: 0o600})
+      const tmp = `${this.file}.repair`
+      writeFileSync(tmp, good, {mode: 0o600})
+      renameSync(tmp, this.file)
+    }
+    const complete = lines.filter((l) => l.complete)
+    return complete.length ? sha256(complete.at(-1)!.text) : GENESIS
+  }
+}
+
+interface Line {text: string; complete: boolean}
+
+function readLines(file: string): Line[] {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch {
+    return []
+  }
+  const parts = text.split('\n')
+  const tail = parts.pop() ?? ''
+  const lines: Line[] = parts.filter((p) => p !== '').map((p) => ({text: p, complete: isJson(p)}))
+  if (tail !== '') lines.push({text: tail, complete: false})
+  return lines
+}
+
+function isJson(s: string): boolean {
+  try {
+    JSON.parse(s)
+    return true
+  } catch {
+    return false
+  }
+}
+
+export interface ChainProblem {line: number; problem: string}
+
+/** Check a journal's hash chain; [] when intact. */
+export function verifyChain(text: string): ChainProblem[] {
+  const problems: ChainProblem[] = []
+  let prev = GENESIS
+  const lines = text.split('\n')
+  if (lines.at(-1) === '') lines.pop()
+  lines.forEach((line, i) => {
+    let entry: {prev?: unknown}
+    try {
+      entry = JSON.parse(line) as {prev?: unknown}
+    } catch {
+      problems.push({line: i + 1, problem: 'not valid JSON (torn or edited line)'})
+      prev = sha256(line)
+      return
+    }
+    if (entry.prev !== prev) problems.push({line: i + 1, problem: 'hash chain broken: prev does not match the previous line'})
+    prev = sha256(line)
+  })
+  return problems
+}
+
+/** Exclusive lock by O_EXCL lock file; a lock whose owner pid is dead is taken over. */
+export function withLock<T>(lockFile: string, fn: () => T, timeoutMs = 10_000): T {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      const fd = openSync(lockFile, 'wx', 0o600)
+      writeSync(fd, String(process.pid))
+      closeSync(fd)
+      break
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      if (staleLock(lockFile)) {
+        rmSync(lockFile, {force: true})
+        continue
+      }
+      if (Date.now() > deadline) {
+        throw new IrError(`Case journal is locked by another ir run (${lockFile}).`, ExitCode.PreconditionFailed,
+          ['Wait for the other run to finish, or remove the lock file if no ir is running.'], 'CASE_LOCKED')
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25)
+    }
+  }
+  try {
+    return fn()
+  } finally {
+    rmSync(lockFile, {force: true})
+  }
+}
+
+function staleLock(lockFile: string): boolean {
+  try {
+    const pid = Number(readFileSync(lockFile, 'utf8'))
+    if (!pid) return Date.now() - statSync(lockFile).mtimeMs > 5000
+    process.kill(pid, 0)
+    return false
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+}
+
+function userName(): string {
+  try {
+    return os.userInfo().username
+  } catch {
+    return String(process.getuid?.() ?? 'unknown')
+  }
+}

@@ -1,0 +1,109 @@
+import {closeSync, openSync, readSync, readdirSync, statSync} from 'node:fs'
+import path from 'node:path'
+
+import Database from 'better-sqlite3'
+
+/**
+ * Storage era: "file" (≤ 2026.7.1: sessions/*.jsonl, pairing JSON) or "sqlite" (≥ 2026.7.2:
+ * per-agent openclaw-agent.sqlite with agent schema ≥ 4). Read-only: headers are read from the
+ * file bytes; schema_meta through a read-only connection when it opens.
+ */
+
+export type Era = 'sqlite' | 'file' | 'empty' | 'unknown'
+
+export interface StoreInfo {
+  path: string
+  agentId?: string
+  /** PRAGMA user_version read from the database header. */
+  userVersion?: number
+  schemaMeta?: {role?: string; schemaVersion?: number; appVersion?: string}
+  problem?: string
+}
+
+export interface EraInfo {
+  era: Era
+  agentStores: StoreInfo[]
+  stateDb?: StoreInfo
+  /** Legacy transcript files seen (agents/<id>/sessions/*.jsonl…). */
+  sessionFiles: number
+  agents: string[]
+}
+
+const SQLITE_MAGIC = 'SQLite format 3\u0000'
+
+export function detectEra(stateDir: string): EraInfo {
+  const agentsDir = path.join(stateDir, 'agents')
+  const agents = listDirs(agentsDir)
+  const agentStores: StoreInfo[] = []
+  let sessionFiles = 0
+  for (const agentId of agents) {
+    const store = path.join(agentsDir, agentId, 'agent', 'openclaw-agent.sqlite')
+    if (exists(store)) agentStores.push({...inspectStore(store), agentId})
+    try {
+      sessionFiles += readdirSync(path.join(agentsDir, agentId, 'sessions')).filter((n) => /\.jsonl(\.|$)/.test(n)).length
+    } catch { /* no sessions dir */ }
+  }
+  const stateDbPath = path.join(stateDir, 'state', 'openclaw.sqlite')
+  const stateDb = exists(stateDbPath) ? inspectStore(stateDbPath) : undefined
+  // Agent schema 4 moved sessions and transcripts into SQLite.
+  const sqliteSessions = agentStores.some((s) => (s.userVersion ?? 0) >= 4 || (s.schemaMeta?.schemaVersion ?? 0) >= 4)
+  let era: Era
+  if (sqliteSessions) era = 'sqlite'
+  else if (sessionFiles > 0 || agents.length > 0 || exists(path.join(stateDir, 'credentials'))) era = 'file'
+  else if (agentStores.length > 0 || stateDb) era = 'unknown'
+  else era = 'empty'
+  return {era, agentStores, stateDb, sessionFiles, agents}
+}
+
+export function inspectStore(file: string): StoreInfo {
+  const info: StoreInfo = {path: file}
+  try {
+    const header = Buffer.alloc(100)
+    const fd = openSync(file, 'r')
+    try {
+      readSync(fd, header, 0, 100, 0)
+    } finally {
+      closeSync(fd)
+    }
+    if (header.toString('latin1', 0, 16) !== SQLITE_MAGIC) return {...info, problem: 'not a SQLite database'}
+    info.userVersion = header.readInt32BE(60)
+  } catch (err) {
+    return {...info, problem: `unreadable (${(err as NodeJS.ErrnoException).code ?? 'error'})`}
+  }
+  try {
+    const db = new Database(file, {readonly: true, fileMustExist: true, timeout: 500})
+    try {
+      const row = db.prepare('SELECT * FROM schema_meta LIMIT 1').get() as Record<string, unknown> | undefined
+      if (row) {
+        info.schemaMeta = {
+          role: typeof row.role === 'string' ? row.role : undefined,
+          schemaVersion: typeof row.schema_version === 'number' ? row.schema_version : undefined,
+          appVersion: typeof row.app_version === 'string' ? row.app_version : undefined,
+        }
+      }
+    } finally {
+      db.close()
+    }
+  } catch (err) {
+    // No schema_meta (older schema), locked or WAL without -shm: the header facts still stand.
+    if (!/no such table/.test(String(err))) info.problem = `schema_meta not readable: ${String((err as Error).message ?? err)}`
+  }
+  return info
+}
+
+function listDirs(dir: string): string[] {
+  try {
+    return readdirSync(dir, {withFileTypes: true}).filter((d) => d.isDirectory()).map((d) => d.name).sort()
+  } catch {
+    return []
+  }
+}
+
+function exists(p: string): boolean {
+  try {
+    statSync(p)
+    return true
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,37 @@
+import {openCase} from '../case/case-store.js'
+import {ExitCode, IrError} from '../errors.js'
+import {resolveInstall, type HostEnv, realHost, type Target} from '../openclaw/locate.js'
+import {realRunner, type ProcessRunner} from '../system/process-runner.js'
+import {runPlaybook, type RunOutcome} from './engine.js'
+import {loadPlaybook, resolvePlaybook} from './loader.js'
+import type {Prompter} from './prompter.js'
+
+export interface PlaybookRunRequest {
+  playbook: string
+  target: Target
+  caseId?: string
+  vars?: Record<string, unknown>
+  dryRun: boolean
+  prompter: Prompter
+  mayChange: boolean
+  runner?: ProcessRunner
+  host?: HostEnv
+  irHome?: string
+  now?: () => Date
+}
+
+/** Everything a command needs to run a playbook on one install: target, case, effects. */
+export async function runPlaybookOn(req: PlaybookRunRequest): Promise<RunOutcome> {
+  const host = req.host ?? realHost()
+  const pb = loadPlaybook(resolvePlaybook(req.playbook))
+  const install = resolveInstall(req.target, host)
+  if (!install.stateDirExists) {
+    throw new IrError(`OpenClaw state dir ${install.stateDir} does not exist.`, ExitCode.PreconditionFailed,
+      ['Point ir at the install with --state-dir or --profile (`ir status` lists what it finds).'], 'STATE_DIR_MISSING')
+  }
+  const c = openCase(req.caseId, {home: req.irHome, now: req.now})
+  return runPlaybook(pb, {
+    install, case: c, prompter: req.prompter, runner: req.runner ?? realRunner, env: host.env,
+    now: req.now ?? (() => new Date()), vars: {...req.vars}, dryRun: req.dryRun, results: new Map(),
+  }, {mayChange: req.mayChange})
+}

@@ -1,0 +1,96 @@
+import path from 'node:path'
+
+import {errorMessage} from './errors.js'
+import {ConfigError, loadConfig, type JsonObject} from './openclaw/config.js'
+import {detectEra, type EraInfo} from './openclaw/era.js'
+import {bySeverity, configExposure, permissionExposure, type ExposureItem} from './openclaw/exposure.js'
+import {probeGateway, type GatewayProbeSeams, type GatewayState} from './openclaw/gateway.js'
+import {findInstalls, openclawHome, realHost, type HostEnv, type Install, type Target} from './openclaw/locate.js'
+import {findServiceDefinitions, serviceMatches, serviceRuntime, type ServiceDefinition} from './openclaw/services.js'
+import {configVersion, findOpenClawCli, type VersionFacts} from './openclaw/version.js'
+import {realRunner, type ProcessRunner} from './system/process-runner.js'
+
+/** `ir status`: read-only triage of every install. Never changes anything, never starts OpenClaw. */
+
+export interface InstallStatus {
+  stateDir: string
+  configPath: string
+  profile?: string
+  source: Install['source']
+  stateDirExists: boolean
+  config: {ok: boolean; error?: string; line?: number; column?: number; includes: string[]}
+  era: Omit<EraInfo, 'agentStores' | 'stateDb'> & {stores: Array<{path: string; agentId?: string; userVersion?: number; problem?: string}>}
+  version: VersionFacts
+  gateway: Omit<GatewayState, 'locks'> & {locks: string[]; services: ServiceDefinition[]}
+  exposure: ExposureItem[]
+}
+
+export interface StatusResult {
+  installs: InstallStatus[]
+  /** Highest severity over all installs ('none' when nothing is exposed). */
+  worst: ExposureItem['severity'] | 'none'
+}
+
+export interface StatusDeps {
+  host?: HostEnv
+  runner?: ProcessRunner
+  gatewaySeams?: GatewayProbeSeams
+}
+
+export async function status(target: Target, deps: StatusDeps = {}): Promise<StatusResult> {
+  const host = deps.host ?? realHost()
+  const runner = deps.runner ?? realRunner
+  const home = openclawHome(host)
+  const definitions = findServiceDefinitions(home)
+  const cli = findOpenClawCli(host.env)
+  const installs: InstallStatus[] = []
+  for (const install of findInstalls(target, host)) {
+    installs.push(await installStatus(install, {host, runner, home, definitions, installed: cli?.version, seams: deps.gatewaySeams}))
+  }
+  const all = installs.flatMap((i) => i.exposure).filter((e) => e.severity !== 'info').sort(bySeverity)
+  return {installs, worst: all[0]?.severity ?? 'none'}
+}
+
+async function installStatus(install: Install, ctx: {
+  host: HostEnv; runner: ProcessRunner; home: string; definitions: ServiceDefinition[]; installed?: string; seams?: GatewayProbeSeams
+}): Promise<InstallStatus> {
+  let config: JsonObject | undefined
+  const configStatus: InstallStatus['config'] = {ok: false, includes: []}
+  if (!install.configExists) configStatus.error = `${install.configPath} does not exist`
+  else {
+    try {
+      const loaded = loadConfig(install.configPath, {env: ctx.host.env})
+      config = loaded.value
+      Object.assign(configStatus, {ok: true, includes: [...new Set(loaded.includes.map((i) => i.file))]})
+    } catch (err) {
+      configStatus.error = errorMessage(err)
+      if (err instanceof ConfigError) Object.assign(configStatus, {line: err.line, column: err.column})
+    }
+  }
+  const eraInfo = detectEra(install.stateDir)
+  const gw = await probeGateway(install.stateDir, install.configPath, config, ctx.host.env, install.profile, ctx.seams)
+  const services: ServiceDefinition[] = []
+  for (const def of ctx.definitions) {
+    if (!serviceMatches(def, install.stateDir, ctx.home, install.profile)) continue
+    services.push({...def, ...(await serviceRuntime(def, ctx.runner, ctx.host.uid))})
+  }
+  const exposure = [
+    ...(config ? configExposure(config) : []),
+    ...(install.stateDirExists ? permissionExposure(install.stateDir, install.configPath) : []),
+    ...services.filter((s) => s.embedsToken).map((s) => ({
+      checkId: 'service.embedded_token', severity: 'high' as const,
+      title: `${s.name} embeds the gateway secret in clear (old installer)`, where: s.file,
+    })),
+  ].sort(bySeverity)
+  const storeVersion = eraInfo.stateDb?.schemaMeta?.appVersion ?? eraInfo.agentStores.find((s) => s.schemaMeta?.appVersion)?.schemaMeta?.appVersion
+  const {agentStores, stateDb, ...eraRest} = eraInfo
+  return {
+    stateDir: install.stateDir, configPath: install.configPath, profile: install.profile, source: install.source,
+    stateDirExists: install.stateDirExists,
+    config: configStatus,
+    era: {...eraRest, stores: [...agentStores, ...(stateDb ? [stateDb] : [])].map((s) => ({path: path.relative(install.stateDir, s.path), agentId: s.agentId, userVersion: s.userVersion, problem: s.problem}))},
+    version: {config: configVersion(config), stateDb: storeVersion, installed: ctx.installed, running: gw.startupz?.version},
+    gateway: {...gw, locks: gw.locks.map((l) => l.path), services},
+    exposure,
+  }
+}
