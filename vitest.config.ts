@@ -5,6 +5,7 @@ const shared = {
   env: {NODE_ENV: 'test'},          // oclif maps dist -> source only in test/dev
   disableConsoleIntercept: true,    // else runCommand's stdout/stderr are always '' (oclif/test#655)
   execArgv: ['--import', 'tsx'],    // tsx hooks in workers: no double path-mapping warning
+  setupFiles: ['test/setup.ts'],
 }
 
 export default defineConfig({
