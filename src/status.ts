@@ -5,7 +5,7 @@ import {ConfigError, loadConfig, type JsonObject} from './openclaw/config.js'
 import {detectEra, type EraInfo} from './openclaw/era.js'
 import {bySeverity, configExposure, permissionExposure, type ExposureItem} from './openclaw/exposure.js'
 import {probeGateway, type GatewayProbeSeams, type GatewayState} from './openclaw/gateway.js'
-import {findInstalls, openclawHome, realHost, type HostEnv, type Install, type Target} from './openclaw/locate.js'
+import {findInstalls, openclawHome, realHost, resolveInstall, type HostEnv, type Install, type Target} from './openclaw/locate.js'
 import {findServiceDefinitions, serviceMatches, serviceRuntime, type ServiceDefinition} from './openclaw/services.js'
 import {configVersion, findOpenClawCli, type VersionFacts} from './openclaw/version.js'
 import {realRunner, type ProcessRunner} from './system/process-runner.js'
@@ -44,7 +44,15 @@ export async function status(target: Target, deps: StatusDeps = {}): Promise<Sta
   const definitions = findServiceDefinitions(home)
   const cli = findOpenClawCli(host.env)
   const installs: InstallStatus[] = []
-  for (const install of findInstalls(target, host)) {
+  const found = findInstalls(target, host)
+  // Service definitions name state dirs too (OPENCLAW_STATE_DIR in a unit or plist).
+  if (!target.stateDir && !target.configPath) {
+    for (const def of definitions) {
+      if (!def.stateDir || def.nodeHost || found.some((i) => path.resolve(i.stateDir) === path.resolve(def.stateDir!))) continue
+      found.push({...resolveInstall({stateDir: def.stateDir, configPath: def.configPath, profile: def.profile}, {...host, env: {}}), source: 'found'})
+    }
+  }
+  for (const install of found) {
     installs.push(await installStatus(install, {host, runner, home, definitions, installed: cli?.version, seams: deps.gatewaySeams}))
   }
   const all = installs.flatMap((i) => i.exposure).filter((e) => e.severity !== 'info').sort(bySeverity)

@@ -57,3 +57,19 @@ describe('service definitions', () => {
     expect(calls).toEqual([['systemctl', '--user', 'is-active', 'openclaw-gateway.service'], ['systemctl', '--user', 'is-enabled', 'openclaw-gateway.service']])
   })
 })
+
+describe('status and service definitions', () => {
+  it('lists a state dir named only by a service unit as an install', async () => {
+    // Given a unit that runs a gateway on a state dir outside the home
+    const home = tempDir()
+    const elsewhere = tempDir()
+    unit(home, 'openclaw-gateway-ops.service', `[Service]\nEnvironment=OPENCLAW_STATE_DIR=${elsewhere} OPENCLAW_PROFILE=ops\n`)
+    const {status} = await import('../../../src/status.js')
+    const noSystemd: ProcessRunner = {run: async () => ({exitCode: undefined, stdout: '', stderr: '', timedOut: false, notFound: true})}
+    // When status looks at this home
+    const r = await status({}, {host: {env: {HOME: home}, homedir: home, uid: 0}, runner: noSystemd, gatewaySeams: {fetchTimeoutMs: 100}})
+    // Then that state dir is an install, with its service attached
+    const i = r.installs.find((x) => x.stateDir === elsewhere)
+    expect(i?.gateway.services.map((s) => s.name)).toEqual(['openclaw-gateway-ops.service'])
+  })
+})
