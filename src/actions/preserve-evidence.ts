@@ -44,9 +44,8 @@ export const preserveEvidence: ActionDefinition<z.infer<typeof Params>> = {
         failed.push(`${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
       }
     }
-    ctx.case.journal.append({step: 'preserve-evidence', action: 'preserve-evidence', status: 'hashed', files: copied,
-      detail: failed.length ? `not copied: ${failed.join('; ')}` : undefined})
-    return {detail: `${copied.length} file(s) copied into ${dest}${failed.length ? `, ${failed.length} failed` : ''}`, data: {copied, failed}}
+    const notCopied = failed.length ? `; not copied: ${failed.join('; ')}` : ''
+    return {detail: `${copied.length} file(s) copied into ${dest}${notCopied}`, files: copied, data: {copied, failed}}
   },
   async verify(ctx, _params, _plan, applied) {
     const {copied, failed} = applied.data as {copied: Array<{path: string; sha256: string}>; failed: string[]}

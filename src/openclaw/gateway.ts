@@ -111,7 +111,8 @@ function procFacts(pid: number, seams: GatewayProbeSeams): {cmdline?: string; co
   return out
 }
 
-const GATEWAY_TITLE = /(^|\/)(openclaw|clawdbot|moltbot)-gateway$/
+// /proc/<pid>/comm is cut at 15 chars: "openclaw-gateway" reads "openclaw-gatewa".
+const GATEWAY_TITLE = /(^|\/)(openclaw|clawdbot|moltbot)-gatewa(y)?$/
 const GATEWAY_CMDLINE = /(openclaw|clawdbot|moltbot)(\.mjs|\/dist\/(index|entry)\.js)?\b.*\bgateway\b/
 
 /** Is this pid the gateway the lock describes? Reused pids fail on title or start time. */
@@ -232,8 +233,10 @@ export async function probeGateway(
       }
     }
   }
+  // A healthy port held by another state dir's gateway does not make this one up.
+  const foreign = gateway !== undefined && !gateway.belongsToStateDir
   return {
-    state: gateway?.alive || healthz ? 'up' : 'down',
+    state: (gateway?.alive && !foreign) || (healthz && !foreign) ? 'up' : 'down',
     pid: gateway?.pid, port, portSource: source, healthz, startupz, locks, process: gateway, staleLocks, listenerPids: listeners,
   }
 }

@@ -28,7 +28,7 @@ export async function runPlaybook(pb: Playbook, ctx: ActionContext, opts: Engine
   const steps: StepResult[] = []
   const journal = (r: StepResult, step: PlaybookStep) => {
     ctx.case.journal.append({
-      playbook: pb.id, step: step.id, action: step.action, status: r.status, detail: r.detail,
+      playbook: pb.id, step: step.id, action: step.action, status: r.status, detail: r.detail, files: r.files, fingerprints: r.fingerprints,
       data: r.plan ? {plan: r.plan, verified: r.verified} : r.verified === undefined ? undefined : {verified: r.verified},
     })
   }
@@ -82,10 +82,11 @@ async function runStep(step: PlaybookStep, action: ActionDefinition<unknown>, ct
       if (!(await ctx.prompter.confirm(question, true))) return {...base, status: 'declined', detail: `declined: ${plan.summary}`, plan: planView}
     }
     const applied = await action.apply(ctx, params, plan)
-    if (applied.status === 'manual') return {...base, status: 'manual', detail: applied.detail, plan: planView, data: applied.data}
+    const trail = {files: applied.files, fingerprints: applied.fingerprints}
+    if (applied.status === 'manual') return {...base, ...trail, status: 'manual', detail: applied.detail, plan: planView, data: applied.data}
     const verdict = action.verify ? await action.verify(ctx, params, plan, applied) : undefined
     return {
-      ...base, status: verdict && !verdict.ok ? 'failed' : 'done',
+      ...base, ...trail, status: verdict && !verdict.ok ? 'failed' : 'done',
       detail: verdict ? `${applied.detail}; ${verdict.ok ? 'verified' : 'NOT verified'}: ${verdict.detail}` : applied.detail,
       plan: planView, verified: verdict?.ok, data: applied.data,
     }

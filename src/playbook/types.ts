@@ -1,6 +1,7 @@
 import type {z} from 'zod'
 
 import type {Case} from '../case/case-store.js'
+import type {JournalEntry} from '../case/journal.js'
 import type {Install} from '../openclaw/locate.js'
 import type {ProcessRunner} from '../system/process-runner.js'
 import type {Prompter} from './prompter.js'
@@ -37,6 +38,10 @@ export type StepStatus = 'done' | 'noop' | 'planned' | 'skipped' | 'declined' | 
 
 export interface ApplyResult {
   detail: string
+  /** Files the step read/wrote, with hashes: they go into the journal entry (never contents). */
+  files?: JournalEntry['files']
+  /** Fingerprints of secrets the step handled (short SHA-256 prefixes), for the journal. */
+  fingerprints?: Record<string, string>
   /** 'manual': the operator must finish it (exit 5); default 'done'. */
   status?: 'done' | 'manual'
   data?: unknown
@@ -48,6 +53,8 @@ export interface VerifyResult {
 }
 
 export interface StepResult {
+  files?: JournalEntry['files']
+  fingerprints?: Record<string, string>
   id: string
   action: string
   status: StepStatus

@@ -1,0 +1,49 @@
+import {readFileSync, statSync, utimesSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {describe, expect, it} from 'vitest'
+
+import {preserveEvidence} from '../../../src/actions/preserve-evidence.js'
+import {openCase} from '../../../src/case/case-store.js'
+import {sha256} from '../../../src/case/journal.js'
+import {runPlaybook} from '../../../src/playbook/engine.js'
+import {defaultsPrompter} from '../../../src/playbook/prompter.js'
+import {realRunner} from '../../../src/system/process-runner.js'
+import {writeConfig} from '../../fixtures/state-dirs.js'
+import {tempDir} from '../../helpers/temp.js'
+
+describe('preserve-evidence', () => {
+  it('copies config, its history and logs into the case, hashed in the journal, source untouched', async () => {
+    // Given a config with backups, a broken last-good copy and a config-audit log
+    const state = tempDir()
+    const config = writeConfig(state, '{"gateway": {"auth": {"token": "t0-secret"}}}')
+    writeFileSync(`${config}.bak`, '{"older": true}')
+    writeFileSync(`${config}.bak.1`, '{"oldest": true}')
+    writeFileSync(`${config}.last-good`, '{ broken')
+    writeFileSync(`${config}.unrelated`, 'no')
+    await import('node:fs').then((fs) => fs.mkdirSync(path.join(state, 'logs')))
+    writeFileSync(path.join(state, 'logs', 'config-audit.jsonl'), '{"event":"config.write"}\n')
+    utimesSync(config, new Date('2026-01-01'), new Date('2026-01-02'))
+    const before = statSync(config).mtimeMs
+    const c = openCase(undefined, {home: tempDir()})
+    // When the step runs
+    const out = await runPlaybook({id: 'p', title: 't', description: '', steps: [{id: 'keep', title: 'keep', action: 'preserve-evidence', onError: 'stop'}]},
+      {install: {stateDir: state, configPath: config, source: 'flag', stateDirExists: true, configExists: true}, case: c,
+        prompter: defaultsPrompter, runner: realRunner, env: {}, now: () => new Date(), vars: {}, dryRun: false, results: new Map()}, {mayChange: false})
+    // Then each file is in evidence/ with the hash the journal records, and the source kept its mtime
+    expect(out.steps[0]).toMatchObject({status: 'done', verified: true})
+    const entry = c.journal.entries().find((e) => e.step === 'keep')!
+    // (gateway logs of this user in /tmp/openclaw are kept too; only the state dir's files are checked here)
+    const inState = entry.files!.filter((f) => f.path.startsWith(state))
+    expect(inState.map((f) => path.basename(f.path)).sort()).toEqual(['config-audit.jsonl', 'openclaw.json', 'openclaw.json.bak', 'openclaw.json.bak.1', 'openclaw.json.last-good'])
+    for (const f of inState) {
+      const copy = path.join(c.dir, 'evidence', 'state', path.relative(state, f.path))
+      expect(sha256(readFileSync(copy))).toBe(f.sha256)
+      expect(statSync(copy).mode & 0o777).toBe(0o600)
+    }
+    expect(statSync(config).mtimeMs).toBe(before)
+    // And the journal holds hashes, not the secret
+    expect(readFileSync(c.journal.file, 'utf8')).not.toContain('t0-secret')
+    expect(preserveEvidence.mutates).toBe(false)
+  })
+})
