@@ -1,6 +1,6 @@
 import {readFileSync} from 'node:fs'
 import {createTwoFilesPatch} from 'diff'
-import {applyEdits, modify, parse as parseJsonc, type ParseError} from 'jsonc-parser'
+import {applyEdits, findNodeAtLocation, modify, parse as parseJsonc, parseTree, type ParseError} from 'jsonc-parser'
 import JSON5 from 'json5'
 
 import {backupFile, recordChange, type Case} from '../case/case-store.js'
@@ -85,13 +85,23 @@ function rewrite(text: string, file: string, edits: Array<ConfigEdit & {rel: str
     let out = text
     const indent = /\n([ \t]+)"/.exec(text)?.[1]
     const formattingOptions = {insertSpaces: !indent?.startsWith('\t'), tabSize: indent && !indent.startsWith('\t') ? indent.length : 2, eol: text.includes('\r\n') ? '\r\n' : '\n'}
-    for (const e of edits) out = applyEdits(out, modify(out, e.rel, e.remove ? undefined : e.value, {formattingOptions}))
+    for (const e of edits) out = applyEdits(out, modify(out, jsonPath(out, e.rel), e.remove ? undefined : e.value, {formattingOptions}))
     return {after: out, commentsKept: true}
   }
   // JSON5 beyond JSONC (unquoted keys, single quotes…): values are kept, comments cannot be.
   const value = parseJson5(text, file)
   for (const e of edits) setPath(value, e.rel, e.remove ? undefined : e.value, Boolean(e.remove))
   return {after: JSON5.stringify(value, null, 2) + '\n', commentsKept: !/\/\/|\/\*/.test(text)}
+}
+
+/** jsonc-parser wants array indexes as numbers ("0" under an array fails); object keys stay strings. */
+function jsonPath(text: string, keys: string[]): Array<string | number> {
+  let node = parseTree(text, [], {allowTrailingComma: true})
+  return keys.map((k) => {
+    const seg = node?.type === 'array' && /^\d+$/.test(k) ? Number(k) : k
+    node = node ? findNodeAtLocation(node, [seg]) : undefined
+    return seg
+  })
 }
 
 function setPath(root: unknown, keys: string[], value: unknown, remove: boolean): void {

@@ -1,0 +1,49 @@
+import {Flags} from '@oclif/core'
+
+import {changeFlags, IrCommand, targetFlags, targetFrom} from '../src/cli/base-command.js'
+import {choosePrompter} from '../src/cli/prompter.js'
+import {collect, collectLines, type CollectResult, formatProgress} from '../src/evidence/entry.js'
+
+export default class Collect extends IrCommand<CollectResult> {
+  static override summary = 'Collect a read-only, hashed, scanned and verifiable evidence bundle of an OpenClaw install.'
+  static override description = 'Runs playbooks/collect.yaml: volatile facts first, then every source (config and history, logs, JSONL transcripts, SQLite stores raw + consistent backup + exported transcripts, pairing and device stores, workspaces, services) copied once, read-only, hashed, scanned and with secrets masked; a report; a tar.gz (0600) with manifest-sha256.txt, case.json and the journal, plus a sibling .sha256. Changes nothing in the install. Ctrl-C stops cleanly; re-run with the same --case to resume.'
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --yes',
+    '<%= config.bin %> <%= command.id %> --state-dir /srv/openclaw/.openclaw --out /mnt/evidence --since 2026-11-20 --json',
+    '<%= config.bin %> <%= command.id %> --case IR-20261123-101500-ab12 --format zip --rules ./my-rules/',
+  ]
+  static override flags = {
+    ...targetFlags,
+    ...changeFlags,
+    out: Flags.string({summary: 'Directory for the archive and its .sha256 (default: the case directory).'}),
+    since: Flags.string({summary: 'Only files modified since this ISO time; large logs are trimmed by line time.'}),
+    rules: Flags.string({summary: 'Extra detection rule pack (file or directory); repeatable.', multiple: true}),
+    format: Flags.string({summary: 'Archive format.', options: ['tar.gz', 'zip'], default: 'tar.gz'}),
+    'include-secrets': Flags.boolean({summary: 'Include secret contents (credential stores, raw SQLite, unmasked config); asked when omitted (default no).', allowNo: true}),
+  }
+
+  public async run(): Promise<CollectResult> {
+    const {flags} = await this.parse(Collect)
+    const {prompter, mayChange} = choosePrompter(flags, this.jsonEnabled())
+    const abort = new AbortController()
+    const onSigint = () => {
+      if (abort.signal.aborted) process.kill(process.pid, 'SIGINT')
+      process.stderr.write('\nInterrupting after the current file (Ctrl-C again to quit at once)…\n')
+      process.removeListener('SIGINT', onSigint)
+      abort.abort()
+    }
+    process.on('SIGINT', onSigint)
+    const tty = Boolean(process.stderr.isTTY)
+    try {
+      const result = await collect({target: targetFrom(flags), caseId: flags.case, out: flags.out, since: flags.since, rules: flags.rules,
+        format: flags.format as 'tar.gz' | 'zip', includeSecrets: flags['include-secrets'], dryRun: flags['dry-run'], prompter, mayChange, signal: abort.signal,
+        onProgress: tty ? (p) => process.stderr.write(`\r\u001B[2K${formatProgress(p)}`) : undefined})
+      if (tty) process.stderr.write('\r\u001B[2K')
+      for (const line of collectLines(result)) this.log(line)
+      this.exitWith(result.exitCode)
+      return result
+    } finally {
+      process.removeListener('SIGINT', onSigint)
+    }
+  }
+}

@@ -1,0 +1,166 @@
+import {closeSync, fsyncSync, openSync, rmSync, statSync, writeSync} from 'node:fs'
+import os from 'node:os'
+import {inspect} from 'node:util'
+
+import {ExitCode, IrError} from '../errors.js'
+import {loadConfig} from '../openclaw/config.js'
+import {probeGateway} from '../openclaw/gateway.js'
+import {openclawHome} from '../openclaw/locate.js'
+import {inventorySecrets, SECRET_SCOPES, type InventoryOptions, type InventoryResult, type SecretKeyPath, type SecretScope} from '../openclaw/secrets.js'
+import type {ProbeTarget, Proof} from '../openclaw/auth-probe.js'
+import type {ActionContext} from '../playbook/types.js'
+
+/**
+ * What the rotate steps share within one run: old and new values (in memory only), what was
+ * written where, what the proof found. Its JSON and inspect forms hold key names only, so a
+ * stray serialization (journal vars, --json, logs) cannot leak a value.
+ */
+
+export interface RotationEntry {
+  key: SecretKeyPath
+  scope: SecretScope
+  oldValue?: string
+  newValue: string
+  /** written: every writable place has the new value; manual: the operator must finish it; failed: not written. */
+  state: 'written' | 'manual' | 'failed'
+  written: string[]
+  manual: string[]
+  /** Where the running gateway can be asked (gateway secret, enabled hooks). */
+  proofTargets: ProbeTarget[]
+  /** The running process cannot see the change without a restart (environment variables). */
+  needsRestart: boolean
+  proofs: Array<{target: ProbeTarget['kind']; proof: Proof}>
+}
+
+export class SecretVault {
+  /** Set by the handover step when the operator asked to see the values once. */
+  showRequested = false
+  private readonly entries = new Map<SecretKeyPath, RotationEntry>()
+
+  set(e: RotationEntry): void {
+    this.entries.set(e.key, e)
+  }
+
+  get(key: SecretKeyPath): RotationEntry | undefined {
+    return this.entries.get(key)
+  }
+
+  all(): RotationEntry[] {
+    return [...this.entries.values()]
+  }
+
+  /** key path → new value, for --secrets-out and the show-once display (not failed ones). */
+  handover(): Record<string, string> {
+    return Object.fromEntries(this.all().filter((e) => e.state !== 'failed').map((e) => [e.key, e.newValue]))
+  }
+
+  /** Every value this run saw or made (for scrubbing copies out of the case). */
+  secretValues(): string[] {
+    return this.all().flatMap((e) => [e.oldValue, e.newValue]).filter((v): v is string => typeof v === 'string' && v.length >= 8)
+  }
+
+  toJSON(): {keys: string[]; values: 'redacted'} {
+    return {keys: [...this.entries.keys()], values: 'redacted'}
+  }
+
+  [inspect.custom](): string {
+    return `SecretVault(${[...this.entries.keys()].join(', ')}; values redacted)`
+  }
+}
+
+/** The run's vault (the command puts one in vars; `ir playbook run rotate` gets one here). */
+export function vaultOf(ctx: ActionContext): SecretVault {
+  const v = ctx.vars.secretVault
+  if (v instanceof SecretVault) return v
+  const fresh = new SecretVault()
+  ctx.vars.secretVault = fresh
+  return fresh
+}
+
+/** --only, as run variable `only` (array or comma list); default: every scope. */
+export function scopesOf(ctx: ActionContext): SecretScope[] {
+  const raw = ctx.vars.only
+  const list = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' && raw.trim() ? raw.split(',') : [...SECRET_SCOPES]
+  return list.map((s) => s.trim()).filter((s): s is SecretScope => (SECRET_SCOPES as readonly string[]).includes(s))
+}
+
+export function explicitScope(ctx: ActionContext, scope: SecretScope): boolean {
+  const raw = ctx.vars.only
+  return raw !== undefined && scopesOf(ctx).includes(scope)
+}
+
+export function inventoryOptions(ctx: ActionContext, gateway: InventoryOptions['gateway']): InventoryOptions {
+  return {
+    stateDir: ctx.install.stateDir, configPath: ctx.install.configPath, env: ctx.env, profile: ctx.install.profile,
+    home: openclawHome({env: ctx.env, homedir: os.homedir(), uid: typeof process.getuid === 'function' ? process.getuid() : 0}),
+    scopes: scopesOf(ctx), gateway,
+  }
+}
+
+/** Gateway state + inventory, fresh from disk. */
+export async function currentInventory(ctx: ActionContext): Promise<InventoryResult> {
+  let config
+  try {
+    config = loadConfig(ctx.install.configPath, {env: ctx.env}).value
+  } catch { /* inventorySecrets reports the config error itself */ }
+  const gw = await probeGateway(ctx.install.stateDir, ctx.install.configPath, config, ctx.env, ctx.install.profile)
+  return inventorySecrets(inventoryOptions(ctx, {state: gw.state, pid: gw.process?.belongsToStateDir ? gw.pid : undefined, port: gw.port}))
+}
+
+// ------------------------------------------------------------------------------------------------
+// --secrets-out: reserved before anything changes (O_EXCL, 0600), filled by the handover step.
+
+export interface SecretsOut {
+  path: string
+  fd?: number
+  written: boolean
+}
+
+/** Refuse an existing file (never overwrite). `reserve` creates it empty, 0600, exclusively. */
+export function reserveSecretsOut(file: string, reserve: boolean): SecretsOut {
+  let exists = false
+  try {
+    statSync(file)
+    exists = true
+  } catch { /* good */ }
+  if (exists) {
+    throw new IrError(`${file} already exists; ir never overwrites a --secrets-out file.`, ExitCode.Usage,
+      ['Pass a new file name (e.g. ./rotated-$(date +%s).json); nothing was changed.'], 'SECRETS_OUT_EXISTS')
+  }
+  if (!reserve) return {path: file, written: false}
+  try {
+    return {path: file, fd: openSync(file, 'wx', 0o600), written: false}
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw new IrError(code === 'EEXIST' ? `${file} already exists; ir never overwrites a --secrets-out file.` : `--secrets-out ${file} cannot be created (${code ?? 'error'}).`,
+      ExitCode.Usage, ['Pass a new file in a writable directory; nothing was changed.'], code === 'EEXIST' ? 'SECRETS_OUT_EXISTS' : 'SECRETS_OUT_UNWRITABLE')
+  }
+}
+
+export function writeSecretsOut(out: SecretsOut, values: Record<string, string>): void {
+  if (out.fd === undefined) throw new Error('the --secrets-out file was not reserved')
+  writeSync(out.fd, JSON.stringify(values, null, 2) + '\n')
+  fsyncSync(out.fd)
+  closeSync(out.fd)
+  out.fd = undefined
+  out.written = true
+}
+
+/** After the run: an unused reservation is removed (ir created it empty). */
+export function releaseSecretsOut(out: SecretsOut | undefined): void {
+  if (!out || out.fd === undefined) return
+  closeSync(out.fd)
+  out.fd = undefined
+  if (!out.written) rmSync(out.path, {force: true})
+}
+
+/** --only value → scopes; an unknown name is a usage error. */
+export function parseScopes(raw: string): SecretScope[] {
+  const list = raw.split(',').map((s) => s.trim()).filter(Boolean)
+  const bad = list.filter((s) => !(SECRET_SCOPES as readonly string[]).includes(s))
+  if (bad.length || !list.length) {
+    throw new IrError(`--only ${raw}: ${bad.length ? `unknown scope ${bad.map((b) => `"${b}"`).join(', ')}` : 'empty'}.`, ExitCode.Usage,
+      [`Use a comma list of ${SECRET_SCOPES.join(', ')} (e.g. --only gateway,hooks).`], 'USAGE')
+  }
+  return [...new Set(list)] as SecretScope[]
+}

@@ -1,0 +1,310 @@
+import {createHash} from 'node:crypto'
+
+import {entropy, maskHighEntropyTokens, maskSecret, revealInvisible, shortHash} from './mask.js'
+import {Prefilter} from './prefilter.js'
+import type {PrefilterKeyword} from './prefilter.js'
+import type {CompiledRule, RuleSet} from './rules.js'
+import {SEVERITY_RANK} from './types.js'
+import type {EventKind, EventLocation, Finding, ScanEvent, Severity} from './types.js'
+
+/** One rule match inside one event's text, before it becomes a Finding. */
+export interface RuleHit {
+  rule: CompiledRule
+  severity: Severity
+  title: string
+  /** The text the match is in (the event's, or a decoded payload inside it). */
+  text: string
+  index: number
+  length: number
+  matched: string
+  secret?: string
+  secretEntropy?: number
+  tags: string[]
+}
+
+/** Prefilter tags: a rule's index (≥ 0) for its keywords; negative for context markers the correlation needs without parsing. */
+export const TAG_TOOLCALL = -1
+export const TAG_UNTRUSTED = -2
+
+/** Raw-byte markers (lower-cased) of context the correlation needs from lines no rule hits. */
+export const CONTEXT_MARKERS: PrefilterKeyword[] = [
+  {bytes: '"type":"toolcall"', tag: TAG_TOOLCALL},
+  {bytes: 'external_untrusted_content', tag: TAG_UNTRUSTED},
+  {bytes: '"toolname":"web_fetch"', tag: TAG_UNTRUSTED},
+  {bytes: '"toolname":"web_search"', tag: TAG_UNTRUSTED},
+  {bytes: '"toolname":"browser"', tag: TAG_UNTRUSTED},
+  {bytes: '"senderisowner":false', tag: TAG_UNTRUSTED},
+]
+
+const MAX_HITS_PER_RULE = 10
+const DECODE_DEPTH = 2
+const DECODED_CATEGORIES = new Set(['prompt-injection', 'dangerous-exec', 'exfiltration', 'credential-access', 'persistence', 'evasion', 'config-tampering'])
+const SEVERITY_BY_RANK: Severity[] = ['info', 'low', 'medium', 'high', 'critical']
+
+/** OpenClaw's own warning around wrapped external content says "ignore your guidelines": not an attack. */
+const OPENCLAW_BOILERPLATE = /SECURITY NOTICE: The following content is from an EXTERNAL, UNTRUSTED source[\s\S]{0,700}?Send messages to third parties/g
+
+export class Engine {
+  readonly rules: CompiledRule[]
+  private readonly byKind = new Map<EventKind, CompiledRule[]>()
+  private readonly redactors: CompiledRule[]
+  /** Raw-byte keyword search over every rule keyword and the context markers. */
+  readonly prefilter: Prefilter
+
+  constructor(set: RuleSet | CompiledRule[]) {
+    // Specific secret rules before generic ones: the first rule to claim a secret keeps it.
+    this.rules = [...(Array.isArray(set) ? set : set.rules)].sort((a, b) => Number(isGeneric(a)) - Number(isGeneric(b)))
+    for (const kind of ['user', 'assistant', 'toolCall', 'toolResult', 'log', 'config'] as EventKind[]) {
+      this.byKind.set(kind, this.rules.filter((r) => !r.kinds || r.kinds.has(kind)))
+    }
+    this.redactors = this.rules.filter((r) => r.secretGroup !== undefined && !r.alreadyMasked)
+    this.index = new Map(this.rules.map((r, i) => [r, i]))
+    const keywords: PrefilterKeyword[] = [...CONTEXT_MARKERS]
+    this.rules.forEach((r, i) => {
+      for (const b of r.prefilter) keywords.push({bytes: b, tag: i})
+    })
+    this.prefilter = new Prefilter(keywords)
+  }
+
+  private readonly index: Map<CompiledRule, number>
+
+  /** Marks (by rule index) of the rules whose keywords occur in these bytes: the only candidates. */
+  candidates(bytes: Uint8Array, from = 0, to = bytes.length): Uint8Array {
+    const marks = new Uint8Array(this.rules.length)
+    this.prefilter.collect(bytes, from, to, marks)
+    return marks
+  }
+
+  /**
+   * All rule hits in one event. `candidates` (from the raw bytes of its line or row) limits the
+   * rules tried; without it they come from the event text.
+   */
+  match(ev: ScanEvent, candidates?: Uint8Array, depth = 0): RuleHit[] {
+    const rules = this.byKind.get(ev.kind) ?? []
+    if (rules.length === 0 || ev.text.length === 0) return []
+    const marks = candidates ?? this.candidates(Buffer.from(ev.text, 'utf8'))
+    const text = ev.untrusted || ev.kind === 'user' ? stripBoilerplate(ev.text) : ev.text
+    let lower: string | undefined
+    const hits: RuleHit[] = []
+    const claimed = new Set<string>()
+    for (const rule of rules) {
+      if (marks[this.index.get(rule)!] !== 1) continue
+      if (depth > 0 && !DECODED_CATEGORIES.has(rule.category)) continue
+      if (rule.tools && !(ev.toolName && rule.tools.has(ev.toolName))) continue
+      // the line had the keyword; this event of it may not
+      lower ??= text.toLowerCase()
+      if (!rule.keywords.some((k) => lower!.includes(k))) continue
+      for (const h of this.matchRuleText(rule, text, ev, depth)) {
+        if (h.secret !== undefined) {
+          if (claimed.has(h.secret)) continue
+          claimed.add(h.secret)
+        }
+        hits.push(h)
+      }
+    }
+    return hits
+  }
+
+  /** One rule against one event, without the keyword gate (rule tests use it to prove the patterns). */
+  matchRule(rule: CompiledRule, ev: ScanEvent): RuleHit[] {
+    if (rule.kinds && !rule.kinds.has(ev.kind)) return []
+    if (rule.tools && !(ev.toolName && rule.tools.has(ev.toolName))) return []
+    const lower = ev.text.toLowerCase()
+    if (!rule.keywords.some((k) => lower.includes(k))) return []
+    return this.matchRuleText(rule, stripBoilerplate(ev.text), ev, 0)
+  }
+
+  private matchRuleText(rule: CompiledRule, text: string, ev: ScanEvent, depth: number): RuleHit[] {
+    if (rule.detector === 'external-boundary') return boundaryHits(rule, text)
+    const hits: RuleHit[] = []
+    for (const re of rule.patterns) {
+      re.lastIndex = 0
+      let m: RegExpExecArray | null
+      while (hits.length < MAX_HITS_PER_RULE && (m = re.exec(text)) !== null) {
+        if (m[0].length === 0) {
+          re.lastIndex++
+          continue
+        }
+        if (rule.detector === 'base64-payload') {
+          if (depth < DECODE_DEPTH) hits.push(...this.decodedHits(rule, m[0], ev, depth))
+          continue
+        }
+        const hit = this.checkMatch(rule, text, m)
+        if (hit) hits.push(hit)
+      }
+    }
+    return hits
+  }
+
+  private checkMatch(rule: CompiledRule, text: string, m: RegExpExecArray): RuleHit | undefined {
+    const matched = m[0]
+    let secret: string | undefined
+    let ent: number | undefined
+    if (rule.secretGroup !== undefined) {
+      secret = m[rule.secretGroup] ?? matched
+      if (rule.entropy !== undefined) {
+        ent = entropy(secret)
+        if (ent < rule.entropy) return undefined
+      }
+    }
+    const probe = (secret ?? matched).toLowerCase()
+    if (rule.stopwords.some((s) => probe.includes(s))) return undefined
+    // like gitleaks' default regexTarget: allowlist regexes test the secret (or the match)
+    if (rule.allow.some((a) => a.test(secret ?? matched))) return undefined
+    return {
+      rule, severity: rule.severity, title: rule.title, text, index: m.index, length: matched.length,
+      matched, secret, secretEntropy: ent, tags: [...rule.tags],
+    }
+  }
+
+  /** Decode a base64 run and rescan it: a hit inside becomes a hit of the payload rule. */
+  private decodedHits(rule: CompiledRule, run: string, ev: ScanEvent, depth: number): RuleHit[] {
+    const decoded = decodeBase64Text(run)
+    if (!decoded) return []
+    const inner = this.match({...ev, text: decoded}, undefined, depth + 1)
+    return inner.map((h) => ({
+      ...h,
+      rule,
+      severity: SEVERITY_BY_RANK[Math.max(SEVERITY_RANK[h.severity], SEVERITY_RANK[rule.severity])] ?? h.severity,
+      title: `${rule.title}: ${h.title}`,
+      tags: [...new Set([...h.tags, 'decoded:base64', `inner:${h.rule.id}`])],
+    }))
+  }
+
+  /** Mask every secret any rule recognizes, then any random-looking long token. */
+  redact(text: string): string {
+    let out = text
+    for (const r of this.redactors) {
+      const lower = out.toLowerCase()
+      if (!r.keywords.some((k) => lower.includes(k))) continue
+      for (const re of r.patterns) {
+        re.lastIndex = 0
+        out = out.replace(re, (...args: unknown[]) => {
+          const match = args[0] as string
+          const group = r.secretGroup ? args[r.secretGroup] : match
+          const secret = typeof group === 'string' && group.length > 0 ? group : match
+          return match.replace(secret, maskSecret(secret))
+        })
+      }
+    }
+    return maskHighEntropyTokens(out)
+  }
+
+  /** Context around a hit: whole words, secrets masked, invisible characters shown, one line. */
+  excerpt(hit: RuleHit, width = 80): string {
+    const {text} = hit
+    let start = Math.max(0, hit.index - width)
+    let end = Math.min(text.length, hit.index + hit.length + width)
+    // widen to token boundaries so a key is never cut in half (half a key would escape the masks)
+    while (start > 0 && hit.index - start < width + 120 && !/\s/.test(text[start - 1]!)) start--
+    while (end < text.length && end - hit.index - hit.length < width + 120 && !/\s/.test(text[end]!)) end++
+    let body = text.slice(start, end)
+    const at = hit.index - start
+    if (hit.secret !== undefined && !hit.rule.alreadyMasked) {
+      const s = body.indexOf(hit.secret, Math.max(0, at - 1))
+      if (s >= 0) body = body.slice(0, s) + maskSecret(hit.secret) + body.slice(s + hit.secret.length)
+    }
+    body = revealInvisible(this.redact(body)).replace(/\s+/g, ' ').trim()
+    if (body.length > 400) body = `${body.slice(0, 400)}…`
+    const prefix = hit.tags.includes('decoded:base64') ? '[decoded base64] ' : ''
+    return `${prefix}${start > 0 ? '…' : ''}${body}${end < text.length ? '…' : ''}`
+  }
+
+  /** A Finding for a hit at a location (severity as the rule says; correlation adjusts it later). */
+  toFinding(hit: RuleHit, ev: ScanEvent, loc: EventLocation): Finding {
+    const src = loc.source
+    const order = loc.line ?? loc.seq
+    const fingerprint = fingerprintOf([hit.rule.id, src.rel ?? src.file, loc.table ?? '', loc.sessionId ?? src.sessionId ?? '',
+      String(order ?? ''), sha256(hit.secret ?? hit.matched)])
+    const f: Finding = {
+      ruleId: hit.rule.id,
+      category: hit.rule.category,
+      severity: hit.severity,
+      title: hit.title,
+      source: clean({
+        file: src.file, line: loc.line, store: loc.store, table: loc.table, agentId: loc.agentId ?? src.agentId,
+        sessionId: loc.sessionId ?? src.sessionId, sessionKey: loc.sessionKey, eventId: ev.eventId, seq: loc.seq,
+      }),
+      kind: ev.kind,
+      excerpt: this.excerpt(hit),
+      fingerprint,
+    }
+    if (ev.role) f.role = ev.role
+    if (ev.toolName) f.toolName = ev.toolName
+    if (ev.timestamp) f.timestamp = ev.timestamp
+    if (hit.secret !== undefined) {
+      f.secret = hit.rule.alreadyMasked
+        ? {masked: hit.secret, sha256: shortHash(hit.secret)}
+        : {masked: maskSecret(hit.secret), sha256: shortHash(hit.secret), ...(hit.secretEntropy !== undefined ? {entropy: round2(hit.secretEntropy)} : {})}
+    }
+    if (hit.tags.length > 0) f.tags = hit.tags
+    return f
+  }
+}
+
+function isGeneric(r: CompiledRule): boolean {
+  return r.id.includes('generic')
+}
+
+function stripBoilerplate(text: string): string {
+  if (!text.includes('SECURITY NOTICE')) return text
+  return text.replace(OPENCLAW_BOILERPLATE, (m) => ' '.repeat(m.length))
+}
+
+/** Decoded text if the run is base64 of mostly printable UTF-8, else undefined. */
+export function decodeBase64Text(run: string): string | undefined {
+  const buf = Buffer.from(run.replace(/[^A-Za-z0-9+/=_-]/g, ''), run.includes('-') || run.includes('_') ? 'base64url' : 'base64')
+  if (buf.length < 16) return undefined
+  let printable = 0
+  for (const b of buf) if ((b >= 0x20 && b < 0x7f) || b === 0x0a || b === 0x0d || b === 0x09 || b >= 0x80) printable++
+  if (printable / buf.length < 0.9) return undefined
+  return buf.toString('utf8')
+}
+
+const MARKER = /<<<(END_)?EXTERNAL_UNTRUSTED_CONTENT(?:\s+id=\\*"([^"\\]*)\\*")?\s*>>>/g
+
+/**
+ * OpenClaw wraps external content in `<<<EXTERNAL_UNTRUSTED_CONTENT id="<16 hex>">>>` …
+ * `<<<END_EXTERNAL_UNTRUSTED_CONTENT id="<same>">>>`. A close marker with another id, a close
+ * without an open, a nested open or a marker without a proper id is a forged boundary.
+ */
+function boundaryHits(rule: CompiledRule, text: string): RuleHit[] {
+  const hits: RuleHit[] = []
+  let open: string | undefined
+  MARKER.lastIndex = 0
+  let m: RegExpExecArray | null
+  while (hits.length < MAX_HITS_PER_RULE && (m = MARKER.exec(text)) !== null) {
+    const isEnd = Boolean(m[1])
+    const id = m[2]
+    let problem: string | undefined
+    if (!id || !/^[a-f0-9]{16}$/.test(id)) problem = 'marker without a genuine id'
+    else if (!isEnd && open !== undefined) problem = 'second opening marker inside a wrapped block'
+    else if (isEnd && open === undefined) problem = 'closing marker without an opening one'
+    else if (isEnd && open !== id) problem = 'closing marker id differs from the opening one'
+    if (isEnd) open = undefined
+    else if (open === undefined) open = id ?? ''
+    if (problem) {
+      hits.push({rule, severity: rule.severity, title: `${rule.title} (${problem})`, text, index: m.index,
+        length: m[0].length, matched: m[0], tags: [...rule.tags]})
+    }
+  }
+  return hits
+}
+
+export function sha256(s: string): string {
+  return createHash('sha256').update(s, 'utf8').digest('hex')
+}
+
+/** 32 hex chars of SHA-256 over the parts: stable across runs for the same rule, place and match. */
+export function fingerprintOf(parts: string[]): string {
+  return sha256(parts.join('\u0000')).slice(0, 32)
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100
+}
+
+function clean<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined || o[k] === '') delete o[k]
+  return o
+}

@@ -1,0 +1,13 @@
+/** The detection engine's public API (`ir scan`, reused by `ir collect`). */
+export {createScanner} from './scanner.js'
+export type {Scanner, ScannerOptions} from './scanner.js'
+export {loadRules, shippedRulesDir} from './rules.js'
+export type {CompiledRule, RuleSet} from './rules.js'
+export {applyBaseline, failOnMet, loadBaseline, scanInput, scanPaths, zstdChunks} from './scan.js'
+export type {ScanPathsOptions} from './scan.js'
+export {discover} from './sources.js'
+export type {Input, InputFormat} from './sources.js'
+export {FORMATS, render} from './report.js'
+export type {ReportFormat} from './report.js'
+export {CATEGORIES, SEVERITIES, severityAtLeast} from './types.js'
+export type {Category, EventKind, Finding, FindingSource, ScanEvent, ScanResult, Severity, SkippedItem, SourceRef} from './types.js'

@@ -1,0 +1,57 @@
+import {createHash} from 'node:crypto'
+
+/** First 8 hex chars of SHA-256: enough for an analyst to match a secret, useless to recover it. */
+export function shortHash(s: string): string {
+  return createHash('sha256').update(s, 'utf8').digest('hex').slice(0, 8)
+}
+
+/** `sk-proj-abc…` → `sk-p…[sha256:ab12cd34]`: a short prefix says which kind, the hash says which one. */
+export function maskSecret(secret: string): string {
+  const keep = Math.min(4, Math.floor(secret.length / 4))
+  return `${secret.slice(0, keep)}…[sha256:${shortHash(secret)}]`
+}
+
+/** Shannon entropy in bits per character. */
+export function entropy(s: string): number {
+  if (s.length === 0) return 0
+  const counts = new Map<string, number>()
+  for (const c of s) counts.set(c, (counts.get(c) ?? 0) + 1)
+  let h = 0
+  for (const n of counts.values()) {
+    const p = n / s.length
+    h -= p * Math.log2(p)
+  }
+  return h
+}
+
+const TOKEN = /[A-Za-z0-9_\-+/=.~:]{24,}/g
+
+/**
+ * Last line of defence for excerpts: any long token that looks random (letters and digits,
+ * entropy ≥ 3.5) is masked even if no secret rule named it — a context window may cut a key in half.
+ */
+export function maskHighEntropyTokens(text: string): string {
+  return text.replace(TOKEN, (tok) => {
+    if (tok.includes('[sha256:')) return tok
+    if (/^(?:https?:|\/)/.test(tok)) return tok.replace(/[A-Za-z0-9_\-+=~]{24,}/g, (t) => looksRandom(t) ? maskSecret(t) : t)
+    return looksRandom(tok) ? maskSecret(tok) : tok
+  })
+}
+
+function looksRandom(tok: string): boolean {
+  return /[0-9]/.test(tok) && /[A-Za-z]/.test(tok) && entropy(tok) >= 3.5
+}
+
+const INVISIBLE = /[\u00AD\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]|[\u{E0000}-\u{E007F}]+|[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/gu
+
+/** Make invisible characters visible; Unicode tag runs (ASCII smuggling) are decoded as evidence. */
+export function revealInvisible(text: string): string {
+  return text.replace(INVISIBLE, (m) => {
+    const cp = m.codePointAt(0) ?? 0
+    if (cp >= 0xe0000) {
+      const decoded = [...m].map((c) => String.fromCharCode((c.codePointAt(0) ?? 0) - 0xe0000)).join('')
+      return `<TAGS:${decoded.replace(/[^\x20-\x7e]/g, '?')}>`
+    }
+    return `<U+${cp.toString(16).toUpperCase().padStart(4, '0')}>`
+  })
+}

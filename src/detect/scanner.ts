@@ -1,0 +1,469 @@
+import {isUtf8} from 'node:buffer'
+import path from 'node:path'
+import {StringDecoder} from 'node:string_decoder'
+
+import Database from 'better-sqlite3'
+import {decompress as zstdDecompress} from 'fzstd'
+
+import {errorMessage} from '../errors.js'
+import {Correlator} from './correlate.js'
+import {Engine, TAG_TOOLCALL, TAG_UNTRUSTED} from './engine.js'
+import {inferFromRaw, normalizeRecord, unescapeJsonText} from './events.js'
+import type {RuleSet} from './rules.js'
+import {SEVERITY_RANK} from './types.js'
+import type {EventLocation, Finding, ScanEvent, ScanResult, SkippedItem, SourceRef} from './types.js'
+
+export interface ScannerOptions {
+  /** Lines longer than this are scanned in windows, never parsed whole (default 8 MiB). */
+  maxLineBytes?: number
+}
+
+export interface Scanner {
+  /** JSON-lines bytes (transcripts, gateway logs, config-audit) in any chunking; memory stays flat. */
+  scanJsonl(chunks: AsyncIterable<Uint8Array>, source: SourceRef): Promise<void>
+  /** Same as scanJsonl: each line's shape decides whether it is a log, config or transcript record. */
+  scanLogLines(chunks: AsyncIterable<Uint8Array>, source: SourceRef): Promise<void>
+  /** An OpenClaw SQLite store (per-agent transcripts or the shared state DB), opened read-only. */
+  scanSqliteStore(dbPath: string, source: SourceRef): Promise<void>
+  /** Record an input that was not (fully) scanned. */
+  skip(path: string, reason: string): void
+  /** Close every session (runs correlation) and return the result. Call once. */
+  finish(): ScanResult
+}
+
+const WINDOW_OVERLAP = 2048
+const JUNCTION = 256
+
+/** Per-stream state: one file, or one SQLite table walk. */
+interface Stream {
+  source: SourceRef
+  /** Correlation session key. */
+  key: string
+  sessionId?: string
+  agentId?: string
+  line: number
+  badJson: number[]
+  badJsonCount: number
+  badUtf8: number[]
+  badUtf8Count: number
+}
+
+export function createScanner(rules: RuleSet, opts: ScannerOptions = {}): Scanner {
+  return new StreamScanner(rules, opts)
+}
+
+class StreamScanner implements Scanner {
+  private readonly engine: Engine
+  private readonly prefilter: Engine['prefilter']
+  private readonly correlator = new Correlator()
+  private readonly skipped: SkippedItem[] = []
+  private readonly maxLine: number
+  private files = 0
+  private events = 0
+  private bytes = 0
+
+  constructor(rules: RuleSet, opts: ScannerOptions) {
+    this.engine = new Engine(rules)
+    this.prefilter = this.engine.prefilter
+    this.maxLine = opts.maxLineBytes ?? 8 << 20
+    for (const r of rules.rejected) this.skipped.push(r)
+  }
+
+  skip(p: string, reason: string): void {
+    this.skipped.push({path: p, reason})
+  }
+
+  scanLogLines(chunks: AsyncIterable<Uint8Array>, source: SourceRef): Promise<void> {
+    return this.scanJsonl(chunks, source)
+  }
+
+  async scanJsonl(chunks: AsyncIterable<Uint8Array>, source: SourceRef): Promise<void> {
+    const st: Stream = {source, key: `file:${source.rel ?? source.file}`, sessionId: source.sessionId, agentId: source.agentId,
+      line: 1, badJson: [], badJsonCount: 0, badUtf8: [], badUtf8Count: 0}
+    this.files++
+    this.correlator.open(st.key, 'line')
+    let pending: Buffer[] = []
+    let pendingLen = 0
+    let big: BigLine | undefined
+    let total = 0
+    try {
+      for await (const c of chunks) {
+        const chunk = Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength)
+        total += chunk.length
+        this.bytes += chunk.length
+        let pos = 0
+        if (big || pendingLen > 0) {
+          const nl = chunk.indexOf(10)
+          const head = nl < 0 ? chunk : chunk.subarray(0, nl)
+          if (!big && pendingLen + head.length > this.maxLine) {
+            big = new BigLine(this, st, pending)
+            pending = []
+            pendingLen = 0
+          }
+          if (big) big.feed(head)
+          else {
+            pending.push(nl < 0 ? Buffer.from(head) : head)
+            pendingLen += head.length
+          }
+          if (nl < 0) continue
+          if (big) big.end()
+          else this.line(st, Buffer.concat(pending, pendingLen), 0, pendingLen, false)
+          this.events++
+          big = undefined
+          pending = []
+          pendingLen = 0
+          st.line++
+          pos = nl + 1
+        }
+        const lastNl = chunk.lastIndexOf(10)
+        if (lastNl >= pos) {
+          this.region(st, chunk, pos, lastNl + 1)
+          pos = lastNl + 1
+        }
+        if (pos < chunk.length) {
+          // copied: the caller (collect) may reuse its buffers once we return
+          const rest = Buffer.from(chunk.subarray(pos))
+          if (rest.length > this.maxLine) {
+            big = new BigLine(this, st, [rest])
+          } else {
+            pending.push(rest)
+            pendingLen += rest.length
+          }
+        }
+      }
+      if (big) {
+        big.end()
+        this.events++
+        this.skip(source.file, `truncated last line ${st.line} (no newline; a writer may still be appending): scanned as raw text`)
+      } else if (pendingLen > 0) {
+        const last = Buffer.concat(pending, pendingLen)
+        this.events++
+        if (!this.line(st, last, 0, last.length, true)) {
+          this.skip(source.file, `truncated last line ${st.line} (no newline, not valid JSON; a writer may still be appending): scanned as raw text`)
+        }
+      }
+      if (total === 0) this.skip(source.file, 'empty file')
+    } finally {
+      this.reportLineProblems(st)
+      this.correlator.close(st.key)
+    }
+  }
+
+  /** Complete lines buf[start, end) (end is just past a newline): prefilter, parse only on a hit. */
+  private region(st: Stream, buf: Buffer, start: number, end: number): void {
+    const pf = this.prefilter
+    const firstLine = st.line
+    if (!isUtf8(buf.subarray(start, end))) this.findBadUtf8(st, buf, start, end)
+    let counted = start
+    let p = start
+    if (st.line === 1 && start === 0) {
+      // line 1 holds a transcript's session header: always parsed
+      const le = buf.indexOf(10, 0)
+      this.line(st, buf, 0, le, false)
+      st.line++
+      counted = p = le + 1
+    }
+    while (p < end) {
+      const hit = pf.find(buf, p, end)
+      if (hit < 0) break
+      const ls = hit === 0 ? 0 : Math.max(start, buf.lastIndexOf(10, hit - 1) + 1)
+      const le = buf.indexOf(10, hit)
+      st.line += countNewlines(buf, counted, ls)
+      counted = ls
+      const tag = pf.hitTag
+      if (tag < 0) {
+        // a context marker only: note it without parsing, keep looking on the same line
+        if (tag === TAG_TOOLCALL) this.correlator.toolCall(st.key, st.line)
+        else if (tag === TAG_UNTRUSTED) this.correlator.untrusted(st.key, st.line)
+        p = hit + pf.hitLength
+        continue
+      }
+      this.line(st, buf, ls, le, false)
+      p = le + 1
+    }
+    st.line += countNewlines(buf, counted, end)
+    this.events += st.line - firstLine
+  }
+
+  /**
+   * One complete record. Returns false if it was not JSON (then it is scanned as raw text). The
+   * line number is `st.line`.
+   */
+  line(st: Stream, buf: Buffer, s: number, e: number, last: boolean): boolean {
+    let end = e
+    if (end > s && buf[end - 1] === 13) end--
+    if (end <= s) return true
+    const text = buf.toString('utf8', s, end)
+    const candidates = this.engine.candidates(buf, s, end)
+    let rec: unknown
+    try {
+      rec = JSON.parse(text)
+    } catch {
+      // console-format logs (gateway.log) are plain text by design: not a problem to report
+      if (!last && st.source.kind !== 'log') {
+        st.badJsonCount++
+        if (st.badJson.length < 5) st.badJson.push(st.line)
+      }
+      this.raw(st, text, st.line)
+      return false
+    }
+    const n = normalizeRecord(rec)
+    if (n.sessionId && !st.sessionId) st.sessionId = n.sessionId
+    const loc: EventLocation = {source: st.source, line: st.line, sessionId: n.recordSessionId ?? st.sessionId,
+      agentId: n.recordAgentId ?? st.agentId}
+    for (const ev of n.events) this.handle(st.key, ev, loc, st.line, candidates)
+    return true
+  }
+
+  /** Text that could not be parsed: rules of the kind its head suggests, on JSON-unescaped text. */
+  raw(st: Stream, text: string, line: number, head = text.slice(0, 65536)): void {
+    const guess = inferFromRaw(head)
+    const ev: ScanEvent = {...guess, text: unescapeJsonText(text)}
+    if (guess.kind === 'toolResult' && /external_untrusted_content|"toolName":"(?:web_fetch|web_search|browser)"/i.test(head)) ev.untrusted = true
+    this.handle(st.key, ev, {source: st.source, line, sessionId: st.sessionId, agentId: st.agentId}, line)
+  }
+
+  private handle(key: string, ev: ScanEvent, loc: EventLocation, order: number, candidates?: Uint8Array): void {
+    if (ev.kind === 'toolCall') this.correlator.toolCall(key, order)
+    if (ev.untrusted) this.correlator.untrusted(key, order)
+    for (const hit of this.engine.match(ev, candidates)) this.correlator.add(key, this.engine.toFinding(hit, ev, loc), order, ev)
+  }
+
+  /** Prefilter check used by windows of long lines. */
+  hasHit(buf: Uint8Array): boolean {
+    let p = 0
+    while (p < buf.length) {
+      const hit = this.prefilter.find(buf, p, buf.length)
+      if (hit < 0) return false
+      if (this.prefilter.hitTag >= 0) return true
+      p = hit + this.prefilter.hitLength
+    }
+    return false
+  }
+
+  private findBadUtf8(st: Stream, buf: Buffer, start: number, end: number): void {
+    let line = st.line
+    let p = start
+    while (p < end) {
+      const le = buf.indexOf(10, p)
+      const stop = le < 0 || le >= end ? end : le
+      if (!isUtf8(buf.subarray(p, stop))) {
+        st.badUtf8Count++
+        if (st.badUtf8.length < 5) st.badUtf8.push(line)
+      }
+      line++
+      p = stop + 1
+    }
+  }
+
+  private reportLineProblems(st: Stream): void {
+    const list = (lines: number[], count: number) => `line${count > 1 ? 's' : ''} ${lines.join(', ')}${count > lines.length ? ` and ${count - lines.length} more` : ''}`
+    if (st.badJsonCount > 0) {
+      this.skip(st.source.file, `${st.badJsonCount} line(s) not valid JSON (${list(st.badJson, st.badJsonCount)}): scanned as raw text`)
+    }
+    if (st.badUtf8Count > 0) {
+      this.skip(st.source.file, `invalid UTF-8 on ${list(st.badUtf8, st.badUtf8Count)}: decoded with U+FFFD replacement`)
+    }
+  }
+
+  async scanSqliteStore(dbPath: string, source: SourceRef): Promise<void> {
+    let db: Database.Database
+    try {
+      // short busy timeout: a store locked by a running gateway is reported, not waited on
+      db = new Database(dbPath, {readonly: true, fileMustExist: true, timeout: 1000})
+    } catch (err) {
+      this.skip(source.file, `cannot open SQLite store: ${sqliteReason(err)}`)
+      return
+    }
+    try {
+      const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{name: string}>).map((r) => r.name))
+      this.files++
+      let scanned = false
+      if (tables.has('transcript_events')) {
+        this.transcriptRows(db, source, tables.has('session_windows'))
+        scanned = true
+      }
+      if (tables.has('task_runs')) {
+        this.taskRuns(db, source)
+        scanned = true
+      }
+      if (!scanned) this.skip(source.file, 'SQLite store has neither transcript_events nor task_runs: nothing to scan')
+    } catch (err) {
+      this.skip(source.file, `SQLite store not (fully) read: ${sqliteReason(err)}`)
+    } finally {
+      db.close()
+    }
+  }
+
+  private transcriptRows(db: Database.Database, source: SourceRef, hasWindows: boolean): void {
+    const keys = new Map<string, string>()
+    if (hasWindows) {
+      for (const r of db.prepare('SELECT session_id, session_key FROM session_windows').iterate() as Iterable<{session_id: string; session_key: string}>) {
+        keys.set(r.session_id, r.session_key)
+      }
+    }
+    const agentId = source.agentId ?? agentFromPath(source.file)
+    const stmt = db.prepare('SELECT session_id AS s, seq AS q, CAST(event_json AS BLOB) AS j, event_zstd AS z FROM transcript_events ORDER BY session_id, seq')
+    let current: string | undefined
+    let key = ''
+    let loc: EventLocation = {source}
+    const st: Stream = {source, key, line: 0, badJson: [], badJsonCount: 0, badUtf8: [], badUtf8Count: 0}
+    try {
+      for (const row of stmt.iterate() as Iterable<{s: string; q: number; j: Buffer | null; z: Buffer | null}>) {
+        if (row.s !== current) {
+          if (current !== undefined) this.correlator.close(key)
+          current = row.s
+          key = `db:${source.rel ?? source.file}|${row.s}`
+          this.correlator.open(key, 'seq')
+          loc = {source, store: source.file, table: 'transcript_events', sessionId: row.s, sessionKey: keys.get(row.s), agentId}
+        }
+        let bytes: Uint8Array
+        try {
+          bytes = row.j ?? (row.z ? zstdDecompress(row.z) : new Uint8Array())
+        } catch (err) {
+          this.skip(source.file, `session ${row.s} seq ${row.q}: event_zstd does not decompress (${errorMessage(err)})`)
+          continue
+        }
+        this.events++
+        this.bytes += bytes.length
+        const seq = Number(row.q)
+        this.row(key, bytes, {...loc, seq}, seq, st)
+      }
+    } finally {
+      if (current !== undefined) this.correlator.close(key)
+    }
+    this.reportLineProblems(st)
+  }
+
+  /** One SQLite row holding one transcript entry: prefilter on bytes, parse on a hit. */
+  private row(key: string, bytes: Uint8Array, loc: EventLocation, order: number, st: Stream): void {
+    const pf = this.prefilter
+    let p = 0
+    let hitRule = false
+    while (p < bytes.length) {
+      const hit = pf.find(bytes, p, bytes.length)
+      if (hit < 0) break
+      if (pf.hitTag >= 0) {
+        hitRule = true
+        break
+      }
+      if (pf.hitTag === TAG_TOOLCALL) this.correlator.toolCall(key, order)
+      else this.correlator.untrusted(key, order)
+      p = hit + pf.hitLength
+    }
+    if (!hitRule) return
+    const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    const text = buf.toString('utf8')
+    const candidates = this.engine.candidates(buf)
+    let rec: unknown
+    try {
+      rec = JSON.parse(text)
+    } catch {
+      st.badJsonCount++
+      if (st.badJson.length < 5) st.badJson.push(order)
+      const ev: ScanEvent = {...inferFromRaw(text.slice(0, 65536)), text: unescapeJsonText(text)}
+      this.handle(key, ev, loc, order)
+      return
+    }
+    const n = normalizeRecord(rec)
+    for (const ev of n.events) this.handle(key, ev, loc, order, candidates)
+  }
+
+  /** state/openclaw.sqlite `task_runs`: the task text is the unredacted prompt (openclaw-live.md §8). */
+  private taskRuns(db: Database.Database, source: SourceRef): void {
+    const stmt = db.prepare('SELECT rowid AS r, task_id, requester_session_key AS k, agent_id AS a, task, label, progress_summary AS p, terminal_summary AS t, error, created_at FROM task_runs ORDER BY rowid')
+    const key = `db:${source.rel ?? source.file}|task_runs`
+    this.correlator.open(key, 'seq')
+    try {
+      for (const r of stmt.iterate() as Iterable<Record<string, unknown>>) {
+        this.events++
+        const text = ['task', 'label', 'p', 't', 'error'].map((k) => r[k]).filter((v): v is string => typeof v === 'string' && v.length > 0).join('\n')
+        this.bytes += text.length
+        if (!this.hasHit(Buffer.from(text, 'utf8'))) continue
+        const ev: ScanEvent = {kind: 'user', role: 'task', text, eventId: typeof r.task_id === 'string' ? r.task_id : undefined}
+        if (typeof r.created_at === 'number') ev.timestamp = new Date(r.created_at).toISOString()
+        const seq = Number(r.r)
+        const loc: EventLocation = {source, store: source.file, table: 'task_runs', seq,
+          sessionKey: typeof r.k === 'string' ? r.k : undefined, agentId: typeof r.a === 'string' ? r.a : source.agentId}
+        this.handle(key, ev, loc, seq)
+      }
+    } finally {
+      this.correlator.close(key)
+    }
+  }
+
+  finish(): ScanResult {
+    this.correlator.closeAll()
+    const findings = sortFindings(this.correlator.findings())
+    return {scanned: {files: this.files, events: this.events, bytes: this.bytes, skipped: this.skipped}, findings}
+  }
+}
+
+/**
+ * A line too long to parse: its head says which event it is, its body is scanned in decoded
+ * windows (with overlap) as it streams by. Memory: one chunk plus the overlap.
+ */
+class BigLine {
+  private readonly decoder = new StringDecoder('utf8')
+  private head = ''
+  private tail = ''
+  private junction: Buffer = Buffer.alloc(0)
+  private readonly lineNo: number
+
+  constructor(private readonly scanner: StreamScanner, private readonly st: Stream, first: Buffer[]) {
+    this.lineNo = st.line
+    for (const b of first) this.feed(b)
+  }
+
+  feed(piece: Buffer): void {
+    if (this.head.length < 65536) this.head += piece.subarray(0, 65536 - this.head.length).toString('latin1')
+    const junction = Buffer.concat([this.junction, piece.subarray(0, JUNCTION)])
+    const hit = this.scanner.hasHit(piece) || this.scanner.hasHit(junction)
+    this.junction = Buffer.from(piece.subarray(Math.max(0, piece.length - JUNCTION)))
+    const text = this.decoder.write(piece)
+    if (hit) this.scanner.raw(this.st, this.tail + text, this.lineNo, this.head)
+    this.tail = text.slice(-WINDOW_OVERLAP)
+  }
+
+  end(): void {
+    const rest = this.decoder.end()
+    if (rest) this.scanner.raw(this.st, this.tail + rest, this.lineNo, this.head)
+  }
+}
+
+function countNewlines(buf: Buffer, from: number, to: number): number {
+  let n = 0
+  let p = from
+  while (p < to) {
+    const i = buf.indexOf(10, p)
+    if (i < 0 || i >= to) break
+    n++
+    p = i + 1
+  }
+  return n
+}
+
+function agentFromPath(p: string): string | undefined {
+  const parts = p.split(path.sep)
+  const i = parts.lastIndexOf('agents')
+  return i >= 0 && parts[i + 2] === 'agent' ? parts[i + 1] : undefined
+}
+
+function sqliteReason(err: unknown): string {
+  const code = (err as {code?: string}).code
+  const msg = errorMessage(err)
+  if (code === 'SQLITE_NOTADB' || /not a database/i.test(msg)) return 'not a SQLite database'
+  if (code === 'SQLITE_BUSY' || /locked/i.test(msg)) return 'database is locked (copy it with the online backup API, or stop the gateway, and rescan)'
+  if (code === 'SQLITE_CORRUPT' || /malformed|corrupt/i.test(msg)) return `database is corrupt (${msg})`
+  if (code === 'SQLITE_CANTOPEN') return `cannot open (${msg})`
+  return code ? `${code}: ${msg}` : msg
+}
+
+export function sortFindings(findings: Finding[]): Finding[] {
+  return [...findings].sort((a, b) =>
+    SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+    (a.source.store ?? a.source.file).localeCompare(b.source.store ?? b.source.file) ||
+    (a.source.sessionId ?? '').localeCompare(b.source.sessionId ?? '') ||
+    ((a.source.line ?? a.source.seq ?? 0) - (b.source.line ?? b.source.seq ?? 0)) ||
+    a.ruleId.localeCompare(b.ruleId))
+}

@@ -1,0 +1,216 @@
+import {entropy, maskSecret} from '../detect/mask.js'
+import {Prefilter, type PrefilterKeyword} from '../detect/prefilter.js'
+import type {CompiledRule} from '../detect/rules.js'
+import type {KnownSecrets} from './secrets.js'
+
+/**
+ * Masks secrets in bundled copies, streaming: the install's known secret values (exact) and
+ * everything the secret rules of `ir scan` recognize, replaced by `prefix…[sha256:xxxxxxxx]` (the
+ * same mark findings use, so an analyst can match them). A raw-byte prefilter over the rule
+ * keywords and the values' first bytes skips almost every line without decoding it; only lines
+ * with a hit are decoded and rewritten. Secrets never span lines in JSONL, so lines are the unit.
+ */
+
+/** Prefilter tags: rule index, or KNOWN + index of a known value form. */
+const KNOWN = 1 << 20
+/** A line longer than this is redacted in windows that overlap by OVERLAP bytes. */
+const MAX_PENDING = 1 << 20
+const OVERLAP = 4096
+
+export class Redactor {
+  private readonly rules: CompiledRule[]
+  private prefilter!: Prefilter
+  /** Known values and their JSON-escaped forms: [form, value]. */
+  private forms: Array<[string, string]> = []
+  private knownVersion = -1
+
+  constructor(rules: CompiledRule[], private readonly secrets: KnownSecrets) {
+    this.rules = rules.filter((r) => r.secretGroup !== undefined && !r.alreadyMasked && r.patterns.length > 0)
+    this.refresh()
+  }
+
+  /** Rebuild the prefilter when new secret values were learned. */
+  private refresh(): void {
+    if (this.knownVersion === this.secrets.version) return
+    this.knownVersion = this.secrets.version
+    this.forms = []
+    for (const v of this.secrets.list()) for (const form of new Set([v, JSON.stringify(v).slice(1, -1)])) this.forms.push([form, v])
+    const keywords: PrefilterKeyword[] = []
+    this.rules.forEach((r, i) => {
+      for (const b of r.prefilter) keywords.push({bytes: b, tag: i})
+    })
+    this.forms.forEach(([form], i) => keywords.push({bytes: Buffer.from(form, 'utf8').subarray(0, 24).toString('latin1').toLowerCase(), tag: KNOWN + i}))
+    this.prefilter = new Prefilter(keywords)
+  }
+
+  /** Tags of every keyword in buf[start, end). */
+  private tags(buf: Uint8Array, start: number, end: number, first?: number): Set<number> {
+    const tags = new Set<number>()
+    const pf = this.prefilter
+    let p = first ?? start
+    for (;;) {
+      const h = pf.find(buf, p, end)
+      if (h < 0) break
+      tags.add(pf.hitTag)
+      p = h + 1
+    }
+    return tags
+  }
+
+  /** Redact one text (a line, a cell). */
+  redactText(text: string): {text: string; count: number} {
+    this.refresh()
+    const buf = Buffer.from(text, 'utf8')
+    const tags = this.tags(buf, 0, buf.length)
+    return tags.size ? this.redactTagged(text, tags) : {text, count: 0}
+  }
+
+  /** Only the rules and known values whose keywords the prefilter saw. */
+  private redactTagged(text: string, tags: Set<number>): {text: string; count: number} {
+    let out = text
+    let count = 0
+    const known = [...tags].filter((t) => t >= KNOWN).map((t) => this.forms[t - KNOWN]!).sort((a, b) => b[1].length - a[1].length)
+    for (const [form, value] of known) {
+      if (!out.includes(form)) continue
+      const parts = out.split(form)
+      count += parts.length - 1
+      out = parts.join(maskSecret(value))
+    }
+    for (const t of [...tags].filter((x) => x < KNOWN).sort((a, b) => Number(isGeneric(this.rules[a]!)) - Number(isGeneric(this.rules[b]!)) || a - b)) {
+      const r = this.rules[t]!
+      for (const re of r.patterns) {
+        re.lastIndex = 0
+        out = out.replace(re, (...args: unknown[]) => {
+          const match = args[0] as string
+          const group = r.secretGroup ? args[r.secretGroup] : match
+          const secret = typeof group === 'string' && group.length > 0 ? group : match
+          if (!isSecret(r, secret, match)) return match
+          count++
+          return match.replace(secret, maskSecret(secret))
+        })
+      }
+    }
+    return {text: out, count}
+  }
+
+  /** A value as raw bytes (a SQLite cell): decoded and redacted only when the prefilter finds something. */
+  redactBuffer(buf: Uint8Array): {text: string; count: number} | undefined {
+    this.refresh()
+    const first = this.prefilter.find(buf, 0, buf.length)
+    if (first < 0) return undefined
+    const r = this.redactTagged(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8'), this.tags(buf, 0, buf.length, first))
+    return r.count > 0 ? r : undefined
+  }
+
+  /** A stream of one file's bytes → redacted bytes (same bytes where nothing matched). */
+  stream(): LineRedactor {
+    this.refresh()
+    return new LineRedactor(this)
+  }
+
+  /** Complete lines buf[start, end): unchanged slices where the prefilter finds nothing. */
+  redactLines(buf: Buffer, start: number, end: number): {out: Buffer[]; count: number} {
+    this.refresh()
+    const out: Buffer[] = []
+    let count = 0
+    let copied = start
+    let p = start
+    const pf = this.prefilter
+    while (p < end) {
+      const hit = pf.find(buf, p, end)
+      if (hit < 0) break
+      const ls = hit === start ? start : Math.max(start, buf.lastIndexOf(10, hit - 1) + 1)
+      let le = buf.indexOf(10, hit)
+      if (le < 0 || le >= end) le = end
+      const r = this.redactTagged(buf.toString('utf8', ls, le), this.tags(buf, ls, le, hit))
+      if (r.count > 0) {
+        if (ls > copied) out.push(buf.subarray(copied, ls))
+        out.push(Buffer.from(r.text, 'utf8'))
+        count += r.count
+        copied = le
+      }
+      p = le + 1
+    }
+    if (copied < end) out.push(buf.subarray(copied, end))
+    return {out, count}
+  }
+}
+
+function isGeneric(r: CompiledRule): boolean {
+  return r.id.includes('generic')
+}
+
+function isSecret(rule: CompiledRule, secret: string, match: string): boolean {
+  if (rule.entropy !== undefined && entropy(secret) < rule.entropy) return false
+  // generic keyword=value rules also match names ("skillKey":"browser-automation"): in evidence, mask only what looks random
+  if (rule.id.includes('generic') && !(secret.length >= 12 && /[0-9]/.test(secret) && /[A-Za-z]/.test(secret))) return false
+  const probe = secret.toLowerCase()
+  if (rule.stopwords.some((s) => probe.includes(s))) return false
+  if (rule.allow.some((a) => {
+    a.lastIndex = 0
+    return a.test(match)
+  })) return false
+  return !secret.includes('…[sha256:') && !secret.includes('«sha256:')
+}
+
+/** Per-file state: the partial last line is held until its newline arrives. */
+export class LineRedactor {
+  private pending: Buffer[] = []
+  private pendingLen = 0
+  count = 0
+
+  constructor(private readonly r: Redactor) {}
+
+  push(chunk: Buffer): Buffer[] {
+    const out: Buffer[] = []
+    const lastNl = chunk.lastIndexOf(10)
+    if (lastNl < 0) {
+      this.pending.push(chunk)
+      this.pendingLen += chunk.length
+      if (this.pendingLen > MAX_PENDING) out.push(...this.flushWindow())
+      return out
+    }
+    let start = 0
+    if (this.pendingLen > 0) {
+      const firstNl = chunk.indexOf(10)
+      this.pending.push(chunk.subarray(0, firstNl + 1))
+      const line = Buffer.concat(this.pending)
+      this.pending = []
+      this.pendingLen = 0
+      out.push(...this.lines(line, 0, line.length))
+      start = firstNl + 1
+    }
+    if (lastNl + 1 > start) out.push(...this.lines(chunk, start, lastNl + 1))
+    if (lastNl + 1 < chunk.length) {
+      // copied: the caller may reuse the chunk's memory
+      const rest = Buffer.from(chunk.subarray(lastNl + 1))
+      this.pending.push(rest)
+      this.pendingLen += rest.length
+    }
+    return out
+  }
+
+  end(): Buffer[] {
+    if (this.pendingLen === 0) return []
+    const line = Buffer.concat(this.pending)
+    this.pending = []
+    this.pendingLen = 0
+    return this.lines(line, 0, line.length)
+  }
+
+  private lines(buf: Buffer, start: number, end: number): Buffer[] {
+    const r = this.r.redactLines(buf, start, end)
+    this.count += r.count
+    return r.out
+  }
+
+  /** A line without newline grew past MAX_PENDING: redact all but an overlap tail (cut on a UTF-8 boundary). */
+  private flushWindow(): Buffer[] {
+    const all = Buffer.concat(this.pending)
+    let cut = all.length - OVERLAP
+    while (cut > 0 && ((all[cut] ?? 0) & 0xc0) === 0x80) cut--
+    this.pending = [Buffer.from(all.subarray(cut))]
+    this.pendingLen = all.length - cut
+    return this.lines(all, 0, cut)
+  }
+}

@@ -1,0 +1,182 @@
+import JSON5 from 'json5'
+
+import {entropy, maskSecret} from '../detect/mask.js'
+import {maskSecrets} from '../openclaw/config-edit.js'
+
+/**
+ * Secret values of an install, learned from the files that hold them (config and its history,
+ * .env, credential stores, device/pairing stores, service units, SQLite secret tables), so that
+ * every other bundled file can be checked for them: a gateway token pasted into a chat or a log is
+ * masked there too. Values are kept in memory only, never written.
+ */
+
+/** Key names whose string values are secrets (config, JSON stores, JSON columns). */
+export const SECRET_KEY = /(token|password|passwd|passphrase|secret|api[-_]?key|private[-_]?key|access[-_]?key|authorization|bearer|cookie|credential|signing|dsn|refresh)/i
+/** Env-style variable names that hold secrets. */
+const SECRET_ENV_KEY = /(TOKEN|SECRET|PASSW|API_?KEY|PRIVATE|ACCESS_?KEY|CREDENTIAL|AUTH|COOKIE|DSN|BEARER)/i
+/** Shorter values are not replaced file-wide (they would mangle ordinary words); keyed masking still hides them. */
+export const MIN_KNOWN_LENGTH = 8
+
+export class KnownSecrets {
+  private readonly values = new Set<string>()
+  /** Bumped on every new value: redactors rebuild their prefilter when it changes. */
+  version = 0
+
+  add(values: Iterable<string>): number {
+    let added = 0
+    for (const v of values) {
+      const s = v.trim()
+      if (s.length < MIN_KNOWN_LENGTH || this.values.has(s) || isPlaceholder(s)) continue
+      this.values.add(s)
+      added++
+    }
+    if (added) this.version++
+    return added
+  }
+
+  list(): string[] {
+    // longest first: a value containing another is replaced whole
+    return [...this.values].sort((a, b) => b.length - a.length)
+  }
+
+  get size(): number {
+    return this.values.size
+  }
+}
+
+function isPlaceholder(s: string): boolean {
+  return /^\$\{[A-Z_][A-Z0-9_]*\}$/.test(s) || s.startsWith('«sha256:') || s.includes('…[sha256:') || /^\*+$/.test(s)
+}
+
+/** A long token that looks random (letters and digits, high entropy): a credential even without a telling key. */
+export function looksRandom(s: string, minLength = 20): boolean {
+  return s.length >= minLength && !/\s/.test(s) && /[0-9]/.test(s) && /[A-Za-z]/.test(s) && entropy(s) >= 3.3
+}
+
+/** String values under secret-looking keys, anywhere in a JSON value. */
+export function jsonSecretValues(value: unknown, opts: {randomToo?: boolean} = {}): string[] {
+  const out: string[] = []
+  const walk = (v: unknown, secretContext: boolean): void => {
+    if (typeof v === 'string') {
+      if (secretContext || (opts.randomToo && looksRandom(v))) out.push(v)
+      return
+    }
+    if (Array.isArray(v)) {
+      for (const x of v) walk(x, secretContext)
+      return
+    }
+    if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) walk(x, secretContext || SECRET_KEY.test(k))
+    }
+  }
+  walk(value, false)
+  return out.filter((s) => s.length > 0 && !isPlaceholder(s))
+}
+
+/** KEY=VALUE lines (.env, systemd Environment=, `set` in .cmd files, launchd plist pairs). */
+export function envSecretValues(text: string): string[] {
+  const out: string[] = []
+  // systemd: Environment="A=1" "B=2" holds the pairs inside quotes
+  const flat = text.replace(/^\s*Environment\s*=\s*/gm, ' ')
+  for (const m of flat.matchAll(/(?:^|[\s"'])(?:export\s+|set\s+"?)?([A-Za-z_][A-Za-z0-9_]*)=("[^"\n]*"|'[^'\n]*'|[^\s"'\n]*)/gm)) {
+    const key = m[1] ?? ''
+    const value = (m[2] ?? '').replace(/^["']|["']$/g, '')
+    if (value && (SECRET_ENV_KEY.test(key) || looksRandom(value, 16))) out.push(value)
+  }
+  for (const m of text.matchAll(/<key>([^<]+)<\/key>\s*<string>([^<]*)<\/string>/g)) {
+    if (SECRET_ENV_KEY.test(m[1] ?? '') && m[2]) out.push(m[2])
+  }
+  return out
+}
+
+/** Base64 body lines of PEM blocks, and random-looking tokens of any other secret store text. */
+export function storeTextSecretValues(text: string): string[] {
+  const out: string[] = []
+  let parsed: unknown
+  try {
+    parsed = JSON5.parse(text)
+  } catch { /* not JSON */ }
+  if (parsed !== undefined) out.push(...jsonSecretValues(parsed, {randomToo: true}))
+  out.push(...envSecretValues(text))
+  for (const m of text.matchAll(/^[A-Za-z0-9+/=]{40,}$/gm)) out.push(m[0])
+  for (const m of text.matchAll(/[A-Za-z0-9_\-+/=.~]{20,}/g)) if (looksRandom(m[0])) out.push(m[0])
+  return out
+}
+
+/** Replace every occurrence of the values (and their JSON-escaped forms) by mark(value). */
+export function replaceValues(text: string, values: string[], mark: (v: string) => string = maskSecret): {text: string; count: number} {
+  let out = text
+  let count = 0
+  for (const v of [...new Set(values)].sort((a, b) => b.length - a.length)) {
+    if (!v) continue
+    for (const form of new Set([v, JSON.stringify(v).slice(1, -1)])) {
+      if (!out.includes(form)) continue
+      const parts = out.split(form)
+      count += parts.length - 1
+      out = parts.join(mark(v))
+    }
+  }
+  return {text: out, count}
+}
+
+export interface Masked {
+  text: string
+  count: number
+  /** Secret values found (to be masked in every other file too). */
+  values: string[]
+  /** The file did not parse: masking fell back to key=value lines. */
+  unparsed?: boolean
+}
+
+/** OpenClaw config (JSON5, maybe broken): secret values → «sha256:…» fingerprints, layout and comments kept. */
+export function maskConfigText(text: string, known: string[] = []): Masked {
+  let values: string[] = []
+  let unparsed = false
+  try {
+    values = jsonSecretValues(JSON5.parse(text))
+  } catch {
+    unparsed = true
+  }
+  values.push(...envSecretValues(text))
+  const long = [...values, ...known].filter((v) => v.length >= MIN_KNOWN_LENGTH)
+  const masked = maskSecrets(text, long)
+  // keyed values of any length (short passwords) on lines maskSecrets did not catch
+  const rest = replaceKeyed(masked)
+  return {text: rest.text, count: countMarks(rest.text) - countMarks(text), values, unparsed}
+}
+
+/** JSON store (pairing, devices, approvals): structure kept, secret values masked. */
+export function maskJsonText(text: string, known: string[] = []): Masked {
+  let values: string[] = []
+  let unparsed = false
+  try {
+    values = jsonSecretValues(JSON5.parse(text), {randomToo: true})
+  } catch {
+    unparsed = true
+  }
+  const r = replaceValues(text, [...values, ...known.filter((k) => text.includes(k))])
+  const keyed = replaceKeyed(r.text)
+  return {text: keyed.text, count: r.count + keyed.count, values, unparsed}
+}
+
+/** Unit files, gateway.cmd, plists: KEY=VALUE secrets masked. */
+export function maskEnvText(text: string, known: string[] = []): Masked {
+  const values = envSecretValues(text)
+  const r = replaceValues(text, [...values, ...known.filter((k) => text.includes(k))])
+  return {text: r.text, count: r.count, values}
+}
+
+/** `"token": "x"` / `token: 'x'` with a secret key on one line: the value masked whatever its length. */
+function replaceKeyed(text: string): {text: string; count: number} {
+  let count = 0
+  const out = text.replace(/(["']?)([A-Za-z0-9_$-]+)\1(\s*:\s*)(["'])((?:(?!\4)[^\\\n]|\\.)+)\4/g, (all, q: string, key: string, sep: string, vq: string, value: string) => {
+    if (!SECRET_KEY.test(key) || isPlaceholder(value) || value.startsWith('«') || value.includes('…[sha256:')) return all
+    count++
+    return `${q}${key}${q}${sep}${vq}${maskSecret(value)}${vq}`
+  })
+  return {text: out, count}
+}
+
+function countMarks(s: string): number {
+  return (s.match(/«sha256:[0-9a-f]+»|…\[sha256:[0-9a-f]+\]/g) ?? []).length
+}

@@ -1,0 +1,467 @@
+import {createHash} from 'node:crypto'
+import {copyFileSync, lstatSync, mkdirSync, rmSync} from 'node:fs'
+import {open} from 'node:fs/promises'
+import path from 'node:path'
+
+import Database from 'better-sqlite3'
+import {decompress} from 'fzstd'
+
+import type {SourceRef} from '../detect/types.js'
+import {IrError} from '../errors.js'
+import {type AcquireEnv, type Acquired, type StagedFile, StagedWriter, stagingError} from './acquire.js'
+import {meta, type Source} from './discover.js'
+import {safeName} from './paths.js'
+import type {Redactor} from './redact.js'
+import {jsonSecretValues, type KnownSecrets, looksRandom, SECRET_KEY} from './secrets.js'
+import {openSource, readChunks, sourceError} from './source-io.js'
+import type {ItemRecord} from './types.js'
+
+/**
+ * A SQLite store (openclaw-internals.md §6.3): the source is never opened by SQLite (a read-only
+ * connection still creates or writes -wal/-shm). Its bytes are copied raw with the -wal/-shm/
+ * -journal (again if a writer changed them meanwhile); a consistent single-file backup is taken
+ * from a scratch copy of that copy with SQLite's online backup API; transcripts are exported from
+ * the backup to derived/transcripts/<agent>/<session>.jsonl; and unless --include-secrets the
+ * backup has every known secret and rule-recognized secret masked (search indexes rebuilt, freed
+ * pages vacuumed) while the raw files — auth profiles, device tokens, unredacted prompts — are kept
+ * as metadata only.
+ */
+
+export interface StoreScanTarget {
+  scanSqliteStore(dbPath: string, source: SourceRef): Promise<void>
+}
+
+export interface StoreEnv extends AcquireEnv {
+  /** Private scratch dir (same filesystem as staging), removed by the caller. */
+  work: string
+  since?: Date
+}
+
+const COPY_ATTEMPTS = 3
+const ZSTD_MAGIC = 0xfd2fb528
+const SECRET_TABLE = /(auth|token|secret|credential|oauth|identit|pairing|device|apns|push|password|_keys?$)/i
+const STORE_REASON = 'secret-bearing SQLite store (auth profiles, device tokens, unredacted prompts): raw bytes as metadata only; the redacted consistent backup and exported transcripts are in the bundle; raw files with --include-secrets'
+
+export interface StoreSnapshot {
+  src: Source
+  records: ItemRecord[]
+  staged: StagedFile[]
+  /** Unredacted consistent backup in the private scratch dir (kept until the bundle is sealed: resume re-learns from it). */
+  backupPath?: string
+  backupRec?: ItemRecord
+}
+
+/** Raw copy of the store's set (again if a writer changed it meanwhile) and a consistent backup of that copy. */
+export async function snapshotStore(src: Source, env: StoreEnv): Promise<StoreSnapshot> {
+  const files = [src, ...(src.sidecars ?? [])]
+  const records: ItemRecord[] = []
+  const staged: StagedFile[] = []
+  const rawDir = path.join(env.work, 'raw')
+  let consistent = false
+  let copies: Array<{src: Source; rec: ItemRecord; copyPath?: string; staged?: StagedFile}> = []
+  for (let attempt = 1; attempt <= COPY_ATTEMPTS && !consistent; attempt++) {
+    const before = files.map((f) => fingerprintOf(f.path))
+    copies = []
+    for (const f of files) copies.push(await rawCopy(f, env, rawDir))
+    const after = files.map((f) => fingerprintOf(f.path))
+    consistent = before.every((b, i) => b === after[i])
+  }
+  const main = copies[0]!
+  for (const c of copies) {
+    if (!consistent && c.rec.outcome !== 'missing') {
+      c.rec.changedDuringCopy = true
+      c.rec.note = join(c.rec.note, `the store changed during each of ${COPY_ATTEMPTS} copies (a writer is active): the raw set and the backup reflect the last copy`)
+    }
+    records.push(c.rec)
+    if (c.staged) staged.push(c.staged)
+  }
+  if (!main.copyPath) return {src, records, staged}
+
+  // consistent backup from a scratch copy of the raw copy (SQLite recovers the WAL / hot journal there)
+  const backupBundle = `derived/sqlite/${src.bundlePath.replace(/^evidence\//, '')}`
+  const scratch = path.join(env.work, 'scratch', safeName(path.basename(src.path)))
+  const backupPath = path.join(env.work, 'backup', backupBundle)
+  const sidecarNames = copies.slice(1).filter((c) => c.copyPath).map((c) => path.basename(c.src.path).slice(path.basename(src.path).length))
+  const backupRec: ItemRecord = {path: `${src.path} (consistent backup)`, kind: 'sqlite', outcome: 'collected', method: 'sqlite-backup', bundlePath: backupBundle, agentId: src.agentId,
+    note: `SQLite online backup of a copy of ${path.basename(src.path)}${sidecarNames.length ? ` with its ${sidecarNames.join(', ')}` : ''}${consistent ? '' : ' (taken while a writer was active)'}`}
+  try {
+    mkdirSync(path.dirname(scratch), {recursive: true, mode: 0o700})
+    mkdirSync(path.dirname(backupPath), {recursive: true, mode: 0o700})
+    rmSync(backupPath, {force: true})
+    copyFileSync(main.copyPath, scratch)
+    for (const c of copies.slice(1)) {
+      const suffix = /-(wal|journal)$/.exec(c.src.path)?.[0]
+      if (suffix && c.copyPath) copyFileSync(c.copyPath, scratch + suffix)
+    }
+    const db = new Database(scratch, {fileMustExist: true, timeout: 2000})
+    try {
+      await db.backup(backupPath)
+    } finally {
+      db.close()
+    }
+    const b = new Database(backupPath, {fileMustExist: true})
+    try {
+      b.pragma('journal_mode = DELETE')
+      backupRec.events = tableCount(b, 'transcript_events')
+    } finally {
+      b.close()
+    }
+  } catch (err) {
+    rmSync(backupPath, {force: true})
+    records.push({...backupRec, outcome: 'failed', error: `no consistent backup: ${sqliteMessage(err)}`, bundlePath: undefined})
+    return {src, records, staged}
+  } finally {
+    for (const s of ['', '-wal', '-shm', '-journal']) rmSync(scratch + s, {force: true})
+    if (!env.includeSecrets) for (const c of copies) if (c.copyPath) rmSync(c.copyPath, {force: true})
+  }
+  learnStoreSecrets(backupPath, env.known)
+  return {src, records, staged, backupPath, backupRec}
+}
+
+/** Secret values of a kept backup (resume: the store itself is not read again). */
+export function relearnStore(backupPath: string, known: KnownSecrets): boolean {
+  try {
+    lstatSync(backupPath)
+  } catch {
+    return false
+  }
+  learnStoreSecrets(backupPath, known)
+  return true
+}
+
+/** Scan the unredacted backup, export its transcripts, stage a redacted copy of it. */
+export async function finishStore(snap: StoreSnapshot, env: StoreEnv, scanner?: StoreScanTarget): Promise<Acquired> {
+  const {src, backupPath, backupRec} = snap
+  const records = [...snap.records]
+  const staged = [...snap.staged]
+  if (!backupPath || !backupRec) return {records, staged}
+  const backupBundle = backupRec.bundlePath!
+  await scanner?.scanSqliteStore(backupPath, {file: backupBundle, rel: src.rel, agentId: src.agentId})
+  try {
+    const exported = await exportTranscripts(backupPath, src, env)
+    records.push(...exported.records)
+    staged.push(...exported.staged)
+  } catch (err) {
+    if (err instanceof IrError || (err as Error).name === 'AbortError') throw err
+    records.push({path: `${src.path} transcript_events`, kind: 'derived', outcome: 'failed', agentId: src.agentId, error: `transcript export failed: ${sqliteMessage(err)}`})
+  }
+  const target = path.join(env.staging, backupBundle)
+  mkdirSync(path.dirname(target), {recursive: true, mode: 0o700})
+  try {
+    copyFileSync(backupPath, target)
+  } catch (err) {
+    throw stagingError(target, err)
+  }
+  if (!env.includeSecrets) {
+    try {
+      const r = redactStore(target, env.redactor, env.signal)
+      backupRec.redactions = r.count
+      if (r.notes.length) backupRec.note = join(backupRec.note, r.notes.join('; '))
+      const leaked = await knownValuesIn(target, env.known)
+      if (leaked) throw new Error(`a known secret value (${leaked}) is still present after redaction`)
+    } catch (err) {
+      rmSync(target, {force: true})
+      if ((err as Error).name === 'AbortError') throw err
+      records.push({...backupRec, outcome: 'failed', bundlePath: undefined, error: `backup withheld: it could not be redacted (${sqliteMessage(err)})`})
+      return {records, staged}
+    }
+  }
+  const {sha256, size} = await hashFile(target)
+  records.push({...backupRec, sha256, size})
+  staged.push({bundlePath: backupBundle, stagedPath: target, size, sha256, mtime: new Date(src.mtimeMs), mode: 0o600})
+  return {records, staged}
+}
+
+/** One file of the store's set, streamed and hashed: into the bundle (--include-secrets) or a private scratch copy. */
+async function rawCopy(f: Source, env: StoreEnv, rawDir: string): Promise<{src: Source; rec: ItemRecord; copyPath?: string; staged?: StagedFile}> {
+  let opened
+  try {
+    opened = await openSource(f.path)
+  } catch (err) {
+    const e = sourceError(err)
+    const rec: ItemRecord = {path: f.path, kind: f.kind, outcome: e.outcome, agentId: f.agentId}
+    if (e.outcome === 'failed') rec.error = e.message
+    else rec.reason = f.kind === 'sqlite-sidecar' && e.outcome === 'missing' ? 'vanished before it could be read (checkpointed by the gateway)' : e.message
+    return {src: f, rec}
+  }
+  const {fh, stat} = opened
+  const base: ItemRecord = {...meta(f.path, stat), kind: f.kind, outcome: 'collected', agentId: f.agentId}
+  const writer = new StagedWriter(env.includeSecrets ? env.staging : rawDir, f.bundlePath)
+  try {
+    await writer.open()
+    for await (const chunk of readChunks(fh, 0, stat.size, env.chunkBytes, env.signal)) {
+      env.onBytes?.(chunk.length)
+      await writer.write(chunk)
+    }
+    await writer.close()
+  } catch (err) {
+    await writer.close().catch(() => undefined)
+    if (err instanceof IrError || (err as Error).name === 'AbortError') throw err
+    return {src: f, rec: {...base, outcome: 'failed', error: sourceError(err).message}}
+  } finally {
+    await fh.close()
+  }
+  if (writer.size !== stat.size) base.note = `read ${writer.size} of ${stat.size} bytes (truncated meanwhile)`
+  if (env.includeSecrets) {
+    return {src: f, rec: {...base, bundlePath: f.bundlePath, sha256: writer.sha256, method: 'copy'}, copyPath: writer.stagedPath, staged: writer.staged(base)}
+  }
+  return {src: f, rec: {...base, outcome: 'skipped', reason: STORE_REASON, method: 'metadata', sha256: writer.sha256}, copyPath: writer.stagedPath}
+}
+
+/** Transcript rows → one JSONL per session (the same JSON as a legacy transcript line), redacted. */
+async function exportTranscripts(dbPath: string, src: Source, env: StoreEnv): Promise<{records: ItemRecord[]; staged: StagedFile[]}> {
+  const records: ItemRecord[] = []
+  const staged: StagedFile[] = []
+  const db = new Database(dbPath, {readonly: true, fileMustExist: true})
+  try {
+    if (!hasTable(db, 'transcript_events')) return {records, staged}
+    const windows = new Map<string, {key?: string; updatedAt?: number}>()
+    if (hasTable(db, 'session_windows')) {
+      // older agent schemas lack some columns: select what is there
+      const wc = new Set(columns(db, 'session_windows'))
+      const col = (c: string) => (wc.has(c) ? quote(c) : 'NULL')
+      for (const r of db.prepare(`SELECT session_id AS s, ${col('session_key')} AS k, ${col('updated_at')} AS u FROM session_windows`).iterate() as Iterable<{s: string; k: string; u: number}>) {
+        windows.set(r.s, {key: r.k, updatedAt: r.u})
+      }
+    }
+    const agent = safeName(src.agentId ?? path.basename(path.dirname(path.dirname(src.path))))
+    let current: string | undefined
+    let writer: StagedWriter | undefined
+    let rec: ItemRecord | undefined
+    let skip = false
+    const finish = async () => {
+      if (!writer || !rec) return
+      await writer.close()
+      records.push({...rec, sha256: writer.sha256, size: writer.size})
+      staged.push(writer.staged({mtime: new Date(src.mtimeMs).toISOString(), mode: '0600'}))
+      writer = undefined
+      rec = undefined
+    }
+    const zstd = columns(db, 'transcript_events').includes('event_zstd') ? 'event_zstd' : 'NULL'
+    const stmt = db.prepare(`SELECT session_id AS s, seq AS q, CAST(event_json AS BLOB) AS j, ${zstd} AS z FROM transcript_events ORDER BY session_id, seq`)
+    for (const row of stmt.iterate() as Iterable<{s: string; q: number; j: Buffer | null; z: Buffer | null}>) {
+      if (env.signal?.aborted) throw Object.assign(new Error('interrupted by the operator'), {name: 'AbortError'})
+      if (row.s !== current) {
+        await finish()
+        current = row.s
+        const w = windows.get(row.s)
+        skip = Boolean(env.since && w?.updatedAt !== undefined && w.updatedAt < env.since.getTime())
+        if (skip) {
+          records.push({path: `${src.path} transcript_events session ${row.s}`, kind: 'derived', outcome: 'skipped', agentId: src.agentId, sessionId: row.s,
+            reason: `session not updated since ${env.since!.toISOString()} (--since)`, note: w?.key ? `session key ${w.key}` : undefined})
+          continue
+        }
+        const bundlePath = `derived/transcripts/${agent}/${safeName(row.s).replace(/\//g, '%2F')}.jsonl`
+        writer = new StagedWriter(env.staging, bundlePath)
+        await writer.open()
+        rec = {path: `${src.path} transcript_events session ${row.s}`, kind: 'derived', outcome: 'collected', method: 'export', bundlePath, agentId: src.agentId, sessionId: row.s, events: 0, redactions: 0,
+          note: w?.key ? `session key ${w.key}` : undefined}
+      }
+      if (skip || !writer || !rec) continue
+      let bytes: Uint8Array
+      try {
+        bytes = row.j ?? (row.z ? decompress(row.z) : new Uint8Array())
+      } catch (err) {
+        bytes = Buffer.from(JSON.stringify({ir_export_error: `seq ${row.q}: event_zstd does not decompress (${(err as Error).message})`}))
+        rec.note = join(rec.note, `seq ${row.q} not decompressible`)
+      }
+      let line = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      if (!env.includeSecrets) {
+        const r = env.redactor.redactBuffer(line)
+        if (r) {
+          line = Buffer.from(r.text, 'utf8')
+          rec.redactions = (rec.redactions ?? 0) + r.count
+        }
+      }
+      await writer.write(Buffer.concat([line, Buffer.from('\n')]))
+      rec.events = (rec.events ?? 0) + 1
+    }
+    await finish()
+  } finally {
+    db.close()
+  }
+  return {records, staged}
+}
+
+/** Secret values held in the store's secret tables (auth profiles, device tokens, secret store). */
+function learnStoreSecrets(dbPath: string, known: KnownSecrets): void {
+  const db = new Database(dbPath, {readonly: true, fileMustExist: true})
+  try {
+    for (const t of tables(db)) {
+      if (!SECRET_TABLE.test(t.name)) continue
+      const cols = columns(db, t.name)
+      for (const row of db.prepare(`SELECT ${cols.map(quote).join(', ')} FROM ${quote(t.name)}`).iterate() as Iterable<Record<string, unknown>>) {
+        const values: string[] = []
+        for (const c of cols) {
+          const v = row[c]
+          if (typeof v !== 'string' || v.length < 8) continue
+          if (SECRET_KEY.test(c) || (/secret/i.test(t.name) && looksRandom(v, 12))) values.push(v)
+          if (c.endsWith('_json') || /^[[{]/.test(v)) {
+            try {
+              values.push(...jsonSecretValues(JSON.parse(v)))
+            } catch { /* not JSON */ }
+          }
+        }
+        known.add(values)
+      }
+    }
+  } catch { /* a damaged store: the rule-based redaction still runs */ } finally {
+    db.close()
+  }
+}
+
+/**
+ * Mask secrets in every text cell (and zstd transcript rows) of a backup, in place. Triggers are
+ * dropped for the rewrite and recreated after (they would change other rows); FTS5 indexes are
+ * rebuilt from the redacted text; VACUUM leaves no freed page with the old bytes.
+ */
+export function redactStore(dbPath: string, redactor: Redactor, signal?: AbortSignal): {count: number; notes: string[]} {
+  const db = new Database(dbPath, {fileMustExist: true})
+  const notes: string[] = []
+  let count = 0
+  try {
+    db.pragma('journal_mode = DELETE')
+    db.pragma('secure_delete = ON')
+    db.pragma('foreign_keys = OFF')
+    db.pragma('ignore_check_constraints = ON')
+    const triggers = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql IS NOT NULL").all() as Array<{name: string; sql: string}>
+    for (const t of triggers) db.exec(`DROP TRIGGER ${quote(t.name)}`)
+    const list = tables(db)
+    for (const t of list.filter((x) => x.type === 'table')) {
+      if (signal?.aborted) throw Object.assign(new Error('interrupted by the operator'), {name: 'AbortError'})
+      count += redactTable(db, t.name, t.withoutRowid, redactor)
+    }
+    for (const v of list.filter((x) => x.type === 'virtual')) {
+      const sql = (db.prepare('SELECT sql FROM sqlite_master WHERE name = ?').get(v.name) as {sql?: string} | undefined)?.sql ?? ''
+      if (!/USING\s+fts5/i.test(sql)) {
+        notes.push(`virtual table ${v.name} left as is`)
+        continue
+      }
+      const content = /content\s*=\s*'([^']*)'/i.exec(sql)?.[1]
+      if (content === '') db.prepare(`INSERT INTO ${quote(v.name)}(${quote(v.name)}) VALUES('delete-all')`).run()
+      else {
+        if (content === undefined) count += redactTable(db, v.name, false, redactor)
+        db.prepare(`INSERT INTO ${quote(v.name)}(${quote(v.name)}) VALUES('rebuild')`).run()
+      }
+    }
+    for (const t of triggers) db.exec(t.sql)
+    db.exec('VACUUM')
+  } finally {
+    db.close()
+  }
+  return {count, notes}
+}
+
+function redactTable(db: Database.Database, table: string, withoutRowid: boolean, redactor: Redactor): number {
+  const cols = columns(db, table)
+  if (cols.length === 0) return 0
+  const pk = withoutRowid ? (db.prepare(`SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`).all(table) as Array<{name: string}>).map((r) => r.name) : ['rowid']
+  const select = `SELECT ${pk.map((k, i) => `${k === 'rowid' ? 'rowid' : quote(k)} AS k${i}`).join(', ')}, ${cols.map((c, i) => `typeof(${quote(c)}) AS t${i}, CASE WHEN typeof(${quote(c)}) IN ('text', 'blob') THEN CAST(${quote(c)} AS BLOB) END AS v${i}`).join(', ')} FROM ${quote(table)}`
+  const updates: Array<{key: unknown[]; sets: Array<[string, unknown]>}> = []
+  let count = 0
+  const zstdRow = table === 'transcript_events' && cols.includes('event_zstd') && cols.includes('event_json')
+  for (const row of db.prepare(select).iterate() as Iterable<Record<string, unknown>>) {
+    const sets: Array<[string, unknown]> = []
+    cols.forEach((c, i) => {
+      const type = row[`t${i}`]
+      const v = row[`v${i}`] as Buffer | null
+      if (!v) return
+      if (type === 'text') {
+        const r = redactor.redactBuffer(v)
+        if (r) {
+          sets.push([c, r.text])
+          count += r.count
+        }
+      } else if (type === 'blob' && zstdRow && c === 'event_zstd' && v.length >= 4 && v.readUInt32LE(0) === ZSTD_MAGIC) {
+        try {
+          const r = redactor.redactBuffer(decompress(v))
+          if (r) {
+            sets.push(['event_json', r.text], ['event_zstd', null])
+            count += r.count
+          }
+        } catch { /* not decompressible: left compressed (not clear text) */ }
+      }
+    })
+    if (sets.length) updates.push({key: pk.map((_, i) => row[`k${i}`]), sets})
+  }
+  const tx = db.transaction(() => {
+    for (const u of updates) {
+      db.prepare(`UPDATE ${quote(table)} SET ${u.sets.map(([c]) => `${quote(c)} = ?`).join(', ')} WHERE ${pk.map((k) => `${k === 'rowid' ? 'rowid' : quote(k)} = ?`).join(' AND ')}`)
+        .run(...u.sets.map(([, v]) => v), ...u.key)
+    }
+  })
+  tx()
+  return count
+}
+
+interface TableInfo {name: string; type: 'table' | 'virtual' | 'shadow' | 'view'; withoutRowid: boolean}
+
+function tables(db: Database.Database): TableInfo[] {
+  const rows = db.prepare("SELECT name, type, wr FROM pragma_table_list WHERE schema = 'main'").all() as Array<{name: string; type: TableInfo['type']; wr: number}>
+  return rows.filter((r) => !r.name.startsWith('sqlite_')).map((r) => ({name: r.name, type: r.type, withoutRowid: r.wr === 1}))
+}
+
+function columns(db: Database.Database, table: string): string[] {
+  return (db.prepare('SELECT name FROM pragma_table_xinfo(?) WHERE hidden = 0').all(table) as Array<{name: string}>).map((r) => r.name)
+}
+
+function hasTable(db: Database.Database, name: string): boolean {
+  return Boolean(db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name))
+}
+
+function tableCount(db: Database.Database, name: string): number | undefined {
+  return hasTable(db, name) ? Number((db.prepare(`SELECT count(*) AS n FROM ${quote(name)}`).get() as {n: number}).n) : undefined
+}
+
+const quote = (id: string) => `"${id.replace(/"/g, '""')}"`
+
+/** First known value (its length, never the value) found in a file's raw bytes, in overlapping windows. */
+async function knownValuesIn(file: string, known: KnownSecrets): Promise<string | undefined> {
+  const values = known.list().map((v) => Buffer.from(v, 'utf8'))
+  if (values.length === 0) return undefined
+  const overlap = Math.max(...values.map((v) => v.length))
+  const fh = await open(file, 'r')
+  try {
+    const size = (await fh.stat()).size
+    let tail = Buffer.alloc(0)
+    for await (const chunk of readChunks(fh, 0, size, 4 << 20)) {
+      const win = Buffer.concat([tail, chunk])
+      const hit = values.find((v) => win.includes(v))
+      if (hit) return `${hit.length} bytes long`
+      tail = win.subarray(Math.max(0, win.length - overlap))
+    }
+  } finally {
+    await fh.close()
+  }
+  return undefined
+}
+
+export async function hashFile(file: string): Promise<{sha256: string; size: number}> {
+  const fh = await open(file, 'r')
+  try {
+    const size = (await fh.stat()).size
+    const h = createHash('sha256')
+    for await (const chunk of readChunks(fh, 0, size, 4 << 20)) h.update(chunk)
+    return {sha256: h.digest('hex'), size}
+  } finally {
+    await fh.close()
+  }
+}
+
+function fingerprintOf(p: string): string {
+  try {
+    const st = lstatSync(p)
+    return `${st.ino}:${st.size}:${st.mtimeMs}`
+  } catch {
+    return 'missing'
+  }
+}
+
+function sqliteMessage(err: unknown): string {
+  const e = err as {code?: string; message?: string}
+  return e.code && e.code.startsWith('SQLITE') ? `${e.code}: ${e.message}` : e.message ?? String(err)
+}
+
+function join(a: string | undefined, b: string): string {
+  return a ? `${a}; ${b}` : b
+}

@@ -1,0 +1,120 @@
+import {createHash} from 'node:crypto'
+import {createReadStream, existsSync, lstatSync, readFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {verifyChain} from '../case/journal.js'
+import {ExitCode, IrError} from '../errors.js'
+import {BundleFormatError, readBundle} from './bundle-read.js'
+import {MANIFEST, parseManifest} from './manifest.js'
+
+/**
+ * `ir verify BUNDLE`: the sibling `<archive>.sha256`, every manifest entry (present, same SHA-256),
+ * files present but not in the manifest, case.json readable, and the journal's hash chain. Works
+ * on a tar.gz, a zip, or an extracted bundle directory; nothing is extracted, memory stays flat.
+ */
+
+export interface VerifyProblem {
+  path: string
+  problem: string
+}
+
+export interface VerifyResult {
+  ok: boolean
+  /** Files whose hash was checked against the manifest (plus the archive against its sibling). */
+  checked: number
+  problems: VerifyProblem[]
+  bundle: string
+  root?: string
+  sha256?: string
+}
+
+const KEEP = new Set([MANIFEST, 'journal.jsonl', 'case.json'])
+
+export async function verifyBundle(bundle: string): Promise<VerifyResult> {
+  const file = path.resolve(bundle)
+  if (!existsSync(file)) {
+    throw new IrError(`Bundle ${bundle} does not exist.`, ExitCode.Usage, ['Pass the .tar.gz / .zip written by `ir collect` (or its extracted folder).'], 'BUNDLE_MISSING')
+  }
+  const problems: VerifyProblem[] = []
+  const isDir = lstatSync(file).isDirectory()
+  let checked = 0
+  const archiveHash = createHash('sha256')
+  const hashes = new Map<string, string>()
+  const kept = new Map<string, Buffer>()
+  const roots = new Set<string>()
+  try {
+    await readBundle(file, async (e) => {
+      const slash = e.name.indexOf('/')
+      const root = slash < 0 ? e.name : e.name.slice(0, slash)
+      const rel = slash < 0 ? '' : e.name.slice(slash + 1).replace(/\/$/, '')
+      roots.add(root)
+      if (e.type === 'directory') return
+      if (e.type !== 'file' || rel === '') {
+        problems.push({path: e.name, problem: e.type === 'symlink' ? 'a symlink inside the bundle' : 'an unexpected entry (not a regular file under the bundle root)'})
+        return
+      }
+      const h = createHash('sha256')
+      const keep: Buffer[] | undefined = KEEP.has(rel) ? [] : undefined
+      for await (const c of e.body) {
+        h.update(c)
+        keep?.push(c)
+      }
+      if (hashes.has(rel)) problems.push({path: rel, problem: 'present twice in the archive'})
+      hashes.set(rel, h.digest('hex'))
+      if (keep) kept.set(rel, Buffer.concat(keep))
+    })
+  } catch (err) {
+    const what = err instanceof BundleFormatError ? err.message : `cannot be read (${(err as Error).message})`
+    problems.push({path: path.basename(file), problem: `archive ${what}`})
+  }
+
+  let sha256: string | undefined
+  if (!isDir) {
+    for await (const c of createReadStream(file, {highWaterMark: 1 << 20})) archiveHash.update(c as Buffer)
+    sha256 = archiveHash.digest('hex')
+    const sibling = `${file}.sha256`
+    if (!existsSync(sibling)) problems.push({path: path.basename(sibling), problem: 'sibling hash file missing'})
+    else {
+      const m = /^([0-9a-f]{64})\s+\*?(.+)$/m.exec(readFileSync(sibling, 'utf8'))
+      if (!m) problems.push({path: path.basename(sibling), problem: 'not in sha256sum format'})
+      else {
+        checked++
+        if (m[1] !== sha256) problems.push({path: path.basename(file), problem: `archive SHA-256 ${sha256} differs from ${path.basename(sibling)} (${m[1]})`})
+        if (m[2]!.trim() !== path.basename(file)) problems.push({path: path.basename(sibling), problem: `names ${m[2]!.trim()}, not ${path.basename(file)}`})
+      }
+    }
+  }
+  if (roots.size > 1) problems.push({path: [...roots].join(', '), problem: 'more than one top-level folder'})
+  const root = roots.size === 1 ? [...roots][0] : undefined
+
+  const manifest = kept.get(MANIFEST)
+  if (!manifest) problems.push({path: MANIFEST, problem: 'missing'})
+  else {
+    const parsed = parseManifest(manifest.toString('utf8'))
+    for (const p of parsed.problems) problems.push({path: MANIFEST, problem: `line ${p.line}: ${p.problem}`})
+    for (const [p, want] of parsed.entries) {
+      const got = hashes.get(p)
+      if (got === undefined) problems.push({path: p, problem: 'listed in the manifest, missing from the bundle'})
+      else {
+        checked++
+        if (got !== want) problems.push({path: p, problem: `SHA-256 ${got} differs from the manifest (${want})`})
+      }
+    }
+    for (const p of hashes.keys()) if (p !== MANIFEST && !parsed.entries.has(p)) problems.push({path: p, problem: 'present in the bundle, not in the manifest'})
+  }
+
+  const journal = kept.get('journal.jsonl')
+  if (!journal) problems.push({path: 'journal.jsonl', problem: 'missing'})
+  else for (const p of verifyChain(journal.toString('utf8'))) problems.push({path: 'journal.jsonl', problem: `line ${p.line}: ${p.problem}`})
+
+  const caseJson = kept.get('case.json')
+  if (!caseJson) problems.push({path: 'case.json', problem: 'missing'})
+  else {
+    try {
+      JSON.parse(caseJson.toString('utf8'))
+    } catch {
+      problems.push({path: 'case.json', problem: 'not valid JSON'})
+    }
+  }
+  return {ok: problems.length === 0, checked, problems, bundle: file, root, sha256}
+}

@@ -1,0 +1,277 @@
+import {chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+import {TOOL_VERSION} from '../case/journal.js'
+import {type JsonObject} from '../openclaw/config.js'
+import {bySeverity, configExposure, type ExposureItem, permissionExposure} from '../openclaw/exposure.js'
+import {probeGateway, type GatewayProbeSeams, type GatewayState} from '../openclaw/gateway.js'
+import {findServiceDefinitions, serviceMatches} from '../openclaw/services.js'
+import {configVersion, findOpenClawCli} from '../openclaw/version.js'
+import type {ProcessRunner} from '../system/process-runner.js'
+
+/**
+ * Step 2 of collect, before anything is copied (order of volatility): host, user, clock, the
+ * gateway process (pid, command line, start time, listening sockets), /healthz and /startupz, the
+ * exposure summary, and OpenClaw's own `security audit --deep --json`. Every probe is bounded.
+ *
+ * The audit is never run on the real state dir: measured with openclaw 2026.9.6, the CLI writes
+ * into state/openclaw.sqlite (and a CLI logger start prunes /tmp/openclaw logs older than 24 h).
+ * It runs on a scratch mirror — the merged config (logging.file pointed into the scratch) and the
+ * state dir's mode — with HOME and TMPDIR in the scratch too.
+ */
+
+export interface HostFacts {
+  hostname: string
+  platform: string
+  release: string
+  arch: string
+  os?: string
+  uptimeSeconds: number
+  cpus: number
+  memoryBytes: number
+  user: {name: string; uid: number; gid: number; home: string}
+  clock: {utc: string; local: string; timezone: string; utcOffsetMinutes: number; ntpSynchronized?: boolean; ntpSource: string}
+  tool: string
+  node: string
+}
+
+export interface GatewayFacts {
+  state: GatewayState['state']
+  pid?: number
+  port: number
+  portSource: GatewayState['portSource']
+  healthz: boolean
+  startupz?: GatewayState['startupz']
+  cmdline?: string
+  startedAt?: string
+  listening: Array<{pid: number; proto: string; address: string; port: number}>
+  locks: string[]
+  staleLocks: GatewayState['staleLocks']
+  reason?: string
+}
+
+export interface AuditOutcome {
+  ran: boolean
+  reason?: string
+  exitCode?: number
+  timedOut?: boolean
+  durationMs?: number
+  /** Parsed JSON output (undefined when it did not parse). */
+  json?: unknown
+  stderrTail?: string
+  version?: string
+}
+
+export interface VolatileInput {
+  stateDir: string
+  configPath: string
+  config?: JsonObject
+  env: NodeJS.ProcessEnv
+  home: string
+  profile?: string
+  runner: ProcessRunner
+  /** Scratch dir for the audit mirror (private, removed by the caller). */
+  scratch: string
+  now: () => Date
+  seams?: GatewayProbeSeams
+  auditTimeoutMs?: number
+  /** Masks secrets in a command line or output before it is stored. */
+  redact: (s: string) => string
+}
+
+export interface VolatileFacts {
+  host: HostFacts
+  gateway: GatewayFacts
+  exposure: ExposureItem[]
+  versions: {installed?: string; config?: string; running?: string}
+  audit: AuditOutcome
+}
+
+export async function volatileFacts(input: VolatileInput): Promise<VolatileFacts> {
+  const host = await hostFacts(input)
+  const gw = await probeGateway(input.stateDir, input.configPath, input.config, input.env, input.profile, {fetchTimeoutMs: 1500, ...input.seams})
+  const gateway = gatewayFacts(gw, input.redact, input.seams?.procRoot)
+  const services = findServiceDefinitions(input.home, input.stateDir).filter((d) => serviceMatches(d, input.stateDir, input.home, input.profile))
+  const exposure = [
+    ...(input.config ? configExposure(input.config) : []),
+    ...permissionExposure(input.stateDir, input.configPath),
+    ...services.filter((s) => s.embedsToken).map((s) => ({checkId: 'service.embedded_token', severity: 'high' as const, title: `${s.name} embeds the gateway secret in clear (old installer)`, where: s.file})),
+  ].sort(bySeverity)
+  const cli = findOpenClawCli(input.env)
+  const audit = await runAudit(input, cli)
+  return {host, gateway, exposure, versions: {installed: cli?.version, config: configVersion(input.config), running: gw.startupz?.version}, audit}
+}
+
+async function hostFacts(input: VolatileInput): Promise<HostFacts> {
+  const now = input.now()
+  const info = safeUserInfo()
+  let ntpSynchronized: boolean | undefined
+  let ntpSource = 'unavailable'
+  const r = await input.runner.run('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], {timeoutMs: 3000})
+  if (r.exitCode === 0 && /^(yes|no)$/.test(r.stdout.trim())) {
+    ntpSynchronized = r.stdout.trim() === 'yes'
+    ntpSource = 'timedatectl'
+  } else if (r.timedOut) ntpSource = 'timedatectl timed out (3 s)'
+  return {
+    hostname: os.hostname(), platform: os.platform(), release: os.release(), arch: os.arch(), os: osRelease(),
+    uptimeSeconds: Math.round(os.uptime()), cpus: os.cpus().length, memoryBytes: os.totalmem(),
+    user: info,
+    clock: {
+      utc: now.toISOString(), local: localIso(now), timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      utcOffsetMinutes: -now.getTimezoneOffset(), ntpSynchronized, ntpSource,
+    },
+    tool: TOOL_VERSION, node: process.version,
+  }
+}
+
+function gatewayFacts(gw: GatewayState, redact: (s: string) => string, procRoot = '/proc'): GatewayFacts {
+  const facts: GatewayFacts = {
+    state: gw.state, pid: gw.pid, port: gw.port, portSource: gw.portSource, healthz: gw.healthz, startupz: gw.startupz,
+    locks: gw.locks.map((l) => l.path), staleLocks: gw.staleLocks, listening: [], reason: gw.process?.reason,
+  }
+  if (gw.process?.cmdline) facts.cmdline = redact(gw.process.cmdline.replace(/(--(?:token|password)[= ])\S+/g, '$1«redacted»'))
+  if (gw.pid) {
+    facts.startedAt = processStart(gw.pid, procRoot)
+    const pids = [gw.pid, ...childPids(gw.pid, procRoot)]
+    facts.listening = listeningSockets(pids, procRoot)
+  }
+  return facts
+}
+
+/** Run `openclaw security audit --deep --json` against a scratch mirror (never the real state dir). */
+async function runAudit(input: VolatileInput, cli: ReturnType<typeof findOpenClawCli>): Promise<AuditOutcome> {
+  if (!cli) return {ran: false, reason: 'no openclaw CLI found ($IR_OPENCLAW_BIN or openclaw on PATH)'}
+  if (!input.config) return {ran: false, reason: 'the config did not load: nothing to audit', version: cli.version}
+  const root = input.scratch
+  const state = path.join(root, 'state')
+  const home = path.join(root, 'home')
+  const tmp = path.join(root, 'tmp')
+  for (const d of [root, state, home, tmp, path.join(root, 'logs')]) mkdirSync(d, {recursive: true, mode: 0o700})
+  try {
+    chmodSync(state, statSync(input.stateDir).mode & 0o777)
+  } catch { /* keep 0700 */ }
+  const mirrorConfig = structuredClone(input.config)
+  const logging = (mirrorConfig.logging && typeof mirrorConfig.logging === 'object' ? mirrorConfig.logging : {}) as JsonObject
+  logging.file = path.join(root, 'logs', 'openclaw-audit.log')
+  mirrorConfig.logging = logging
+  const configPath = path.join(state, path.basename(input.configPath))
+  writeFileSync(configPath, JSON.stringify(mirrorConfig, null, 2) + '\n', {mode: 0o600})
+  try {
+    chmodSync(configPath, statSync(input.configPath).mode & 0o777)
+  } catch { /* keep 0600 */ }
+  const env: NodeJS.ProcessEnv = {
+    PATH: input.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: home, OPENCLAW_HOME: home, OPENCLAW_STATE_DIR: state,
+    OPENCLAW_CONFIG_PATH: configPath, TMPDIR: tmp, OPENCLAW_NO_AUTO_UPDATE: '1', OPENCLAW_DISABLE_BONJOUR: '1', NO_COLOR: '1', DO_NOT_TRACK: '1',
+  }
+  for (const k of ['LANG', 'LC_ALL', 'TZ', 'USER', 'LOGNAME', 'OPENCLAW_GATEWAY_PORT', 'OPENCLAW_PROFILE']) if (input.env[k]) env[k] = input.env[k]
+  const started = Date.now()
+  const r = await input.runner.run(cli.command, [...cli.args, 'security', 'audit', '--deep', '--json'], {timeoutMs: input.auditTimeoutMs ?? 120_000, env, cwd: root})
+  const out: AuditOutcome = {ran: true, exitCode: r.exitCode, timedOut: r.timedOut, durationMs: Date.now() - started, version: cli.version}
+  if (r.notFound) return {ran: false, reason: `could not start ${cli.command}`, version: cli.version}
+  const text = r.stdout.trim()
+  const start = text.indexOf('{')
+  if (start >= 0) {
+    try {
+      out.json = JSON.parse(input.redact(text.slice(start)))
+    } catch { /* not JSON */ }
+  }
+  if (!out.json) out.stderrTail = input.redact(`${r.stderr}\n${r.stdout}`.trim().split('\n').slice(-20).join('\n'))
+  return out
+}
+
+function safeUserInfo(): HostFacts['user'] {
+  try {
+    const u = os.userInfo()
+    return {name: u.username, uid: u.uid, gid: u.gid, home: u.homedir}
+  } catch {
+    return {name: 'unknown', uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1, home: os.homedir()}
+  }
+}
+
+function osRelease(): string | undefined {
+  try {
+    return /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1]
+  } catch {
+    return undefined
+  }
+}
+
+function localIso(d: Date): string {
+  const off = -d.getTimezoneOffset()
+  const local = new Date(d.getTime() + off * 60_000).toISOString().slice(0, -1)
+  const sign = off >= 0 ? '+' : '-'
+  const abs = Math.abs(off)
+  return `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`
+}
+
+/** Start time of a pid from /proc/<pid>/stat (clock ticks since boot) and /proc/stat btime. */
+function processStart(pid: number, proc: string): string | undefined {
+  try {
+    const stat = readFileSync(path.join(proc, String(pid), 'stat'), 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const ticks = Number(fields[19])
+    const btime = Number(/^btime (\d+)$/m.exec(readFileSync(path.join(proc, 'stat'), 'utf8'))?.[1])
+    if (!Number.isFinite(ticks) || !Number.isFinite(btime)) return undefined
+    return new Date((btime + ticks / 100) * 1000).toISOString()
+  } catch {
+    return undefined
+  }
+}
+
+function childPids(pid: number, proc: string): number[] {
+  const out: number[] = []
+  let entries: string[] = []
+  try {
+    entries = readdirSync(proc)
+  } catch {
+    return out
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue
+    try {
+      const stat = readFileSync(path.join(proc, e, 'stat'), 'utf8')
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(e))
+    } catch { /* gone */ }
+  }
+  return out
+}
+
+/** TCP listeners owned by these pids (/proc/net/tcp{,6} inodes matched to /proc/<pid>/fd). */
+function listeningSockets(pids: number[], proc: string): GatewayFacts['listening'] {
+  const byInode = new Map<string, {proto: string; address: string; port: number}>()
+  for (const table of ['tcp', 'tcp6']) {
+    let text = ''
+    try {
+      text = readFileSync(path.join(proc, 'net', table), 'utf8')
+    } catch { continue }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/)
+      if (f[3] !== '0A' || !f[1] || !f[9]) continue
+      const [hexAddr = '', hexPort = '0'] = f[1].split(':')
+      byInode.set(f[9], {proto: table, address: decodeAddress(hexAddr), port: Number.parseInt(hexPort, 16)})
+    }
+  }
+  const out: GatewayFacts['listening'] = []
+  for (const pid of pids) {
+    let fds: string[] = []
+    try {
+      fds = readdirSync(path.join(proc, String(pid), 'fd'))
+    } catch { continue }
+    for (const fd of fds) {
+      try {
+        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(path.join(proc, String(pid), 'fd', fd)))?.[1]
+        const s = inode ? byInode.get(inode) : undefined
+        if (s) out.push({pid, ...s})
+      } catch { /* closed meanwhile */ }
+    }
+  }
+  return out
+}
+
+function decodeAddress(hex: string): string {
+  if (hex.length === 8) return [3, 2, 1, 0].map((i) => Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16)).join('.')
+  if (hex === '00000000000000000000000000000000') return '::'
+  if (hex === '00000000000000000000000001000000') return '::1'
+  return hex
+}

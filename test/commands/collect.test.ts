@@ -1,0 +1,84 @@
+import {existsSync, readFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {runCommand} from '@oclif/test'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+
+import {tempDir} from '../helpers/temp.js'
+import {fileEraState, SECRETS} from '../src/evidence/helpers.js'
+
+let saved: string | undefined
+beforeEach(() => {
+  saved = process.env.IR_HOME
+  process.env.IR_HOME = tempDir('ir-home-')
+})
+afterEach(() => {
+  process.exitCode = undefined
+  if (saved === undefined) delete process.env.IR_HOME
+  else process.env.IR_HOME = saved
+})
+
+describe('ir collect', () => {
+  it('--help names the flags and shows examples', async () => {
+    const {stdout} = await runCommand(['collect', '--help'], import.meta.url)
+    for (const f of ['--out', '--since', '--rules', '--format', '--include-secrets', '--dry-run', '--yes', '--case', '--state-dir', '--json']) expect(stdout).toContain(f)
+    expect(stdout).toContain('EXAMPLES')
+  })
+
+  it('--json prints {case, bundle, bundleSha256, files, findings, skipped} and exits 0', async () => {
+    // Given a file-era install
+    const root = tempDir('ir-collect-cmd-')
+    const {stateDir} = fileEraState(root)
+    const out = path.join(root, 'out')
+    // When collected non-interactively
+    const {stdout} = await runCommand(['collect', '--state-dir', stateDir, '--yes', '--json', '--out', out], import.meta.url)
+    // Then stdout is the result object only
+    const r = JSON.parse(stdout) as Record<string, unknown>
+    expect(process.exitCode ?? 0).toBe(0)
+    expect(r.case).toMatch(/^IR-\d{8}-\d{6}-[0-9a-f]{4}$/)
+    expect(r.bundle).toMatch(new RegExp(`^${out}/${r.case as string}-.+-\\d{8}T\\d{6}Z\\.tar\\.gz$`))
+    expect(readFileSync(`${r.bundle as string}.sha256`, 'utf8').split(' ')[0]).toBe(r.bundleSha256)
+    expect(typeof r.files).toBe('number')
+    expect(Array.isArray(r.findings) && (r.findings as unknown[]).length > 0).toBe(true)
+    expect(r.skipped).toEqual(expect.arrayContaining([{path: path.join(stateDir, 'agents/main/sessions/x.jsonl'), reason: 'symlink: recorded, not followed'}]))
+    expect(r.verified).toBe(true)
+    expect(stdout).not.toContain(SECRETS.gatewayToken)
+  })
+
+  it('prints the steps, the bundle and its hash as text', async () => {
+    const root = tempDir('ir-collect-cmd-')
+    const {stateDir} = fileEraState(root)
+    const {stdout} = await runCommand(['collect', '--state-dir', stateDir, '--yes', '--out', path.join(root, 'out'), '--case', 'IR-text-1'], import.meta.url)
+    const lines = stdout.split('\n')
+    expect(lines[0]).toBe('case IR-text-1  playbook collect')
+    expect(lines.map((l) => l.slice(0, 20).trim())).toEqual(expect.arrayContaining(['done      discover', 'done      volatile', 'done      acquire', 'done      scan', 'done      bundle']))
+    expect(stdout).toMatch(/^bundle {3}\/.+\.tar\.gz$/m)
+    expect(stdout).toMatch(/^sha256 {3}[0-9a-f]{64} /m)
+    expect(stdout).toContain('verified  the bundle was read back')
+  })
+
+  it('--dry-run plans every step and writes nothing', async () => {
+    const root = tempDir('ir-collect-cmd-')
+    const {stateDir} = fileEraState(root)
+    const out = path.join(root, 'out')
+    const {stdout} = await runCommand(['collect', '--state-dir', stateDir, '--dry-run', '--out', out], import.meta.url)
+    expect(stdout).toContain('(dry run: nothing copied)')
+    expect(stdout).toMatch(/^planned {3}discover {3}\d+ source\(s\)/m)
+    expect(existsSync(out)).toBe(false)
+  })
+
+  it('refuses a --since that is not a date (exit 2) and a missing state dir (exit 3)', async () => {
+    const root = tempDir('ir-collect-cmd-')
+    const {stateDir} = fileEraState(root)
+    const bad = await runCommand(['collect', '--state-dir', stateDir, '--yes', '--json', '--since', 'yesterday'], import.meta.url)
+    expect(JSON.parse(bad.stdout)).toMatchObject({error: {code: 'USAGE', exitCode: 2}})
+    expect(process.exitCode).toBe(2)
+    process.exitCode = undefined
+    const missing = await runCommand(['collect', '--state-dir', path.join(root, 'nope'), '--yes', '--json'], import.meta.url)
+    expect(JSON.parse(missing.stdout)).toMatchObject({error: {code: 'STATE_DIR_MISSING', exitCode: 3}})
+    expect(process.exitCode).toBe(3)
+    process.exitCode = undefined
+    const fmt = await runCommand(['collect', '--state-dir', stateDir, '--format', 'rar'], import.meta.url)
+    expect(fmt.error?.message).toMatch(/Expected --format=rar to be one of: tar.gz, zip/)
+  })
+})

@@ -1,0 +1,118 @@
+import {mkdtemp, writeFile} from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+
+import {describe, expect, it} from 'vitest'
+
+import {Engine} from '../../../src/detect/engine.js'
+import {base64Offsets, compilePattern, loadRules, rawForms} from '../../../src/detect/rules.js'
+import type {CompiledRule, RuleTestCase} from '../../../src/detect/rules.js'
+import type {ScanEvent} from '../../../src/detect/types.js'
+
+const shipped = await loadRules([])
+
+/** The event a rule test case stands for: its kind and tool, else the rule's first. */
+function eventFor(rule: CompiledRule, tc: RuleTestCase): ScanEvent {
+  const c = typeof tc === 'string' ? {text: tc} : tc
+  const kind = c.kind ?? (rule.kinds ? [...rule.kinds][0]! : 'user')
+  const toolName = c.tool ?? (rule.tools ? [...rule.tools][0] : kind === 'toolCall' || kind === 'toolResult' ? 'exec' : undefined)
+  return {kind, text: c.text, ...(toolName ? {toolName} : {})}
+}
+
+const label = (tc: RuleTestCase) => JSON.stringify(typeof tc === 'string' ? tc : tc.text).slice(0, 70)
+
+describe('shipped rule packs', () => {
+  it('load without rejections, with unique ids and tests for every rule', () => {
+    // Given the packs in playbooks/rules  When loaded  Then every rule compiled
+    expect(shipped.rejected).toEqual([])
+    expect(shipped.rules.length).toBeGreaterThan(60)
+    expect(new Set(shipped.rules.map((r) => r.id)).size).toBe(shipped.rules.length)
+  })
+
+  const engine = new Engine(shipped)
+  for (const rule of shipped.rules) {
+    describe(rule.id, () => {
+      for (const tc of rule.tests.match) {
+        it(`matches ${label(tc)}`, () => {
+          // Given the rule's own positive example  When matched  Then it hits
+          const ev = eventFor(rule, tc)
+          const hits = engine.matchRule(rule, ev)
+          expect(hits.length, `${rule.id} should match`).toBeGreaterThan(0)
+          if (rule.secretGroup !== undefined && !rule.alreadyMasked) {
+            // and the excerpt and finding never show the secret in clear
+            for (const h of hits) {
+              const f = engine.toFinding(h, ev, {source: {file: 'x.jsonl'}, line: 1})
+              expect(JSON.stringify(f)).not.toContain(h.secret)
+            }
+          }
+        })
+      }
+      for (const tc of rule.tests.no_match) {
+        it(`does not match ${label(tc)}`, () => {
+          // Given the rule's own negative example  When matched  Then nothing
+          expect(engine.matchRule(rule, eventFor(rule, tc))).toEqual([])
+        })
+      }
+    })
+  }
+})
+
+describe('loadRules with user packs', () => {
+  it('rejects a rule with an invalid regex, naming file and rule id, and keeps the others', async () => {
+    // Given a user pack with one broken and one good rule
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ir-rules-'))
+    const file = path.join(dir, 'mine.yaml')
+    await writeFile(file, [
+      'pack: mine',
+      'rules:',
+      '  - {id: mine.broken, title: Broken, category: evasion, severity: low, keywords: [abc], patterns: ["(abc"], tests: {match: [abc]}}',
+      '  - {id: mine.good, title: Good one, category: evasion, severity: low, keywords: [xyz], patterns: ["xyz"], tests: {match: [xyz]}}',
+    ].join('\n'))
+    // When loaded
+    const set = await loadRules([file])
+    // Then the broken one is rejected with file and id, the good one is there
+    expect(set.rejected).toHaveLength(1)
+    expect(set.rejected[0]!.path).toBe(file)
+    expect(set.rejected[0]!.reason).toMatch(/rule mine\.broken rejected: invalid regex/)
+    expect(set.rules.some((r) => r.id === 'mine.good')).toBe(true)
+  })
+
+  it('rejects a pack that is not YAML, and a duplicate id', async () => {
+    // Given a broken file and a pack redefining a shipped id
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ir-rules-'))
+    await writeFile(path.join(dir, 'a.yaml'), 'pack: [unclosed')
+    await writeFile(path.join(dir, 'b.yaml'), 'pack: b\nrules:\n  - {id: secret.github-pat, title: Dup rule, category: evasion, severity: low, keywords: [ab], patterns: [ab], tests: {match: [ab]}}\n')
+    // When the directory is loaded
+    const set = await loadRules([dir])
+    // Then both are reported
+    expect(set.rejected.map((r) => r.reason)).toEqual([
+      expect.stringMatching(/rule pack rejected: not valid YAML/),
+      expect.stringMatching(/rule secret\.github-pat rejected: id already defined in .*secrets\.yaml/),
+    ])
+  })
+
+  it('fails with a usage error when a --rules path does not exist', async () => {
+    // Given a missing path  When loaded  Then a usage error names it
+    await expect(loadRules(['/nonexistent/rules.yaml'])).rejects.toMatchObject({code: 'RULES_NOT_FOUND', exitCode: 2})
+  })
+})
+
+describe('pattern helpers', () => {
+  it('turns a gitleaks (?i) prefix into a flag and refuses scoped flags', () => {
+    expect(compilePattern('(?i)abc', '').flags).toContain('i')
+    expect(() => compilePattern('a(?-i:B)c', '')).toThrow(/inline flag groups/)
+  })
+
+  it('gives the raw forms a keyword takes in JSON bytes', () => {
+    expect(rawForms('"token"')).toContain('\\"token\\"')
+    expect(rawForms('\u200B')).toContain('\\u200b')
+  })
+
+  it('finds base64 offsets that survive any alignment', () => {
+    // Given a word at each of the three byte offsets  When encoded  Then one offset form is inside
+    for (const pad of ['', 'x', 'xy']) {
+      const enc = Buffer.from(`${pad}Ignore all`).toString('base64')
+      expect(base64Offsets('Ignore').some((o) => enc.includes(o))).toBe(true)
+    }
+  })
+})
