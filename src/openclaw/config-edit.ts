@@ -42,7 +42,8 @@ export interface EditPlan {
   edits: ConfigEdit[]
 }
 
-const SECRET_KEY = /(token|password|secret|apikey|api_key|privatekey|signingsecret)"?\s*:/i
+/** A string value whose key names a secret: `"botToken": "…"`, `password: '…'`. */
+const SECRET_VALUE = /((?:["']?)[A-Za-z0-9_]*(?:token|password|secret|apikey|api_key|privatekey)[A-Za-z0-9_]*["']?\s*:\s*)(["'])((?:(?!\2).)+)\2/gi
 
 export function planConfigEdit(loaded: LoadedConfig, edits: ConfigEdit[]): EditPlan {
   const byFile = new Map<string, {text: string; mode: number; edits: Array<ConfigEdit & {rel: string[]}>}>()
@@ -128,9 +129,8 @@ export function maskedDiff(file: string, before: string, after: string, secrets:
 export function maskSecrets(text: string, known: string[] = []): string {
   let out = text
   for (const s of known) if (s) out = out.split(s).join(fingerprintMark(s))
-  return out.split('\n').map((line) => (SECRET_KEY.test(line)
-    ? line.replace(/(:\s*)(["'])((?:(?!\2).)+)\2/, (_m, sep: string, q: string, v: string) => `${sep}${q}${v.startsWith('«') || /^\$\{[A-Z_][A-Z0-9_]*\}$/.test(v) ? v : fingerprintMark(v)}${q}`)
-    : line)).join('\n')
+  return out.replace(SECRET_VALUE, (_m, key: string, q: string, v: string) =>
+    `${key}${q}${v.startsWith('«') || /^\$\{[A-Z_][A-Z0-9_]*\}$/.test(v) ? v : fingerprintMark(v)}${q}`)
 }
 
 export const fingerprint = (secret: string) => sha256(secret).slice(0, 12)

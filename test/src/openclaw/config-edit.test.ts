@@ -109,3 +109,12 @@ describe('maskSecrets', () => {
     expect(out).not.toContain('abcdefabcdef')
   })
 })
+
+describe('maskSecrets on one-line objects', () => {
+  it('masks only the secret-named values, wherever they stand on the line', () => {
+    const out = maskSecrets('"auth": {"mode": "token", "token": "abcdefabcdef"}, hooks: {token: \'hhhhhhhh\', path: "/hooks"}')
+    expect(out).toContain('"mode": "token"')
+    expect(out).toContain('path: "/hooks"')
+    expect(out).not.toMatch(/abcdefabcdef|hhhhhhhh/)
+  })
+})
