@@ -1,4 +1,4 @@
-import {chmodSync, copyFileSync, mkdirSync, readFileSync, statSync, utimesSync} from 'node:fs'
+import {chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, utimesSync} from 'node:fs'
 import path from 'node:path'
 
 import {z} from 'zod'
@@ -29,17 +29,18 @@ export const preserveEvidence: ActionDefinition<z.infer<typeof Params>> = {
   async apply(ctx, _params, plan) {
     const files = plan.data as string[]
     const dest = path.join(ctx.case.dir, 'evidence')
-    const copied: Array<{path: string; sha256: string; role: 'collected'}> = []
+    const copied: Array<{path: string; sha256: string; role: 'collected'; copy: string}> = []
     const failed: string[] = []
     for (const file of files) {
       try {
-        const target = path.join(dest, evidenceName(file, ctx.install.stateDir))
+        const digest = sha256(readFileSync(file))
+        const target = evidenceTarget(dest, evidenceName(file, ctx.install.stateDir), digest)
         mkdirSync(path.dirname(target), {recursive: true, mode: 0o700})
         const st = statSync(file)
         copyFileSync(file, target)
         chmodSync(target, 0o600)
         utimesSync(target, st.atime, st.mtime)
-        copied.push({path: file, sha256: sha256(readFileSync(target)), role: 'collected'})
+        copied.push({path: file, sha256: sha256(readFileSync(target)), role: 'collected', copy: path.relative(ctx.case.dir, target)})
       } catch (err) {
         failed.push(`${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
       }
@@ -48,9 +49,8 @@ export const preserveEvidence: ActionDefinition<z.infer<typeof Params>> = {
     return {detail: `${copied.length} file(s) copied into ${dest}${notCopied}`, files: copied, data: {copied, failed}}
   },
   async verify(ctx, _params, _plan, applied) {
-    const {copied, failed} = applied.data as {copied: Array<{path: string; sha256: string}>; failed: string[]}
-    const dest = path.join(ctx.case.dir, 'evidence')
-    const bad = copied.filter((c) => sha256(readFileSync(path.join(dest, evidenceName(c.path, ctx.install.stateDir)))) !== c.sha256)
+    const {copied, failed} = applied.data as {copied: Array<{path: string; sha256: string; copy: string}>; failed: string[]}
+    const bad = copied.filter((c) => sha256(readFileSync(path.join(ctx.case.dir, c.copy))) !== c.sha256)
     return {ok: bad.length === 0 && failed.length === 0, detail: bad.length ? `${bad.length} copies differ` : failed.length ? `${failed.length} file(s) could not be read` : 'copies match their hashes'}
   },
 }
@@ -63,6 +63,16 @@ function sources(stateDir: string, configPath: string, env: NodeJS.ProcessEnv, l
   const files = new Set(configHistoryFiles(configPath))
   if (logs) for (const f of gatewayLogFiles(stateDir, config)) files.add(f)
   return [...files]
+}
+
+/**
+ * A rerun in the same case must not overwrite what an earlier run preserved (the config before
+ * lockdown is the evidence): a file whose bytes changed since gets a hash-suffixed sibling.
+ */
+function evidenceTarget(dest: string, name: string, digest: string): string {
+  const first = path.join(dest, name)
+  if (!existsSync(first) || sha256(readFileSync(first)) === digest) return first
+  return `${first}.${digest.slice(0, 12)}`
 }
 
 /** Path inside evidence/: relative to the state dir when inside it, else under external/. */

@@ -47,3 +47,25 @@ describe('preserve-evidence', () => {
     expect(preserveEvidence.mutates).toBe(false)
   })
 })
+
+describe('preserve-evidence in a rerun of the same case', () => {
+  it('keeps the earlier copy when the file changed since (the pre-lockdown config is evidence)', async () => {
+    // Given a case that already preserved the open config
+    const state = tempDir()
+    const config = writeConfig(state, '{"gateway": {"bind": "lan"}}')
+    const c = openCase(undefined, {home: tempDir()})
+    const ctx = {install: {stateDir: state, configPath: config, source: 'flag' as const, stateDirExists: true, configExists: true}, case: c,
+      prompter: defaultsPrompter, runner: realRunner, env: {}, now: () => new Date(), vars: {}, dryRun: false, results: new Map()}
+    const plan = await preserveEvidence.plan(ctx, {logs: false})
+    await preserveEvidence.apply(ctx, {logs: false}, plan)
+    // When the config is locked down and the step runs again
+    writeFileSync(config, '{"gateway": {"bind": "loopback"}}')
+    await preserveEvidence.apply(ctx, {logs: false}, await preserveEvidence.plan(ctx, {logs: false}))
+    // Then both versions are in the case
+    const dir = path.join(c.dir, 'evidence', 'state')
+    const names = (await import('node:fs')).readdirSync(dir).sort()
+    expect(names).toHaveLength(2)
+    expect(readFileSync(path.join(dir, 'openclaw.json'), 'utf8')).toBe('{"gateway": {"bind": "lan"}}')
+    expect(readFileSync(path.join(dir, names[1]!), 'utf8')).toBe('{"gateway": {"bind": "loopback"}}')
+  })
+})
