@@ -13,7 +13,9 @@ export const collectDiscover: ActionDefinition<z.infer<typeof Params>> = {
   mutates: false,
   async plan(ctx) {
     return guarded(ctx, async () => {
-      const d = sessionFor(ctx).discover()
+      const s = sessionFor(ctx)
+      await s.loadRules() // a bad --rules pack stops here, before anything is read
+      const d = s.discover()
       const byPolicy = new Map<string, number>()
       for (const s of d.sources) byPolicy.set(s.policy, (byPolicy.get(s.policy) ?? 0) + 1)
       const lines = [...byPolicy].map(([p, n]) => `${String(n).padStart(6)}  ${p}`)

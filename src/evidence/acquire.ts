@@ -129,10 +129,11 @@ async function copy(src: Source, fh: FileHandle, size: number, base: ItemRecord,
         if (isTextName(path.basename(src.path)) || !chunk.subarray(0, 8192).includes(0)) lr = env.redactor.stream()
       }
       if (queue) await queue.push(chunk)
-      if (lr) for (const o of lr.push(chunk)) await out.write(o)
+      // one write per chunk: the redactor hands back slices of it, and new bytes where it masked
+      if (lr) await out.write(concat(lr.push(chunk)))
       else await out.write(chunk)
     }
-    if (lr) for (const o of lr.end()) await out.write(o)
+    if (lr) await out.write(concat(lr.end()))
   } finally {
     queue?.end()
     await scanDone
@@ -386,6 +387,10 @@ export function stagingError(file: string, err: unknown): IrError {
       ['Free space there (or point IR_HOME at a bigger disk), then re-run with the same --case: files already copied are not read again.'], 'DISK_FULL')
   }
   return new IrError(`Cannot write the evidence copy ${file} (${code ?? (err as Error).message}).`, ExitCode.Failure, ['Check the case directory and re-run with the same --case.'], `STAGING_${code ?? 'FAILED'}`)
+}
+
+function concat(parts: Buffer[]): Buffer {
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts)
 }
 
 function join(a: string | undefined, b: string): string {

@@ -1,5 +1,9 @@
+import {realpathSync} from 'node:fs'
+import path from 'node:path'
+
+import {irHome} from '../case/case-store.js'
 import {ExitCode, IrError} from '../errors.js'
-import type {HostEnv, Target} from '../openclaw/locate.js'
+import {type HostEnv, realHost, resolveInstall, type Target} from '../openclaw/locate.js'
 import type {Prompter} from '../playbook/prompter.js'
 import {runPlaybookOn} from '../playbook/run.js'
 import type {StepResult} from '../playbook/types.js'
@@ -50,6 +54,15 @@ export function parseSince(s: string | undefined): Date | undefined {
 
 export async function collect(req: CollectRequest): Promise<CollectResult> {
   const since = parseSince(req.since)
+  // collect never writes into the install it collects
+  const install = resolveInstall(req.target, req.host ?? realHost())
+  const state = realOr(install.stateDir)
+  for (const [what, dir] of [['--out', req.out], ['the case directory ($IR_HOME)', req.irHome ?? irHome(req.host ?? realHost())]] as const) {
+    if (dir && install.stateDirExists && isInside(realOr(path.resolve(dir)), state)) {
+      throw new IrError(`${what} (${dir}) is inside the state dir ${install.stateDir}: collect never writes into the install it collects.`, ExitCode.Usage,
+        ['Pick a directory outside the state dir (e.g. --out /mnt/evidence).'], 'OUT_INSIDE_STATE')
+    }
+  }
   const runtime = collectRuntime({onProgress: req.onProgress, signal: req.signal, seams: req.seams})
   const vars: Record<string, unknown> = {out: req.out, since: since?.toISOString(), rules: req.rules ?? [], format: req.format ?? 'tar.gz', runtime}
   if (req.includeSecrets !== undefined) vars.includeSecrets = req.includeSecrets
@@ -90,6 +103,21 @@ export function collectLines(r: CollectResult): string[] {
     `files    ${r.files}; findings ${r.findings.length}${sev.length ? ` (${sev.map(([k, n]) => `${n} ${k}`).join(', ')})` : ''}; not collected ${r.skipped.length} (why: case.json and findings/report.md)`,
     r.verified ? 'verified  the bundle was read back: every file matches the manifest, the journal chain is intact' : 'NOT VERIFIED: run `ir verify` on the bundle')
   return out
+}
+
+function realOr(p: string): string {
+  try {
+    return realpathSync(p)
+  } catch {
+    // not there yet: resolve its closest existing parent
+    const parent = path.dirname(p)
+    return parent === p ? p : path.join(realOr(parent), path.basename(p))
+  }
+}
+
+function isInside(p: string, dir: string): boolean {
+  const rel = path.relative(dir, p)
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))
 }
 
 /** One status line for a TTY: phase, files, bytes, rate, ETA. */

@@ -88,12 +88,21 @@ export async function snapshotStore(src: Source, env: StoreEnv): Promise<StoreSn
     mkdirSync(path.dirname(scratch), {recursive: true, mode: 0o700})
     mkdirSync(path.dirname(backupPath), {recursive: true, mode: 0o700})
     rmSync(backupPath, {force: true})
-    copyFileSync(main.copyPath, scratch)
-    for (const c of copies.slice(1)) {
-      const suffix = /-(wal|journal)$/.exec(c.src.path)?.[0]
-      if (suffix && c.copyPath) copyFileSync(c.copyPath, scratch + suffix)
+    // SQLite rewrites what it opens (WAL recovery, checkpoint on close): with --include-secrets the
+    // raw copy is bundled and must stay intact, so it opens a scratch copy; otherwise the private raw copy itself
+    let open = main.copyPath
+    if (env.includeSecrets) {
+      copyFileSync(main.copyPath, scratch)
+      for (const c of copies.slice(1)) {
+        const suffix = /-(wal|journal)$/.exec(c.src.path)?.[0]
+        if (suffix && c.copyPath) copyFileSync(c.copyPath, scratch + suffix)
+      }
+      open = scratch
+    } else {
+      // the -shm is rebuilt from the -wal: a stale one must not be trusted
+      for (const c of copies.slice(1)) if (c.copyPath && c.src.path.endsWith('-shm')) rmSync(c.copyPath, {force: true})
     }
-    const db = new Database(scratch, {fileMustExist: true, timeout: 2000})
+    const db = new Database(open, {fileMustExist: true, timeout: 2000})
     try {
       await db.backup(backupPath)
     } finally {
@@ -152,13 +161,15 @@ export async function finishStore(snap: StoreSnapshot, env: StoreEnv, scanner?: 
   } catch (err) {
     throw stagingError(target, err)
   }
+  let hashed: {sha256: string; size: number} | undefined
   if (!env.includeSecrets) {
     try {
       const r = redactStore(target, env.redactor, env.signal)
       backupRec.redactions = r.count
       if (r.notes.length) backupRec.note = join(backupRec.note, r.notes.join('; '))
       const leaked = await knownValuesIn(target, env.known)
-      if (leaked) throw new Error(`a known secret value (${leaked}) is still present after redaction`)
+      if (leaked.found) throw new Error(`a known secret value (${leaked.found}) is still present after redaction`)
+      hashed = {sha256: leaked.sha256, size: leaked.size}
     } catch (err) {
       rmSync(target, {force: true})
       if ((err as Error).name === 'AbortError') throw err
@@ -166,7 +177,7 @@ export async function finishStore(snap: StoreSnapshot, env: StoreEnv, scanner?: 
       return {records, staged}
     }
   }
-  const {sha256, size} = await hashFile(target)
+  const {sha256, size} = hashed ?? await hashFile(target)
   records.push({...backupRec, sha256, size})
   staged.push({bundlePath: backupBundle, stagedPath: target, size, sha256, mtime: new Date(src.mtimeMs), mode: 0o600})
   return {records, staged}
@@ -415,25 +426,28 @@ function tableCount(db: Database.Database, name: string): number | undefined {
 
 const quote = (id: string) => `"${id.replace(/"/g, '""')}"`
 
-/** First known value (its length, never the value) found in a file's raw bytes, in overlapping windows. */
-async function knownValuesIn(file: string, known: KnownSecrets): Promise<string | undefined> {
+/** One pass over a file: its SHA-256, and the first known value (its length, never the value) in its raw bytes. */
+async function knownValuesIn(file: string, known: KnownSecrets): Promise<{found?: string; sha256: string; size: number}> {
   const values = known.list().map((v) => Buffer.from(v, 'utf8'))
-  if (values.length === 0) return undefined
-  const overlap = Math.max(...values.map((v) => v.length))
+  const overlap = values.length ? Math.max(...values.map((v) => v.length)) : 0
+  const h = createHash('sha256')
   const fh = await open(file, 'r')
   try {
     const size = (await fh.stat()).size
-    let tail = Buffer.alloc(0)
+    let tail: Buffer = Buffer.alloc(0)
+    let found: string | undefined
     for await (const chunk of readChunks(fh, 0, size, 4 << 20)) {
-      const win = Buffer.concat([tail, chunk])
+      h.update(chunk)
+      if (found || values.length === 0) continue
+      const win = tail.length ? Buffer.concat([tail, chunk]) : chunk
       const hit = values.find((v) => win.includes(v))
-      if (hit) return `${hit.length} bytes long`
+      if (hit) found = `${hit.length} bytes long`
       tail = win.subarray(Math.max(0, win.length - overlap))
     }
+    return {found, sha256: h.digest('hex'), size}
   } finally {
     await fh.close()
   }
-  return undefined
 }
 
 export async function hashFile(file: string): Promise<{sha256: string; size: number}> {

@@ -1,11 +1,14 @@
-import {existsSync, readFileSync} from 'node:fs'
+import {chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {runCommand} from '@oclif/test'
+import {execa} from 'execa'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {tempDir} from '../helpers/temp.js'
 import {fileEraState, SECRETS} from '../src/evidence/helpers.js'
+
+const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..')
 
 let saved: string | undefined
 beforeEach(() => {
@@ -80,5 +83,42 @@ describe('ir collect', () => {
     process.exitCode = undefined
     const fmt = await runCommand(['collect', '--state-dir', stateDir, '--format', 'rar'], import.meta.url)
     expect(fmt.error?.message).toMatch(/Expected --format=rar to be one of: tar.gz, zip/)
+  })
+
+  it('refuses --out inside the state dir: collect never writes into the install', async () => {
+    const root = tempDir('ir-collect-cmd-')
+    const {stateDir} = fileEraState(root)
+    const {stdout} = await runCommand(['collect', '--state-dir', stateDir, '--yes', '--json', '--out', path.join(stateDir, 'evidence')], import.meta.url)
+    expect(JSON.parse(stdout)).toMatchObject({error: {code: 'OUT_INSIDE_STATE', exitCode: 2}})
+    expect(existsSync(path.join(stateDir, 'evidence'))).toBe(false)
+  })
+
+  // root reads everything: unreadable files need an ordinary user (nobody), through setpriv
+  it.skipIf(process.getuid?.() !== 0)('records unreadable files and directories as failed, still seals a verified bundle, exits 5 (partial)', async () => {
+    // Given an install owned by nobody, with one file and one directory only root can read
+    const root = tempDir('ir-collect-nobody-')
+    chmodSync(root, 0o755)
+    const {stateDir} = fileEraState(root)
+    const secretFile = path.join(stateDir, 'workspace', 'root-only.md')
+    writeFileSync(secretFile, 'root only\n', {mode: 0o600})
+    const secretDir = path.join(stateDir, 'cron', 'root-only')
+    mkdirSync(secretDir, {mode: 0o700})
+    writeFileSync(path.join(secretDir, 'x.json'), '{}')
+    const home = path.join(root, 'home')
+    mkdirSync(home)
+    await execa('chown', ['-R', 'nobody:nogroup', root])
+    for (const p of [secretFile, secretDir]) chownSync(p, 0, 0)
+    // When nobody collects it
+    const r = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, path.join(repo, 'bin/dev.js'),
+      'collect', '--state-dir', stateDir, '--yes', '--json', '--out', path.join(root, 'out')], {
+      env: {PATH: process.env.PATH, HOME: home, IR_HOME: path.join(root, 'irhome'), TMPDIR: home}, extendEnv: false, reject: false, cwd: home, timeout: 60_000})
+    // Then: exit 5, both items failed with the reason, everything else bundled and verified
+    expect(r.exitCode, r.stderr).toBe(5)
+    const json = JSON.parse(r.stdout) as {verified: boolean; skipped: Array<{path: string; reason: string}>}
+    expect(json.verified).toBe(true)
+    expect(json.skipped).toEqual(expect.arrayContaining([
+      {path: secretFile, reason: 'failed: not readable by this user (EACCES)'},
+      {path: secretDir, reason: 'failed: cannot list: EACCES'},
+    ]))
   })
 })
