@@ -347,10 +347,33 @@ export class StagedWriter {
     }
   }
 
+  /** Small writes (one per transcript row) are gathered into ~1 MiB writes. */
+  private pending: Buffer[] = []
+  private pendingBytes = 0
+
   async write(b: Buffer | Uint8Array): Promise<void> {
     if (b.length === 0) return
     this.hash.update(b)
     this.size += b.length
+    if (b.length < 64 << 10) {
+      this.pending.push(Buffer.from(b))
+      this.pendingBytes += b.length
+      if (this.pendingBytes >= 1 << 20) await this.flush()
+      return
+    }
+    await this.flush()
+    await this.writeOut(b)
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pendingBytes === 0) return
+    const b = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes)
+    this.pending = []
+    this.pendingBytes = 0
+    await this.writeOut(b)
+  }
+
+  private async writeOut(b: Buffer | Uint8Array): Promise<void> {
     try {
       let off = 0
       while (off < b.length) {
@@ -364,6 +387,7 @@ export class StagedWriter {
 
   async close(): Promise<void> {
     if (!this.fh) return
+    await this.flush()
     const fh = this.fh
     this.fh = undefined
     this.sha256 = this.hash.digest('hex')

@@ -244,7 +244,8 @@ export class CollectSession {
       this.take(r.records, r.staged, res.findings, res.scanned.skipped, res.scanned)
       this.toArchive(r.staged)
       const entry = this.entry(s.src, s.identity, r.records, r.staged, res.findings, res.scanned.skipped, res.scanned)
-      if (identityOf([s.src.path, ...(s.src.sidecars ?? []).map((x) => x.path)]) === s.identity) this.index.append([entry])
+      const unchanged = identityOf([s.src.path, ...(s.src.sidecars ?? []).map((x) => x.path)]) === s.identity
+      if (unchanged && r.records.every((x) => x.outcome !== 'failed' && !x.changedDuringCopy)) this.index.append([entry])
       await this.done(s.src)
     }
 
@@ -329,7 +330,7 @@ export class CollectSession {
       stateDir: this.discovery!.stateDir, configPath: this.init.install.configPath, era: this.era(),
       versions: {...this.volatile?.versions, stateDb: this.storeInfo.find((s) => s.appVersion)?.appVersion},
       gateway: this.volatile?.gateway, exposure: this.volatile?.exposure ?? [], audit: this.volatile?.audit,
-      findings: unique, records: this.records, includeSecrets: this.options.includeSecrets, since: this.options.since,
+      findings: unique, records: this.records, includeSecrets: this.options.includeSecrets, since: this.options.since, notScanned: dedupe(this.skipped),
     })
     const text = this.options.includeSecrets ? report : this.redactor!.redactText(report).text
     const b = await this.writeGenerated('findings/report.md', text)
@@ -383,7 +384,7 @@ export class CollectSession {
       .map((r) => ({path: r.path, reason: r.outcome === 'skipped' ? r.reason ?? 'skipped' : `${r.outcome}: ${r.error ?? r.reason ?? ''}`.trim()}))
     return {
       case: this.init.case.id, bundle: this.sealed?.path ?? '', bundleSha256: this.sealed?.sha256 ?? '',
-      files: this.staged.length + 3, findings: this.findings, skipped: [...notCollected, ...dedupe(this.skipped)],
+      files: this.staged.length + 3, findings: this.findings, skipped: notCollected,
     }
   }
 
@@ -410,7 +411,8 @@ export class CollectSession {
       consistency: v?.gateway.state === 'up'
         ? `the gateway was running (pid ${v.gateway.pid ?? '?'}): files were copied as they were when opened; SQLite stores were copied with their -wal/-shm (again when they changed meanwhile) and backed up from the copy — see items with changedDuringCopy`
         : 'the gateway was not running: the copies are a consistent snapshot',
-      scan: {...this.scanned, rules: this.rules?.rules.length, ruleFiles: this.rules?.files},
+      // inputs the scanner did not (fully) read: empty files, lines that are not JSON, truncated last lines, rejected rules
+      scan: {...this.scanned, rules: this.rules?.rules.length, ruleFiles: this.rules?.files, notScanned: dedupe(this.skipped)},
       summary: {
         items: this.records.length, collected: count('collected'), skipped: count('skipped'), missing: count('missing'), failed: count('failed'),
         resumed: this.resumed, bytesRead: this.bytesRead, redactions: this.records.reduce((n, r) => n + (r.redactions ?? 0), 0),

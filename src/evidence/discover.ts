@@ -7,7 +7,7 @@ import {configHistoryFiles, gatewayLogFiles} from '../openclaw/files.js'
 import {readLocks} from '../openclaw/gateway.js'
 import {findServiceDefinitions, serviceMatches} from '../openclaw/services.js'
 import {evidencePath, posix, stateRel} from './paths.js'
-import {BOOTSTRAP_FILES, classify, directoryRule, isTextName, type Policy, type ScanAs, SIDECAR, WORKSPACE_DIRS} from './policy.js'
+import {BOOTSTRAP_FILES, classify, directoryRule, lineText, type Policy, type ScanAs, SIDECAR, WORKSPACE_DIRS} from './policy.js'
 import {fileType} from './source-io.js'
 import type {ItemKind, ItemRecord} from './types.js'
 
@@ -157,7 +157,7 @@ export function discoverSources(input: DiscoverInput): Discovery {
         } else if (!st.isFile()) {
           records.push({...meta(full, st), kind: 'other', outcome: 'skipped', reason: `not a regular file (${fileType(st)})`})
         } else {
-          add(full, st, forced && {...forced, scan: isTextName(name) ? forced.scan : undefined})
+          add(full, st, forced && {...forced, scan: lineText(name) ? forced.scan : undefined})
         }
       }
     }
@@ -216,7 +216,7 @@ function groupSqlite(sources: Source[]): Source[] {
 }
 
 function externalClass(file: string): {kind: ItemKind; policy: Policy; scan?: ScanAs} {
-  return {kind: 'other', policy: 'copy', scan: isTextName(path.basename(file)) ? 'log' : undefined}
+  return {kind: 'other', policy: 'copy', scan: lineText(path.basename(file)) ? 'log' : undefined}
 }
 
 function workspaceDirs(input: DiscoverInput, stateDir: string): string[] {

@@ -74,22 +74,27 @@ export function classify(rel: string, isConfig: boolean): Classification {
   // transcripts and their archives
   if (/(^|\/)sessions\/[^/]+\.jsonl\.zst$/.test(rel) || /\.jsonl\.zst$/.test(name)) return {kind: 'transcript-archive', policy: 'zst'}
   if (/(^|\/)sessions\/[^/]+\.jsonl($|\.)/.test(rel) && !name.endsWith('.lock')) return {kind: 'transcript', policy: 'copy', scan: 'jsonl'}
-  if (/(^|\/)sessions\/sessions\.json/.test(rel)) return {kind: 'sessions-index', policy: 'copy', scan: 'log'}
+  if (/(^|\/)sessions\/sessions\.json/.test(rel)) return {kind: 'sessions-index', policy: 'copy'}
   // logs
   if (/^logs\/config-audit\.jsonl/.test(rel)) return {kind: 'config-audit', policy: 'copy', scan: 'jsonl'}
   if (rel.startsWith('logs/') || /^cron\/runs\/.+\.jsonl$/.test(rel) || /^audit\/.+\.jsonl$/.test(rel)) {
-    return {kind: rel.startsWith('logs/gateway') ? 'gateway-log' : 'log', policy: 'copy', scan: TEXT_EXT.test(name) || /\.log(\.\d+)?$/.test(name) ? 'log' : undefined}
+    return {kind: rel.startsWith('logs/gateway') ? 'gateway-log' : 'log', policy: 'copy', scan: lineText(name) ? 'log' : undefined}
   }
-  if (rel.startsWith('cron/')) return {kind: 'cron', policy: 'copy', scan: 'log'}
+  if (rel.startsWith('cron/')) return {kind: 'cron', policy: 'copy', scan: lineText(name) ? 'log' : undefined}
   if (rel.startsWith('tmp/') && /\.lock$/.test(name)) return {kind: 'lock', policy: 'copy'}
-  if (/^workspace[^/]*\//.test(rel) || rel.startsWith('sandboxes/')) return {kind: 'workspace', policy: 'copy', scan: TEXT_EXT.test(name) ? 'log' : undefined}
-  if (/^(skills|hooks|extensions|plugin-skills)\//.test(rel) || /(^|\/)skills\//.test(rel)) return {kind: 'skill', policy: 'copy', scan: TEXT_EXT.test(name) ? 'log' : undefined}
-  return {kind: 'other', policy: 'copy', scan: TEXT_EXT.test(name) && !name.endsWith('.json') ? 'log' : undefined}
+  if (/^workspace[^/]*\//.test(rel) || rel.startsWith('sandboxes/')) return {kind: 'workspace', policy: 'copy', scan: lineText(name) ? 'log' : undefined}
+  if (/^(skills|hooks|extensions|plugin-skills)\//.test(rel) || /(^|\/)skills\//.test(rel)) return {kind: 'skill', policy: 'copy', scan: lineText(name) ? 'log' : undefined}
+  return {kind: 'other', policy: 'copy', scan: lineText(name) ? 'log' : undefined}
 }
 
 /** Files collected from a workspace that lives outside the state dir (an attacker's edits live here). */
 export const BOOTSTRAP_FILES = ['AGENTS.md', 'SOUL.md', 'USER.md', 'IDENTITY.md', 'TOOLS.md', 'HEARTBEAT.md', 'BOOT.md', 'BOOTSTRAP.md', 'MEMORY.md']
 export const WORKSPACE_DIRS = ['memory', 'skills', 'hooks', '.openclaw']
+
+/** Text the scanner reads line by line (pretty-printed .json is not: one record spans many lines). */
+export function lineText(name: string): boolean {
+  return isTextName(name) && !/\.json5?$/i.test(name)
+}
 
 export function isTextName(name: string): boolean {
   return TEXT_EXT.test(name) || /\.log(\.\d+)?$/.test(name) || /\.jsonl(\.|$)/.test(name)

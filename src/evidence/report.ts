@@ -26,6 +26,8 @@ export interface ReportInput {
   records: ItemRecord[]
   includeSecrets: boolean
   since?: Date
+  /** Collected, but not (fully) scanned: empty files, non-JSON lines, truncated last lines, rejected rules. */
+  notScanned?: Array<{path: string; reason: string}>
 }
 
 const MAX_TIMELINE = 400
@@ -129,6 +131,13 @@ export function renderReport(r: ReportInput): string {
     out.push(`${counts}.`, '', '| outcome | item | why |', '|---|---|---|')
     for (const x of not.slice(0, MAX_NOT_COLLECTED)) out.push(`| ${x.outcome} | \`${cell(x.path)}\` | ${cell(x.error ?? x.reason)}${x.linkTarget ? ` → \`${cell(x.linkTarget)}\`` : ''} |`)
     if (not.length > MAX_NOT_COLLECTED) out.push('', `(${not.length - MAX_NOT_COLLECTED} more in case.json)`)
+    out.push('')
+  }
+  const ns = r.notScanned ?? []
+  if (ns.length) {
+    out.push('## Collected but not (fully) scanned', '', '| item | why |', '|---|---|')
+    for (const x of ns.slice(0, 50)) out.push(`| \`${cell(x.path)}\` | ${cell(x.reason)} |`)
+    if (ns.length > 50) out.push('', `(${ns.length - 50} more in case.json \`scan.notScanned\`)`)
     out.push('')
   }
   return out.join('\n')

@@ -342,6 +342,7 @@ export function redactStore(dbPath: string, redactor: Redactor, signal?: AbortSi
       if (signal?.aborted) throw Object.assign(new Error('interrupted by the operator'), {name: 'AbortError'})
       count += redactTable(db, t.name, t.withoutRowid, redactor)
     }
+    const baseCount = count
     for (const v of list.filter((x) => x.type === 'virtual')) {
       const sql = (db.prepare('SELECT sql FROM sqlite_master WHERE name = ?').get(v.name) as {sql?: string} | undefined)?.sql ?? ''
       if (!/USING\s+fts5/i.test(sql)) {
@@ -349,59 +350,89 @@ export function redactStore(dbPath: string, redactor: Redactor, signal?: AbortSi
         continue
       }
       const content = /content\s*=\s*'([^']*)'/i.exec(sql)?.[1]
-      if (content === '') db.prepare(`INSERT INTO ${quote(v.name)}(${quote(v.name)}) VALUES('delete-all')`).run()
-      else {
-        if (content === undefined) count += redactTable(db, v.name, false, redactor)
-        db.prepare(`INSERT INTO ${quote(v.name)}(${quote(v.name)}) VALUES('rebuild')`).run()
+      const cmd = (c: string) => db.prepare(`INSERT INTO ${quote(v.name)}(${quote(v.name)}) VALUES('${c}')`).run()
+      if (content === undefined) {
+        // the index keeps its own copy of the text: mask it there, then rebuild the terms from it
+        const own = redactTable(db, v.name, false, redactor)
+        count += own
+        if (own > 0) cmd('rebuild')
+      } else if (baseCount > 0) {
+        // external content changed above: rebuild from it; a contentless index cannot be rebuilt, only emptied
+        if (content === '') {
+          cmd('delete-all')
+          notes.push(`contentless search index ${v.name} emptied (it may have held masked terms)`)
+        } else cmd('rebuild')
       }
     }
     for (const t of triggers) db.exec(t.sql)
-    db.exec('VACUUM')
+    // secure_delete zeroes what the updates freed; VACUUM also rebuilds every page from live content
+    if (count > 0) db.exec('VACUUM')
   } finally {
     db.close()
   }
   return {count, notes}
 }
 
+/** Rows are read a page at a time (by rowid), so memory stays flat and updates can run between pages. */
+const PAGE_ROWS = 2000
+
 function redactTable(db: Database.Database, table: string, withoutRowid: boolean, redactor: Redactor): number {
   const cols = columns(db, table)
   if (cols.length === 0) return 0
   const pk = withoutRowid ? (db.prepare(`SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`).all(table) as Array<{name: string}>).map((r) => r.name) : ['rowid']
-  const select = `SELECT ${pk.map((k, i) => `${k === 'rowid' ? 'rowid' : quote(k)} AS k${i}`).join(', ')}, ${cols.map((c, i) => `typeof(${quote(c)}) AS t${i}, CASE WHEN typeof(${quote(c)}) IN ('text', 'blob') THEN CAST(${quote(c)} AS BLOB) END AS v${i}`).join(', ')} FROM ${quote(table)}`
-  const updates: Array<{key: unknown[]; sets: Array<[string, unknown]>}> = []
-  let count = 0
+  const keyExpr = (k: string) => (k === 'rowid' ? 'rowid' : quote(k))
+  const cells = `${pk.map((k, i) => `${keyExpr(k)} AS k${i}`).join(', ')}, ${cols.map((c, i) => `typeof(${quote(c)}) AS t${i}, CASE WHEN typeof(${quote(c)}) IN ('text', 'blob') THEN CAST(${quote(c)} AS BLOB) END AS v${i}`).join(', ')}`
   const zstdRow = table === 'transcript_events' && cols.includes('event_zstd') && cols.includes('event_json')
-  for (const row of db.prepare(select).iterate() as Iterable<Record<string, unknown>>) {
-    const sets: Array<[string, unknown]> = []
-    cols.forEach((c, i) => {
-      const type = row[`t${i}`]
-      const v = row[`v${i}`] as Buffer | null
-      if (!v) return
-      if (type === 'text') {
-        const r = redactor.redactBuffer(v)
-        if (r) {
-          sets.push([c, r.text])
-          count += r.count
-        }
-      } else if (type === 'blob' && zstdRow && c === 'event_zstd' && v.length >= 4 && v.readUInt32LE(0) === ZSTD_MAGIC) {
-        try {
-          const r = redactor.redactBuffer(decompress(v))
+  let count = 0
+  const pageOf = (rows: Iterable<Record<string, unknown>>): Array<{key: unknown[]; sets: Array<[string, unknown]>}> => {
+    const updates: Array<{key: unknown[]; sets: Array<[string, unknown]>}> = []
+    for (const row of rows) {
+      const sets: Array<[string, unknown]> = []
+      cols.forEach((c, i) => {
+        const type = row[`t${i}`]
+        const v = row[`v${i}`] as Buffer | null
+        if (!v) return
+        if (type === 'text') {
+          const r = redactor.redactBuffer(v)
           if (r) {
-            sets.push(['event_json', r.text], ['event_zstd', null])
+            sets.push([c, r.text])
             count += r.count
           }
-        } catch { /* not decompressible: left compressed (not clear text) */ }
-      }
-    })
-    if (sets.length) updates.push({key: pk.map((_, i) => row[`k${i}`]), sets})
+        } else if (type === 'blob' && zstdRow && c === 'event_zstd' && v.length >= 4 && v.readUInt32LE(0) === ZSTD_MAGIC) {
+          try {
+            const r = redactor.redactBuffer(decompress(v))
+            if (r) {
+              sets.push(['event_json', r.text], ['event_zstd', null])
+              count += r.count
+            }
+          } catch { /* not decompressible: left compressed (not clear text) */ }
+        }
+      })
+      if (sets.length) updates.push({key: pk.map((_, i) => row[`k${i}`]), sets})
+    }
+    return updates
   }
-  const tx = db.transaction(() => {
+  const apply = db.transaction((updates: Array<{key: unknown[]; sets: Array<[string, unknown]>}>) => {
     for (const u of updates) {
-      db.prepare(`UPDATE ${quote(table)} SET ${u.sets.map(([c]) => `${quote(c)} = ?`).join(', ')} WHERE ${pk.map((k) => `${k === 'rowid' ? 'rowid' : quote(k)} = ?`).join(' AND ')}`)
+      db.prepare(`UPDATE ${quote(table)} SET ${u.sets.map(([c]) => `${quote(c)} = ?`).join(', ')} WHERE ${pk.map((k) => `${keyExpr(k)} = ?`).join(' AND ')}`)
         .run(...u.sets.map(([, v]) => v), ...u.key)
     }
   })
-  tx()
+  if (withoutRowid) {
+    // no rowid to page by (usually small tables): one pass, then the updates
+    apply(pageOf(db.prepare(`SELECT ${cells} FROM ${quote(table)}`).all() as Array<Record<string, unknown>>))
+    return count
+  }
+  const page = db.prepare(`SELECT ${cells} FROM ${quote(table)} WHERE rowid > ? ORDER BY rowid LIMIT ${PAGE_ROWS}`)
+  let after = -Infinity as number | bigint
+  for (;;) {
+    const rows = page.all(after === -Infinity ? Number.MIN_SAFE_INTEGER : after) as Array<Record<string, unknown>>
+    if (rows.length === 0) break
+    after = rows.at(-1)!.k0 as number | bigint
+    const updates = pageOf(rows)
+    if (updates.length) apply(updates)
+    if (rows.length < PAGE_ROWS) break
+  }
   return count
 }
 
