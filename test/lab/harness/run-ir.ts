@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {execa} from 'execa'
 
-import {labTmpRoot, repoRoot} from './paths.js'
+import {repoRoot} from './paths.js'
 import type {LabStateDir} from './gateway.js'
 
 export interface IrRun {
@@ -19,7 +19,8 @@ export interface IrRun {
  * environment, a private IR_HOME, and the lab's OpenClaw CLI for `config validate`/`security audit`.
  */
 export async function runIr(lab: LabStateDir, args: string[], options: {irHome?: string; timeout?: number; env?: Record<string, string>} = {}): Promise<IrRun> {
-  const irHome = options.irHome ?? mkdtempSync(path.join(labTmpRoot(), 'ir-home-'))
+  // Inside the lab dir, so the lab's cleanup removes it.
+  const irHome = options.irHome ?? mkdtempSync(path.join(lab.dir, 'ir-home-'))
   const r = await execa(process.execPath, [path.join(repoRoot, 'bin', 'dev.js'), ...args], {
     reject: false, timeout: options.timeout ?? 120_000, extendEnv: false,
     env: {...lab.env, PATH: process.env.PATH ?? '', IR_HOME: irHome, IR_OPENCLAW_BIN: lab.lab.openclawMjs, IR_OPENCLAW_NODE: lab.lab.node24, ...options.env},
