@@ -76,6 +76,11 @@ export class Correlator {
     for (const key of [...this.sessions.keys()]) this.close(key)
   }
 
+  /** Findings of sessions closed elsewhere (another scanner, another thread). */
+  adopt(findings: Finding[]): void {
+    for (const f of findings) this.done.push(f)
+  }
+
   findings(): Finding[] {
     return this.done
   }

@@ -241,7 +241,8 @@ export function rawForms(keyword: string): string[] {
   forms.add(jsonEscaped)
   // ensure_ascii writers (Python json.dumps) escape every non-ASCII char
   forms.add(lower.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))
-  return [...forms].filter((f) => f.length >= 2)
+  // a form with a char above U+00FF is no byte string (JSON leaves astral chars as surrogate pairs)
+  return [...forms].filter((f) => f.length >= 2 && !/[^\x00-\xff]/.test(f))
 }
 
 /**

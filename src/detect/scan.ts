@@ -1,17 +1,17 @@
-import {createReadStream} from 'node:fs'
-import {open, readFile} from 'node:fs/promises'
+import {readFile, stat} from 'node:fs/promises'
 
-import {Decompress} from 'fzstd'
-
-import {ExitCode, IrError, errorMessage} from '../errors.js'
+import {ExitCode, IrError} from '../errors.js'
+import {scanInput} from './input.js'
 import {loadRules} from './rules.js'
 import type {RuleSet} from './rules.js'
-import {createScanner} from './scanner.js'
-import type {Scanner, ScannerOptions} from './scanner.js'
+import {scanOnWorkers, workerCount} from './parallel.js'
+import {StreamScanner} from './scanner.js'
+import type {ScanPart, ScannerOptions} from './scanner.js'
 import {codeOf, discover} from './sources.js'
-import type {Input} from './sources.js'
 import {severityAtLeast} from './types.js'
 import type {Finding, ScanResult, Severity} from './types.js'
+
+export {scanInput, zstdChunks} from './input.js'
 
 export interface ScanPathsOptions extends ScannerOptions {
   /** Rules already loaded; else the shipped packs plus `extraRules`. */
@@ -19,15 +19,37 @@ export interface ScanPathsOptions extends ScannerOptions {
   extraRules?: string[]
   /** Read size per chunk (default 1 MiB). */
   chunkBytes?: number
+  /**
+   * Worker threads to spread inputs over (0 = this thread only). Default: one per CPU (at most 4)
+   * when there are several inputs and 16 MiB or more in all. Findings are the same either way.
+   */
+  workers?: number
 }
 
-/** `ir scan PATH…`: find every input under the paths, stream each through one scanner. */
+/** `ir scan PATH…`: find every input under the paths, stream each through a scanner (one per worker thread). */
 export async function scanPaths(paths: string[], opts: ScanPathsOptions = {}): Promise<ScanResult> {
   const rules = opts.rules ?? await loadRules(opts.extraRules ?? [])
-  const scanner = createScanner(rules, opts)
+  const scanner = new StreamScanner(rules, opts)
   const {inputs, skipped} = await discover(paths)
   for (const s of skipped) scanner.skip(s.path, s.reason)
-  for (const input of inputs) await scanInput(scanner, input, opts.chunkBytes ?? 1 << 20)
+  const chunkBytes = opts.chunkBytes ?? 1 << 20
+  const sizes = inputs.length > 1 ? await Promise.all(inputs.map(async (i) => stat(i.path).then((s) => s.size, () => 0))) : []
+  const n = workerCount(inputs, sizes, opts.workers)
+  if (n > 0) {
+    // parts come back in any order; merged in input order they give what one thread gives
+    const parts: Array<ScanPart | undefined> = new Array(inputs.length)
+    const {maxLineBytes} = opts
+    await scanOnWorkers(inputs, n, {rules, opts: {maxLineBytes}, chunkBytes}, sizes, (i, part) => {
+      parts[i] = part
+    }, async (i) => {
+      const solo = new StreamScanner({...rules, rejected: []}, opts)
+      await scanInput(solo, inputs[i]!, chunkBytes)
+      parts[i] = solo.drain()
+    })
+    for (const part of parts) if (part) scanner.absorb(part)
+  } else {
+    for (const input of inputs) await scanInput(scanner, input, chunkBytes)
+  }
   const result = scanner.finish()
   if (inputs.length === 0) {
     throw new IrError(`Nothing to scan in ${paths.join(', ')}: no transcripts, SQLite stores or logs found.`, ExitCode.PreconditionFailed,
@@ -35,62 +57,6 @@ export async function scanPaths(paths: string[], opts: ScanPathsOptions = {}): P
         ...result.scanned.skipped.slice(0, 3).map((s) => `${s.path}: ${s.reason}`)], 'SCAN_NOTHING')
   }
   return result
-}
-
-/** One input; whatever goes wrong with it is recorded as skipped and the scan goes on. */
-export async function scanInput(scanner: Scanner, input: Input, chunkBytes = 1 << 20): Promise<void> {
-  if (input.format === 'sqlite') {
-    await scanner.scanSqliteStore(input.path, input.source)
-    return
-  }
-  let fh
-  try {
-    fh = await open(input.path, 'r')
-  } catch (err) {
-    const code = codeOf(err)
-    scanner.skip(input.path, code === 'ENOENT' ? 'vanished before it could be read' : `unreadable (${code})`)
-    return
-  }
-  let size = 0
-  try {
-    const st = await fh.stat()
-    if (!st.isFile()) {
-      scanner.skip(input.path, 'not a regular file: not read')
-      return
-    }
-    size = st.size
-    // read only the bytes present at the start: a growing file is scanned up to there and reported
-    const raw = size === 0 ? emptyChunks() : createReadStream('', {fd: fh.fd, start: 0, end: size - 1, highWaterMark: chunkBytes, autoClose: false})
-    const chunks = input.format === 'jsonl-zst' ? zstdChunks(raw) : raw
-    await scanner.scanJsonl(chunks as AsyncIterable<Uint8Array>, input.source)
-    const after = await fh.stat()
-    if (after.size > size) scanner.skip(input.path, `grew during the scan (${size} → ${after.size} bytes): scanned the first ${size} bytes`)
-    else if (after.size < size) scanner.skip(input.path, `shrank during the scan (${size} → ${after.size} bytes): results may be incomplete`)
-  } catch (err) {
-    scanner.skip(input.path, input.format === 'jsonl-zst' && /zstd|invalid|unexpected/i.test(errorMessage(err))
-      ? `not valid zstd (${errorMessage(err)}): scanned up to the error`
-      : `read failed (${codeOf(err)}): scanned up to the error`)
-  } finally {
-    await fh.close()
-  }
-}
-
-async function* emptyChunks(): AsyncGenerator<Buffer> {
-  // nothing: the scanner reports the empty file
-}
-
-/** Streaming zstd (`.jsonl.zst` cold storage) with fzstd: Node 20's zlib has no zstd. */
-export async function* zstdChunks(src: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const out: Uint8Array[] = []
-  const d = new Decompress((data) => {
-    out.push(data)
-  })
-  for await (const c of src) {
-    d.push(c)
-    while (out.length > 0) yield out.shift()!
-  }
-  d.push(new Uint8Array(0), true)
-  while (out.length > 0) yield out.shift()!
 }
 
 /**

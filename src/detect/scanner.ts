@@ -52,21 +52,55 @@ export function createScanner(rules: RuleSet, opts: ScannerOptions = {}): Scanne
   return new StreamScanner(rules, opts)
 }
 
-class StreamScanner implements Scanner {
+/** What one scanner found since its last `drain()`: every session of it closed (findings final, unsorted). */
+export interface ScanPart {
+  findings: Finding[]
+  skipped: SkippedItem[]
+  files: number
+  events: number
+  bytes: number
+}
+
+export class StreamScanner implements Scanner {
   private readonly engine: Engine
   private readonly prefilter: Engine['prefilter']
-  private readonly correlator = new Correlator()
-  private readonly skipped: SkippedItem[] = []
+  private correlator = new Correlator()
+  private skipped: SkippedItem[] = []
   private readonly maxLine: number
   private files = 0
   private events = 0
   private bytes = 0
+  /** Candidate rules of the line or row being looked at (reused: filled by one prefilter pass). */
+  private readonly marks: Uint8Array
 
   constructor(rules: RuleSet, opts: ScannerOptions) {
     this.engine = new Engine(rules)
     this.prefilter = this.engine.prefilter
     this.maxLine = opts.maxLineBytes ?? 8 << 20
+    this.marks = new Uint8Array(this.engine.rules.length)
     for (const r of rules.rejected) this.skipped.push(r)
+  }
+
+  /**
+   * Findings, skips and counters since the last drain (parallel scans: a worker drains after each
+   * input). Call between inputs only: every session is closed by then.
+   */
+  drain(): ScanPart {
+    this.correlator.closeAll()
+    const part: ScanPart = {findings: this.correlator.findings(), skipped: this.skipped, files: this.files, events: this.events, bytes: this.bytes}
+    this.correlator = new Correlator()
+    this.skipped = []
+    this.files = this.events = this.bytes = 0
+    return part
+  }
+
+  /** Add a part drained from another scanner (same rules), in input order. */
+  absorb(part: ScanPart): void {
+    this.correlator.adopt(part.findings)
+    for (const s of part.skipped) this.skipped.push(s)
+    this.files += part.files
+    this.events += part.events
+    this.bytes += part.bytes
   }
 
   skip(p: string, reason: string): void {
@@ -149,9 +183,15 @@ class StreamScanner implements Scanner {
     }
   }
 
-  /** Complete lines buf[start, end) (end is just past a newline): prefilter, parse only on a hit. */
+  /**
+   * Complete lines buf[start, end) (end is just past a newline) in one prefilter pass: each
+   * keyword occurrence marks its rule for the line it is on; a line with a marked rule is parsed
+   * (its marks are the candidate rules), any other line costs nothing beyond the pass. Context
+   * markers (tool call, untrusted content) are noted for every line they are on, without parsing.
+   */
   private region(st: Stream, buf: Buffer, start: number, end: number): void {
     const pf = this.prefilter
+    const tags = pf.tags
     const firstLine = st.line
     if (!isUtf8(buf.subarray(start, end))) this.findBadUtf8(st, buf, start, end)
     let counted = start
@@ -163,38 +203,59 @@ class StreamScanner implements Scanner {
       st.line++
       counted = p = le + 1
     }
+    const marks = this.marks
+    let ls = -1
+    let le = -1
+    let rule = false
+    let context = 0
     while (p < end) {
-      const hit = pf.find(buf, p, end)
+      const hit = pf.next(buf, p, end)
       if (hit < 0) break
-      const ls = hit === 0 ? 0 : Math.max(start, buf.lastIndexOf(10, hit - 1) + 1)
-      const le = buf.indexOf(10, hit)
-      st.line += countNewlines(buf, counted, ls)
-      counted = ls
-      const tag = pf.hitTag
-      if (tag < 0) {
-        // a context marker only: note it without parsing, keep looking on the same line
-        if (tag === TAG_TOOLCALL) this.correlator.toolCall(st.key, st.line)
-        else if (tag === TAG_UNTRUSTED) this.correlator.untrusted(st.key, st.line)
-        p = hit + pf.hitLength
-        continue
+      if (hit > le) {
+        if (rule) this.hitLine(st, buf, ls, le, marks)
+        rule = false
+        context = 0
+        ls = hit === 0 ? 0 : Math.max(start, buf.lastIndexOf(10, hit - 1) + 1)
+        le = buf.indexOf(10, hit)
+        st.line += countNewlines(buf, counted, ls)
+        counted = ls
       }
-      this.line(st, buf, ls, le, false)
-      p = le + 1
+      for (let t = 0, n = pf.tagCount; t < n; t++) {
+        const tag = tags[t]!
+        if (tag >= 0) {
+          if (!rule) {
+            marks.fill(0)
+            rule = true
+          }
+          marks[tag] = 1
+        } else if ((context & -tag) === 0) {
+          // a context marker: noted without parsing, once per line
+          context |= -tag
+          if (tag === TAG_TOOLCALL) this.correlator.toolCall(st.key, st.line)
+          else if (tag === TAG_UNTRUSTED) this.correlator.untrusted(st.key, st.line)
+        }
+      }
+      p = hit + 1
     }
+    if (rule) this.hitLine(st, buf, ls, le, marks)
     st.line += countNewlines(buf, counted, end)
     this.events += st.line - firstLine
+  }
+
+  private hitLine(st: Stream, buf: Buffer, ls: number, le: number, marks: Uint8Array): void {
+    this.line(st, buf, ls, le, false, marks)
   }
 
   /**
    * One complete record. Returns false if it was not JSON (then it is scanned as raw text). The
    * line number is `st.line`.
    */
-  line(st: Stream, buf: Buffer, s: number, e: number, last: boolean): boolean {
+  line(st: Stream, buf: Buffer, s: number, e: number, last: boolean, marks?: Uint8Array): boolean {
     let end = e
     if (end > s && buf[end - 1] === 13) end--
     if (end <= s) return true
     const text = buf.toString('utf8', s, end)
-    const candidates = this.engine.candidates(buf, s, end)
+    const candidates = marks ?? this.engine.candidates(buf, s, end)
     let rec: unknown
     try {
       rec = JSON.parse(text)
@@ -327,7 +388,7 @@ class StreamScanner implements Scanner {
         this.events++
         this.bytes += bytes.length
         const seq = Number(row.q)
-        this.row(key, bytes, {...loc, seq}, seq, st)
+        this.row(key, bytes, loc, seq, st)
       }
     } finally {
       if (current !== undefined) this.correlator.close(key)
@@ -336,25 +397,37 @@ class StreamScanner implements Scanner {
   }
 
   /** One SQLite row holding one transcript entry: prefilter on bytes, parse on a hit. */
-  private row(key: string, bytes: Uint8Array, loc: EventLocation, order: number, st: Stream): void {
+  private row(key: string, bytes: Uint8Array, rowLoc: EventLocation, order: number, st: Stream): void {
     const pf = this.prefilter
+    const tags = pf.tags
+    const marks = this.marks
     let p = 0
-    let hitRule = false
+    let rule = false
+    let context = 0
     while (p < bytes.length) {
-      const hit = pf.find(bytes, p, bytes.length)
+      const hit = pf.next(bytes, p, bytes.length)
       if (hit < 0) break
-      if (pf.hitTag >= 0) {
-        hitRule = true
-        break
+      for (let t = 0, n = pf.tagCount; t < n; t++) {
+        const tag = tags[t]!
+        if (tag >= 0) {
+          if (!rule) {
+            marks.fill(0)
+            rule = true
+          }
+          marks[tag] = 1
+        } else if ((context & -tag) === 0) {
+          context |= -tag
+          if (tag === TAG_TOOLCALL) this.correlator.toolCall(key, order)
+          else if (tag === TAG_UNTRUSTED) this.correlator.untrusted(key, order)
+        }
       }
-      if (pf.hitTag === TAG_TOOLCALL) this.correlator.toolCall(key, order)
-      else this.correlator.untrusted(key, order)
-      p = hit + pf.hitLength
+      p = hit + 1
     }
-    if (!hitRule) return
+    if (!rule) return
+    const loc: EventLocation = {...rowLoc, seq: order}
     const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     const text = buf.toString('utf8')
-    const candidates = this.engine.candidates(buf)
+    const candidates = marks
     let rec: unknown
     try {
       rec = JSON.parse(text)

@@ -47,3 +47,44 @@ describe('masking', () => {
     expect(revealInvisible(`a\u200Bb ${tags}`)).toBe('a<U+200B>b <TAGS:hi>')
   })
 })
+
+describe('Prefilter against a naive search', () => {
+  // Given keywords of every length the filter treats differently (2, 3, 4+ bytes, non-ASCII bytes,
+  // shared prefixes, the same bytes under two tags) and random text made of their pieces
+  const words = ['ab', '![', 'key', 'api', '\u00e2\u0080\u008b', 'ke', 'keys', 'token', 'tok', 'ignore all', 'ignore', '"type":"toolcall"',
+    '\u00f3\u00a0\u0080\u0081', 'x.io', 'from now on']
+  const keywords = [...words.map((bytes, i) => ({bytes, tag: i % 5 === 4 ? -1 : i})), {bytes: 'key', tag: 99}]
+  const pf = new Prefilter(keywords)
+  const lower = (b: number) => (b >= 65 && b <= 90 ? b + 32 : b)
+  const naive = (b: Buffer, from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      const tags = keywords.filter((k) => i + k.bytes.length <= to && [...k.bytes].every((c, j) => lower(b[i + j]!) === c.charCodeAt(0))).map((k) => k.tag)
+      if (tags.length > 0) return {at: i, tags}
+    }
+    return {at: -1, tags: []}
+  }
+  let seed = 7
+  const rnd = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
+    return (seed >>> 8) % n
+  }
+  const pieces = [...words, 'KEY', 'Api', 'IGNORE', 'Tok', ' ', 'x', '\n', '\u00e2', 'fro', 'A', '"', 'ke']
+
+  it('finds the same positions and tags, at every offset and up to the very end', () => {
+    for (let round = 0; round < 300; round++) {
+      const b = Buffer.from(Array.from({length: 1 + rnd(12)}, () => pieces[rnd(pieces.length)]).join(''), 'latin1')
+      const from = rnd(3)
+      let p = Math.min(from, b.length)
+      for (;;) {
+        const want = naive(b, p, b.length)
+        const got = pf.next(b, p, b.length)
+        expect({at: got, tags: got < 0 ? [] : [...pf.tags.subarray(0, pf.tagCount)].sort((x, y) => x - y)}).toEqual({at: want.at, tags: want.tags.sort((x, y) => x - y)})
+        const first = pf.find(b, p, b.length)
+        expect(first).toBe(want.at)
+        if (first >= 0) expect(pf.hitTag).toBe(keywords.find((k) => want.tags.includes(k.tag) && naive(b.subarray(0, first + k.bytes.length), first, first + k.bytes.length).tags.includes(k.tag))!.tag)
+        if (got < 0) break
+        p = got + 1
+      }
+    }
+  })
+})

@@ -1,0 +1,104 @@
+import os from 'node:os'
+import {Worker} from 'node:worker_threads'
+
+import type {RuleSet} from './rules.js'
+import type {ScanPart, ScannerOptions} from './scanner.js'
+import type {Input} from './sources.js'
+
+/**
+ * Whole inputs (files, SQLite stores) spread over a small pool of worker threads. Correlation is
+ * per session and a session never spans two inputs, so each worker closes its sessions itself and
+ * sends back final findings; the caller merges the parts in input order (same result as one
+ * thread). Memory: one scanner per worker, each holding one chunk (or one long line) at a time.
+ */
+
+export interface WorkerJob {
+  id: number
+  input: Input
+}
+
+export interface WorkerInit {
+  rules: RuleSet
+  opts: ScannerOptions
+  chunkBytes: number
+}
+
+export type WorkerReply = {id: number; part: ScanPart} | {id: number; error: string}
+
+/** Below this many bytes in all, starting threads costs more than it saves. */
+export const PARALLEL_MIN_BYTES = 16 << 20
+
+/** Threads worth starting for these inputs (sizes in bytes): 0 when one thread will do. */
+export function workerCount(inputs: Input[], sizes: number[], requested?: number): number {
+  if (requested !== undefined) return Math.max(0, Math.min(requested, inputs.length))
+  if (inputs.length < 2 || sizes.reduce((a, b) => a + b, 0) < PARALLEL_MIN_BYTES || !workerRunnable()) return 0
+  const cores = os.availableParallelism()
+  return cores < 2 ? 0 : Math.min(cores, 4, inputs.length)
+}
+
+const WORKER_URL = new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url)
+
+const FROM_SOURCE = import.meta.url.endsWith('.ts')
+
+/** From the build, always; from TypeScript source (tests, bin/dev.js) only when tsx is there to load the worker. */
+function workerRunnable(): boolean {
+  return !FROM_SOURCE || tsxApi() !== undefined
+}
+
+function tsxApi(): string | undefined {
+  try {
+    return import.meta.resolve('tsx/esm/api')
+  } catch {
+    return undefined
+  }
+}
+
+/** The build runs worker.js itself; from source a small bootstrap registers tsx first (a bare `--import tsx` races the worker's own entry on Node 20). */
+function newWorker(init: WorkerInit): Worker {
+  if (!FROM_SOURCE) return new Worker(WORKER_URL, {workerData: init})
+  const boot = `import(${JSON.stringify(tsxApi())}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}) })`
+  return new Worker(boot, {eval: true, workerData: init})
+}
+
+/**
+ * Scan `inputs` on `n` threads; `onPart(index, part)` gets each input's part (any order).
+ * Inputs a worker could not finish (it died) go to `fallback`, run on this thread.
+ */
+export async function scanOnWorkers(inputs: Input[], n: number, init: WorkerInit, sizes: number[],
+  onPart: (index: number, part: ScanPart) => void, fallback: (index: number) => Promise<void>): Promise<void> {
+  // biggest first: a large store started last would leave the other threads idle
+  const queue = inputs.map((_, i) => i).sort((a, b) => (sizes[b] ?? 0) - (sizes[a] ?? 0) || a - b)
+  const orphans: number[] = []
+  const run = (): Promise<void> => new Promise((resolve) => {
+    const w = newWorker(init)
+    let current: number | undefined
+    let finished = false
+    const next = () => {
+      current = queue.shift()
+      if (current === undefined) {
+        finished = true
+        void w.terminate()
+        resolve()
+        return
+      }
+      w.postMessage({id: current, input: inputs[current]!} satisfies WorkerJob)
+    }
+    w.on('message', (m: WorkerReply) => {
+      if ('error' in m) orphans.push(m.id)
+      else onPart(m.id, m.part)
+      next()
+    })
+    const died = () => {
+      if (finished) return
+      finished = true
+      if (current !== undefined) orphans.push(current)
+      resolve()
+    }
+    w.on('error', died)
+    w.on('exit', died)
+    next()
+  })
+  await Promise.all(Array.from({length: n}, run))
+  // a worker that died leaves its input (and, if all died, the rest of the queue) to this thread
+  for (const i of [...orphans, ...queue.splice(0)].sort((a, b) => a - b)) await fallback(i)
+}
