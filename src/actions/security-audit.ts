@@ -72,7 +72,8 @@ export const securityAudit: ActionDefinition<Params> = {
   async verify(ctx, _params, _plan, applied) {
     const o = applied.data as AuditOutcome
     if (o.problem && findOpenClawCli(ctx.env)) return {ok: false, detail: o.problem}
-    const remaining = o.ran ? o.criticals.map((f) => f.checkId) : o.irCriticals.map((f) => f.checkId)
+    const broken = o.irCriticals.filter((f) => f.checkId === 'config.unreadable').map((f) => f.checkId)
+    const remaining = [...broken, ...(o.ran ? o.criticals.map((f) => f.checkId) : o.irCriticals.map((f) => f.checkId).filter((id) => id !== 'config.unreadable'))]
     return remaining.length ? {ok: false, detail: `${remaining.length} critical finding(s) remain: ${remaining.join(', ')}`} : {ok: true, detail: 'no critical finding'}
   },
 }
@@ -80,13 +81,17 @@ export const securityAudit: ActionDefinition<Params> = {
 async function runAudit(ctx: ActionContext, params: Params): Promise<AuditOutcome> {
   let config: JsonObject | undefined
   let configText = ''
+  let unreadable: {checkId: string; title: string} | undefined
   try {
     const loaded = loadConfig(ctx.install.configPath, {env: ctx.env})
     config = loaded.value
     configText = loaded.text
-  } catch { /* reported by the lockdown step; the audit still runs */ }
-  const irCriticals = [...(config ? configExposure(config) : []), ...permissionExposure(ctx.install.stateDir, ctx.install.configPath)]
-    .filter((e) => e.severity === 'critical').map((e) => ({checkId: e.checkId, title: e.title}))
+  } catch (err) {
+    // An unreadable config cannot be shown to be locked down: that is itself critical.
+    unreadable = {checkId: 'config.unreadable', title: `config not readable, exposure unknown: ${errorMessage(err)}`}
+  }
+  const irCriticals = [...(unreadable ? [unreadable] : []), ...(config ? configExposure(config) : []), ...permissionExposure(ctx.install.stateDir, ctx.install.configPath)]
+    .filter((e) => !('severity' in e) || e.severity === 'critical').map((e) => ({checkId: e.checkId, title: e.title}))
   const outcome: AuditOutcome = {ran: false, criticals: [], irCriticals}
   const cli = findOpenClawCli(ctx.env)
   if (!cli) return {...outcome, problem: 'no openclaw CLI found (set IR_OPENCLAW_BIN or put openclaw on PATH)'}

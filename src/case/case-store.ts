@@ -94,46 +94,50 @@ export interface UndoOutcome {
 }
 
 /**
- * Restore every change of the case, newest first, only where the file still holds what ir wrote.
- * A file changed since is a conflict: it is left alone and reported (with its current hash).
+ * Restore every change of the case, newest first, only where the file still holds what ir wrote
+ * and nobody edited it between two of ir's writes (each change must start from what the previous
+ * one wrote). Anything else is a conflict: left alone and reported.
  */
 export function undoChanges(c: Case, opts: {dryRun?: boolean} = {}): UndoOutcome[] {
   const outcomes: UndoOutcome[] = []
-  const changes = readChanges(c).reverse()
-  // Later changes of the same file are undone first; check each against what ir last wrote.
-  const done = new Set<string>()
-  for (const ch of changes) {
-    const key = `${ch.path}\u0000${ch.kind}`
-    if (done.has(key)) continue
-    done.add(key)
-    const first = changes.filter((x) => x.path === ch.path && x.kind === ch.kind).at(-1) ?? ch // earliest = true original
+  const all = readChanges(c)
+  const keys = [...new Set(all.map((x) => `${x.path}\u0000${x.kind}`))].reverse()
+  for (const key of keys) {
+    const history = all.filter((x) => `${x.path}\u0000${x.kind}` === key) // oldest first
+    const first = history[0]!
+    const last = history.at(-1)!
+    const out = (status: UndoOutcome['status'], detail: string) => outcomes.push({path: first.path, kind: first.kind, status, detail})
+    const gap = history.findIndex((x, i) => i > 0 && (first.kind === 'mode'
+      ? x.modeBefore !== history[i - 1]!.modeAfter
+      : x.sha256Before !== history[i - 1]!.sha256After))
     let st
     try {
-      st = statSync(ch.path)
+      st = statSync(first.path)
     } catch {
-      outcomes.push({path: ch.path, kind: ch.kind, status: 'missing', detail: 'file no longer exists; not recreated'})
+      out('missing', 'file no longer exists; not recreated')
+      continue
+    }
+    if (gap > 0) {
+      out('conflict', `edited outside ir between two runs of this case (before step "${history[gap]!.step ?? '?'}"); undoing would discard that edit`)
       continue
     }
     const mode = st.mode & 0o7777
-    if (ch.kind === 'mode') {
-      if (mode === first.modeBefore) outcomes.push({path: ch.path, kind: 'mode', status: 'already', detail: `mode already ${oct(mode)}`})
-      else if (mode !== ch.modeAfter) outcomes.push({path: ch.path, kind: 'mode', status: 'conflict', detail: `mode is ${oct(mode)}, ir set ${oct(ch.modeAfter)}`})
+    if (first.kind === 'mode') {
+      if (mode === first.modeBefore) out('already', `mode already ${oct(mode)}`)
+      else if (mode !== last.modeAfter) out('conflict', `mode is ${oct(mode)}, ir set ${oct(last.modeAfter)}`)
       else {
-        if (!opts.dryRun) chmodSync(ch.path, first.modeBefore)
-        outcomes.push({path: ch.path, kind: 'mode', status: 'restored', detail: `${oct(mode)} -> ${oct(first.modeBefore)}`})
+        if (!opts.dryRun) chmodSync(first.path, first.modeBefore)
+        out('restored', `${oct(mode)} -> ${oct(first.modeBefore)}`)
       }
       continue
     }
-    const current = sha256(readFileSync(ch.path))
-    if (current === first.sha256Before) {
-      outcomes.push({path: ch.path, kind: 'content', status: 'already', detail: 'already holds the original bytes'})
-    } else if (current !== ch.sha256After) {
-      outcomes.push({path: ch.path, kind: 'content', status: 'conflict', detail: `changed since ir wrote it (now sha256 ${current.slice(0, 12)}, ir wrote ${ch.sha256After?.slice(0, 12)})`})
-    } else if (!first.backup || !existsSync(first.backup)) {
-      outcomes.push({path: ch.path, kind: 'content', status: 'conflict', detail: 'backup is missing from the case'})
-    } else {
-      if (!opts.dryRun) atomicWrite(ch.path, readFileSync(first.backup), first.modeBefore)
-      outcomes.push({path: ch.path, kind: 'content', status: 'restored', detail: `original bytes and mode ${oct(first.modeBefore)} restored`})
+    const current = sha256(readFileSync(first.path))
+    if (current === first.sha256Before) out('already', 'already holds the original bytes')
+    else if (current !== last.sha256After) out('conflict', `changed since ir wrote it (now sha256 ${current.slice(0, 12)}, ir wrote ${last.sha256After?.slice(0, 12)})`)
+    else if (!first.backup || !existsSync(first.backup)) out('conflict', 'backup is missing from the case')
+    else {
+      if (!opts.dryRun) atomicWrite(first.path, readFileSync(first.backup), first.modeBefore)
+      out('restored', `original bytes and mode ${oct(first.modeBefore)} restored`)
     }
   }
   return outcomes

@@ -155,7 +155,12 @@ export interface AppliedEdit {
 export async function applyConfigEdit(plan: EditPlan, opts: ApplyEditOptions): Promise<AppliedEdit> {
   const written: Array<{file: FileEdit; backup: string; sha256Before: string; sha256After: string}> = []
   const restore = () => {
-    for (const w of written.reverse()) atomicWrite(w.file.file, w.file.before, w.file.mode)
+    for (const w of written.reverse()) {
+      atomicWrite(w.file.file, w.file.before, w.file.mode)
+      // Recorded too, so the case's change history stays a chain (undo checks it).
+      recordChange(opts.case, {path: w.file.file, kind: 'content', modeBefore: w.file.mode, modeAfter: w.file.mode,
+        sha256Before: w.sha256After, sha256After: w.sha256Before, backup: w.backup, step: `${opts.step} (rolled back)`})
+    }
   }
   try {
     for (const f of plan.files) {

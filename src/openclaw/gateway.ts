@@ -83,7 +83,7 @@ export function readLocks(stateDir: string, configPath: string, seams: GatewayPr
 }
 
 /** Linux /proc facts of a pid; undefined fields where /proc is not readable. */
-export function inspectProcess(pid: number, seams: GatewayProbeSeams = {}): {alive: boolean; cmdline?: string; comm?: string; startTime?: number; permissionDenied?: boolean} {
+export function inspectProcess(pid: number, seams: GatewayProbeSeams = {}): {alive: boolean; cmdline?: string; argv?: string[]; comm?: string; startTime?: number; permissionDenied?: boolean} {
   try {
     process.kill(pid, 0)
   } catch (err) {
@@ -93,11 +93,12 @@ export function inspectProcess(pid: number, seams: GatewayProbeSeams = {}): {ali
   return {alive: true, ...procFacts(pid, seams)}
 }
 
-function procFacts(pid: number, seams: GatewayProbeSeams): {cmdline?: string; comm?: string; startTime?: number} {
+function procFacts(pid: number, seams: GatewayProbeSeams): {cmdline?: string; argv?: string[]; comm?: string; startTime?: number} {
   const proc = seams.procRoot ?? '/proc'
-  const out: {cmdline?: string; comm?: string; startTime?: number} = {}
+  const out: {cmdline?: string; argv?: string[]; comm?: string; startTime?: number} = {}
   try {
-    out.cmdline = readFileSync(path.join(proc, String(pid), 'cmdline'), 'utf8').split('\0').filter(Boolean).join(' ')
+    out.argv = readFileSync(path.join(proc, String(pid), 'cmdline'), 'utf8').split('\0').filter(Boolean)
+    out.cmdline = out.argv.join(' ')
   } catch { /* not Linux or gone */ }
   try {
     out.comm = readFileSync(path.join(proc, String(pid), 'comm'), 'utf8').trim()
@@ -113,7 +114,31 @@ function procFacts(pid: number, seams: GatewayProbeSeams): {cmdline?: string; co
 
 // /proc/<pid>/comm is cut at 15 chars: "openclaw-gateway" reads "openclaw-gatewa".
 const GATEWAY_TITLE = /(^|\/)(openclaw|clawdbot|moltbot)-gatewa(y)?$/
-const GATEWAY_CMDLINE = /(openclaw|clawdbot|moltbot)(\.mjs|\/dist\/(index|entry)\.js)?\b.*\bgateway\b/
+const ENTRY = /(^|\/)(openclaw|clawdbot|moltbot)(\.mjs)?$|(^|\/)(openclaw|clawdbot|moltbot)\/(dist\/(index|entry)\.js|openclaw\.mjs)$/
+const VALUE_FLAGS = new Set(['--profile', '--log-level', '--config', '--state-dir'])
+const RUNTIME = /(^|\/)(node|nodejs|node\d+|bun)$/
+
+/**
+ * An OpenClaw gateway by its argv, structurally: the process title (`openclaw-gateway`), or
+ * `[node] <openclaw entry> [flags] gateway …`. A `tail -f …/gateway.log` or an ssh tunnel whose
+ * arguments merely mention both words is not one.
+ */
+export function isGatewayArgv(argv: string[], comm?: string): boolean {
+  if (GATEWAY_TITLE.test(comm ?? '') || GATEWAY_TITLE.test(argv[0] ?? '')) return true
+  let i = 0
+  if (RUNTIME.test(argv[0] ?? '')) {
+    i = 1
+    while (argv[i]?.startsWith('-')) i++ // node flags (--max-old-space-size=…)
+  }
+  if (!ENTRY.test(argv[i] ?? '')) return false
+  const rest = argv.slice(i + 1)
+  for (let j = 0; j < rest.length; j++) {
+    const a = rest[j]!
+    if (VALUE_FLAGS.has(a)) j++ // --profile work gateway
+    else if (!a.startsWith('-')) return a === 'gateway'
+  }
+  return false
+}
 
 /** Is this pid the gateway the lock describes? Reused pids fail on title or start time. */
 export function identifyGateway(lock: LockFile, stateDir: string, configPath: string, seams: GatewayProbeSeams = {}): GatewayProcess | undefined {
@@ -121,7 +146,7 @@ export function identifyGateway(lock: LockFile, stateDir: string, configPath: st
   const facts = inspectProcess(lock.pid, seams)
   const base = {pid: lock.pid, alive: facts.alive, cmdline: facts.cmdline, startTime: facts.startTime}
   if (!facts.alive) return {...base, isGateway: false, belongsToStateDir: false, reason: 'pid is not running (stale lock)'}
-  const looksLikeGateway = GATEWAY_TITLE.test(facts.comm ?? '') || GATEWAY_TITLE.test(facts.cmdline ?? '') || GATEWAY_CMDLINE.test(facts.cmdline ?? '')
+  const looksLikeGateway = isGatewayArgv(facts.argv ?? [], facts.comm)
   if (facts.comm === undefined && facts.cmdline === undefined) {
     return {...base, isGateway: false, belongsToStateDir: false, reason: 'cannot read the process identity (/proc)'}
   }
@@ -129,9 +154,11 @@ export function identifyGateway(lock: LockFile, stateDir: string, configPath: st
   if (lock.startTime !== undefined && facts.startTime !== undefined && lock.startTime !== facts.startTime) {
     return {...base, isGateway: false, belongsToStateDir: false, reason: 'pid was reused: start time differs from the lock'}
   }
-  const sameState = lock.stateDir === undefined || path.resolve(lock.stateDir) === path.resolve(stateDir)
-  const sameConfig = lock.configPath === undefined || path.resolve(lock.configPath) === path.resolve(configPath)
-  const belongs = sameState && (lock.stateDir !== undefined || sameConfig)
+  // The lock's own record decides; a lock that records neither is checked against the process environment.
+  let belongs: boolean
+  if (lock.stateDir !== undefined) belongs = path.resolve(lock.stateDir) === path.resolve(stateDir)
+  else if (lock.configPath !== undefined) belongs = path.resolve(lock.configPath) === path.resolve(configPath)
+  else belongs = processStateDir(lock.pid, seams) === path.resolve(stateDir)
   return {...base, isGateway: true, belongsToStateDir: belongs, reason: belongs ? 'gateway of this state dir' : 'gateway of another state dir'}
 }
 

@@ -38,12 +38,18 @@ describe('preserve-evidence', () => {
     expect(inState.map((f) => path.basename(f.path)).sort()).toEqual(['config-audit.jsonl', 'openclaw.json', 'openclaw.json.bak', 'openclaw.json.bak.1', 'openclaw.json.last-good'])
     for (const f of inState) {
       const copy = path.join(c.dir, 'evidence', 'state', path.relative(state, f.path))
-      expect(sha256(readFileSync(copy))).toBe(f.sha256)
+      expect(f.sha256).toBe(sha256(readFileSync(f.path)))
       expect(statSync(copy).mode & 0o777).toBe(0o600)
+      // logs are copied byte for byte; configs with their secret values masked
+      if (f.path.endsWith('.jsonl')) expect(sha256(readFileSync(copy))).toBe(f.sha256)
     }
+    const configCopy = readFileSync(path.join(c.dir, 'evidence', 'state', 'openclaw.json'), 'utf8')
+    expect(configCopy).toMatch(/"token": "«sha256:[0-9a-f]{12}»"/)
+    expect(readFileSync(path.join(c.dir, 'evidence', 'state', 'openclaw.json.last-good'), 'utf8')).toBe('{ broken')
     expect(statSync(config).mtimeMs).toBe(before)
-    // And the journal holds hashes, not the secret
+    // And neither the journal nor the evidence holds the secret
     expect(readFileSync(c.journal.file, 'utf8')).not.toContain('t0-secret')
+    expect(configCopy).not.toContain('t0-secret')
     expect(preserveEvidence.mutates).toBe(false)
   })
 })

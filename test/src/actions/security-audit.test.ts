@@ -66,3 +66,19 @@ describe('security-audit', () => {
     expect((await securityAudit.verify!(ctx, params, {noop: false, summary: '', lines: []}, applied)).ok).toBe(false)
   })
 })
+
+describe('security-audit on a broken config', () => {
+  it('does not call a config it cannot read "no critical exposure"', async () => {
+    // Given a config that does not parse and no openclaw CLI
+    const state = tempDir('ir-audit-broken-')
+    writeConfig(state, '{"gateway": {"bind": "lan",,}}')
+    const ctx = contextFor(state, {runner: recordingRunner(() => undefined), env: {HOME: tempDir()}})
+    // When the audit step runs
+    const plan = await securityAudit.plan(ctx, params)
+    const applied = await securityAudit.apply(ctx, params, plan)
+    const verdict = await securityAudit.verify!(ctx, params, plan, applied)
+    // Then it is not verified, and says why
+    expect(verdict.ok).toBe(false)
+    expect(verdict.detail).toContain('config.unreadable')
+  })
+})

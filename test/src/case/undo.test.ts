@@ -44,3 +44,27 @@ describe('undo', () => {
     expect(readFileSync(file, 'utf8')).toBe('{"edited by someone": true}\n')
   })
 })
+
+describe('undo across several runs of one case', () => {
+  it('refuses when the file was edited by hand between two of ir\'s writes', () => {
+    // Given ir changed A→B, someone edited B→C, and ir changed C→D in the same case
+    const dir = tempDir()
+    const c = openCase('IR-undo-2', {home: path.join(dir, 'ir')})
+    const file = path.join(dir, 'openclaw.json')
+    const write = (text: string) => {
+      const b = backupFile(c, file)
+      writeFileSync(file, text)
+      recordChange(c, {path: file, kind: 'content', modeBefore: b.mode, modeAfter: b.mode, sha256Before: b.sha256, sha256After: sha256(text), backup: b.backup, step: 'lockdown'})
+    }
+    writeFileSync(file, 'A')
+    write('B')
+    writeFileSync(file, 'C (hand edit)')
+    write('D')
+    // When the case is undone
+    const [out] = undoChanges(c)
+    // Then nothing is restored: the hand edit would be lost
+    expect(out).toMatchObject({status: 'conflict'})
+    expect(out!.detail).toMatch(/edited outside ir between two runs/)
+    expect(readFileSync(file, 'utf8')).toBe('D')
+  })
+})

@@ -6,7 +6,7 @@ import path from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {identifyGateway, listenerPids, probeGateway, readLocks, resolvePort} from '../../../src/openclaw/gateway.js'
+import {identifyGateway, isGatewayArgv, listenerPids, probeGateway, readLocks, resolvePort} from '../../../src/openclaw/gateway.js'
 import {tempDir} from '../../helpers/temp.js'
 
 const uid = process.getuid?.() ?? 0
@@ -55,15 +55,32 @@ describe('gateway locks', () => {
     expect(p).toMatchObject({alive: true, isGateway: false, belongsToStateDir: false, reason: 'pid now belongs to another program (sleep)'})
   })
 
-  it('rejects a reused pid whose start time differs from the lock', () => {
+  it('rejects a reused pid whose start time differs from the lock', async () => {
     // Given a process whose argv looks like a gateway but which started at another time
-    const fake = spawn(process.execPath, ['-e', 'setTimeout(()=>{},30000)', 'openclaw.mjs', 'gateway', 'run'])
-    children.push(fake)
     const state = tempDir()
+    const entry = path.join(tempDir(), 'openclaw.mjs')
+    writeFileSync(entry, 'setTimeout(() => {}, 30000)')
+    const fake = spawn(process.execPath, [entry, 'gateway', 'run'])
+    children.push(fake)
+    await new Promise((r) => setTimeout(r, 100))
     const p = identifyGateway({path: 'x', pid: fake.pid, stateDir: state, startTime: 1}, state, `${state}/openclaw.json`)
     expect(p).toMatchObject({isGateway: false, reason: 'pid was reused: start time differs from the lock'})
     // And without a start time in the lock, the same process is accepted as this state dir's gateway
     expect(identifyGateway({path: 'x', pid: fake.pid, stateDir: state}, state, `${state}/openclaw.json`)).toMatchObject({isGateway: true, belongsToStateDir: true})
+  })
+})
+
+describe('isGatewayArgv', () => {
+  it('recognises a gateway by its argv structure, not by words in it', () => {
+    expect(isGatewayArgv(['openclaw-gateway'])).toBe(true)
+    expect(isGatewayArgv(['node'], 'openclaw-gatewa')).toBe(true)
+    expect(isGatewayArgv(['/usr/bin/node', '--max-old-space-size=2048', '/usr/lib/node_modules/openclaw/dist/index.js', 'gateway', '--port', '18789'])).toBe(true)
+    expect(isGatewayArgv(['/opt/node24/bin/node', '/x/node_modules/openclaw/openclaw.mjs', 'gateway', 'run'])).toBe(true)
+    expect(isGatewayArgv(['/usr/local/bin/openclaw', '--profile', 'work', 'gateway'])).toBe(true)
+    // A responder tailing the gateway log, a tunnel, or another openclaw subcommand is not the gateway
+    expect(isGatewayArgv(['tail', '-f', '/root/.openclaw/logs/gateway.log'])).toBe(false)
+    expect(isGatewayArgv(['ssh', '-L', '18789:127.0.0.1:18789', 'openclaw-host', 'gateway'])).toBe(false)
+    expect(isGatewayArgv(['node', '/x/openclaw/openclaw.mjs', 'logs', '--follow', 'gateway'])).toBe(false)
   })
 })
 
