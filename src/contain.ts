@@ -123,7 +123,7 @@ export async function containUndo(req: ContainUndoRequest): Promise<ContainUndoR
     return {...base, files: preview, services: servicePlan(c, uid), verified: false, exitCode: ExitCode.PreconditionFailed, needsConfirmation: false,
       detail: `nothing restored: ${conflicts.length} path(s) changed since ir wrote them (diff below); resolve by hand, then re-run`}
   }
-  const todo = preview.filter((o) => o.status === 'restored')
+  const todo = preview.filter((o) => o.status === 'would-restore')
   if (req.dryRun || !req.mayChange) {
     return {...base, files: preview, services: servicePlan(c, uid), verified: false, exitCode: req.dryRun ? ExitCode.Ok : ExitCode.Aborted,
       needsConfirmation: !req.dryRun, detail: `would restore ${todo.length} change(s)`}

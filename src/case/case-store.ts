@@ -89,7 +89,8 @@ export function readChanges(c: Case): ChangeRecord[] {
 export interface UndoOutcome {
   path: string
   kind: ChangeRecord['kind']
-  status: 'restored' | 'already' | 'conflict' | 'missing'
+  /** would-restore: what a dry run would restore. */
+  status: 'restored' | 'would-restore' | 'already' | 'conflict' | 'missing'
   detail: string
 }
 
@@ -127,7 +128,7 @@ export function undoChanges(c: Case, opts: {dryRun?: boolean} = {}): UndoOutcome
       else if (mode !== last.modeAfter) out('conflict', `mode is ${oct(mode)}, ir set ${oct(last.modeAfter)}`)
       else {
         if (!opts.dryRun) chmodSync(first.path, first.modeBefore)
-        out('restored', `${oct(mode)} -> ${oct(first.modeBefore)}`)
+        out(opts.dryRun ? 'would-restore' : 'restored', `${oct(mode)} -> ${oct(first.modeBefore)}`)
       }
       continue
     }
@@ -137,7 +138,7 @@ export function undoChanges(c: Case, opts: {dryRun?: boolean} = {}): UndoOutcome
     else if (!first.backup || !existsSync(first.backup)) out('conflict', 'backup is missing from the case')
     else {
       if (!opts.dryRun) atomicWrite(first.path, readFileSync(first.backup), first.modeBefore)
-      out('restored', `original bytes and mode ${oct(first.modeBefore)} restored`)
+      out(opts.dryRun ? 'would-restore' : 'restored', `original bytes and mode ${oct(first.modeBefore)}`)
     }
   }
   return outcomes
