@@ -13,6 +13,7 @@
  */
 import {spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 
 import {loadRules} from '../src/detect/rules.js'
@@ -50,7 +51,7 @@ function dataset(s: string): string {
   return dir
 }
 
-interface Timed {wall: number; rssMiB: number; exit: number}
+interface Timed {wall: number; cpu: number; rssMiB: number; exit: number}
 
 /** Run under GNU time: wall seconds and peak RSS of the whole process tree. */
 function timed(argv: string[], env: NodeJS.ProcessEnv = process.env): Timed {
@@ -59,9 +60,10 @@ function timed(argv: string[], env: NodeJS.ProcessEnv = process.env): Timed {
   const t = readFileSync(tf, 'utf8')
   const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(t)
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(t)
+  const cpu = Number(/User time \(seconds\): ([\d.]+)/.exec(t)?.[1] ?? Number.NaN) + Number(/System time \(seconds\): ([\d.]+)/.exec(t)?.[1] ?? Number.NaN)
   const seconds = wall ? Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]) : Number.NaN
   if (r.status !== 0 && !(argv.includes('rg') && r.status === 1)) console.error(`  ${argv.slice(0, 3).join(' ')} … exited ${r.status}: ${r.stderr?.toString().slice(-400)}`)
-  return {wall: seconds, rssMiB: rss ? Number(rss[1]) / 1024 : Number.NaN, exit: r.status ?? -1}
+  return {wall: seconds, cpu, rssMiB: rss ? Number(rss[1]) / 1024 : Number.NaN, exit: r.status ?? -1}
 }
 
 const irEntry = path.resolve(built ? 'bin/run.js' : 'bin/dev.js')
@@ -86,9 +88,11 @@ function runManual(data: string, i: number, rgArgs: string[]): {total: Timed; pa
     rg: timed(['sh', '-c', `rg ${rgArgs.join(' ')} "${data}" > "${path.join(dir, 'rg.txt')}"; test $? -le 1`]),
   }
   rmSync(dir, {recursive: true, force: true})
-  const total: Timed = {wall: Object.values(parts).reduce((n, p) => n + p.wall, 0), rssMiB: Math.max(...Object.values(parts).map((p) => p.rssMiB)), exit: 0}
+  const total: Timed = {wall: Object.values(parts).reduce((n, p) => n + p.wall, 0), cpu: Object.values(parts).reduce((n, p) => n + p.cpu, 0), rssMiB: Math.max(...Object.values(parts).map((p) => p.rssMiB)), exit: 0}
   return {total, parts}
 }
+
+const loadavg = () => os.loadavg().map((l) => l.toFixed(2)).join(' ')
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
@@ -112,14 +116,14 @@ const full: Array<{total: Timed; parts: Record<string, Timed>}> = []
 for (let i = 0; i < runs; i++) {
   const a = runIr(data, i)
   ir.push(a)
-  console.log(`run ${i + 1}: ir collect ${a.wall.toFixed(1)} s, ${a.rssMiB.toFixed(0)} MiB`)
+  console.log(`run ${i + 1}: ir collect ${a.wall.toFixed(1)} s (cpu ${a.cpu.toFixed(1)} s), ${a.rssMiB.toFixed(0)} MiB; load ${loadavg()}`)
   const k = runManual(data, i, ['-n', '-a', '-i', '-F', '-f', keywordsFile])
   kw.push(k)
-  console.log(`run ${i + 1}: manual-kw ${k.total.wall.toFixed(1)} s (${Object.entries(k.parts).map(([n, p]) => `${n} ${p.wall.toFixed(1)}`).join(', ')})`)
+  console.log(`run ${i + 1}: manual-kw ${k.total.wall.toFixed(1)} s (cpu ${k.total.cpu.toFixed(1)} s: ${Object.entries(k.parts).map(([n, p]) => `${n} ${p.wall.toFixed(1)}`).join(', ')})`)
   if (i < rgFullRuns) {
     const f = runManual(data, i, ['-n', '-a', '--regex-size-limit', '2G', '--dfa-size-limit', '2G', '-f', patternsFile])
     full.push(f)
-    console.log(`run ${i + 1}: manual ${f.total.wall.toFixed(1)} s (${Object.entries(f.parts).map(([n, p]) => `${n} ${p.wall.toFixed(1)}`).join(', ')})`)
+    console.log(`run ${i + 1}: manual ${f.total.wall.toFixed(1)} s (cpu ${f.total.cpu.toFixed(1)} s: ${Object.entries(f.parts).map(([n, p]) => `${n} ${p.wall.toFixed(1)}`).join(', ')})`)
   }
 }
 const rss: Record<string, number> = {[size]: Math.max(...ir.map((t) => t.rssMiB))}
@@ -133,9 +137,10 @@ const irMed = median(ir.map((t) => t.wall))
 const partsMed = (list: typeof kw) => Object.fromEntries(Object.keys(list[0]?.parts ?? {}).map((k) => [k, median(list.map((x) => x.parts[k]!.wall))]))
 const result = {
   size, bytes, files, runs, node: process.version, rg: spawnSync('rg', ['--version']).stdout.toString().split('\n')[0],
-  ir: {medianSeconds: irMed, peakRssMiB: rss[size], throughputMiBs: bytes / (1 << 20) / irMed, rssBySize: rss},
-  manual: full.length ? {medianSeconds: median(full.map((f) => f.total.wall)), parts: partsMed(full), ratioIrOverManual: irMed / median(full.map((f) => f.total.wall))} : undefined,
-  manualKeywords: {medianSeconds: median(kw.map((f) => f.total.wall)), parts: partsMed(kw), ratioIrOverManual: irMed / median(kw.map((f) => f.total.wall))},
+  loadAverageAtEnd: loadavg(),
+  ir: {medianSeconds: irMed, medianCpuSeconds: median(ir.map((t) => t.cpu)), peakRssMiB: rss[size], throughputMiBs: bytes / (1 << 20) / irMed, rssBySize: rss},
+  manual: full.length ? {medianSeconds: median(full.map((f) => f.total.wall)), medianCpuSeconds: median(full.map((f) => f.total.cpu)), parts: partsMed(full), ratioIrOverManual: irMed / median(full.map((f) => f.total.wall))} : undefined,
+  manualKeywords: {medianSeconds: median(kw.map((f) => f.total.wall)), medianCpuSeconds: median(kw.map((f) => f.total.cpu)), parts: partsMed(kw), ratioIrOverManual: irMed / median(kw.map((f) => f.total.wall))},
 }
 const file = path.join(outDir, `collect-results-${size}.json`)
 writeFileSync(file, JSON.stringify(result, null, 2) + '\n')

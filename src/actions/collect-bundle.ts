@@ -1,7 +1,6 @@
 import {z} from 'zod'
 
 import {guarded, runtimeOf, sessionFor} from '../evidence/run.js'
-import {verifyBundle} from '../evidence/verify.js'
 import type {ActionDefinition} from '../playbook/types.js'
 
 const Params = z.object({}).strict()
@@ -30,8 +29,8 @@ export const collectBundle: ActionDefinition<z.infer<typeof Params>> = {
     const s = sessionFor(ctx)
     if (!s.sealed) return {ok: false, detail: 'no bundle was written'}
     s.init.options.onProgress?.({phase: 'verify', filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, elapsedMs: 0})
-    const r = await verifyBundle(s.sealed.path)
+    const r = await s.verifySealed()
     if (r.ok) s.cleanup()
-    return {ok: r.ok, detail: r.ok ? `${r.checked} file(s) re-read and match the manifest; journal chain intact` : r.problems.slice(0, 5).map((p) => `${p.path}: ${p.problem}`).join('; ')}
+    return {ok: r.ok, detail: r.detail}
   },
 }

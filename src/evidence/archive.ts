@@ -1,5 +1,5 @@
 import {createHash, randomBytes} from 'node:crypto'
-import {chmodSync, closeSync, createWriteStream, fsyncSync, openSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {chmodSync, closeSync, createReadStream, createWriteStream, fsyncSync, openSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {Transform} from 'node:stream'
 
@@ -23,6 +23,8 @@ export interface ArchiveEntry {
   data?: Buffer
   mtime: Date
   mode: number
+  /** Expected SHA-256 (the manifest's): the bytes are hashed again as they go into the archive. */
+  sha256?: string
 }
 
 export interface SealedArchive {
@@ -30,7 +32,13 @@ export interface SealedArchive {
   sha256: string
   size: number
   sibling: string
+  /** Files whose bytes, hashed as they went into the archive, differ from the manifest. */
+  mismatches: string[]
+  entries: number
 }
+
+/** Entries handed to archiver at a time: files are opened only when their turn comes (no fd storm). */
+const IN_FLIGHT = 2
 
 export class BundleWriter {
   readonly final: string
@@ -40,6 +48,10 @@ export class BundleWriter {
   private readonly hash = createHash('sha256')
   private bytes = 0
   private failure?: unknown
+  private readonly queue: ArchiveEntry[] = []
+  private inFlight = 0
+  private drained?: () => void
+  private readonly mismatches: string[] = []
   entries = 0
 
   constructor(outDir: string, readonly root: string, readonly format: BundleFormat, opts: {level?: number; onBytes?: (compressed: number, processed: number) => void} = {}) {
@@ -63,6 +75,7 @@ export class BundleWriter {
     this.done = new Promise<void>((resolve, reject) => {
       const fail = (err: unknown) => {
         this.failure ??= err
+        this.drained?.()
         reject(err)
       }
       out.on('error', fail)
@@ -72,21 +85,65 @@ export class BundleWriter {
       hasher.on('error', fail)
     })
     this.done.catch(() => undefined)
+    this.archive.on('entry', () => {
+      this.inFlight--
+      this.pump()
+    })
     if (opts.onBytes) this.archive.on('progress', (p) => opts.onBytes!(this.bytes, p.fs.processedBytes))
     this.archive.pipe(hasher).pipe(out)
   }
 
   add(e: ArchiveEntry): void {
     if (this.failure) throw archiveError(this.final, this.failure)
-    const data = {name: `${this.root}/${e.name}`, date: e.mtime, mode: e.mode}
-    if (e.stagedPath) this.archive.file(e.stagedPath, data)
-    else this.archive.append(e.data ?? Buffer.alloc(0), data)
+    this.queue.push(e)
     this.entries++
+    this.pump()
   }
 
-  /** Finalize, fsync, write the sibling hash, rename into place (0600). */
+  private pump(): void {
+    while (this.inFlight < IN_FLIGHT && this.queue.length && !this.failure) {
+      const e = this.queue.shift()!
+      this.inFlight++
+      const data = {name: `${this.root}/${e.name}`, date: e.mtime, mode: e.mode}
+      try {
+        if (e.stagedPath) {
+          const stats = statSync(e.stagedPath)
+          const h = createHash('sha256')
+          const check = new Transform({
+            transform(chunk: Buffer, _enc, cb) {
+              h.update(chunk)
+              cb(null, chunk)
+            },
+            flush: (cb) => {
+              if (e.sha256 && h.digest('hex') !== e.sha256) this.mismatches.push(e.name)
+              cb()
+            },
+          })
+          const rs = createReadStream(e.stagedPath, {highWaterMark: 1 << 20})
+          rs.on('error', (err) => check.destroy(err))
+          check.on('error', (err) => this.archive.emit('error', err))
+          this.archive.append(rs.pipe(check), {...data, stats})
+        } else {
+          if (e.sha256 && createHash('sha256').update(e.data ?? Buffer.alloc(0)).digest('hex') !== e.sha256) this.mismatches.push(e.name)
+          this.archive.append(e.data ?? Buffer.alloc(0), data)
+        }
+      } catch (err) {
+        this.failure ??= err
+      }
+    }
+    if (this.inFlight === 0 && this.queue.length === 0) this.drained?.()
+  }
+
+  /** Wait for the queue, finalize, fsync, write the sibling hash, rename into place (0600). */
   async seal(): Promise<SealedArchive> {
     try {
+      if (!this.failure && (this.queue.length || this.inFlight)) {
+        await new Promise<void>((r) => {
+          this.drained = r
+          if (this.failure) r()
+        })
+      }
+      if (this.failure) throw this.failure
       // a failed output (disk full) stops the pipe: do not wait for finalize alone
       await Promise.all([this.archive.finalize(), this.done])
       const fd = openSync(this.tmp, 'r')
@@ -113,11 +170,12 @@ export class BundleWriter {
       this.discard()
       throw archiveError(this.final, err)
     }
-    return {path: this.final, sha256, size: statSync(this.final).size, sibling}
+    return {path: this.final, sha256, size: statSync(this.final).size, sibling, mismatches: [...this.mismatches], entries: this.entries}
   }
 
   /** Drop the partial archive (error, Ctrl-C): nothing half-written keeps a bundle's name. */
   discard(): void {
+    this.queue.length = 0
     try {
       this.archive.abort()
     } catch { /* already ended */ }

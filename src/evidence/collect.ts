@@ -6,7 +6,7 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 
 import type {Case} from '../case/case-store.js'
-import {TOOL_VERSION} from '../case/journal.js'
+import {TOOL_VERSION, verifyChain} from '../case/journal.js'
 import {loadRules, type RuleSet} from '../detect/rules.js'
 import {createScanner, type Scanner, sortFindings} from '../detect/scanner.js'
 import type {Finding, SkippedItem} from '../detect/types.js'
@@ -25,7 +25,8 @@ import {Redactor} from './redact.js'
 import {renderReport} from './report.js'
 import {KnownSecrets} from './secrets.js'
 import {abortError, readNoAtime} from './source-io.js'
-import {finishStore, hashFile, relearnStore, snapshotStore, type StoreEnv, type StoreSnapshot} from './sqlite.js'
+import {hashFile, relearnStore, snapshotStore, type StoreEnv, type StoreSnapshot} from './sqlite.js'
+import {finishStores} from './stores.js'
 import {BUNDLE_SCHEMA, type CollectOptions, type CollectSummary, type ItemRecord, type Progress} from './types.js'
 import {type VolatileFacts, volatileFacts} from './volatile.js'
 
@@ -54,6 +55,8 @@ export interface SessionInit {
     batchFiles?: number
     batchBytes?: number
     gzipLevel?: number
+    /** Finish SQLite stores on this thread instead of a worker. */
+    storesInThread?: boolean
     /** Called after each acquired source (tests: faults at a chosen point). */
     afterSource?: (src: Source) => void | Promise<void>
   }
@@ -90,6 +93,7 @@ export class CollectSession {
   /** The archive is written while sources are still being copied (compression overlaps the scan). */
   private writer?: BundleWriter
   private readonly archived = new Set<string>()
+  private bundledJournal?: Buffer
   storeInfo: Array<{path: string; agentId?: string; userVersion?: number; schemaVersion?: number; appVersion?: string; role?: string}> = []
   /** Source bytes read in this run (resumed sources are not read). */
   bytesRead = 0
@@ -202,8 +206,7 @@ export class CollectSession {
       signal: this.options.signal, onBytes: (n) => this.bytes(n), since: this.options.since,
     }
     const small = d.sources.filter((s) => s.policy === 'metadata' || s.policy.startsWith('masked'))
-    const stores = d.sources.filter((s) => s.policy === 'sqlite')
-    const rest = d.sources.filter((s) => !small.includes(s) && !stores.includes(s))
+    const stores_ = d.sources.filter((s) => s.policy === 'sqlite')
     this.phase('acquire', d.sources.length, d.bytes)
 
     // A: secret stores and configs first (small): their values mask everything after. Always
@@ -221,7 +224,7 @@ export class CollectSession {
 
     // B: SQLite stores: raw set + consistent backup of every store (learning their secrets), then scan/export/redact
     const snaps: Array<{snap?: StoreSnapshot; src: Source; identity: string; reused?: IndexEntry}> = []
-    for (const src of stores) {
+    for (const src of stores_) {
       const identity = identityOf([src.path, ...(src.sidecars ?? []).map((s) => s.path)])
       const e = prior.get(src.path)
       const backup = path.join(this.work, 'backup', `derived/sqlite/${src.bundlePath.replace(/^evidence\//, '')}`)
@@ -233,23 +236,40 @@ export class CollectSession {
       snaps.push({src, identity, snap: await snapshotStore(src, env)})
     }
     for (const s of snaps) {
-      if (s.reused) {
-        this.reuse(s.reused)
-        await this.done(s.src, true)
-        continue
-      }
-      const scanner = createScanner(this.rules!)
-      const r = await finishStore(s.snap!, env, scanner)
-      const res = scanner.finish()
-      this.take(r.records, r.staged, res.findings, res.scanned.skipped, res.scanned)
-      this.toArchive(r.staged)
-      const entry = this.entry(s.src, s.identity, r.records, r.staged, res.findings, res.scanned.skipped, res.scanned)
-      const unchanged = identityOf([s.src.path, ...(s.src.sidecars ?? []).map((x) => x.path)]) === s.identity
-      if (unchanged && r.records.every((x) => x.outcome !== 'failed' && !x.changedDuringCopy)) this.index.append([entry])
-      await this.done(s.src)
+      if (!s.reused) continue
+      this.reuse(s.reused)
+      await this.done(s.src, true)
     }
+    // the stores' scan, export and redaction run on a worker thread while this one copies the files
+    const pending = snaps.filter((s) => s.snap)
+    let storeError: unknown
+    const stores = finishStores(pending.map((s) => s.snap!), this.rules!, env, async (snap, o) => {
+      const s = pending.find((p) => p.snap === snap)!
+      this.take(o.records, o.staged, o.findings, o.skipped, o.scanned)
+      this.toArchive(o.staged)
+      const unchanged = identityOf([s.src.path, ...(s.src.sidecars ?? []).map((x) => x.path)]) === s.identity
+      if (unchanged && o.records.every((x) => x.outcome !== 'failed' && !x.changedDuringCopy)) {
+        this.index.append([this.entry(s.src, s.identity, o.records, o.staged, o.findings, o.skipped, o.scanned)])
+      }
+      await this.done(s.src)
+    }, {inThread: this.init.seams?.storesInThread})
+    stores.done.catch((err: unknown) => {
+      storeError = err
+    })
+    try {
+      await this.acquireFiles(d.sources.filter((x) => !small.includes(x) && !stores_.includes(x)), env, prior, () => storeError)
+      await stores.done
+    } finally {
+      stores.stop()
+    }
+    this.skipped.push(...this.rules!.rejected)
+    // values learned from stores after the first files were staged: check those files again
+    if (!this.options.includeSecrets) await this.recheck(this.staged.slice(0, phaseAStaged))
+    this.acquiredAt = this.init.now()
+  }
 
-    // C: everything else, scanned in batches (a batch's findings are committed with its files)
+  /** C: everything else, scanned in batches (a batch's findings are committed with its files). */
+  private async acquireFiles(rest: Source[], env: StoreEnv, prior: Map<string, IndexEntry>, storeError: () => unknown): Promise<void> {
     let batch: Batch = {scanner: createScanner(this.rules!), items: [], bytes: 0}
     const flush = () => {
       if (batch.items.length === 0) return
@@ -281,6 +301,7 @@ export class CollectSession {
     const maxBytes = this.init.seams?.batchBytes ?? 256 << 20
     for (const src of rest) {
       if (this.options.signal?.aborted) throw abortError()
+      if (storeError()) throw storeError()
       const identity = identityOf([src.path])
       const e = prior.get(src.path)
       if (e && this.reusable(e, identity)) {
@@ -296,10 +317,6 @@ export class CollectSession {
       await this.done(src)
     }
     flush()
-    this.skipped.push(...this.rules!.rejected)
-    // values learned from stores after the first files were staged: check those files again
-    if (!this.options.includeSecrets) await this.recheck(this.staged.slice(0, phaseAStaged))
-    this.acquiredAt = this.init.now()
   }
 
   /** Step 4: findings.jsonl and report.md (through the redactor: no known secret in clear). */
@@ -358,7 +375,8 @@ export class CollectSession {
       this.options.signal?.addEventListener('abort', onAbort, {once: true})
       try {
         this.toArchive(this.staged)
-        for (const g of [...generated, {name: MANIFEST, data: manifest}]) writer.add({name: g.name, data: g.data, mtime: endedAt, mode: 0o600})
+        for (const g of [...generated, {name: MANIFEST, data: manifest}]) writer.add({name: g.name, data: g.data, mtime: endedAt, mode: 0o600, sha256: g.name === MANIFEST ? undefined : sha256(g.data)})
+        this.bundledJournal = journal
         this.sealed = await writer.seal()
       } finally {
         this.options.signal?.removeEventListener('abort', onAbort)
@@ -370,6 +388,28 @@ export class CollectSession {
       this.discardArchive()
       throw err
     }
+  }
+
+  /**
+   * Proof that the sealed bundle is what the manifest says, without another decompression pass:
+   * every file was hashed again as it went into the archive, the archive file on disk is re-read
+   * and matches its .sha256, and the bundled journal's hash chain is intact. (`ir verify` re-reads
+   * the whole archive independently.)
+   */
+  async verifySealed(): Promise<{ok: boolean; detail: string; checked: number}> {
+    const s = this.sealed
+    if (!s) return {ok: false, detail: 'no bundle was written', checked: 0}
+    const problems: string[] = []
+    if (s.mismatches.length) problems.push(`${s.mismatches.length} file(s) changed between hashing and archiving: ${s.mismatches.slice(0, 3).join(', ')}`)
+    const onDisk = await hashFile(s.path)
+    if (onDisk.sha256 !== s.sha256) problems.push('the archive on disk differs from the bytes written')
+    const sibling = readFileSync(s.sibling, 'utf8')
+    if (!sibling.startsWith(`${s.sha256}  `)) problems.push(`${path.basename(s.sibling)} does not hold the archive hash`)
+    const chain = verifyChain(this.bundledJournal?.toString('utf8') ?? '')
+    if (chain.length) problems.push(`journal: ${chain.map((c) => `line ${c.line}: ${c.problem}`).join('; ')}`)
+    return problems.length
+      ? {ok: false, detail: problems.join('; '), checked: s.entries}
+      : {ok: true, detail: `${s.entries} file(s) hashed again as archived and equal to the manifest; the archive re-read matches its .sha256; journal chain intact`, checked: s.entries}
   }
 
   /** After a verified bundle: staging and scratch go, the index is kept as a record of the run. */
@@ -452,7 +492,7 @@ export class CollectSession {
     if (!this.writer) return
     for (const f of files) {
       if (this.archived.has(f.bundlePath)) continue
-      this.writer.add({name: f.bundlePath, stagedPath: f.stagedPath, mtime: f.mtime, mode: f.mode})
+      this.writer.add({name: f.bundlePath, stagedPath: f.stagedPath, mtime: f.mtime, mode: f.mode, sha256: f.sha256})
       this.archived.add(f.bundlePath)
     }
   }

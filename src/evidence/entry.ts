@@ -101,7 +101,7 @@ export function collectLines(r: CollectResult): string[] {
   const sev = ['critical', 'high', 'medium', 'low', 'info'].map((k) => [k, r.findings.filter((f) => f.severity === k).length] as const).filter(([, n]) => n)
   out.push('', `bundle   ${r.bundle}`, `sha256   ${r.bundleSha256}  (also in ${r.bundle}.sha256)`,
     `files    ${r.files}; findings ${r.findings.length}${sev.length ? ` (${sev.map(([k, n]) => `${n} ${k}`).join(', ')})` : ''}; not collected ${r.skipped.length} (why: case.json and findings/report.md)`,
-    r.verified ? 'verified  the bundle was read back: every file matches the manifest, the journal chain is intact' : 'NOT VERIFIED: run `ir verify` on the bundle')
+    r.verified ? 'verified  every file hashed again as archived matches the manifest; the archive matches its .sha256; the journal chain is intact' : 'NOT VERIFIED: run `ir verify` on the bundle')
   return out
 }
 

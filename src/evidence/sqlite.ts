@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {copyFileSync, lstatSync, mkdirSync, rmSync} from 'node:fs'
+import {copyFileSync, lstatSync, mkdirSync, renameSync, rmSync} from 'node:fs'
 import {open} from 'node:fs/promises'
 import path from 'node:path'
 
@@ -12,19 +12,20 @@ import {type AcquireEnv, type Acquired, type StagedFile, StagedWriter, stagingEr
 import {meta, type Source} from './discover.js'
 import {safeName} from './paths.js'
 import type {Redactor} from './redact.js'
-import {jsonSecretValues, type KnownSecrets, looksRandom, SECRET_KEY} from './secrets.js'
+import {jsonSecretValues, KnownSecrets, looksRandom, SECRET_KEY} from './secrets.js'
 import {openSource, readChunks, sourceError} from './source-io.js'
 import type {ItemRecord} from './types.js'
 
 /**
- * A SQLite store (openclaw-internals.md §6.3): the source is never opened by SQLite (a read-only
- * connection still creates or writes -wal/-shm). Its bytes are copied raw with the -wal/-shm/
- * -journal (again if a writer changed them meanwhile); a consistent single-file backup is taken
- * from a scratch copy of that copy with SQLite's online backup API; transcripts are exported from
- * the backup to derived/transcripts/<agent>/<session>.jsonl; and unless --include-secrets the
- * backup has every known secret and rule-recognized secret masked (search indexes rebuilt, freed
- * pages vacuumed) while the raw files — auth profiles, device tokens, unredacted prompts — are kept
- * as metadata only.
+ * A SQLite store (openclaw-internals.md §6.3). The source is never opened by SQLite: a read-only
+ * connection still creates or writes -wal/-shm (measured: `ir status`' era probe creates them).
+ * Its bytes are copied raw with the -wal/-shm/-journal (again, up to 3 times, if a writer changed
+ * them meanwhile); a consistent single-file backup is taken from that copy with SQLite's online
+ * backup API (the copy recovers the WAL or rolls back a hot journal; the source does not); the
+ * backup is scanned; its transcripts are exported to derived/transcripts/<agent>/<session>.jsonl;
+ * and unless --include-secrets every known and rule-recognized secret in it is masked in place
+ * (search indexes rebuilt, then VACUUM: no slack space with old bytes) while the raw files —
+ * auth profiles, device tokens, unredacted prompts — are kept as metadata only.
  */
 
 export interface StoreScanTarget {
@@ -38,6 +39,8 @@ export interface StoreEnv extends AcquireEnv {
 }
 
 const COPY_ATTEMPTS = 3
+/** Rows are read a page at a time, so memory stays flat and updates can run between pages. */
+const PAGE_ROWS = 2000
 const ZSTD_MAGIC = 0xfd2fb528
 const SECRET_TABLE = /(auth|token|secret|credential|oauth|identit|pairing|device|apns|push|password|_keys?$)/i
 const STORE_REASON = 'secret-bearing SQLite store (auth profiles, device tokens, unredacted prompts): raw bytes as metadata only; the redacted consistent backup and exported transcripts are in the bundle; raw files with --include-secrets'
@@ -82,8 +85,9 @@ export async function snapshotStore(src: Source, env: StoreEnv): Promise<StoreSn
   const scratch = path.join(env.work, 'scratch', safeName(path.basename(src.path)))
   const backupPath = path.join(env.work, 'backup', backupBundle)
   const sidecarNames = copies.slice(1).filter((c) => c.copyPath).map((c) => path.basename(c.src.path).slice(path.basename(src.path).length))
+  const how = env.includeSecrets ? 'SQLite online backup of a scratch copy of' : 'checkpointed raw copy (WAL merged by SQLite) of'
   const backupRec: ItemRecord = {path: `${src.path} (consistent backup)`, kind: 'sqlite', outcome: 'collected', method: 'sqlite-backup', bundlePath: backupBundle, agentId: src.agentId,
-    note: `SQLite online backup of a copy of ${path.basename(src.path)}${sidecarNames.length ? ` with its ${sidecarNames.join(', ')}` : ''}${consistent ? '' : ' (taken while a writer was active)'}`}
+    note: `${how} ${path.basename(src.path)}${sidecarNames.length ? ` with its ${sidecarNames.join(', ')}` : ''}${consistent ? '' : ' (taken while a writer was active)'}`}
   try {
     mkdirSync(path.dirname(scratch), {recursive: true, mode: 0o700})
     mkdirSync(path.dirname(backupPath), {recursive: true, mode: 0o700})
@@ -104,10 +108,17 @@ export async function snapshotStore(src: Source, env: StoreEnv): Promise<StoreSn
     }
     const db = new Database(open, {fileMustExist: true, timeout: 2000})
     try {
-      await db.backup(backupPath)
+      if (env.includeSecrets) await db.backup(backupPath)
+      else {
+        // the private raw copy is not bundled: checkpoint its WAL into it and keep it as the
+        // consistent single file (the same pages the backup API would copy, one pass fewer)
+        db.pragma('wal_checkpoint(TRUNCATE)')
+        db.pragma('journal_mode = DELETE')
+      }
     } finally {
       db.close()
     }
+    if (!env.includeSecrets) renameSync(open, backupPath)
     const b = new Database(backupPath, {fileMustExist: true})
     try {
       b.pragma('journal_mode = DELETE')
@@ -138,7 +149,7 @@ export function relearnStore(backupPath: string, known: KnownSecrets): boolean {
   return true
 }
 
-/** Scan the unredacted backup, export its transcripts, stage a redacted copy of it. */
+/** Scan the unredacted backup; stage a copy of it, export its transcripts and mask both in one pass over the rows. */
 export async function finishStore(snap: StoreSnapshot, env: StoreEnv, scanner?: StoreScanTarget): Promise<Acquired> {
   const {src, backupPath, backupRec} = snap
   const records = [...snap.records]
@@ -146,14 +157,6 @@ export async function finishStore(snap: StoreSnapshot, env: StoreEnv, scanner?: 
   if (!backupPath || !backupRec) return {records, staged}
   const backupBundle = backupRec.bundlePath!
   await scanner?.scanSqliteStore(backupPath, {file: backupBundle, rel: src.rel, agentId: src.agentId})
-  try {
-    const exported = await exportTranscripts(backupPath, src, env)
-    records.push(...exported.records)
-    staged.push(...exported.staged)
-  } catch (err) {
-    if (err instanceof IrError || (err as Error).name === 'AbortError') throw err
-    records.push({path: `${src.path} transcript_events`, kind: 'derived', outcome: 'failed', agentId: src.agentId, error: `transcript export failed: ${sqliteMessage(err)}`})
-  }
   const target = path.join(env.staging, backupBundle)
   mkdirSync(path.dirname(target), {recursive: true, mode: 0o700})
   try {
@@ -162,25 +165,61 @@ export async function finishStore(snap: StoreSnapshot, env: StoreEnv, scanner?: 
     throw stagingError(target, err)
   }
   let hashed: {sha256: string; size: number} | undefined
-  if (!env.includeSecrets) {
-    try {
-      const r = redactStore(target, env.redactor, env.signal)
+  try {
+    const r = await exportAndRedact(target, src, env)
+    records.push(...r.records)
+    staged.push(...r.staged)
+    if (!env.includeSecrets) {
       backupRec.redactions = r.count
       if (r.notes.length) backupRec.note = join(backupRec.note, r.notes.join('; '))
-      const leaked = await knownValuesIn(target, env.known)
-      if (leaked.found) throw new Error(`a known secret value (${leaked.found}) is still present after redaction`)
-      hashed = {sha256: leaked.sha256, size: leaked.size}
-    } catch (err) {
-      rmSync(target, {force: true})
-      if ((err as Error).name === 'AbortError') throw err
-      records.push({...backupRec, outcome: 'failed', bundlePath: undefined, error: `backup withheld: it could not be redacted (${sqliteMessage(err)})`})
-      return {records, staged}
     }
+    const check = await knownValuesIn(target, env.includeSecrets ? new KnownSecrets() : env.known)
+    if (check.found) throw new Error(`a known secret value (${check.found}) is still present after redaction`)
+    hashed = {sha256: check.sha256, size: check.size}
+  } catch (err) {
+    rmSync(target, {force: true})
+    if (err instanceof IrError || (err as Error).name === 'AbortError') throw err
+    for (const r of records) {
+      if (r.kind === 'derived' && r.outcome === 'collected' && r.path.startsWith(`${src.path} transcript_events`)) {
+        Object.assign(r, {outcome: 'failed', error: 'export withheld with its store (see the backup item)', bundlePath: undefined})
+      }
+    }
+    for (const st of staged.filter((x) => x.bundlePath.startsWith('derived/transcripts/'))) rmSync(st.stagedPath, {force: true})
+    records.push({...backupRec, outcome: 'failed', bundlePath: undefined, error: `backup and transcript export withheld: the store could not be ${env.includeSecrets ? 'exported' : 'redacted'} (${sqliteMessage(err)})`})
+    return {records, staged: staged.filter((x) => !x.bundlePath.startsWith('derived/transcripts/'))}
   }
-  const {sha256, size} = hashed ?? await hashFile(target)
-  records.push({...backupRec, sha256, size})
-  staged.push({bundlePath: backupBundle, stagedPath: target, size, sha256, mtime: new Date(src.mtimeMs), mode: 0o600})
+  records.push({...backupRec, sha256: hashed.sha256, size: hashed.size})
+  staged.push({bundlePath: backupBundle, stagedPath: target, size: hashed.size, sha256: hashed.sha256, mtime: new Date(src.mtimeMs), mode: 0o600})
   return {records, staged}
+}
+
+/**
+ * One pass over transcript_events of the staged backup: each row exported (decoded, redacted) to
+ * derived/transcripts/<agent>/<session>.jsonl and, unless --include-secrets, rewritten in place
+ * when it held a secret; then every other table and the search indexes are masked.
+ */
+async function exportAndRedact(target: string, src: Source, env: StoreEnv): Promise<{records: ItemRecord[]; staged: StagedFile[]; count: number; notes: string[]}> {
+  const redact = !env.includeSecrets
+  const db = new Database(target, {fileMustExist: true})
+  let restore: (() => void) | undefined
+  try {
+    if (redact) restore = prepareRedaction(db)
+    const exported = await exportTranscripts(db, src, env, redact)
+    let count = exported.count
+    const notes: string[] = []
+    if (redact) {
+      const rest = redactOpenStore(db, env.redactor, env.signal, count, ['transcript_events'])
+      count += rest.count
+      notes.push(...rest.notes)
+      restore!()
+      restore = undefined
+      vacuum(db, notes)
+    }
+    return {records: exported.records, staged: exported.staged, count, notes}
+  } finally {
+    restore?.()
+    db.close()
+  }
 }
 
 /** One file of the store's set, streamed and hashed: into the bundle (--include-secrets) or a private scratch copy. */
@@ -220,38 +259,49 @@ async function rawCopy(f: Source, env: StoreEnv, rawDir: string): Promise<{src: 
 }
 
 /** Transcript rows → one JSONL per session (the same JSON as a legacy transcript line), redacted. */
-async function exportTranscripts(dbPath: string, src: Source, env: StoreEnv): Promise<{records: ItemRecord[]; staged: StagedFile[]}> {
+async function exportTranscripts(db: Database.Database, src: Source, env: StoreEnv, update: boolean): Promise<{records: ItemRecord[]; staged: StagedFile[]; count: number}> {
   const records: ItemRecord[] = []
   const staged: StagedFile[] = []
-  const db = new Database(dbPath, {readonly: true, fileMustExist: true})
-  try {
-    if (!hasTable(db, 'transcript_events')) return {records, staged}
-    const windows = new Map<string, {key?: string; updatedAt?: number}>()
-    if (hasTable(db, 'session_windows')) {
-      // older agent schemas lack some columns: select what is there
-      const wc = new Set(columns(db, 'session_windows'))
-      const col = (c: string) => (wc.has(c) ? quote(c) : 'NULL')
-      for (const r of db.prepare(`SELECT session_id AS s, ${col('session_key')} AS k, ${col('updated_at')} AS u FROM session_windows`).iterate() as Iterable<{s: string; k: string; u: number}>) {
-        windows.set(r.s, {key: r.k, updatedAt: r.u})
-      }
+  let count = 0
+  if (!hasTable(db, 'transcript_events')) return {records, staged, count}
+  const windows = new Map<string, {key?: string; updatedAt?: number}>()
+  if (hasTable(db, 'session_windows')) {
+    // older agent schemas lack some columns: select what is there
+    const wc = new Set(columns(db, 'session_windows'))
+    const col = (c: string) => (wc.has(c) ? quote(c) : 'NULL')
+    for (const r of db.prepare(`SELECT session_id AS s, ${col('session_key')} AS k, ${col('updated_at')} AS u FROM session_windows`).all() as Array<{s: string; k: string; u: number}>) {
+      windows.set(r.s, {key: r.k, updatedAt: r.u})
     }
-    const agent = safeName(src.agentId ?? path.basename(path.dirname(path.dirname(src.path))))
-    let current: string | undefined
-    let writer: StagedWriter | undefined
-    let rec: ItemRecord | undefined
-    let skip = false
-    const finish = async () => {
-      if (!writer || !rec) return
-      await writer.close()
-      records.push({...rec, sha256: writer.sha256, size: writer.size})
-      staged.push(writer.staged({mtime: new Date(src.mtimeMs).toISOString(), mode: '0600'}))
-      writer = undefined
-      rec = undefined
-    }
-    const zstd = columns(db, 'transcript_events').includes('event_zstd') ? 'event_zstd' : 'NULL'
-    const stmt = db.prepare(`SELECT session_id AS s, seq AS q, CAST(event_json AS BLOB) AS j, ${zstd} AS z FROM transcript_events ORDER BY session_id, seq`)
-    for (const row of stmt.iterate() as Iterable<{s: string; q: number; j: Buffer | null; z: Buffer | null}>) {
-      if (env.signal?.aborted) throw Object.assign(new Error('interrupted by the operator'), {name: 'AbortError'})
+  }
+  const agent = safeName(src.agentId ?? path.basename(path.dirname(path.dirname(src.path))))
+  let current: string | undefined
+  let writer: StagedWriter | undefined
+  let rec: ItemRecord | undefined
+  let skip = false
+  const finish = async () => {
+    if (!writer || !rec) return
+    await writer.close()
+    records.push({...rec, sha256: writer.sha256, size: writer.size})
+    staged.push(writer.staged({mtime: new Date(src.mtimeMs).toISOString(), mode: '0600'}))
+    writer = undefined
+    rec = undefined
+  }
+  const hasZstd = columns(db, 'transcript_events').includes('event_zstd')
+  const sel = `SELECT session_id AS s, seq AS q, CAST(event_json AS BLOB) AS j, ${hasZstd ? 'event_zstd' : 'NULL'} AS z FROM transcript_events`
+  const first = db.prepare(`${sel} ORDER BY session_id, seq LIMIT ${PAGE_ROWS}`)
+  const next = db.prepare(`${sel} WHERE (session_id, seq) > (?, ?) ORDER BY session_id, seq LIMIT ${PAGE_ROWS}`)
+  const set = update ? db.prepare(`UPDATE transcript_events SET event_json = ?${hasZstd ? ', event_zstd = NULL' : ''} WHERE session_id = ? AND seq = ?`) : undefined
+  const apply = db.transaction((rows: Array<[string, string, number]>) => {
+    for (const [text, s, q] of rows) set!.run(text, s, q)
+  })
+  let last: {s: string; q: number} | undefined
+  for (;;) {
+    if (env.signal?.aborted) throw Object.assign(new Error('interrupted by the operator'), {name: 'AbortError'})
+    const rows = (last ? next.all(last.s, last.q) : first.all()) as Array<{s: string; q: number; j: Buffer | null; z: Buffer | null}>
+    if (rows.length === 0) break
+    last = rows.at(-1)!
+    const updates: Array<[string, string, number]> = []
+    for (const row of rows) {
       if (row.s !== current) {
         await finish()
         current = row.s
@@ -260,39 +310,46 @@ async function exportTranscripts(dbPath: string, src: Source, env: StoreEnv): Pr
         if (skip) {
           records.push({path: `${src.path} transcript_events session ${row.s}`, kind: 'derived', outcome: 'skipped', agentId: src.agentId, sessionId: row.s,
             reason: `session not updated since ${env.since!.toISOString()} (--since)`, note: w?.key ? `session key ${w.key}` : undefined})
-          continue
+        } else {
+          const bundlePath = `derived/transcripts/${agent}/${safeName(row.s).replace(/\//g, '%2F')}.jsonl`
+          writer = new StagedWriter(env.staging, bundlePath)
+          await writer.open()
+          rec = {path: `${src.path} transcript_events session ${row.s}`, kind: 'derived', outcome: 'collected', method: 'export', bundlePath, agentId: src.agentId, sessionId: row.s,
+            events: 0, redactions: 0, note: w?.key ? `session key ${w.key}` : undefined}
         }
-        const bundlePath = `derived/transcripts/${agent}/${safeName(row.s).replace(/\//g, '%2F')}.jsonl`
-        writer = new StagedWriter(env.staging, bundlePath)
-        await writer.open()
-        rec = {path: `${src.path} transcript_events session ${row.s}`, kind: 'derived', outcome: 'collected', method: 'export', bundlePath, agentId: src.agentId, sessionId: row.s, events: 0, redactions: 0,
-          note: w?.key ? `session key ${w.key}` : undefined}
       }
-      if (skip || !writer || !rec) continue
       let bytes: Uint8Array
+      let decoded = true
       try {
         bytes = row.j ?? (row.z ? decompress(row.z) : new Uint8Array())
       } catch (err) {
+        decoded = false
         bytes = Buffer.from(JSON.stringify({ir_export_error: `seq ${row.q}: event_zstd does not decompress (${(err as Error).message})`}))
-        rec.note = join(rec.note, `seq ${row.q} not decompressible`)
+        if (rec) rec.note = join(rec.note, `seq ${row.q} not decompressible`)
       }
       let line = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-      if (!env.includeSecrets) {
+      if (update && decoded) {
+        // a skipped (--since) session is not exported, but the backup still gets masked
         const r = env.redactor.redactBuffer(line)
         if (r) {
           line = Buffer.from(r.text, 'utf8')
-          rec.redactions = (rec.redactions ?? 0) + r.count
+          count += r.count
+          updates.push([r.text, row.s, row.q])
+          if (rec && !skip) rec.redactions = (rec.redactions ?? 0) + r.count
         }
       }
-      await writer.write(Buffer.concat([line, Buffer.from('\n')]))
+      if (skip || !writer || !rec) continue
+      await writer.write(Buffer.concat([line, NL]))
       rec.events = (rec.events ?? 0) + 1
     }
-    await finish()
-  } finally {
-    db.close()
+    if (updates.length) apply(updates)
+    if (rows.length < PAGE_ROWS) break
   }
-  return {records, staged}
+  await finish()
+  return {records, staged, count}
 }
+
+const NL = Buffer.from('\n')
 
 /** Secret values held in the store's secret tables (auth profiles, device tokens, secret store). */
 function learnStoreSecrets(dbPath: string, known: KnownSecrets): void {
@@ -324,57 +381,82 @@ function learnStoreSecrets(dbPath: string, known: KnownSecrets): void {
 /**
  * Mask secrets in every text cell (and zstd transcript rows) of a backup, in place. Triggers are
  * dropped for the rewrite and recreated after (they would change other rows); FTS5 indexes are
- * rebuilt from the redacted text; VACUUM leaves no freed page with the old bytes.
+ * rebuilt from the redacted text; VACUUM leaves no slack space with old bytes.
  */
 export function redactStore(dbPath: string, redactor: Redactor, signal?: AbortSignal): {count: number; notes: string[]} {
   const db = new Database(dbPath, {fileMustExist: true})
-  const notes: string[] = []
-  let count = 0
   try {
-    db.pragma('journal_mode = DELETE')
-    db.pragma('secure_delete = ON')
-    db.pragma('foreign_keys = OFF')
-    db.pragma('ignore_check_constraints = ON')
-    const triggers = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql IS NOT NULL").all() as Array<{name: string; sql: string}>
-    for (const t of triggers) db.exec(`DROP TRIGGER ${quote(t.name)}`)
-    const list = tables(db)
-    for (const t of list.filter((x) => x.type === 'table')) {
-      if (signal?.aborted) throw Object.assign(new Error('interrupted by the operator'), {name: 'AbortError'})
-      count += redactTable(db, t.name, t.withoutRowid, redactor)
-    }
-    const baseCount = count
-    for (const v of list.filter((x) => x.type === 'virtual')) {
-      const sql = (db.prepare('SELECT sql FROM sqlite_master WHERE name = ?').get(v.name) as {sql?: string} | undefined)?.sql ?? ''
-      if (!/USING\s+fts5/i.test(sql)) {
-        notes.push(`virtual table ${v.name} left as is`)
-        continue
-      }
-      const content = /content\s*=\s*'([^']*)'/i.exec(sql)?.[1]
-      const cmd = (c: string) => db.prepare(`INSERT INTO ${quote(v.name)}(${quote(v.name)}) VALUES('${c}')`).run()
-      if (content === undefined) {
-        // the index keeps its own copy of the text: mask it there, then rebuild the terms from it
-        const own = redactTable(db, v.name, false, redactor)
-        count += own
-        if (own > 0) cmd('rebuild')
-      } else if (baseCount > 0) {
-        // external content changed above: rebuild from it; a contentless index cannot be rebuilt, only emptied
-        if (content === '') {
-          cmd('delete-all')
-          notes.push(`contentless search index ${v.name} emptied (it may have held masked terms)`)
-        } else cmd('rebuild')
-      }
-    }
-    for (const t of triggers) db.exec(t.sql)
-    // secure_delete zeroes what the updates freed; VACUUM also rebuilds every page from live content
-    if (count > 0) db.exec('VACUUM')
+    const restore = prepareRedaction(db)
+    const r = redactOpenStore(db, redactor, signal, 0, [])
+    restore()
+    vacuum(db, r.notes)
+    return r
   } finally {
     db.close()
+  }
+}
+
+/**
+ * Rebuild the file from live rows only. secure_delete zeroes what the rewrite frees, but a store
+ * also carries slack space OpenClaw itself left behind (free pages, unused cell space holding
+ * deleted or rewritten rows — a deleted message, an old token): unredactable, so dropped here.
+ * (The raw copy, with --include-secrets, keeps it for carving.)
+ */
+function vacuum(db: Database.Database, notes: string[]): void {
+  const free = Number(db.pragma('freelist_count', {simple: true}))
+  db.exec('VACUUM')
+  if (free > 0) notes.push(`${free} free page(s) of deleted data dropped by VACUUM (kept in the raw copy with --include-secrets)`)
+}
+
+/** Pragmas for an in-place rewrite; returns what recreates the dropped triggers. */
+function prepareRedaction(db: Database.Database): () => void {
+  db.pragma('journal_mode = DELETE')
+  db.pragma('secure_delete = ON')
+  db.pragma('foreign_keys = OFF')
+  db.pragma('ignore_check_constraints = ON')
+  const triggers = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql IS NOT NULL").all() as Array<{name: string; sql: string}>
+  for (const t of triggers) db.exec(`DROP TRIGGER ${quote(t.name)}`)
+  let done = false
+  return () => {
+    if (done) return
+    done = true
+    for (const t of triggers) db.exec(t.sql)
+  }
+}
+
+function redactOpenStore(db: Database.Database, redactor: Redactor, signal: AbortSignal | undefined, already: number, skip: string[]): {count: number; notes: string[]} {
+  const notes: string[] = []
+  let count = 0
+  const list = tables(db)
+  for (const t of list.filter((x) => x.type === 'table' && !skip.includes(x.name))) {
+    if (signal?.aborted) throw Object.assign(new Error('interrupted by the operator'), {name: 'AbortError'})
+    count += redactTable(db, t.name, t.withoutRowid, redactor)
+  }
+  const baseCount = already + count
+  for (const v of list.filter((x) => x.type === 'virtual')) {
+    const sql = (db.prepare('SELECT sql FROM sqlite_master WHERE name = ?').get(v.name) as {sql?: string} | undefined)?.sql ?? ''
+    if (!/USING\s+fts5/i.test(sql)) {
+      notes.push(`virtual table ${v.name} left as is`)
+      continue
+    }
+    const content = /content\s*=\s*'([^']*)'/i.exec(sql)?.[1]
+    const cmd = (c: string) => db.prepare(`INSERT INTO ${quote(v.name)}(${quote(v.name)}) VALUES('${c}')`).run()
+    if (content === undefined) {
+      // the index keeps its own copy of the text: mask it there, then rebuild the terms from it
+      const own = redactTable(db, v.name, false, redactor)
+      count += own
+      if (own > 0) cmd('rebuild')
+    } else if (baseCount > 0) {
+      // external content changed above: rebuild from it; a contentless index cannot be rebuilt, only emptied
+      if (content === '') {
+        cmd('delete-all')
+        notes.push(`contentless search index ${v.name} emptied (it may have held masked terms)`)
+      } else cmd('rebuild')
+    }
   }
   return {count, notes}
 }
 
-/** Rows are read a page at a time (by rowid), so memory stays flat and updates can run between pages. */
-const PAGE_ROWS = 2000
 
 function redactTable(db: Database.Database, table: string, withoutRowid: boolean, redactor: Redactor): number {
   const cols = columns(db, table)

@@ -55,23 +55,36 @@ export function detectEra(stateDir: string): EraInfo {
   return {era, agentStores, stateDb, sessionFiles, agents}
 }
 
+/** Stores up to this size are read into memory for schema_meta; larger ones give header facts only. */
+const MAX_INSPECT_BYTES = 64 * 1024 * 1024
+
+/**
+ * Header facts and schema_meta of a SQLite file without touching it: SQLite itself would create or
+ * rewrite -wal/-shm next to a WAL store even on a read-only open, so the file's bytes are read and
+ * opened as an in-memory copy (WAL flag cleared; un-checkpointed WAL pages are not seen).
+ */
 export function inspectStore(file: string): StoreInfo {
   const info: StoreInfo = {path: file}
+  let bytes: Buffer
   try {
-    const header = Buffer.alloc(100)
+    const size = statSync(file).size
     const fd = openSync(file, 'r')
     try {
-      readSync(fd, header, 0, 100, 0)
+      bytes = Buffer.alloc(size <= MAX_INSPECT_BYTES ? size : 100)
+      readSync(fd, bytes, 0, bytes.length, 0)
     } finally {
       closeSync(fd)
     }
-    if (header.toString('latin1', 0, 16) !== SQLITE_MAGIC) return {...info, problem: 'not a SQLite database'}
-    info.userVersion = header.readInt32BE(60)
   } catch (err) {
     return {...info, problem: `unreadable (${(err as NodeJS.ErrnoException).code ?? 'error'})`}
   }
+  if (bytes.length < 100 || bytes.toString('latin1', 0, 16) !== SQLITE_MAGIC) return {...info, problem: 'not a SQLite database'}
+  info.userVersion = bytes.readInt32BE(60)
+  if (bytes.length === 100) return info
   try {
-    const db = new Database(file, {readonly: true, fileMustExist: true, timeout: 500})
+    bytes[18] = 1 // legacy journal mode for the in-memory copy
+    bytes[19] = 1
+    const db = new Database(bytes)
     try {
       const row = db.prepare('SELECT * FROM schema_meta LIMIT 1').get() as Record<string, unknown> | undefined
       if (row) {
@@ -85,7 +98,7 @@ export function inspectStore(file: string): StoreInfo {
       db.close()
     }
   } catch (err) {
-    // No schema_meta (older schema), locked or WAL without -shm: the header facts still stand.
+    // No schema_meta (older schema) or a damaged file: the header facts still stand.
     if (!/no such table/.test(String(err))) info.problem = `schema_meta not readable: ${String((err as Error).message ?? err)}`
   }
   return info

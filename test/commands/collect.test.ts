@@ -57,7 +57,7 @@ describe('ir collect', () => {
     expect(lines.map((l) => l.slice(0, 20).trim())).toEqual(expect.arrayContaining(['done      discover', 'done      volatile', 'done      acquire', 'done      scan', 'done      bundle']))
     expect(stdout).toMatch(/^bundle {3}\/.+\.tar\.gz$/m)
     expect(stdout).toMatch(/^sha256 {3}[0-9a-f]{64} /m)
-    expect(stdout).toContain('verified  the bundle was read back')
+    expect(stdout).toContain('verified  every file hashed again as archived matches the manifest')
   })
 
   it('--dry-run plans every step and writes nothing', async () => {

@@ -103,6 +103,10 @@ describe('ir collect on a real gateway (SQLite era)', () => {
     execFileSync('sha256sum', ['--quiet', '-c', 'manifest-sha256.txt'], {cwd: x})
     const caseJson = JSON.parse(readFileSync(path.join(x, 'case.json'), 'utf8')) as {items: ItemRecord[]; install: {era: string}}
     expect(caseJson.install.era).toBe('sqlite')
+    // nothing failed; the stores' redacted backups are in (not withheld)
+    expect(r.skipped.filter((s) => s.reason.startsWith('failed'))).toEqual([])
+    expect(caseJson.items.filter((i) => i.method === 'sqlite-backup').map((i) => [path.basename(i.bundlePath ?? ''), i.outcome]))
+      .toEqual(expect.arrayContaining([['openclaw-agent.sqlite', 'collected'], ['openclaw.sqlite', 'collected']]))
     // OpenClaw's own audit ran on the scratch mirror
     const audit = JSON.parse(readFileSync(path.join(x, 'evidence/volatile/openclaw-security-audit.json'), 'utf8')) as {summary?: unknown}
     expect(audit.summary).toBeDefined()

@@ -10,7 +10,7 @@ import {collect, type CollectRequest, type CollectResult} from '../../../src/evi
 import type {ItemRecord} from '../../../src/evidence/types.js'
 import {verifyBundle} from '../../../src/evidence/verify.js'
 import {
-  extract, fileEraState, readNoAtime, filesContaining, INJECTION, noRunner, prompter, SECRETS, SESSION_A, SESSION_B, snapshot, sqliteEraState, T_NEW, T_OLD, tmp, withoutDirAtimes,
+  extract, fileEraState, filesContaining, noRunner, prompter, SECRETS, SESSION_A, SESSION_B, readNoAtime, snapshot, sqliteEraState, T_NEW, T_OLD, tmp, withoutDirAtimes,
 } from './helpers.js'
 
 const roots: string[] = []
@@ -274,7 +274,8 @@ describe('ir collect on a SQLite-era state dir (2026.9.6 schema)', () => {
   it('keeps the raw store set byte-exact with --include-secrets', async () => {
     const env = setup()
     const s = sqliteEraState(env.root)
-    const r = await run(s.stateDir, env, {includeSecrets: true})
+    // (stores finished on this thread here: the other tests cover the worker thread)
+    const r = await run(s.stateDir, env, {includeSecrets: true, seams: {storesInThread: true}})
     const x = extract(r.bundle)
     roots.push(path.dirname(x))
     for (const f of ['', '-wal']) {
@@ -377,6 +378,3 @@ function sha(file: string): string {
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
-
-void INJECTION
-void T_OLD

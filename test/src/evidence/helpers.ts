@@ -8,7 +8,6 @@ import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import Database from 'better-sqlite3'
 
 import {defaultsPrompter} from '../../../src/playbook/prompter.js'
 import type {ProcessRunner} from '../../../src/system/process-runner.js'

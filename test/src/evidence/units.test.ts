@@ -183,7 +183,7 @@ describe('source errors', () => {
 })
 
 describe('SQLite redaction', () => {
-  it('masks text cells and FTS5 content, keeps triggers, leaves no old bytes in the file', async () => {
+  it('masks text cells and FTS5 content, keeps triggers, leaves no old bytes (nor deleted rows) in the file', async () => {
     const dir = tmp()
     dirs.push(dir)
     mkdirSync(dir, {recursive: true})
@@ -198,10 +198,17 @@ describe('SQLite redaction', () => {
     db.prepare('INSERT INTO t (body, n) VALUES (?, 1)').run(`hello ${secret}`)
     db.prepare('INSERT INTO fts (text) VALUES (?)').run(`indexed ${secret}`)
     db.prepare('INSERT INTO w VALUES (?, ?)').run('k1', `v ${secret}`)
+    // a row the application deleted: its bytes stay in the file's slack space
+    db.pragma('secure_delete = OFF')
+    const deleted = 'ghp_DeLeTeD0123456789DeLeTeD0123456789AB'
+    db.prepare('INSERT INTO log VALUES (?)').run(`old ${deleted} ${'x'.repeat(3000)}`)
+    db.prepare('DELETE FROM log').run()
     db.close()
+    expect(readFileSync(f).includes(Buffer.from('DeLeTeD0123456789DeLeTeD'))).toBe(true)
     const r = redactStore(f, await redactor())
     expect(r.count).toBe(3)
     expect(readFileSync(f).includes(Buffer.from('AbCdEf0123456789AbCdEf0123456789'))).toBe(false)
+    expect(readFileSync(f).includes(Buffer.from('DeLeTeD0123456789DeLeTeD'))).toBe(false)
     const after = new Database(f, {readonly: true})
     try {
       expect((after.prepare('SELECT body FROM t').get() as {body: string}).body).toMatch(/^hello ghp_…\[sha256:/)

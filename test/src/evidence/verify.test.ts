@@ -25,11 +25,22 @@ beforeAll(async () => {
   zip = await collect({...base, out: path.join(root, 'out-zip'), format: 'zip'})
 }, 60_000)
 
-afterAll(() => rmSync(root, {recursive: true, force: true}))
+const scratch: string[] = []
+afterAll(() => {
+  for (const d of [root, ...scratch]) rmSync(d, {recursive: true, force: true})
+})
+
+/** extract() into a temp dir removed after the suite. */
+function extracted(file: string): string {
+  const x = extract(file)
+  scratch.push(path.dirname(x))
+  return x
+}
 
 /** A copy of the bundle and its sibling in a fresh dir. */
 function copyOf(r: CollectResult): string {
   const dir = tmp('ir-ev-v-')
+  scratch.push(dir)
   const file = path.join(dir, path.basename(r.bundle))
   copyFileSync(r.bundle, file)
   copyFileSync(`${r.bundle}.sha256`, `${file}.sha256`)
@@ -58,16 +69,14 @@ describe('ir verify', () => {
       expect(v.checked).toBe(r.files) // every manifest entry (files - manifest itself) + the archive against its sibling
       expect(v.sha256).toBe(r.bundleSha256)
     }
-    const x = extract(tgz.bundle)
-    const v = await verifyBundle(x)
+    const v = await verifyBundle(extracted(tgz.bundle))
     expect(v.ok).toBe(true)
-    rmSync(path.dirname(x), {recursive: true, force: true})
   })
 
   it('fails after one byte of a bundled file changes, even with the archive re-hashed', async () => {
     // Given a transcript with one byte flipped, re-packed, sibling recomputed
     const file = copyOf(tgz)
-    const x = extract(file)
+    const x = extracted(file)
     const rel = `evidence/state/agents/main/sessions/${SESSION_A}.jsonl`
     flipByte(path.join(x, rel))
     repack(x, file)
@@ -87,7 +96,7 @@ describe('ir verify', () => {
 
   it('reports files added to or removed from the bundle, and a missing sibling', async () => {
     const file = copyOf(tgz)
-    const x = extract(file)
+    const x = extracted(file)
     writeFileSync(path.join(x, 'evidence', 'planted.txt'), 'not collected by ir\n')
     rmSync(path.join(x, 'findings', 'report.md'))
     repack(x, file)
@@ -102,7 +111,7 @@ describe('ir verify', () => {
 
   it('reports a journal whose hash chain was broken, even when the manifest was rewritten to match', async () => {
     const file = copyOf(tgz)
-    const x = extract(file)
+    const x = extracted(file)
     const j = path.join(x, 'journal.jsonl')
     const lines = readFileSync(j, 'utf8').trim().split('\n')
     lines[1] = lines[1]!.replace('"status":"', '"status":"edited-')
@@ -119,6 +128,7 @@ describe('ir verify', () => {
   it('fails a zip with one changed byte inside an entry', async () => {
     const file = copyOf(zip)
     const dir = tmp('ir-ev-z-')
+    scratch.push(dir)
     execFileSync('unzip', ['-q', file, '-d', dir])
     const [rootName] = execFileSync('ls', [dir], {encoding: 'utf8'}).trim().split('\n')
     flipByte(path.join(dir, rootName!, 'findings', 'report.md'))

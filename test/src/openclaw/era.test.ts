@@ -29,3 +29,24 @@ describe('detectEra', () => {
     expect(inspectStore(fake).problem).toBe('not a SQLite database')
   })
 })
+
+describe('inspectStore leaves the store untouched', () => {
+  it('reads schema_meta of a WAL store without creating -wal/-shm or changing mtimes', async () => {
+    // Given a real WAL-mode store whose -wal/-shm were checkpointed away
+    const dir = sqliteEraStateDir(tempDir())
+    const store = path.join(dir, 'agents', 'main', 'agent', 'openclaw-agent.sqlite')
+    const Database = (await import('better-sqlite3')).default
+    const db = new Database(store)
+    db.pragma('journal_mode = WAL')
+    db.close()
+    const fs = await import('node:fs')
+    const before = fs.readdirSync(path.dirname(store)).sort()
+    const mtime = fs.statSync(store).mtimeMs
+    // When it is inspected
+    const info = inspectStore(store)
+    // Then the facts are read and nothing appeared or changed next to it
+    expect(info.schemaMeta?.appVersion).toBe('2026.9.6')
+    expect(fs.readdirSync(path.dirname(store)).sort()).toEqual(before)
+    expect(fs.statSync(store).mtimeMs).toBe(mtime)
+  })
+})
