@@ -1,4 +1,6 @@
-import {createReadStream} from 'node:fs'
+import {copyFileSync, createReadStream, existsSync, mkdtempSync, rmSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import {open} from 'node:fs/promises'
 
 import {Decompress} from 'fzstd'
@@ -10,10 +12,33 @@ import type {Input} from './sources.js'
 
 /* Reading one input into a scanner: no rule loading here, so worker threads start light. */
 
+/**
+ * SQLite rewrites (or creates) -wal/-shm next to a store even on a read-only open, so a source store
+ * is never opened in place: it is copied with its -wal into a private temp dir, and that is read.
+ */
+async function scanStoreCopy(scanner: Scanner, input: Input): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ir-scan-store-'))
+  try {
+    const copy = path.join(dir, 'store.sqlite')
+    try {
+      copyFileSync(input.path, copy)
+      if (existsSync(`${input.path}-wal`)) copyFileSync(`${input.path}-wal`, `${copy}-wal`)
+    } catch (err) {
+      const code = codeOf(err)
+      scanner.skip(input.path, code === 'ENOENT' ? 'vanished before it could be read'
+        : code === 'ENOSPC' ? `no space in ${os.tmpdir()} for a private copy of the store: set TMPDIR to a larger disk` : `unreadable (${code})`)
+      return
+    }
+    await scanner.scanSqliteStore(copy, input.source)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+}
+
 /** One input; whatever goes wrong with it is recorded as skipped and the scan goes on. */
 export async function scanInput(scanner: Scanner, input: Input, chunkBytes = 1 << 20): Promise<void> {
   if (input.format === 'sqlite') {
-    await scanner.scanSqliteStore(input.path, input.source)
+    await scanStoreCopy(scanner, input)
     return
   }
   let fh
