@@ -5,12 +5,12 @@ import {openCase, readChanges, undoChanges, type Case, type UndoOutcome} from '.
 import {sha256 as sha256Hex} from './case/journal.js'
 import {ExitCode} from './errors.js'
 import {maskedDiff} from './openclaw/config-edit.js'
-import {realHost, type HostEnv, type Target} from './openclaw/locate.js'
+import {realHost} from './openclaw/locate.js'
 import {commandLine, restoreCommands, restoreService} from './openclaw/service-control.js'
 import type {ServiceDefinition} from './openclaw/services.js'
 import type {RunOutcome} from './playbook/engine.js'
 import type {Prompter} from './playbook/prompter.js'
-import {runPlaybookOn} from './playbook/run.js'
+import {runPlaybookOn, type PlaybookRunRequest} from './playbook/run.js'
 import type {StepStatus} from './playbook/types.js'
 import {realRunner, type ProcessRunner} from './system/process-runner.js'
 
@@ -34,26 +34,13 @@ export interface ContainResult {
   needsConfirmation: boolean
 }
 
-export interface ContainRequest {
-  target: Target
-  caseId?: string
+export interface ContainRequest extends Omit<PlaybookRunRequest, 'playbook' | 'vars'> {
   dmPolicy?: string
   keepRunning?: boolean
-  dryRun: boolean
-  prompter: Prompter
-  mayChange: boolean
-  runner?: ProcessRunner
-  host?: HostEnv
-  irHome?: string
-  now?: () => Date
 }
 
-export async function contain(req: ContainRequest): Promise<ContainResult> {
-  const outcome = await runPlaybookOn({
-    playbook: 'contain', target: req.target, caseId: req.caseId, dryRun: req.dryRun, prompter: req.prompter, mayChange: req.mayChange,
-    vars: {dmPolicy: req.dmPolicy ?? 'disabled', keepRunning: Boolean(req.keepRunning)},
-    runner: req.runner, host: req.host, irHome: req.irHome, now: req.now,
-  })
+export async function contain({dmPolicy, keepRunning, ...req}: ContainRequest): Promise<ContainResult> {
+  const outcome = await runPlaybookOn({...req, playbook: 'contain', vars: {dmPolicy: dmPolicy ?? 'disabled', keepRunning: Boolean(keepRunning)}})
   return shapeOutcome(outcome)
 }
 
@@ -94,15 +81,8 @@ export interface ContainUndoResult {
   detail: string
 }
 
-export interface ContainUndoRequest {
+export interface ContainUndoRequest extends Omit<PlaybookRunRequest, 'playbook' | 'vars' | 'target' | 'caseId'> {
   caseId: string
-  dryRun: boolean
-  prompter: Prompter
-  mayChange: boolean
-  runner?: ProcessRunner
-  host?: HostEnv
-  irHome?: string
-  now?: () => Date
 }
 
 /**
