@@ -1,4 +1,4 @@
-import {existsSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import Database from 'better-sqlite3'
@@ -15,6 +15,7 @@ import {findOpenClawCli} from '../openclaw/version.js'
 import type {ActionContext, ActionDefinition} from '../playbook/types.js'
 import {scrubCaseBackups, writeOne} from './rotate-secrets.js'
 import {inventoryOptions} from './rotate-vault.js'
+import {safeReaddir} from '../system/safe-fs.js'
 
 const Params = z.object({}).strict()
 
@@ -265,13 +266,6 @@ function parseEnvFileSafe(file: string): Array<{name: string; line: number}> {
   }
 }
 
-function safeReaddir(dir: string): string[] {
-  try {
-    return readdirSync(dir).sort()
-  } catch {
-    return []
-  }
-}
 
 /** Write a pasted credential wherever the config keeps the one at `key` (never echoed, journaled as fingerprints). */
 export async function writeReplacement(ctx: ActionContext, key: string, value: string): Promise<string> {

@@ -1,4 +1,4 @@
-import {chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync} from 'node:fs'
+import {chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
@@ -8,6 +8,7 @@ import {bySeverity, configExposure, type ExposureItem, permissionExposure} from 
 import {probeGateway, type GatewayProbeSeams, type GatewayState} from '../openclaw/gateway.js'
 import {findServiceDefinitions, serviceMatches} from '../openclaw/services.js'
 import {configVersion, findOpenClawCli} from '../openclaw/version.js'
+import {socketInodes, tcpListeners} from '../system/proc-net.js'
 import type {ProcessRunner} from '../system/process-runner.js'
 
 /**
@@ -237,41 +238,11 @@ function childPids(pid: number, proc: string): number[] {
   return out
 }
 
-/** TCP listeners owned by these pids (/proc/net/tcp{,6} inodes matched to /proc/<pid>/fd). */
+/** TCP listeners owned by these pids. */
 function listeningSockets(pids: number[], proc: string): GatewayFacts['listening'] {
-  const byInode = new Map<string, {proto: string; address: string; port: number}>()
-  for (const table of ['tcp', 'tcp6']) {
-    let text = ''
-    try {
-      text = readFileSync(path.join(proc, 'net', table), 'utf8')
-    } catch { continue }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/)
-      if (f[3] !== '0A' || !f[1] || !f[9]) continue
-      const [hexAddr = '', hexPort = '0'] = f[1].split(':')
-      byInode.set(f[9], {proto: table, address: decodeAddress(hexAddr), port: Number.parseInt(hexPort, 16)})
-    }
-  }
-  const out: GatewayFacts['listening'] = []
-  for (const pid of pids) {
-    let fds: string[] = []
-    try {
-      fds = readdirSync(path.join(proc, String(pid), 'fd'))
-    } catch { continue }
-    for (const fd of fds) {
-      try {
-        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(path.join(proc, String(pid), 'fd', fd)))?.[1]
-        const s = inode ? byInode.get(inode) : undefined
-        if (s) out.push({pid, ...s})
-      } catch { /* closed meanwhile */ }
-    }
-  }
-  return out
-}
-
-function decodeAddress(hex: string): string {
-  if (hex.length === 8) return [3, 2, 1, 0].map((i) => Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16)).join('.')
-  if (hex === '00000000000000000000000000000000') return '::'
-  if (hex === '00000000000000000000000001000000') return '::1'
-  return hex
+  const byInode = tcpListeners(proc)
+  return pids.flatMap((pid) => socketInodes(pid, proc).flatMap((inode) => {
+    const s = byInode.get(inode)
+    return s ? [{pid, ...s}] : []
+  }))
 }

@@ -1,8 +1,9 @@
-import {readdirSync, statSync} from 'node:fs'
+import {statSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
 import {getPath, type JsonObject} from './config.js'
+import {safeReaddir} from '../system/safe-fs.js'
 
 /** Files OpenClaw writes that responders must keep: config history and gateway logs. */
 
@@ -43,10 +44,3 @@ function isFile(p: string): boolean {
   }
 }
 
-function safeReaddir(dir: string): string[] {
-  try {
-    return readdirSync(dir)
-  } catch {
-    return []
-  }
-}

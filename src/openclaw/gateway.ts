@@ -1,8 +1,10 @@
 import {createHash} from 'node:crypto'
-import {readFileSync, readdirSync, readlinkSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
+import {allPids, socketInodes, tcpListeners} from '../system/proc-net.js'
+import {safeReaddir} from '../system/safe-fs.js'
 import {getPath, isObject, type JsonObject} from './config.js'
 
 /**
@@ -179,37 +181,12 @@ function fnv1a(s: string): number {
   return h >>> 0
 }
 
-/** Pids listening on a TCP port (Linux /proc/net/tcp{,6} → socket inode → /proc/<pid>/fd). */
+/** Pids listening on a TCP port (socket inode → /proc/<pid>/fd). */
 export function listenerPids(port: number, seams: GatewayProbeSeams = {}): number[] {
   const proc = seams.procRoot ?? '/proc'
-  const inodes = new Set<string>()
-  for (const table of ['tcp', 'tcp6']) {
-    let text = ''
-    try {
-      text = readFileSync(path.join(proc, 'net', table), 'utf8')
-    } catch { continue }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/)
-      const local = f[1]
-      if (!local || f[3] !== '0A') continue // 0A = LISTEN
-      if (Number.parseInt(local.split(':')[1] ?? '', 16) === port && f[9]) inodes.add(f[9])
-    }
-  }
+  const inodes = new Set([...tcpListeners(proc)].filter(([, l]) => l.port === port).map(([inode]) => inode))
   if (inodes.size === 0) return []
-  const pids: number[] = []
-  for (const entry of safeReaddir(proc)) {
-    if (!/^\d+$/.test(entry)) continue
-    for (const fd of safeReaddir(path.join(proc, entry, 'fd'))) {
-      try {
-        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(path.join(proc, entry, 'fd', fd)))
-        if (m?.[1] && inodes.has(m[1])) {
-          pids.push(Number(entry))
-          break
-        }
-      } catch { /* fd closed meanwhile */ }
-    }
-  }
-  return pids
+  return allPids(proc).filter((pid) => socketInodes(pid, proc).some((i) => inodes.has(i)))
 }
 
 export async function httpProbe(port: number, pathname: string, timeoutMs = 1500): Promise<{status: number; body: unknown} | undefined> {
@@ -282,13 +259,6 @@ export function processStateDir(pid: number, seams: GatewayProbeSeams = {}): str
   }
 }
 
-function safeReaddir(dir: string): string[] {
-  try {
-    return readdirSync(dir)
-  } catch {
-    return []
-  }
-}
 
 function num(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined

@@ -1,4 +1,4 @@
-import {existsSync, lstatSync, readFileSync, readdirSync, readlinkSync} from 'node:fs'
+import {existsSync, lstatSync, readFileSync, readlinkSync} from 'node:fs'
 import path from 'node:path'
 
 import {applyEdits, modify, parse as parseJsonc} from 'jsonc-parser'
@@ -10,6 +10,7 @@ import {configHistoryFiles} from './files.js'
 import {expandTilde} from './locate.js'
 import {readStoreEntry, stateDbPath} from './secret-store.js'
 import {findServiceDefinitions, serviceMatches, type ServiceDefinition, type ServiceKind} from './services.js'
+import {safeRead, safeReaddir} from '../system/safe-fs.js'
 
 /**
  * Where every secret in `ir rotate`'s scope lives (openclaw-internals.md §3): the config value
@@ -647,21 +648,7 @@ function xmlUnescape(s: string): string {
   return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&')
 }
 
-function safeRead(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8')
-  } catch {
-    return undefined
-  }
-}
 
-function safeReaddir(dir: string): string[] {
-  try {
-    return readdirSync(dir)
-  } catch {
-    return []
-  }
-}
 
 /** The inventory as table rows (fingerprints, never values). */
 export function inventoryTable(inv: SecretInventory): string[] {

@@ -1,7 +1,7 @@
-import {readFileSync, readdirSync} from 'node:fs'
 import path from 'node:path'
 
 import type {ProcessRunner} from '../system/process-runner.js'
+import {safeRead, safeReaddir} from '../system/safe-fs.js'
 
 /**
  * Service definitions that (re)start a gateway: systemd user units, launchd plists, the Windows
@@ -124,20 +124,4 @@ export async function serviceRuntime(def: ServiceDefinition, runner: ProcessRunn
     return {active: r.exitCode === 0 ? /state = running/.test(r.stdout) : false}
   }
   return {}
-}
-
-function safeReaddir(dir: string): string[] {
-  try {
-    return readdirSync(dir).sort()
-  } catch {
-    return []
-  }
-}
-
-function safeRead(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8')
-  } catch {
-    return undefined
-  }
 }
