@@ -1,6 +1,6 @@
 import {createHash} from 'node:crypto'
 
-import {entropy, maskHighEntropyTokens, maskSecret, revealInvisible, shortHash} from './mask.js'
+import {entropy, maskHighEntropyTokens, maskRuleMatches, maskSecret, revealInvisible, shortHash} from './mask.js'
 import {Prefilter} from './prefilter.js'
 import type {PrefilterKeyword} from './prefilter.js'
 import type {CompiledRule, RuleSet} from './rules.js'
@@ -177,15 +177,7 @@ export class Engine {
     for (const r of this.redactors) {
       const lower = out.toLowerCase()
       if (!r.keywords.some((k) => lower.includes(k))) continue
-      for (const re of r.patterns) {
-        re.lastIndex = 0
-        out = out.replace(re, (...args: unknown[]) => {
-          const match = args[0] as string
-          const group = r.secretGroup ? args[r.secretGroup] : match
-          const secret = typeof group === 'string' && group.length > 0 ? group : match
-          return match.replace(secret, maskSecret(secret))
-        })
-      }
+      out = maskRuleMatches(r, out).text
     }
     return maskHighEntropyTokens(out)
   }

@@ -55,3 +55,25 @@ export function revealInvisible(text: string): string {
     return `<U+${cp.toString(16).toUpperCase().padStart(4, '0')}>`
   })
 }
+
+/**
+ * Mask what a secret rule matches in text: its secret group (or the whole match) becomes a
+ * fingerprint; `accept` can keep a match (allowlists, entropy). Returns the text and how many were masked.
+ */
+export function maskRuleMatches(rule: {patterns: RegExp[]; secretGroup?: number}, text: string,
+  accept: (secret: string, match: string) => boolean = () => true): {text: string; count: number} {
+  let out = text
+  let count = 0
+  for (const re of rule.patterns) {
+    re.lastIndex = 0
+    out = out.replace(re, (...args: unknown[]) => {
+      const match = args[0] as string
+      const group = rule.secretGroup ? args[rule.secretGroup] : match
+      const secret = typeof group === 'string' && group.length > 0 ? group : match
+      if (!accept(secret, match)) return match
+      count++
+      return match.replace(secret, maskSecret(secret))
+    })
+  }
+  return {text: out, count}
+}

@@ -1,4 +1,4 @@
-import {entropy, maskSecret} from '../detect/mask.js'
+import {entropy, maskRuleMatches, maskSecret} from '../detect/mask.js'
 import {Prefilter, type PrefilterKeyword} from '../detect/prefilter.js'
 import type {CompiledRule} from '../detect/rules.js'
 import type {KnownSecrets} from './secrets.js'
@@ -78,17 +78,9 @@ export class Redactor {
     }
     for (const t of [...tags].filter((x) => x < KNOWN).sort((a, b) => Number(isGeneric(this.rules[a]!)) - Number(isGeneric(this.rules[b]!)) || a - b)) {
       const r = this.rules[t]!
-      for (const re of r.patterns) {
-        re.lastIndex = 0
-        out = out.replace(re, (...args: unknown[]) => {
-          const match = args[0] as string
-          const group = r.secretGroup ? args[r.secretGroup] : match
-          const secret = typeof group === 'string' && group.length > 0 ? group : match
-          if (!isSecret(r, secret, match)) return match
-          count++
-          return match.replace(secret, maskSecret(secret))
-        })
-      }
+      const masked = maskRuleMatches(r, out, (secret, match) => isSecret(r, secret, match))
+      out = masked.text
+      count += masked.count
     }
     return {text: out, count}
   }
