@@ -25,6 +25,8 @@ export interface RuleHit {
 /** Prefilter tags: a rule's index (≥ 0) for its keywords; negative for context markers the correlation needs without parsing. */
 export const TAG_TOOLCALL = -1
 export const TAG_UNTRUSTED = -2
+/** Tag of the record keys below: a rule keyword wholly inside one is not a hit. */
+export const TAG_ENVELOPE = -4
 
 /** Raw-byte markers (lower-cased) of context the correlation needs from lines no rule hits. */
 export const CONTEXT_MARKERS: PrefilterKeyword[] = [
@@ -35,6 +37,15 @@ export const CONTEXT_MARKERS: PrefilterKeyword[] = [
   {bytes: '"toolname":"browser"', tag: TAG_UNTRUSTED},
   {bytes: '"senderisowner":false', tag: TAG_UNTRUSTED},
 ]
+
+/**
+ * Keys of OpenClaw's transcript records that contain a rule keyword (`api`, `token`, `key`) and
+ * are on every assistant line: their values (API name, token counts, a UUID) are never scanned
+ * text, so a keyword inside them must not make the line a candidate. Unescaped, so the same
+ * bytes inside a message's text (`\"api\":`) still count.
+ */
+export const ENVELOPE_KEYS: PrefilterKeyword[] = ['"api":"', '"modelapi":"', '"totaltokens":', '"idempotencykey":"']
+  .map((bytes) => ({bytes, tag: TAG_ENVELOPE, anchorAtStart: true}))
 
 const MAX_HITS_PER_RULE = 10
 const DECODE_DEPTH = 2
@@ -59,7 +70,7 @@ export class Engine {
     }
     this.redactors = this.rules.filter((r) => r.secretGroup !== undefined && !r.alreadyMasked)
     this.index = new Map(this.rules.map((r, i) => [r, i]))
-    const keywords: PrefilterKeyword[] = [...CONTEXT_MARKERS]
+    const keywords: PrefilterKeyword[] = [...CONTEXT_MARKERS, ...ENVELOPE_KEYS]
     this.rules.forEach((r, i) => {
       for (const b of r.prefilter) keywords.push({bytes: b, tag: i})
     })

@@ -7,7 +7,8 @@ import {decompress as zstdDecompress} from 'fzstd'
 
 import {errorMessage} from '../errors.js'
 import {Correlator} from './correlate.js'
-import {Engine, TAG_TOOLCALL, TAG_UNTRUSTED} from './engine.js'
+import {Engine, TAG_ENVELOPE, TAG_TOOLCALL, TAG_UNTRUSTED} from './engine.js'
+import type {Prefilter} from './prefilter.js'
 import {inferFromRaw, normalizeRecord, unescapeJsonText} from './events.js'
 import type {RuleSet} from './rules.js'
 import {SEVERITY_RANK} from './types.js'
@@ -71,13 +72,15 @@ export class StreamScanner implements Scanner {
   private events = 0
   private bytes = 0
   /** Candidate rules of the line or row being looked at (reused: filled by one prefilter pass). */
-  private readonly marks: Uint8Array
+  private readonly marks: LineMarks
+  private readonly probe: LineMarks
 
   constructor(rules: RuleSet, opts: ScannerOptions) {
     this.engine = new Engine(rules)
     this.prefilter = this.engine.prefilter
     this.maxLine = opts.maxLineBytes ?? 8 << 20
-    this.marks = new Uint8Array(this.engine.rules.length)
+    this.marks = new LineMarks(this.engine.rules.length)
+    this.probe = new LineMarks(this.engine.rules.length)
     for (const r of rules.rejected) this.skipped.push(r)
   }
 
@@ -191,7 +194,6 @@ export class StreamScanner implements Scanner {
    */
   private region(st: Stream, buf: Buffer, start: number, end: number): void {
     const pf = this.prefilter
-    const tags = pf.tags
     const firstLine = st.line
     if (!isUtf8(buf.subarray(start, end))) this.findBadUtf8(st, buf, start, end)
     let counted = start
@@ -206,44 +208,29 @@ export class StreamScanner implements Scanner {
     const marks = this.marks
     let ls = -1
     let le = -1
-    let rule = false
-    let context = 0
     while (p < end) {
-      const hit = pf.next(buf, p, end)
-      if (hit < 0) break
-      if (hit > le) {
-        if (rule) this.hitLine(st, buf, ls, le, marks)
-        rule = false
-        context = 0
-        ls = hit === 0 ? 0 : Math.max(start, buf.lastIndexOf(10, hit - 1) + 1)
-        le = buf.indexOf(10, hit)
+      const at = pf.next(buf, p, end, start)
+      if (at < 0) break
+      if (at > le) {
+        if (marks.any) this.line(st, buf, ls, le, false, marks.rules)
+        marks.reset()
+        ls = at === 0 ? 0 : Math.max(start, buf.lastIndexOf(10, at - 1) + 1)
+        le = buf.indexOf(10, at)
         st.line += countNewlines(buf, counted, ls)
         counted = ls
       }
-      for (let t = 0, n = pf.tagCount; t < n; t++) {
-        const tag = tags[t]!
-        if (tag >= 0) {
-          if (!rule) {
-            marks.fill(0)
-            rule = true
-          }
-          marks[tag] = 1
-        } else if ((context & -tag) === 0) {
-          // a context marker: noted without parsing, once per line
-          context |= -tag
-          if (tag === TAG_TOOLCALL) this.correlator.toolCall(st.key, st.line)
-          else if (tag === TAG_UNTRUSTED) this.correlator.untrusted(st.key, st.line)
-        }
-      }
-      p = hit + 1
+      this.context(st.key, st.line, marks.take(pf))
+      p = at + 1
     }
-    if (rule) this.hitLine(st, buf, ls, le, marks)
+    if (marks.any) this.line(st, buf, ls, le, false, marks.rules)
     st.line += countNewlines(buf, counted, end)
     this.events += st.line - firstLine
   }
 
-  private hitLine(st: Stream, buf: Buffer, ls: number, le: number, marks: Uint8Array): void {
-    this.line(st, buf, ls, le, false, marks)
+  /** Context markers seen for the first time on a line or row: noted without parsing it. */
+  private context(key: string, order: number, seen: number): void {
+    if (seen & -TAG_TOOLCALL) this.correlator.toolCall(key, order)
+    if (seen & -TAG_UNTRUSTED) this.correlator.untrusted(key, order)
   }
 
   /**
@@ -290,16 +277,18 @@ export class StreamScanner implements Scanner {
     for (const hit of this.engine.match(ev, candidates)) this.correlator.add(key, this.engine.toFinding(hit, ev, loc), order, ev)
   }
 
-  /** Prefilter check used by windows of long lines. */
+  /** Whether a rule keyword occurs in these bytes (windows of long lines, task texts). */
   hasHit(buf: Uint8Array): boolean {
+    const marks = this.probe
+    marks.reset()
     let p = 0
-    while (p < buf.length) {
-      const hit = this.prefilter.find(buf, p, buf.length)
-      if (hit < 0) return false
-      if (this.prefilter.hitTag >= 0) return true
-      p = hit + this.prefilter.hitLength
+    while (p < buf.length && !marks.any) {
+      const at = this.prefilter.next(buf, p, buf.length, 0)
+      if (at < 0) break
+      marks.take(this.prefilter)
+      p = at + 1
     }
-    return false
+    return marks.any
   }
 
   private findBadUtf8(st: Stream, buf: Buffer, start: number, end: number): void {
@@ -378,9 +367,9 @@ export class StreamScanner implements Scanner {
           this.correlator.open(key, 'seq')
           loc = {source, store: source.file, table: 'transcript_events', sessionId: row.s, sessionKey: keys.get(row.s), agentId}
         }
-        let bytes: Uint8Array
+        let bytes: Buffer
         try {
-          bytes = row.j ?? (row.z ? zstdDecompress(row.z) : new Uint8Array())
+          bytes = row.j ?? (row.z ? asBuffer(zstdDecompress(row.z)) : Buffer.alloc(0))
         } catch (err) {
           this.skip(source.file, `session ${row.s} seq ${row.q}: event_zstd does not decompress (${errorMessage(err)})`)
           continue
@@ -397,37 +386,21 @@ export class StreamScanner implements Scanner {
   }
 
   /** One SQLite row holding one transcript entry: prefilter on bytes, parse on a hit. */
-  private row(key: string, bytes: Uint8Array, rowLoc: EventLocation, order: number, st: Stream): void {
+  private row(key: string, bytes: Buffer, rowLoc: EventLocation, order: number, st: Stream): void {
     const pf = this.prefilter
-    const tags = pf.tags
     const marks = this.marks
+    marks.reset()
     let p = 0
-    let rule = false
-    let context = 0
     while (p < bytes.length) {
-      const hit = pf.next(bytes, p, bytes.length)
-      if (hit < 0) break
-      for (let t = 0, n = pf.tagCount; t < n; t++) {
-        const tag = tags[t]!
-        if (tag >= 0) {
-          if (!rule) {
-            marks.fill(0)
-            rule = true
-          }
-          marks[tag] = 1
-        } else if ((context & -tag) === 0) {
-          context |= -tag
-          if (tag === TAG_TOOLCALL) this.correlator.toolCall(key, order)
-          else if (tag === TAG_UNTRUSTED) this.correlator.untrusted(key, order)
-        }
-      }
-      p = hit + 1
+      const at = pf.next(bytes, p, bytes.length, 0)
+      if (at < 0) break
+      this.context(key, order, marks.take(pf))
+      p = at + 1
     }
-    if (!rule) return
+    if (!marks.any) return
     const loc: EventLocation = {...rowLoc, seq: order}
-    const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    const text = buf.toString('utf8')
-    const candidates = marks
+    const text = bytes.toString('utf8')
+    const candidates = marks.rules
     let rec: unknown
     try {
       rec = JSON.parse(text)
@@ -502,6 +475,55 @@ class BigLine {
     const rest = this.decoder.end()
     if (rest) this.scanner.raw(this.st, this.tail + rest, this.lineNo, this.head)
   }
+}
+
+/**
+ * What the prefilter saw on one line or row: the rules whose keywords occur (the only candidates)
+ * and the context markers. A keyword wholly inside a record key of ENVELOPE_KEYS does not count.
+ */
+class LineMarks {
+  readonly rules: Uint8Array
+  /** Some rule is marked (`rules` is only cleared when the first one is). */
+  any = false
+  private context = 0
+  private envelopeEnd = -1
+
+  constructor(size: number) {
+    this.rules = new Uint8Array(size)
+  }
+
+  reset(): void {
+    this.any = false
+    this.context = 0
+    this.envelopeEnd = -1
+  }
+
+  /** Add the prefilter's hits at its last position; returns the context markers new to this line (bits of -tag). */
+  take(pf: Prefilter): number {
+    let fresh = 0
+    for (let t = 0, n = pf.count; t < n; t++) {
+      const tag = pf.tags[t]!
+      if (tag >= 0) {
+        // envelope keys are anchored on their start, so one is always seen before a keyword inside it
+        if (pf.starts[t]! + pf.lengths[t]! <= this.envelopeEnd) continue
+        if (!this.any) {
+          this.rules.fill(0)
+          this.any = true
+        }
+        this.rules[tag] = 1
+      } else if (tag === TAG_ENVELOPE) {
+        this.envelopeEnd = Math.max(this.envelopeEnd, pf.starts[t]! + pf.lengths[t]!)
+      } else if ((this.context & -tag) === 0) {
+        this.context |= -tag
+        fresh |= -tag
+      }
+    }
+    return fresh
+  }
+}
+
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)
 }
 
 function countNewlines(buf: Buffer, from: number, to: number): number {

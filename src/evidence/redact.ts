@@ -44,15 +44,15 @@ export class Redactor {
   }
 
   /** Tags of every keyword in buf[start, end). */
-  private tags(buf: Uint8Array, start: number, end: number, first?: number): Set<number> {
+  private tags(buf: Uint8Array, start: number, end: number): Set<number> {
     const tags = new Set<number>()
     const pf = this.prefilter
-    let p = first ?? start
+    let p = start
     for (;;) {
-      const h = pf.find(buf, p, end)
-      if (h < 0) break
-      tags.add(pf.hitTag)
-      p = h + 1
+      const at = pf.next(buf, p, end, start)
+      if (at < 0) break
+      for (let t = 0; t < pf.count; t++) tags.add(pf.tags[t]!)
+      p = at + 1
     }
     return tags
   }
@@ -88,9 +88,9 @@ export class Redactor {
   /** A value as raw bytes (a SQLite cell): decoded and redacted only when the prefilter finds something. */
   redactBuffer(buf: Uint8Array): {text: string; count: number} | undefined {
     this.refresh()
-    const first = this.prefilter.find(buf, 0, buf.length)
+    const first = this.prefilter.next(buf, 0, buf.length)
     if (first < 0) return undefined
-    const r = this.redactTagged(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8'), this.tags(buf, 0, buf.length, first))
+    const r = this.redactTagged(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8'), this.tags(buf, 0, buf.length))
     return r.count > 0 ? r : undefined
   }
 
@@ -109,12 +109,12 @@ export class Redactor {
     let p = start
     const pf = this.prefilter
     while (p < end) {
-      const hit = pf.find(buf, p, end)
+      const hit = pf.next(buf, p, end, start)
       if (hit < 0) break
       const ls = hit === start ? start : Math.max(start, buf.lastIndexOf(10, hit - 1) + 1)
       let le = buf.indexOf(10, hit)
       if (le < 0 || le >= end) le = end
-      const r = this.redactTagged(buf.toString('utf8', ls, le), this.tags(buf, ls, le, hit))
+      const r = this.redactTagged(buf.toString('utf8', ls, le), this.tags(buf, ls, le))
       if (r.count > 0) {
         if (ls > copied) out.push(buf.subarray(copied, ls))
         out.push(Buffer.from(r.text, 'utf8'))

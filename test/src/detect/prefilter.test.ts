@@ -4,30 +4,50 @@ import {maskHighEntropyTokens, maskSecret, revealInvisible} from '../../../src/d
 import {Prefilter} from '../../../src/detect/prefilter.js'
 
 describe('Prefilter', () => {
-  const pf = new Prefilter([{bytes: 'ignore', tag: 0}, {bytes: 'curl', tag: 1}, {bytes: 'ab', tag: 2}, {bytes: '"type":"toolcall"', tag: -1}])
+  const pf = new Prefilter([{bytes: 'ignore', tag: 0}, {bytes: 'curl', tag: 1}, {bytes: 'ab', tag: 2}, {bytes: '"type":"toolcall"', tag: -1},
+    {bytes: 'from now on', tag: 3}])
   const buf = (s: string) => Buffer.from(s, 'utf8')
+  const all = (b: Buffer, from = 0, to = b.length) => {
+    const found: string[] = []
+    for (let p = from; ;) {
+      const at = pf.next(b, p, to, from)
+      if (at < 0) return found
+      for (let t = 0; t < pf.count; t++) found.push(`${pf.tags[t]}@${pf.starts[t]}+${pf.lengths[t]}`)
+      p = at + 1
+    }
+  }
 
-  it('finds the first keyword, ASCII case-insensitively, with its tag', () => {
-    // Given bytes with CURL before Ignore  When searched  Then CURL is first
-    const b = buf('please CURL it, then Ignore')
-    expect(pf.find(b, 0, b.length)).toBe(7)
-    expect(pf.hitTag).toBe(1)
-    expect(pf.find(b, 11, b.length)).toBe(21)
-    expect(pf.hitTag).toBe(0)
-    expect(pf.find(buf('nothing here'), 0, 12)).toBe(-1)
+  it('finds every keyword, ASCII case-insensitively, with its tag, start and length', () => {
+    // Given bytes with CURL before Ignore  When searched  Then both are found, in order
+    expect(all(buf('please CURL it, then Ignore'))).toEqual(['1@7+4', '0@21+6'])
+    expect(all(buf('nothing here'))).toEqual([])
+  })
+
+  it('anchors a long keyword on its rarest bytes: a common first word alone is not a candidate', () => {
+    // Given "from now on" and text where only "from" occurs  When searched  Then only the real phrase is found, at its start
+    const b = buf('from the start, from here. From Now On we talk')
+    expect(all(b)).toEqual(['3@27+11'])
+  })
+
+  it('reports only keywords wholly inside the range', () => {
+    // Given a keyword that starts before `from` or ends after `to`  When searched in that range  Then it is not reported
+    const b = buf('xxFROM NOW ONxx')
+    expect(all(b, 3)).toEqual([])
+    expect(all(b, 0, 12)).toEqual([])
+    expect(all(b, 2, 13)).toEqual(['3@2+11'])
   })
 
   it('finds a keyword at the very end and a 2-byte keyword', () => {
     const b = buf('xxxab')
-    expect(pf.find(b, 0, b.length)).toBe(3)
-    expect(pf.find(b, 0, 4)).toBe(-1)
+    expect(all(b)).toEqual(['2@3+2'])
+    expect(all(b, 0, 4)).toEqual([])
   })
 
   it('collects every rule keyword in a range, ignoring context markers', () => {
-    const marks = new Uint8Array(3)
+    const marks = new Uint8Array(4)
     const b = buf('{"type":"toolCall"} ignore ab')
     pf.collect(b, 0, b.length, marks)
-    expect([...marks]).toEqual([1, 0, 1])
+    expect([...marks]).toEqual([1, 0, 1, 0])
   })
 })
 
@@ -50,41 +70,46 @@ describe('masking', () => {
 
 describe('Prefilter against a naive search', () => {
   // Given keywords of every length the filter treats differently (2, 3, 4+ bytes, non-ASCII bytes,
-  // shared prefixes, the same bytes under two tags) and random text made of their pieces
+  // shared prefixes, the same bytes under two tags, anchored at the start or on rare bytes) and
+  // random text made of their pieces
   const words = ['ab', '![', 'key', 'api', '\u00e2\u0080\u008b', 'ke', 'keys', 'token', 'tok', 'ignore all', 'ignore', '"type":"toolcall"',
-    '\u00f3\u00a0\u0080\u0081', 'x.io', 'from now on']
-  const keywords = [...words.map((bytes, i) => ({bytes, tag: i % 5 === 4 ? -1 : i})), {bytes: 'key', tag: 99}]
+    '\u00f3\u00a0\u0080\u0081', 'x.io', 'from now on', '"totaltokens":']
+  const keywords = [...words.map((bytes, i) => ({bytes, tag: i % 5 === 4 ? -1 : i, anchorAtStart: i === 15})), {bytes: 'key', tag: 99}]
   const pf = new Prefilter(keywords)
   const lower = (b: number) => (b >= 65 && b <= 90 ? b + 32 : b)
   const naive = (b: Buffer, from: number, to: number) => {
+    const found: string[] = []
     for (let i = from; i < to; i++) {
-      const tags = keywords.filter((k) => i + k.bytes.length <= to && [...k.bytes].every((c, j) => lower(b[i + j]!) === c.charCodeAt(0))).map((k) => k.tag)
-      if (tags.length > 0) return {at: i, tags}
+      for (const k of keywords) {
+        if (i + k.bytes.length <= to && [...k.bytes].every((c, j) => lower(b[i + j]!) === c.charCodeAt(0))) found.push(`${k.tag}@${i}`)
+      }
     }
-    return {at: -1, tags: []}
+    return found.sort()
   }
   let seed = 7
   const rnd = (n: number) => {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
     return (seed >>> 8) % n
   }
-  const pieces = [...words, 'KEY', 'Api', 'IGNORE', 'Tok', ' ', 'x', '\n', '\u00e2', 'fro', 'A', '"', 'ke']
+  const pieces = [...words, 'KEY', 'Api', 'IGNORE', 'Tok', ' ', 'x', '\n', '\u00e2', 'fro', 'A', '"', 'ke', 'FROM NOW', ' ON', '"TotalTokens"']
 
-  it('finds the same positions and tags, at every offset and up to the very end', () => {
-    for (let round = 0; round < 300; round++) {
+  it('finds every occurrence exactly once, at an anchor not before its start, at every offset and up to the very end', () => {
+    for (let round = 0; round < 400; round++) {
       const b = Buffer.from(Array.from({length: 1 + rnd(12)}, () => pieces[rnd(pieces.length)]).join(''), 'latin1')
-      const from = rnd(3)
-      let p = Math.min(from, b.length)
-      for (;;) {
-        const want = naive(b, p, b.length)
-        const got = pf.next(b, p, b.length)
-        expect({at: got, tags: got < 0 ? [] : [...pf.tags.subarray(0, pf.tagCount)].sort((x, y) => x - y)}).toEqual({at: want.at, tags: want.tags.sort((x, y) => x - y)})
-        const first = pf.find(b, p, b.length)
-        expect(first).toBe(want.at)
-        if (first >= 0) expect(pf.hitTag).toBe(keywords.find((k) => want.tags.includes(k.tag) && naive(b.subarray(0, first + k.bytes.length), first, first + k.bytes.length).tags.includes(k.tag))!.tag)
-        if (got < 0) break
-        p = got + 1
+      const from = Math.min(rnd(3), b.length)
+      const to = b.length - Math.min(rnd(3), b.length - from)
+      const got: string[] = []
+      for (let p = from; ;) {
+        const at = pf.next(b, p, to, from)
+        if (at < 0) break
+        expect(pf.count).toBeGreaterThan(0)
+        for (let t = 0; t < pf.count; t++) {
+          expect(pf.starts[t]).toBeLessThanOrEqual(at)
+          got.push(`${pf.tags[t]}@${pf.starts[t]}`)
+        }
+        p = at + 1
       }
+      expect(got.sort()).toEqual(naive(b, from, to))
     }
   })
 })
