@@ -102,9 +102,11 @@ export class Engine {
       if (marks[this.index.get(rule)!] !== 1) continue
       if (depth > 0 && !DECODED_CATEGORIES.has(rule.category)) continue
       if (rule.tools && !(ev.toolName && rule.tools.has(ev.toolName))) continue
-      // the line had the keyword; this event of it may not
-      lower ??= text.toLowerCase()
-      if (!rule.keywords.some((k) => lower!.includes(k))) continue
+      // the line had the keyword; this event of it may not (an anchored rule finds its keywords itself)
+      if (!rule.anchors) {
+        lower ??= text.toLowerCase()
+        if (!rule.keywords.some((k) => lower!.includes(k))) continue
+      }
       for (const h of this.matchRuleText(rule, text, ev, depth)) {
         if (h.secret !== undefined) {
           if (claimed.has(h.secret)) continue
@@ -128,14 +130,15 @@ export class Engine {
   private matchRuleText(rule: CompiledRule, text: string, ev: ScanEvent, depth: number): RuleHit[] {
     if (rule.detector === 'external-boundary') return boundaryHits(rule, text)
     const hits: RuleHit[] = []
-    for (const re of rule.patterns) {
-      re.lastIndex = 0
+    for (let i = 0; i < rule.patterns.length; i++) {
+      let from = 0
       let m: RegExpExecArray | null
-      while (hits.length < MAX_HITS_PER_RULE && (m = re.exec(text)) !== null) {
+      while (hits.length < MAX_HITS_PER_RULE && (m = execFrom(rule, i, text, from)) !== null) {
         if (m[0].length === 0) {
-          re.lastIndex++
+          from = m.index + 1
           continue
         }
+        from = m.index + m[0].length
         if (rule.detector === 'base64-payload') {
           if (depth < DECODE_DEPTH) hits.push(...this.decodedHits(rule, m[0], ev, depth))
           continue
@@ -243,6 +246,29 @@ export class Engine {
     if (hit.tags.length > 0) f.tags = hit.tags
     return f
   }
+}
+
+/**
+ * The first match of the rule's pattern i starting at or after `from` (what a global regex gives
+ * from lastIndex). A rule whose matches start with a keyword tries its pattern only where one does.
+ */
+function execFrom(rule: CompiledRule, i: number, text: string, from: number): RegExpExecArray | null {
+  const anchor = rule.anchors?.[i]
+  if (!anchor) {
+    const re = rule.patterns[i]!
+    re.lastIndex = from
+    return re.exec(text)
+  }
+  const {finder, sticky} = anchor
+  finder.lastIndex = from
+  for (let k = finder.exec(text); k !== null; k = finder.exec(text)) {
+    sticky.lastIndex = k.index
+    const m = sticky.exec(text)
+    if (m) return m
+    // keywords may overlap ("passwd" in "passwdkey"): try every start
+    finder.lastIndex = k.index + 1
+  }
+  return null
 }
 
 function isGeneric(r: CompiledRule): boolean {

@@ -1,3 +1,5 @@
+import {PREFILTER_KERNEL} from './prefilter-kernel.js'
+
 /**
  * Keyword prefilter over raw bytes: one pass per chunk finds where keywords (ASCII
  * case-insensitive) occur. Each position's next four bytes, case-folded with `| 0x20` (a superset
@@ -5,10 +7,13 @@
  * 1 Mi-bit set holding every keyword's *anchor*: four bytes of it, at its start for keywords of
  * up to 7 bytes (3-byte ones with every possible fourth byte), for longer ones the four least
  * likely to occur in chat text and JSON that still have four more bytes after them. 2-byte
- * keywords sit in a small table of first two bytes. That rejects all but a few positions in a
- * hundred with three array reads and no unpredictable branch. A long keyword's anchor alone
+ * keywords sit in a small table of first two bytes. That rejects all but about one position in
+ * a hundred with three array reads and no unpredictable branch. A long keyword's anchor alone
  * lets common words through (`from` of `from now on`), so its next four bytes are checked in a
- * second set of (anchor, next four) hashes before the candidates are compared in full.
+ * second set of (anchor, next four) hashes; the few candidates left are compared in full.
+ *
+ * The loop over every byte runs in WebAssembly (prefilter-kernel.wat); the tables live in its
+ * memory and the comparisons in JavaScript, on the caller's buffer.
  */
 
 export interface PrefilterKeyword {
@@ -16,7 +21,7 @@ export interface PrefilterKeyword {
   bytes: string
   /** Opaque tag returned with a hit (e.g. a rule keyword vs a context marker). */
   tag: number
-  /** Anchor on the first four bytes: hits then come in start order relative to other keywords starting earlier. */
+  /** Anchor on the first bytes: a keyword starting before another one is then seen before it. */
   anchorAtStart?: boolean
 }
 
@@ -40,16 +45,28 @@ const BUCKETS = 1 << 16
 /** Keywords this long or longer get the second check (anchor + the four bytes after it). */
 const LONG = 8
 
+// the kernel's memory layout (prefilter-kernel.wat)
+const L1 = 0
+const DIRECT = 131072
+const L2 = 262144
+const SHORT = 393216
+const OUT = 458752
+const OUT_MAX = 4096
+const DATA = 524288
+/** Bytes scanned per kernel call; the kernel reads up to 7 bytes past a window for the second check. */
+const WINDOW = 1 << 20
+
 function hash4(w: number): number {
   return Math.imul(w, HASH_MUL) >>> (32 - HASH_BITS)
 }
 
-function hash8(w: number, w2: number): number {
-  return Math.imul(w ^ Math.imul(w2, 0x85ebca6b), HASH_MUL) >>> (32 - HASH_BITS)
+/** w: the anchor window; next: the four bytes after it, folded, little-endian (as the kernel loads them). */
+function hash8(w: number, next: number): number {
+  return Math.imul(w ^ Math.imul(next, 0x85ebca6b), HASH_MUL) >>> (32 - HASH_BITS)
 }
 
 function setBit(bits: Int32Array, h: number): void {
-  bits[h >>> 5] = (bits[h >>> 5] ?? 0) | (1 << (h & 31))
+  bits[h >>> 5] = bits[h >>> 5]! | (1 << (h & 31))
 }
 
 /**
@@ -77,19 +94,30 @@ function rarestAnchor(bytes: Uint8Array): number {
   return best
 }
 
+// Node has WebAssembly; TypeScript's libs declare it only with the DOM's
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object
+  Instance: new (module: object) => {exports: object}
+}
+
+let kernelModule: object | undefined
+
+interface Kernel {
+  memory: {buffer: ArrayBuffer}
+  candidates(from: number, to: number, limit: number, max: number): number
+}
+
 export class Prefilter {
-  /** Hashes of the anchors of every keyword of 3 bytes or more. */
-  private readonly bits = new Int32Array(1 << (HASH_BITS - 5))
-  /** Anchor hashes of keywords shorter than LONG: compared in full without the second check. */
-  private readonly direct = new Int32Array(1 << (HASH_BITS - 5))
-  /** Hashes of (anchor, next four bytes) of the LONG keywords. */
-  private readonly bits8 = new Int32Array(1 << (HASH_BITS - 5))
-  /** Folded first two bytes of the 2-byte keywords. */
-  private readonly short = new Uint8Array(65536)
+  private readonly kernel: Kernel
+  private readonly mem: Uint8Array
+  private readonly out: Int32Array
   /** Keywords of 3+ bytes by the low bits of their anchor's hash; 2-byte ones by their folded bytes. */
   private readonly buckets: Array<Entry[] | undefined> = new Array(BUCKETS)
   private readonly shortLists: Array<Entry[] | undefined> = new Array(65536)
-  /** Keywords anchored at the position the last successful `next` returned: [0, count). */
+  /** Candidate positions, one array per nesting level (a visitor may scan again with this prefilter). */
+  private readonly batches: Int32Array[] = []
+  private depth = 0
+  /** Keywords anchored at the position last passed to a visitor: [0, count). */
   readonly tags = new Int32Array(64)
   /** Where each of them starts (at or before the anchor) … */
   readonly starts = new Int32Array(64)
@@ -98,6 +126,14 @@ export class Prefilter {
   count = 0
 
   constructor(keywords: PrefilterKeyword[]) {
+    kernelModule ??= new WebAssembly.Module(Buffer.from(PREFILTER_KERNEL, 'base64'))
+    this.kernel = new WebAssembly.Instance(kernelModule).exports as unknown as Kernel
+    this.mem = new Uint8Array(this.kernel.memory.buffer)
+    this.out = new Int32Array(this.kernel.memory.buffer, OUT, OUT_MAX)
+    const table = (offset: number) => new Int32Array(this.kernel.memory.buffer, offset, (1 << HASH_BITS) >>> 5)
+    const l1 = table(L1)
+    const direct = table(DIRECT)
+    const l2 = table(L2)
     const seen = new Set<string>()
     const add = (lists: Array<Entry[] | undefined>, idx: number, e: Entry) => {
       const list = lists[idx] ?? (lists[idx] = [])
@@ -113,19 +149,44 @@ export class Prefilter {
       const f = (j: number) => (bytes[offset + j] ?? 0) | 0x20
       if (n === 2) {
         const e: Entry = {bytes, tag: k.tag, offset, head: (f(0) << 8) | f(1), shift: 16}
-        this.short[e.head] = 1
+        this.mem[SHORT + e.head] = 1
         add(this.shortLists, e.head, e)
-      } else {
-        const head3 = (f(0) << 24) | (f(1) << 16) | (f(2) << 8)
-        const e: Entry = {bytes, tag: k.tag, offset, head: n > 3 ? (head3 | f(3)) >>> 0 : head3 >>> 8, shift: n > 3 ? 0 : 8}
-        for (const x of n > 3 ? [f(3)] : Array.from({length: 128}, (_, i) => (i + 128) | 0x20).concat(Array.from({length: 128}, (_, i) => i | 0x20))) {
-          const h = hash4(head3 | x)
-          setBit(this.bits, h)
-          if (n < LONG) setBit(this.direct, h)
-          add(this.buckets, h & (BUCKETS - 1), e)
-        }
-        if (n >= LONG) setBit(this.bits8, hash8(e.head | 0, (f(4) << 24) | (f(5) << 16) | (f(6) << 8) | f(7)))
+        continue
       }
+      const head3 = (f(0) << 24) | (f(1) << 16) | (f(2) << 8)
+      const e: Entry = {bytes, tag: k.tag, offset, head: n > 3 ? (head3 | f(3)) >>> 0 : head3 >>> 8, shift: n > 3 ? 0 : 8}
+      for (const x of n > 3 ? [f(3)] : Array.from({length: 256}, (_, i) => i | 0x20)) {
+        const h = hash4(head3 | x)
+        setBit(l1, h)
+        if (n < LONG) setBit(direct, h)
+        add(this.buckets, h & (BUCKETS - 1), e)
+      }
+      if (n >= LONG) setBit(l2, hash8(head3 | f(3), f(4) | (f(5) << 8) | (f(6) << 16) | (f(7) << 24)))
+    }
+  }
+
+  /**
+   * Every keyword lying wholly inside buf[from, to), reported once, at its anchor (never before
+   * its start, and on the same line as long as keywords hold no newline), in anchor order:
+   * `visit(at)` sees tags/starts/lengths[0, count) of the keywords anchored at `at` and returns
+   * true to stop. A visitor may scan again with this prefilter, but must read the arrays first.
+   */
+  each(buf: Uint8Array, from: number, to: number, visit: (at: number) => boolean | void): void {
+    const batch = this.batches[this.depth] ?? (this.batches[this.depth] = new Int32Array(OUT_MAX + 3))
+    this.depth++
+    try {
+      let p = from
+      while (p < to) {
+        const n = this.candidates(buf, p, to, batch)
+        for (let k = 0; k < n; k++) {
+          const at = batch[k]!
+          if (this.verify(buf, at, from, to) && visit(at) === true) return
+        }
+        if (n < OUT_MAX) return
+        p = batch[n - 1]! + 1
+      }
+    } finally {
+      this.depth--
     }
   }
 
@@ -134,57 +195,40 @@ export class Prefilter {
    * negative tags (context markers) are ignored here. One pass, whatever the number of keywords.
    */
   collect(buf: Uint8Array, from: number, to: number, marks: Uint8Array): void {
-    let p = from
-    const tags = this.tags
-    while (p < to) {
-      const at = this.next(buf, p, to, from)
-      if (at < 0) return
-      for (let t = 0; t < this.count; t++) if (tags[t]! >= 0) marks[tags[t]!] = 1
-      p = at + 1
-    }
+    this.each(buf, from, to, () => {
+      for (let t = 0; t < this.count; t++) if (this.tags[t]! >= 0) marks[this.tags[t]!] = 1
+    })
   }
 
   /**
-   * Next anchor position in buf[from, to) where at least one keyword lying wholly inside
-   * buf[min, to) is anchored, or -1. tags/starts/lengths[0, count) then describe them. Every
-   * occurrence is reported exactly once, at its anchor (never before its start, and on the same
-   * line as long as keywords hold no newline): to go on, call again from the returned position
-   * + 1 with the same `min`.
+   * Candidate anchors in buf[from, to) into `batch` (at most OUT_MAX, in order; call again past
+   * the last one when full). The kernel sees one window at a time, copied into its memory; the
+   * last three positions, where only 2- and 3-byte keywords fit, are always candidates.
    */
-  next(buf: Uint8Array, from: number, to: number, min = from): number {
-    const bits = this.bits
-    const short = this.short
-    const direct = this.direct
-    const bits8 = this.bits8
-    let i = from
-    let w = 0
-    if (to - i >= 4) {
-      w = ((buf[i]! | 0x20) << 16) | ((buf[i + 1]! | 0x20) << 8) | (buf[i + 2]! | 0x20)
-      for (const last = to - 3; i < last; i++) {
-        w = (w << 8) | (buf[i + 3]! | 0x20)
-        const h = Math.imul(w, HASH_MUL) >>> (32 - HASH_BITS)
-        if (((bits[h >>> 5]! >>> (h & 31)) & 1) === 0 && short[w >>> 16] === 0) continue
-        if (((direct[h >>> 5]! >>> (h & 31)) & 1) === 0 && short[w >>> 16] === 0 && i + 8 <= to) {
-          const w2 = ((buf[i + 4]! | 0x20) << 24) | ((buf[i + 5]! | 0x20) << 16) | ((buf[i + 6]! | 0x20) << 8) | (buf[i + 7]! | 0x20)
-          const h8 = hash8(w, w2)
-          if (((bits8[h8 >>> 5]! >>> (h8 & 31)) & 1) === 0) continue
-        }
-        if (this.verify(buf, i, min, to, w, h & (BUCKETS - 1))) return i
-      }
+  private candidates(buf: Uint8Array, from: number, to: number, batch: Int32Array): number {
+    let n = 0
+    let p = from
+    const tail = Math.max(from, to - 3)
+    while (p < tail && n < OUT_MAX) {
+      const limit = Math.min(tail, p + WINDOW)
+      const end = Math.min(to, limit + 7)
+      this.mem.set(buf.subarray(p, end), DATA)
+      const got = this.kernel.candidates(DATA, DATA + end - p, DATA + limit - p, OUT_MAX - n)
+      for (let k = 0; k < got; k++) batch[n++] = this.out[k]! - DATA + p
+      if (n === OUT_MAX) return n
+      p = limit
     }
-    // the last three positions: only keywords of 2 or 3 bytes fit (3-byte ones are filed under every fourth byte)
-    for (; i < to - 1; i++) {
-      w = ((buf[i]! | 0x20) << 24) | ((buf[i + 1]! | 0x20) << 16) | (i + 2 < to ? (buf[i + 2]! | 0x20) << 8 : 0) | 0x20
-      if (this.verify(buf, i, min, to, w, hash4(w) & (BUCKETS - 1))) return i
-    }
-    return -1
+    for (let i = tail; i < to - 1 && n < OUT_MAX; i++) batch[n++] = i
+    return n
   }
 
-  /** Keywords anchored at i (w = the folded window there). */
-  private verify(buf: Uint8Array, i: number, min: number, to: number, w: number, bucket: number): boolean {
+  /** Keywords anchored at i that lie in buf[min, to): fills tags/starts/lengths; false if none. */
+  private verify(buf: Uint8Array, i: number, min: number, to: number): boolean {
+    const b = (j: number) => (i + j < to ? buf[i + j]! | 0x20 : 0x20)
+    const w = ((b(0) << 24) | (b(1) << 16) | (b(2) << 8) | b(3)) >>> 0
     this.count = 0
-    this.check(this.buckets[bucket], buf, i, min, to, w)
-    if (this.short[w >>> 16] !== 0) this.check(this.shortLists[w >>> 16], buf, i, min, to, w)
+    this.check(this.buckets[hash4(w) & (BUCKETS - 1)], buf, i, min, to, w)
+    if (this.mem[SHORT + (w >>> 16)] !== 0) this.check(this.shortLists[w >>> 16], buf, i, min, to, w)
     return this.count > 0
   }
 

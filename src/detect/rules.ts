@@ -37,6 +37,11 @@ const RuleSchema = z.object({
   /** Case-insensitive literals; at least one must occur for the patterns to run (the prefilter). */
   keywords: z.array(z.string().refine((k) => Buffer.byteLength(k, 'utf8') >= 2, 'a keyword needs at least 2 bytes')).min(1),
   patterns: z.array(Pattern).default([]),
+  /**
+   * Every match begins with one of the keywords (as gitleaks' generic rule does): the patterns
+   * are then tried only where a keyword occurs, not at every position of a long text.
+   */
+  starts_with_keyword: z.boolean().optional(),
   detector: z.enum(DETECTORS).optional(),
   /** Capture group holding the secret: its presence makes this a secret rule (masked everywhere). */
   secret_group: z.number().int().min(0).optional(),
@@ -75,6 +80,8 @@ export interface CompiledRule {
   /** Lower-cased byte strings (latin1) for the raw prefilter: UTF-8 bytes and JSON-escaped forms. */
   prefilter: string[]
   patterns: RegExp[]
+  /** With `starts_with_keyword`, per pattern: where the keywords occur, and the pattern anchored there. */
+  anchors?: Array<{finder: RegExp; sticky: RegExp}>
   detector?: Detector
   secretGroup?: number
   entropy?: number
@@ -187,6 +194,13 @@ export function compileRule(spec: RuleSpec, file = '<inline>'): CompiledRule {
   const patterns = spec.patterns.map((p) => compilePattern(typeof p === 'string' ? p : p.regex, typeof p === 'string' ? '' : p.flags ?? ''))
   // base64 is case-sensitive: offsets come from the keywords as written, then fold like the rest
   const gate = spec.detector === 'base64-payload' ? spec.keywords.flatMap(base64Offsets) : spec.keywords
+  const keywordAlternation = spec.keywords.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')
+  const anchors = spec.starts_with_keyword
+    ? patterns.map((re) => ({
+      finder: new RegExp(keywordAlternation, `gi${re.flags.includes('u') ? 'u' : ''}`),
+      sticky: new RegExp(re.source, `${re.flags.replace('g', '')}y`),
+    }))
+    : undefined
   return {
     id: spec.id,
     title: spec.title,
@@ -199,6 +213,7 @@ export function compileRule(spec: RuleSpec, file = '<inline>'): CompiledRule {
     keywords: [...new Set(gate.map((k) => k.toLowerCase()))],
     prefilter: [...new Set(gate.flatMap(rawForms))],
     patterns,
+    anchors,
     detector: spec.detector,
     secretGroup: spec.secret_group,
     entropy: spec.entropy,

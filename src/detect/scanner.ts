@@ -74,6 +74,7 @@ export class StreamScanner implements Scanner {
   /** Candidate rules of the line or row being looked at (reused: filled by one prefilter pass). */
   private readonly marks: LineMarks
   private readonly probe: LineMarks
+  private readonly spare: LineMarks
 
   constructor(rules: RuleSet, opts: ScannerOptions) {
     this.engine = new Engine(rules)
@@ -81,6 +82,7 @@ export class StreamScanner implements Scanner {
     this.maxLine = opts.maxLineBytes ?? 8 << 20
     this.marks = new LineMarks(this.engine.rules.length)
     this.probe = new LineMarks(this.engine.rules.length)
+    this.spare = new LineMarks(this.engine.rules.length)
     for (const r of rules.rejected) this.skipped.push(r)
   }
 
@@ -205,23 +207,28 @@ export class StreamScanner implements Scanner {
       st.line++
       counted = p = le + 1
     }
-    const marks = this.marks
+    // the line being collected, and a spare for the next one: a new line's hits are taken before
+    // the previous line is parsed (parsing may run the prefilter again)
+    let marks = this.marks
+    let spare = this.spare
+    marks.reset()
     let ls = -1
     let le = -1
-    while (p < end) {
-      const at = pf.next(buf, p, end, start)
-      if (at < 0) break
-      if (at > le) {
-        if (marks.any) this.line(st, buf, ls, le, false, marks.rules)
-        marks.reset()
-        ls = at === 0 ? 0 : Math.max(start, buf.lastIndexOf(10, at - 1) + 1)
-        le = buf.indexOf(10, at)
-        st.line += countNewlines(buf, counted, ls)
-        counted = ls
+    pf.each(buf, p, end, (at) => {
+      if (at <= le) {
+        this.context(st.key, st.line, marks.take(pf))
+        return
       }
-      this.context(st.key, st.line, marks.take(pf))
-      p = at + 1
-    }
+      spare.reset()
+      const seen = spare.take(pf)
+      if (marks.any) this.line(st, buf, ls, le, false, marks.rules)
+      ;[marks, spare] = [spare, marks]
+      ls = at === 0 ? 0 : Math.max(start, buf.lastIndexOf(10, at - 1) + 1)
+      le = buf.indexOf(10, at)
+      st.line += countNewlines(buf, counted, ls)
+      counted = ls
+      this.context(st.key, st.line, seen)
+    })
     if (marks.any) this.line(st, buf, ls, le, false, marks.rules)
     st.line += countNewlines(buf, counted, end)
     this.events += st.line - firstLine
@@ -281,13 +288,10 @@ export class StreamScanner implements Scanner {
   hasHit(buf: Uint8Array): boolean {
     const marks = this.probe
     marks.reset()
-    let p = 0
-    while (p < buf.length && !marks.any) {
-      const at = this.prefilter.next(buf, p, buf.length, 0)
-      if (at < 0) break
+    this.prefilter.each(buf, 0, buf.length, () => {
       marks.take(this.prefilter)
-      p = at + 1
-    }
+      return marks.any
+    })
     return marks.any
   }
 
@@ -390,13 +394,9 @@ export class StreamScanner implements Scanner {
     const pf = this.prefilter
     const marks = this.marks
     marks.reset()
-    let p = 0
-    while (p < bytes.length) {
-      const at = pf.next(bytes, p, bytes.length, 0)
-      if (at < 0) break
+    pf.each(bytes, 0, bytes.length, () => {
       this.context(key, order, marks.take(pf))
-      p = at + 1
-    }
+    })
     if (!marks.any) return
     const loc: EventLocation = {...rowLoc, seq: order}
     const text = bytes.toString('utf8')

@@ -47,13 +47,9 @@ export class Redactor {
   private tags(buf: Uint8Array, start: number, end: number): Set<number> {
     const tags = new Set<number>()
     const pf = this.prefilter
-    let p = start
-    for (;;) {
-      const at = pf.next(buf, p, end, start)
-      if (at < 0) break
+    pf.each(buf, start, end, () => {
       for (let t = 0; t < pf.count; t++) tags.add(pf.tags[t]!)
-      p = at + 1
-    }
+    })
     return tags
   }
 
@@ -88,9 +84,9 @@ export class Redactor {
   /** A value as raw bytes (a SQLite cell): decoded and redacted only when the prefilter finds something. */
   redactBuffer(buf: Uint8Array): {text: string; count: number} | undefined {
     this.refresh()
-    const first = this.prefilter.next(buf, 0, buf.length)
-    if (first < 0) return undefined
-    const r = this.redactTagged(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8'), this.tags(buf, 0, buf.length))
+    const tags = this.tags(buf, 0, buf.length)
+    if (tags.size === 0) return undefined
+    const r = this.redactTagged(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8'), tags)
     return r.count > 0 ? r : undefined
   }
 
@@ -106,23 +102,30 @@ export class Redactor {
     const out: Buffer[] = []
     let count = 0
     let copied = start
-    let p = start
     const pf = this.prefilter
-    while (p < end) {
-      const hit = pf.next(buf, p, end, start)
-      if (hit < 0) break
-      const ls = hit === start ? start : Math.max(start, buf.lastIndexOf(10, hit - 1) + 1)
-      let le = buf.indexOf(10, hit)
-      if (le < 0 || le >= end) le = end
-      const r = this.redactTagged(buf.toString('utf8', ls, le), this.tags(buf, ls, le))
-      if (r.count > 0) {
-        if (ls > copied) out.push(buf.subarray(copied, ls))
-        out.push(Buffer.from(r.text, 'utf8'))
-        count += r.count
-        copied = le
-      }
-      p = le + 1
+    let ls = -1
+    let le = -1
+    let tags = new Set<number>()
+    const flush = () => {
+      if (ls < 0) return
+      const r = this.redactTagged(buf.toString('utf8', ls, le), tags)
+      if (r.count === 0) return
+      if (ls > copied) out.push(buf.subarray(copied, ls))
+      out.push(Buffer.from(r.text, 'utf8'))
+      count += r.count
+      copied = le
     }
+    pf.each(buf, start, end, (at) => {
+      if (at > le) {
+        flush()
+        tags = new Set()
+        ls = at === start ? start : Math.max(start, buf.lastIndexOf(10, at - 1) + 1)
+        le = buf.indexOf(10, at)
+        if (le < 0 || le >= end) le = end
+      }
+      for (let t = 0; t < pf.count; t++) tags.add(pf.tags[t]!)
+    })
+    flush()
     if (copied < end) out.push(buf.subarray(copied, end))
     return {out, count}
   }

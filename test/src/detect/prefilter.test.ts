@@ -9,12 +9,10 @@ describe('Prefilter', () => {
   const buf = (s: string) => Buffer.from(s, 'utf8')
   const all = (b: Buffer, from = 0, to = b.length) => {
     const found: string[] = []
-    for (let p = from; ;) {
-      const at = pf.next(b, p, to, from)
-      if (at < 0) return found
+    pf.each(b, from, to, () => {
       for (let t = 0; t < pf.count; t++) found.push(`${pf.tags[t]}@${pf.starts[t]}+${pf.lengths[t]}`)
-      p = at + 1
-    }
+    })
+    return found
   }
 
   it('finds every keyword, ASCII case-insensitively, with its tag, start and length', () => {
@@ -41,6 +39,39 @@ describe('Prefilter', () => {
     const b = buf('xxxab')
     expect(all(b)).toEqual(['2@3+2'])
     expect(all(b, 0, 4)).toEqual([])
+  })
+
+  it('finds keywords across kernel windows and past a full batch of candidates, in order', () => {
+    // Given 3 MiB of text with a keyword every 100 bytes and at the window edges (1 MiB)
+    const b = Buffer.alloc(3 << 20, 'x')
+    const want: number[] = []
+    for (let i = 0; i < b.length - 10; i += 100) want.push(i)
+    for (const i of [(1 << 20) - 2, (2 << 20) - 5]) want.push(i)
+    want.sort((x, y) => x - y)
+    for (const i of want) b.write('curl', i, 'latin1')
+    // When every hit is visited  Then each is seen once, in anchor order
+    const got: number[] = []
+    pf.each(b, 0, b.length, () => {
+      got.push(pf.starts[0]!)
+    })
+    expect(got).toEqual(want)
+  })
+
+  it('lets a visitor scan again and stop early', () => {
+    // Given a visitor that runs a nested scan after reading the hit, and stops at the third hit
+    const b = buf('curl ignore curl ignore curl ignore')
+    const outer: string[] = []
+    pf.each(b, 0, b.length, (at) => {
+      outer.push(`${pf.tags[0]}@${at}`)
+      const inner: number[] = []
+      pf.each(b, 0, 11, () => {
+        inner.push(pf.tags[0]!)
+      })
+      expect(inner).toEqual([1, 0])
+      return outer.length === 3
+    })
+    // Then the outer scan is not disturbed by the inner one
+    expect(outer).toEqual(['1@0', '0@5', '1@12'])
   })
 
   it('collects every rule keyword in a range, ignoring context markers', () => {
@@ -99,16 +130,16 @@ describe('Prefilter against a naive search', () => {
       const from = Math.min(rnd(3), b.length)
       const to = b.length - Math.min(rnd(3), b.length - from)
       const got: string[] = []
-      for (let p = from; ;) {
-        const at = pf.next(b, p, to, from)
-        if (at < 0) break
+      let last = -1
+      pf.each(b, from, to, (at) => {
+        expect(at).toBeGreaterThan(last)
+        last = at
         expect(pf.count).toBeGreaterThan(0)
         for (let t = 0; t < pf.count; t++) {
           expect(pf.starts[t]).toBeLessThanOrEqual(at)
           got.push(`${pf.tags[t]}@${pf.starts[t]}`)
         }
-        p = at + 1
-      }
+      })
       expect(got.sort()).toEqual(naive(b, from, to))
     }
   })

@@ -47,6 +47,17 @@ describe('shipped rule packs', () => {
           }
         })
       }
+      if (rule.anchors) {
+        it('finds the same matches trying its patterns only at its keywords as across the whole text', () => {
+          // Given a rule that says its matches start with a keyword, and its own examples
+          for (const tc of [...rule.tests.match, ...rule.tests.no_match]) {
+            const ev = eventFor(rule, tc)
+            // When matched anchored and unanchored  Then the hits are the same
+            const anchored = engine.matchRule(rule, ev).map((h) => [h.index, h.matched])
+            expect(anchored).toEqual(engine.matchRule({...rule, anchors: undefined}, ev).map((h) => [h.index, h.matched]))
+          }
+        })
+      }
       for (const tc of rule.tests.no_match) {
         it(`does not match ${label(tc)}`, () => {
           // Given the rule's own negative example  When matched  Then nothing
@@ -55,6 +66,35 @@ describe('shipped rule packs', () => {
       }
     })
   }
+})
+
+describe('rules anchored on their keywords', () => {
+  it('find what a full scan finds on random keyword=value text', () => {
+    // Given random text made of the anchored rules' keywords, assignments, quotes, escapes and tokens
+    const engine = new Engine(shipped)
+    const pieces = ['api', 'KEY', 'Token', 'passwd', 'password', 'secret', '_key', ' ', '=', ': ', '"', "'", '\\n', ',', '=>', 'x',
+      'vZBrHeqTKOeFDGxdF2Kk', 'Zm9vYmFyYmF6cXV4MTIz', 'example', '-', '.', 'auth', 'credentials']
+    let seed = 11
+    const rnd = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
+      return (seed >>> 8) % n
+    }
+    const anchored = shipped.rules.filter((r) => r.anchors)
+    expect(anchored.length).toBeGreaterThan(0)
+    let found = 0
+    for (let round = 0; round < 500; round++) {
+      const text = Array.from({length: 3 + rnd(20)}, () => pieces[rnd(pieces.length)]).join('')
+      for (const rule of anchored) {
+        const ev = eventFor(rule, text)
+        // When matched anchored and unanchored  Then the hits are the same
+        const hits = engine.matchRule(rule, ev).map((h) => [h.index, h.matched])
+        expect(hits, text).toEqual(engine.matchRule({...rule, anchors: undefined}, ev).map((h) => [h.index, h.matched]))
+        found += hits.length
+      }
+    }
+    // (and the texts do hold secrets: the comparison is not between two empty lists)
+    expect(found).toBeGreaterThan(50)
+  })
 })
 
 describe('loadRules with user packs', () => {
