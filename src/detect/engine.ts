@@ -102,12 +102,10 @@ export class Engine {
       if (marks[this.index.get(rule)!] !== 1) continue
       if (depth > 0 && !DECODED_CATEGORIES.has(rule.category)) continue
       if (rule.tools && !(ev.toolName && rule.tools.has(ev.toolName))) continue
-      // the line had the keyword; this event of it may not (an anchored rule finds its keywords itself)
-      if (!rule.anchors) {
-        lower ??= text.toLowerCase()
-        if (!rule.keywords.some((k) => lower!.includes(k))) continue
-      }
-      for (const h of this.matchRuleText(rule, text, ev, depth)) {
+      // the line had the keyword; this event of it may not
+      lower ??= text.toLowerCase()
+      if (!rule.anchors && !rule.keywords.some((k) => lower!.includes(k))) continue
+      for (const h of this.matchRuleText(rule, text, ev, depth, lower)) {
         if (h.secret !== undefined) {
           if (claimed.has(h.secret)) continue
           claimed.add(h.secret)
@@ -124,16 +122,20 @@ export class Engine {
     if (rule.tools && !(ev.toolName && rule.tools.has(ev.toolName))) return []
     const lower = ev.text.toLowerCase()
     if (!rule.keywords.some((k) => lower.includes(k))) return []
-    return this.matchRuleText(rule, stripBoilerplate(ev.text), ev, 0)
+    const text = stripBoilerplate(ev.text)
+    return this.matchRuleText(rule, text, ev, 0, text.toLowerCase())
   }
 
-  private matchRuleText(rule: CompiledRule, text: string, ev: ScanEvent, depth: number): RuleHit[] {
+  /** `lower`: the text lower-cased (where an anchored rule looks for its keywords). */
+  private matchRuleText(rule: CompiledRule, text: string, ev: ScanEvent, depth: number, lower: string): RuleHit[] {
     if (rule.detector === 'external-boundary') return boundaryHits(rule, text)
     const hits: RuleHit[] = []
+    const starts = rule.anchors ? keywordStarts(rule, text, lower) : undefined
     for (let i = 0; i < rule.patterns.length; i++) {
+      const next = starts ? anchoredMatches(rule.anchors!.sticky[i]!, text, starts) : globalMatches(rule.patterns[i]!, text)
       let from = 0
       let m: RegExpExecArray | null
-      while (hits.length < MAX_HITS_PER_RULE && (m = execFrom(rule, i, text, from)) !== null) {
+      while (hits.length < MAX_HITS_PER_RULE && (m = next(from)) !== null) {
         if (m[0].length === 0) {
           from = m.index + 1
           continue
@@ -249,26 +251,48 @@ export class Engine {
 }
 
 /**
- * The first match of the rule's pattern i starting at or after `from` (what a global regex gives
- * from lastIndex). A rule whose matches start with a keyword tries its pattern only where one does.
+ * Where the keywords of an anchored rule start in `text`, in order (overlapping ones too). Found
+ * with indexOf in the lower-cased text — a case-insensitive alternation regex costs more than
+ * the rule itself — unless lower-casing changed the length (a few non-ASCII letters) or the
+ * rule folds case the Unicode way; then with the regex.
  */
-function execFrom(rule: CompiledRule, i: number, text: string, from: number): RegExpExecArray | null {
-  const anchor = rule.anchors?.[i]
-  if (!anchor) {
-    const re = rule.patterns[i]!
+function keywordStarts(rule: CompiledRule, text: string, lower: string): number[] {
+  const starts: number[] = []
+  if (lower.length === text.length && !rule.patterns.some((p) => p.unicode)) {
+    for (const k of rule.keywords) {
+      for (let p = lower.indexOf(k); p >= 0; p = lower.indexOf(k, p + 1)) starts.push(p)
+    }
+  } else {
+    const finder = rule.anchors!.finder
+    finder.lastIndex = 0
+    for (let k = finder.exec(text); k !== null; k = finder.exec(text)) {
+      starts.push(k.index)
+      finder.lastIndex = k.index + 1
+    }
+  }
+  return [...new Set(starts)].sort((a, b) => a - b)
+}
+
+/** The first match of a global regex starting at or after `from` (calls come with `from` growing). */
+function globalMatches(re: RegExp, text: string): (from: number) => RegExpExecArray | null {
+  return (from) => {
     re.lastIndex = from
     return re.exec(text)
   }
-  const {finder, sticky} = anchor
-  finder.lastIndex = from
-  for (let k = finder.exec(text); k !== null; k = finder.exec(text)) {
-    sticky.lastIndex = k.index
-    const m = sticky.exec(text)
-    if (m) return m
-    // keywords may overlap ("passwd" in "passwdkey"): try every start
-    finder.lastIndex = k.index + 1
+}
+
+/** The same for a pattern whose matches start at a keyword: tried (sticky) only at `starts`. */
+function anchoredMatches(sticky: RegExp, text: string, starts: number[]): (from: number) => RegExpExecArray | null {
+  let k = 0
+  return (from) => {
+    for (; k < starts.length; k++) {
+      if (starts[k]! < from) continue
+      sticky.lastIndex = starts[k]!
+      const m = sticky.exec(text)
+      if (m) return m
+    }
+    return null
   }
-  return null
 }
 
 function isGeneric(r: CompiledRule): boolean {

@@ -109,7 +109,7 @@ interface Kernel {
 
 export class Prefilter {
   private readonly kernel: Kernel
-  private readonly mem: Uint8Array
+  private readonly mem: Buffer
   private readonly out: Int32Array
   /** Keywords of 3+ bytes by the low bits of their anchor's hash; 2-byte ones by their folded bytes. */
   private readonly buckets: Array<Entry[] | undefined> = new Array(BUCKETS)
@@ -128,7 +128,7 @@ export class Prefilter {
   constructor(keywords: PrefilterKeyword[]) {
     kernelModule ??= new WebAssembly.Module(Buffer.from(PREFILTER_KERNEL, 'base64'))
     this.kernel = new WebAssembly.Instance(kernelModule).exports as unknown as Kernel
-    this.mem = new Uint8Array(this.kernel.memory.buffer)
+    this.mem = Buffer.from(this.kernel.memory.buffer)
     this.out = new Int32Array(this.kernel.memory.buffer, OUT, OUT_MAX)
     const table = (offset: number) => new Int32Array(this.kernel.memory.buffer, offset, (1 << HASH_BITS) >>> 5)
     const l1 = table(L1)
@@ -191,6 +191,23 @@ export class Prefilter {
   }
 
   /**
+   * `each` over the UTF-8 bytes of a string, encoded straight into the kernel's memory (no
+   * Buffer per call: SQLite hands transcript rows over as strings). `visit` gets those bytes too;
+   * it must not scan again. Returns the byte length.
+   */
+  eachUtf8(text: string, visit: (at: number, bytes: Buffer) => boolean | void): number {
+    if (text.length * 3 > WINDOW) {
+      const bytes = Buffer.from(text, 'utf8')
+      this.each(bytes, 0, bytes.length, (at) => visit(at, bytes))
+      return bytes.length
+    }
+    const n = this.mem.write(text, DATA, 'utf8')
+    const bytes = this.mem.subarray(DATA, DATA + n)
+    this.each(bytes, 0, n, (at) => visit(at, bytes))
+    return n
+  }
+
+  /**
    * Every keyword occurring in buf[from, to): `marks[tag] = 1` for each tag ≥ 0 (rule indexes);
    * negative tags (context markers) are ignored here. One pass, whatever the number of keywords.
    */
@@ -212,7 +229,8 @@ export class Prefilter {
     while (p < tail && n < OUT_MAX) {
       const limit = Math.min(tail, p + WINDOW)
       const end = Math.min(to, limit + 7)
-      this.mem.set(buf.subarray(p, end), DATA)
+      // (eachUtf8 wrote its bytes there already)
+      if (buf.buffer !== this.mem.buffer || buf.byteOffset + p !== DATA) this.mem.set(buf.subarray(p, end), DATA)
       const got = this.kernel.candidates(DATA, DATA + end - p, DATA + limit - p, OUT_MAX - n)
       for (let k = 0; k < got; k++) batch[n++] = this.out[k]! - DATA + p
       if (n === OUT_MAX) return n

@@ -42,6 +42,12 @@ const RuleSchema = z.object({
    * are then tried only where a keyword occurs, not at every position of a long text.
    */
   starts_with_keyword: z.boolean().optional(),
+  /**
+   * A regex over the raw bytes (JSON-escaped, latin1) right after each keyword occurrence that
+   * every match implies: a line or row where it never matches is not decoded for this rule. It
+   * must hold for the escaped forms (`\"`, `\n`, `\uXXXX`) of what the patterns see.
+   */
+  raw_gate: z.string().optional(),
   detector: z.enum(DETECTORS).optional(),
   /** Capture group holding the secret: its presence makes this a secret rule (masked everywhere). */
   secret_group: z.number().int().min(0).optional(),
@@ -80,8 +86,10 @@ export interface CompiledRule {
   /** Lower-cased byte strings (latin1) for the raw prefilter: UTF-8 bytes and JSON-escaped forms. */
   prefilter: string[]
   patterns: RegExp[]
-  /** With `starts_with_keyword`, per pattern: where the keywords occur, and the pattern anchored there. */
-  anchors?: Array<{finder: RegExp; sticky: RegExp}>
+  /** With `starts_with_keyword`: a regex finding the keywords, and each pattern anchored (sticky). */
+  anchors?: {finder: RegExp; sticky: RegExp[]}
+  /** `raw_gate`, sticky: tried at the end of each raw keyword occurrence. */
+  rawGate?: RegExp
   detector?: Detector
   secretGroup?: number
   entropy?: number
@@ -196,10 +204,10 @@ export function compileRule(spec: RuleSpec, file = '<inline>'): CompiledRule {
   const gate = spec.detector === 'base64-payload' ? spec.keywords.flatMap(base64Offsets) : spec.keywords
   const keywordAlternation = spec.keywords.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')
   const anchors = spec.starts_with_keyword
-    ? patterns.map((re) => ({
-      finder: new RegExp(keywordAlternation, `gi${re.flags.includes('u') ? 'u' : ''}`),
-      sticky: new RegExp(re.source, `${re.flags.replace('g', '')}y`),
-    }))
+    ? {
+      finder: new RegExp(keywordAlternation, patterns.some((re) => re.unicode) ? 'giu' : 'gi'),
+      sticky: patterns.map(stickyOf),
+    }
     : undefined
   return {
     id: spec.id,
@@ -214,6 +222,7 @@ export function compileRule(spec: RuleSpec, file = '<inline>'): CompiledRule {
     prefilter: [...new Set(gate.flatMap(rawForms))],
     patterns,
     anchors,
+    rawGate: spec.raw_gate === undefined ? undefined : stickyOf(compilePattern(spec.raw_gate, '', false)),
     detector: spec.detector,
     secretGroup: spec.secret_group,
     entropy: spec.entropy,
@@ -224,6 +233,10 @@ export function compileRule(spec: RuleSpec, file = '<inline>'): CompiledRule {
     tests: spec.tests,
     file,
   }
+}
+
+function stickyOf(re: RegExp): RegExp {
+  return new RegExp(re.source, `${re.flags.replace('g', '')}y`)
 }
 
 /** gitleaks writes `(?i)` up front; JavaScript wants a flag. Scoped `(?-i:…)` has no JS equivalent on Node 20. */

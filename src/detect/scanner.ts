@@ -80,9 +80,10 @@ export class StreamScanner implements Scanner {
     this.engine = new Engine(rules)
     this.prefilter = this.engine.prefilter
     this.maxLine = opts.maxLineBytes ?? 8 << 20
-    this.marks = new LineMarks(this.engine.rules.length)
-    this.probe = new LineMarks(this.engine.rules.length)
-    this.spare = new LineMarks(this.engine.rules.length)
+    const gates = this.engine.rules.map((r) => r.rawGate)
+    this.marks = new LineMarks(gates.length, gates)
+    this.probe = new LineMarks(gates.length, gates)
+    this.spare = new LineMarks(gates.length, gates)
     for (const r of rules.rejected) this.skipped.push(r)
   }
 
@@ -216,11 +217,11 @@ export class StreamScanner implements Scanner {
     let le = -1
     pf.each(buf, p, end, (at) => {
       if (at <= le) {
-        this.context(st.key, st.line, marks.take(pf))
+        this.context(st.key, st.line, marks.take(pf, buf))
         return
       }
       spare.reset()
-      const seen = spare.take(pf)
+      const seen = spare.take(pf, buf)
       if (marks.any) this.line(st, buf, ls, le, false, marks.rules)
       ;[marks, spare] = [spare, marks]
       ls = at === 0 ? 0 : Math.max(start, buf.lastIndexOf(10, at - 1) + 1)
@@ -288,8 +289,9 @@ export class StreamScanner implements Scanner {
   hasHit(buf: Uint8Array): boolean {
     const marks = this.probe
     marks.reset()
+    const b = asBuffer(buf)
     this.prefilter.each(buf, 0, buf.length, () => {
-      marks.take(this.prefilter)
+      marks.take(this.prefilter, b)
       return marks.any
     })
     return marks.any
@@ -357,31 +359,30 @@ export class StreamScanner implements Scanner {
       }
     }
     const agentId = source.agentId ?? agentFromPath(source.file)
-    const stmt = db.prepare('SELECT session_id AS s, seq AS q, CAST(event_json AS BLOB) AS j, event_zstd AS z FROM transcript_events ORDER BY session_id, seq')
+    // rows as arrays, JSON as strings: a Buffer per row costs more than the rest of reading it
+    const stmt = db.prepare('SELECT session_id, seq, event_json, event_zstd FROM transcript_events ORDER BY session_id, seq').raw(true)
     let current: string | undefined
     let key = ''
     let loc: EventLocation = {source}
     const st: Stream = {source, key, line: 0, badJson: [], badJsonCount: 0, badUtf8: [], badUtf8Count: 0}
     try {
-      for (const row of stmt.iterate() as Iterable<{s: string; q: number; j: Buffer | null; z: Buffer | null}>) {
-        if (row.s !== current) {
+      for (const [s, q, j, z] of stmt.iterate() as Iterable<[string, number, string | Buffer | null, Buffer | null]>) {
+        if (s !== current) {
           if (current !== undefined) this.correlator.close(key)
-          current = row.s
-          key = `db:${source.rel ?? source.file}|${row.s}`
+          current = s
+          key = `db:${source.rel ?? source.file}|${s}`
           this.correlator.open(key, 'seq')
-          loc = {source, store: source.file, table: 'transcript_events', sessionId: row.s, sessionKey: keys.get(row.s), agentId}
+          loc = {source, store: source.file, table: 'transcript_events', sessionId: s, sessionKey: keys.get(s), agentId}
         }
-        let bytes: Buffer
+        let text: string
         try {
-          bytes = row.j ?? (row.z ? asBuffer(zstdDecompress(row.z)) : Buffer.alloc(0))
+          text = typeof j === 'string' ? j : (j ?? (z ? asBuffer(zstdDecompress(z)) : Buffer.alloc(0))).toString('utf8')
         } catch (err) {
-          this.skip(source.file, `session ${row.s} seq ${row.q}: event_zstd does not decompress (${errorMessage(err)})`)
+          this.skip(source.file, `session ${s} seq ${q}: event_zstd does not decompress (${errorMessage(err)})`)
           continue
         }
         this.events++
-        this.bytes += bytes.length
-        const seq = Number(row.q)
-        this.row(key, bytes, loc, seq, st)
+        this.row(key, text, loc, Number(q), st)
       }
     } finally {
       if (current !== undefined) this.correlator.close(key)
@@ -389,17 +390,16 @@ export class StreamScanner implements Scanner {
     this.reportLineProblems(st)
   }
 
-  /** One SQLite row holding one transcript entry: prefilter on bytes, parse on a hit. */
-  private row(key: string, bytes: Buffer, rowLoc: EventLocation, order: number, st: Stream): void {
+  /** One SQLite row holding one transcript entry: prefilter on its bytes, parse on a hit. */
+  private row(key: string, text: string, rowLoc: EventLocation, order: number, st: Stream): void {
     const pf = this.prefilter
     const marks = this.marks
     marks.reset()
-    pf.each(bytes, 0, bytes.length, () => {
-      this.context(key, order, marks.take(pf))
+    this.bytes += pf.eachUtf8(text, (_at, bytes) => {
+      this.context(key, order, marks.take(pf, bytes))
     })
     if (!marks.any) return
     const loc: EventLocation = {...rowLoc, seq: order}
-    const text = bytes.toString('utf8')
     const candidates = marks.rules
     let rec: unknown
     try {
@@ -488,7 +488,8 @@ class LineMarks {
   private context = 0
   private envelopeEnd = -1
 
-  constructor(size: number) {
+  /** gates: by rule index, the rule's raw gate (tried right after each keyword occurrence), if any. */
+  constructor(size: number, private readonly gates: ReadonlyArray<RegExp | undefined>) {
     this.rules = new Uint8Array(size)
   }
 
@@ -498,14 +499,20 @@ class LineMarks {
     this.envelopeEnd = -1
   }
 
-  /** Add the prefilter's hits at its last position; returns the context markers new to this line (bits of -tag). */
-  take(pf: Prefilter): number {
+  /** Add the prefilter's hits (in buf) at its last position; returns the context markers new to this line (bits of -tag). */
+  take(pf: Prefilter, buf: Buffer): number {
     let fresh = 0
     for (let t = 0, n = pf.count; t < n; t++) {
       const tag = pf.tags[t]!
       if (tag >= 0) {
+        const end = pf.starts[t]! + pf.lengths[t]!
         // envelope keys are anchored on their start, so one is always seen before a keyword inside it
-        if (pf.starts[t]! + pf.lengths[t]! <= this.envelopeEnd) continue
+        if (end <= this.envelopeEnd) continue
+        const gate = this.gates[tag]
+        if (gate && !(this.any && this.rules[tag] === 1)) {
+          gate.lastIndex = 0
+          if (!gate.test(buf.toString('latin1', end, Math.min(buf.length, end + RAW_GATE_WINDOW)))) continue
+        }
         if (!this.any) {
           this.rules.fill(0)
           this.any = true
@@ -521,6 +528,9 @@ class LineMarks {
     return fresh
   }
 }
+
+/** Raw bytes after a keyword that a rule's raw gate sees (its match is shorter: escapes at most double it). */
+const RAW_GATE_WINDOW = 256
 
 function asBuffer(b: Uint8Array): Buffer {
   return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)

@@ -74,6 +74,25 @@ describe('Prefilter', () => {
     expect(outer).toEqual(['1@0', '0@5', '1@12'])
   })
 
+  it('scans a string as its UTF-8 bytes, short or long', () => {
+    // Given texts with non-ASCII characters before the keywords, one longer than a kernel window
+    const uni = new Prefilter([{bytes: Buffer.from('\u200b', 'utf8').toString('latin1'), tag: 5}, {bytes: 'curl', tag: 1}])
+    for (const text of ['héllo \u200b then CURL', `${'é'.repeat(700_000)} curl \u200b`]) {
+      const bytes = Buffer.from(text, 'utf8')
+      const viaBuffer: string[] = []
+      uni.each(bytes, 0, bytes.length, () => {
+        viaBuffer.push(`${uni.tags[0]}@${uni.starts[0]}`)
+      })
+      // When scanned as a string  Then the same keywords at the same byte offsets, and the byte length
+      const viaString: string[] = []
+      expect(uni.eachUtf8(text, () => {
+        viaString.push(`${uni.tags[0]}@${uni.starts[0]}`)
+      })).toBe(bytes.length)
+      expect(viaString).toEqual(viaBuffer)
+      expect(viaString).toHaveLength(2)
+    }
+  })
+
   it('collects every rule keyword in a range, ignoring context markers', () => {
     const marks = new Uint8Array(4)
     const b = buf('{"type":"toolCall"} ignore ab')

@@ -390,3 +390,47 @@ describe('scanPaths on worker threads', () => {
     expect(done.filter((_, k) => k % 2 === 0).sort()).toEqual(inputs.map((_, i) => i))
   })
 })
+
+describe('raw gates', () => {
+  it('never hide a line whose decoded text a gated rule matches (random text, JSON-escaped, in joined blocks)', async () => {
+    // Given random texts of keywords, assignments, quotes, escapes, unicode spaces and tokens,
+    // written as the text blocks of assistant lines and as tool-call arguments
+    const gated = rules.rules.filter((r) => r.rawGate)
+    expect(gated.map((r) => r.id)).toContain('secret.generic-api-key')
+    const pieces = ['api', 'KEY', 'Token', 'passwd', 'secret', '_key', ' ', '=', ': ', '"', "'", '\n', '\t', ',', '=>', ':=', 'x', '\u00a0',
+      'vZBrHeqTKOeFDGxdF2Kk', 'Zm9vYmFyYmF6cXV4MTIz/+=', 'example', '-', '.', 'auth', '`', '\\', 'é', 'a/b/c/d/e/f']
+    let seed = 5
+    const rnd = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
+      return (seed >>> 8) % n
+    }
+    const text = () => Array.from({length: 2 + rnd(14)}, () => pieces[rnd(pieces.length)]).join('')
+    const {Engine} = await import('../../../src/detect/engine.js')
+    const engine = new Engine(rules)
+    let expected = 0
+    const scanner = createScanner(rules)
+    const want = new Map<string, number>()
+    for (let round = 0; round < 1000; round++) {
+      const blocks = [text(), text()]
+      const rec = round % 2 === 0
+        ? {type: 'message', id: 'm', message: {role: 'assistant', content: blocks.map((t) => ({type: 'text', text: t}))}}
+        : {type: 'message', id: 'm', message: {role: 'assistant', content: [{type: 'toolCall', id: 'c', name: 'write', arguments: {path: blocks[0], content: blocks[1]}}]}}
+      const line = JSON.stringify(rec)
+      // When the line is scanned (raw gate first) and its decoded event is matched directly
+      // (after a session header: line 1 is always parsed)
+      await scanner.scanJsonl((async function* () {
+        yield Buffer.from(`{"type":"session","id":"s"}\n${line}\n`)
+      })(), {file: `${round}.jsonl`, kind: 'transcript'})
+      const ev = round % 2 === 0 ? {kind: 'assistant' as const, text: blocks.join('\n')} : {kind: 'toolCall' as const, toolName: 'write', text: blocks.join('\n')}
+      for (const rule of gated) {
+        const n = engine.matchRule(rule, ev).length
+        expected += n
+        if (n > 0) want.set(`${round}.jsonl ${rule.id}`, n)
+      }
+    }
+    // Then every line a rule matches was decoded and found
+    const got = new Set(scanner.finish().findings.map((f) => `${f.source.file} ${f.ruleId}`))
+    for (const key of want.keys()) expect(got.has(key), key).toBe(true)
+    expect(expected).toBeGreaterThan(30)
+  })
+})
