@@ -27,6 +27,9 @@ export const TAG_TOOLCALL = -1
 export const TAG_UNTRUSTED = -2
 /** Tag of the record keys below: a rule keyword wholly inside one is not a hit. */
 export const TAG_ENVELOPE = -4
+/** Markers without which a line holds no tool call / no config-audit record (KIND_MARKERS). */
+export const TAG_KIND_TOOLCALL = -8
+export const TAG_KIND_CONFIG = -16
 
 /** Raw-byte markers (lower-cased) of context the correlation needs from lines no rule hits. */
 export const CONTEXT_MARKERS: PrefilterKeyword[] = [
@@ -37,6 +40,23 @@ export const CONTEXT_MARKERS: PrefilterKeyword[] = [
   {bytes: '"toolname":"browser"', tag: TAG_UNTRUSTED},
   {bytes: '"senderisowner":false', tag: TAG_UNTRUSTED},
 ]
+
+/**
+ * A toolCall event comes only from a `"toolCall"` string (a content block's type) and a config
+ * event only from a config-audit record (`"config.write"`, `"config-io"`), spaces or not: a line
+ * without the marker is not parsed for rules that apply only to those kinds.
+ */
+export const KIND_MARKERS: PrefilterKeyword[] = [
+  {bytes: '"toolcall"', tag: TAG_KIND_TOOLCALL},
+  {bytes: '"config.write"', tag: TAG_KIND_CONFIG},
+  {bytes: '"config-io"', tag: TAG_KIND_CONFIG},
+]
+
+/** The KIND_MARKERS bits (of -tag) a rule needs: one of them must be on a line for the rule to apply (0: none needed). */
+export function kindMarkersNeeded(rule: CompiledRule): number {
+  if (!rule.kinds || [...rule.kinds].some((k) => k !== 'toolCall' && k !== 'config')) return 0
+  return (rule.kinds.has('toolCall') ? -TAG_KIND_TOOLCALL : 0) | (rule.kinds.has('config') ? -TAG_KIND_CONFIG : 0)
+}
 
 /**
  * Keys of OpenClaw's transcript records that contain a rule keyword (`api`, `token`, `key`) and
@@ -70,7 +90,7 @@ export class Engine {
     }
     this.redactors = this.rules.filter((r) => r.secretGroup !== undefined && !r.alreadyMasked)
     this.index = new Map(this.rules.map((r, i) => [r, i]))
-    const keywords: PrefilterKeyword[] = [...CONTEXT_MARKERS, ...ENVELOPE_KEYS]
+    const keywords: PrefilterKeyword[] = [...CONTEXT_MARKERS, ...ENVELOPE_KEYS, ...KIND_MARKERS]
     this.rules.forEach((r, i) => {
       for (const b of r.prefilter) keywords.push({bytes: b, tag: i})
     })

@@ -7,7 +7,7 @@ import {decompress as zstdDecompress} from 'fzstd'
 
 import {errorMessage} from '../errors.js'
 import {Correlator} from './correlate.js'
-import {Engine, TAG_ENVELOPE, TAG_TOOLCALL, TAG_UNTRUSTED} from './engine.js'
+import {Engine, TAG_ENVELOPE, TAG_TOOLCALL, TAG_UNTRUSTED, kindMarkersNeeded} from './engine.js'
 import type {Prefilter} from './prefilter.js'
 import {inferFromRaw, normalizeRecord, unescapeJsonText} from './events.js'
 import type {RuleSet} from './rules.js'
@@ -81,9 +81,10 @@ export class StreamScanner implements Scanner {
     this.prefilter = this.engine.prefilter
     this.maxLine = opts.maxLineBytes ?? 8 << 20
     const gates = this.engine.rules.map((r) => r.rawGate)
-    this.marks = new LineMarks(gates.length, gates)
-    this.probe = new LineMarks(gates.length, gates)
-    this.spare = new LineMarks(gates.length, gates)
+    const needs = this.engine.rules.map(kindMarkersNeeded)
+    this.marks = new LineMarks(gates, needs)
+    this.probe = new LineMarks(gates, needs)
+    this.spare = new LineMarks(gates, needs)
     for (const r of rules.rejected) this.skipped.push(r)
   }
 
@@ -222,7 +223,7 @@ export class StreamScanner implements Scanner {
       }
       spare.reset()
       const seen = spare.take(pf, buf)
-      if (marks.any) this.line(st, buf, ls, le, false, marks.rules)
+      if (marks.settle()) this.line(st, buf, ls, le, false, marks.rules)
       ;[marks, spare] = [spare, marks]
       ls = at === 0 ? 0 : Math.max(start, buf.lastIndexOf(10, at - 1) + 1)
       le = buf.indexOf(10, at)
@@ -230,7 +231,7 @@ export class StreamScanner implements Scanner {
       counted = ls
       this.context(st.key, st.line, seen)
     })
-    if (marks.any) this.line(st, buf, ls, le, false, marks.rules)
+    if (marks.settle()) this.line(st, buf, ls, le, false, marks.rules)
     st.line += countNewlines(buf, counted, end)
     this.events += st.line - firstLine
   }
@@ -398,7 +399,7 @@ export class StreamScanner implements Scanner {
     this.bytes += pf.eachUtf8(text, (_at, bytes) => {
       this.context(key, order, marks.take(pf, bytes))
     })
-    if (!marks.any) return
+    if (!marks.settle()) return
     const loc: EventLocation = {...rowLoc, seq: order}
     const candidates = marks.rules
     let rec: unknown
@@ -479,7 +480,9 @@ class BigLine {
 
 /**
  * What the prefilter saw on one line or row: the rules whose keywords occur (the only candidates)
- * and the context markers. A keyword wholly inside a record key of ENVELOPE_KEYS does not count.
+ * and the context markers. A keyword wholly inside a record key of ENVELOPE_KEYS does not count,
+ * nor one whose rule's raw gate does not hold after it; `settle` drops the rules that need a
+ * kind marker the line lacks.
  */
 class LineMarks {
   readonly rules: Uint8Array
@@ -487,10 +490,30 @@ class LineMarks {
   any = false
   private context = 0
   private envelopeEnd = -1
+  /** Rules that apply only where a kind marker is: [rule index, marker bits]. */
+  private readonly needing: Array<[number, number]>
 
-  /** gates: by rule index, the rule's raw gate (tried right after each keyword occurrence), if any. */
-  constructor(size: number, private readonly gates: ReadonlyArray<RegExp | undefined>) {
-    this.rules = new Uint8Array(size)
+  /**
+   * By rule index: gates, the rule's raw gate (tried right after each keyword occurrence), if
+   * any; needs, the kind-marker bits one of which the line must have for the rule to apply.
+   */
+  constructor(private readonly gates: ReadonlyArray<RegExp | undefined>, needs: readonly number[]) {
+    this.rules = new Uint8Array(gates.length)
+    this.needing = needs.flatMap((bits, i): Array<[number, number]> => (bits ? [[i, bits]] : []))
+  }
+
+  /** Drop the rules whose kind cannot occur on this line; returns whether any rule is left. */
+  settle(): boolean {
+    if (!this.any) return false
+    let dropped = false
+    for (const [i, bits] of this.needing) {
+      if (this.rules[i] === 1 && (this.context & bits) === 0) {
+        this.rules[i] = 0
+        dropped = true
+      }
+    }
+    if (dropped) this.any = this.rules.includes(1)
+    return this.any
   }
 
   reset(): void {

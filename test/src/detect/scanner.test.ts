@@ -434,3 +434,24 @@ describe('raw gates', () => {
     expect(expected).toBeGreaterThan(30)
   })
 })
+
+describe('kind markers', () => {
+  it('still find a tool call written with spaces, and config-audit records, while tool output alone is not parsed for tool-call rules', async () => {
+    // Given a tool result quoting a credential read, the same read as a tool call in Python-style
+    // JSON (", " and ": "), and a config-audit record that sets a secret on the command line
+    const state = await tempDir()
+    const dir = path.join(state, 'agents', 'main', 'sessions')
+    await mkdir(dir, {recursive: true})
+    const file = path.join(dir, 'aaaaaaaa-2222-4333-8444-555555555555.jsonl')
+    const spaced = JSON.stringify(call('exec', {command: 'cat ~/.openclaw/openclaw.json'})).replace(/":/g, '": ').replace(/,"/g, ', "')
+    await writeFile(file, `${jsonl([{type: 'session', id: 'aaaaaaaa-2222-4333-8444-555555555555'}, result('exec', 'ran: cat ~/.openclaw/openclaw.json')])}${spaced}\n`)
+    await mkdir(path.join(state, 'logs'))
+    await writeFile(path.join(state, 'logs', 'config-audit.jsonl'), `${JSON.stringify({ts: '2026-11-23T21:00:00Z', source: 'config-io', event: 'config.write',
+      argv: ['node', 'openclaw', 'config', 'set', 'gateway.auth.token', 'Zx81kQ2mP0vB7nR4tY6wL3sD9fH5jC1a'], result: 'ok'})}\n`)
+    // When scanned
+    const r = await scanPaths([state], {rules})
+    // Then the credential read is found on the call's line only, and the config write too
+    expect([...new Set(byRule(r, 'cred.openclaw-state').map((f) => `${f.source.line} ${f.kind}`))]).toEqual(['3 toolCall'])
+    expect(byRule(r, 'config.secret-in-argv').map((f) => f.kind)).toEqual(['config'])
+  })
+})
