@@ -1,4 +1,5 @@
 #!/usr/bin/env node
 import {execute} from '@oclif/core'
 
-await execute({dir: import.meta.url})
+// dist/ holds the build with its command manifest (scripts/write-manifest.ts): commands load on demand
+await execute({dir: new URL('../dist/', import.meta.url).href})
