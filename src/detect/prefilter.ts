@@ -60,6 +60,11 @@ function hash4(w: number): number {
   return Math.imul(w, HASH_MUL) >>> (32 - HASH_BITS)
 }
 
+/** A second, independent hash of the window: DIRECT is indexed by it. */
+function hash4b(w: number): number {
+  return Math.imul(w, 0x85ebca6b) >>> (32 - HASH_BITS)
+}
+
 /** w: the anchor window; next: the four bytes after it, folded, little-endian (as the kernel loads them). */
 function hash8(w: number, next: number): number {
   return Math.imul(w ^ Math.imul(next, 0x85ebca6b), HASH_MUL) >>> (32 - HASH_BITS)
@@ -158,7 +163,7 @@ export class Prefilter {
       for (const x of n > 3 ? [f(3)] : Array.from({length: 256}, (_, i) => i | 0x20)) {
         const h = hash4(head3 | x)
         setBit(l1, h)
-        if (n < LONG) setBit(direct, h)
+        if (n < LONG) setBit(direct, hash4b(head3 | x))
         add(this.buckets, h & (BUCKETS - 1), e)
       }
       if (n >= LONG) setBit(l2, hash8(head3 | f(3), f(4) | (f(5) << 8) | (f(6) << 16) | (f(7) << 24)))
