@@ -9,13 +9,9 @@ import type {Input} from './sources.js'
  * Whole inputs (files, SQLite stores) spread over a small pool of worker threads. Correlation is
  * per session and a session never spans two inputs, so each worker closes its sessions itself and
  * sends back final findings; the caller merges the parts in input order (same result as one
- * thread). Memory: one scanner per worker, each holding one chunk (or one long line) at a time.
+ * thread). Workers take the next input from a shared counter, never waiting for this thread.
+ * Memory: one scanner per worker, each holding one chunk (or one long line) at a time.
  */
-
-export interface WorkerJob {
-  id: number
-  input: Input
-}
 
 export interface WorkerInit {
   rules: RuleSet
@@ -23,7 +19,14 @@ export interface WorkerInit {
   chunkBytes: number
 }
 
-export type WorkerReply = {id: number; part: ScanPart} | {id: number; error: string}
+/** What a worker is given: the inputs in the order to take them, and the shared counter. */
+export interface WorkerData extends WorkerInit {
+  inputs: Input[]
+  /** Int32 [0]: the next index into `inputs` to take. */
+  next: SharedArrayBuffer
+}
+
+export type WorkerReply = {id: number; part: ScanPart} | {id: number; error: string} | {done: true}
 
 /** Below this many bytes in all, starting threads costs more than it saves. */
 export const PARALLEL_MIN_BYTES = 16 << 20
@@ -54,10 +57,10 @@ function tsxApi(): string | undefined {
 }
 
 /** The build runs worker.js itself; from source a small bootstrap registers tsx first (a bare `--import tsx` races the worker's own entry on Node 20). */
-function newWorker(init: WorkerInit): Worker {
-  if (!FROM_SOURCE) return new Worker(WORKER_URL, {workerData: init})
+function newWorker(data: WorkerData): Worker {
+  if (!FROM_SOURCE) return new Worker(WORKER_URL, {workerData: data})
   const boot = `import(${JSON.stringify(tsxApi())}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}) })`
-  return new Worker(boot, {eval: true, workerData: init})
+  return new Worker(boot, {eval: true, workerData: data})
 }
 
 /**
@@ -67,38 +70,22 @@ function newWorker(init: WorkerInit): Worker {
 export async function scanOnWorkers(inputs: Input[], n: number, init: WorkerInit, sizes: number[],
   onPart: (index: number, part: ScanPart) => void, fallback: (index: number) => Promise<void>): Promise<void> {
   // biggest first: a large store started last would leave the other threads idle
-  const queue = inputs.map((_, i) => i).sort((a, b) => (sizes[b] ?? 0) - (sizes[a] ?? 0) || a - b)
-  const orphans: number[] = []
+  const order = inputs.map((_, i) => i).sort((a, b) => (sizes[b] ?? 0) - (sizes[a] ?? 0) || a - b)
+  const next = new SharedArrayBuffer(4)
+  const received = new Set<number>()
   const run = (): Promise<void> => new Promise((resolve) => {
-    const w = newWorker(init)
-    let current: number | undefined
-    let finished = false
-    const next = () => {
-      current = queue.shift()
-      if (current === undefined) {
-        finished = true
-        void w.terminate()
-        resolve()
-        return
-      }
-      w.postMessage({id: current, input: inputs[current]!} satisfies WorkerJob)
-    }
+    const w = newWorker({...init, inputs: order.map((i) => inputs[i]!), next})
     w.on('message', (m: WorkerReply) => {
-      if ('error' in m) orphans.push(m.id)
-      else onPart(m.id, m.part)
-      next()
+      if ('done' in m) void w.terminate()
+      else if ('part' in m) {
+        received.add(order[m.id]!)
+        onPart(order[m.id]!, m.part)
+      }
     })
-    const died = () => {
-      if (finished) return
-      finished = true
-      if (current !== undefined) orphans.push(current)
-      resolve()
-    }
-    w.on('error', died)
-    w.on('exit', died)
-    next()
+    w.on('error', () => resolve())
+    w.on('exit', () => resolve())
   })
   await Promise.all(Array.from({length: n}, run))
-  // a worker that died leaves its input (and, if all died, the rest of the queue) to this thread
-  for (const i of [...orphans, ...queue.splice(0)].sort((a, b) => a - b)) await fallback(i)
+  // an input whose scan failed, or that a dying worker left unfinished or untaken, runs on this thread
+  for (let i = 0; i < inputs.length; i++) if (!received.has(i)) await fallback(i)
 }
