@@ -1,3 +1,5 @@
+import {createRequire} from 'node:module'
+
 import {PREFILTER_KERNEL} from './prefilter-kernel.js'
 
 /**
@@ -13,7 +15,9 @@ import {PREFILTER_KERNEL} from './prefilter-kernel.js'
  * second set of (anchor, next four) hashes; the few candidates left are compared in full.
  *
  * The loop over every byte runs in WebAssembly (prefilter-kernel.wat); the tables live in its
- * memory and the comparisons in JavaScript, on the caller's buffer.
+ * memory and the comparisons in JavaScript, on the caller's buffer. Where Hyperscan is installed
+ * (the optional `ir-hyperscan` addon, native/hyperscan/), it finds the keywords instead: about
+ * three times as fast, the same occurrences (IR_PREFILTER=wasm keeps the WebAssembly loop).
  */
 
 export interface PrefilterKeyword {
@@ -107,6 +111,35 @@ declare const WebAssembly: {
 
 let kernelModule: object | undefined
 
+/** The optional Hyperscan addon (native/hyperscan/hs-prefilter.c). */
+interface HyperscanAddon {
+  compile(keywords: Buffer[]): object
+  /** (keyword index, end offset from `from`) pairs into out; negative: -count, out too small (then `take`). */
+  scan(handle: object, bytes: Uint8Array, from: number, to: number, out: Int32Array): number
+  take(handle: object, out: Int32Array): number
+}
+
+const hyperscan: HyperscanAddon | undefined = (() => {
+  try {
+    return createRequire(import.meta.url)('ir-hyperscan') as HyperscanAddon
+  } catch {
+    return undefined
+  }
+})()
+
+/** Whether the Hyperscan addon is built here. */
+export const HYPERSCAN_BUILT = hyperscan !== undefined
+
+/** Which loop finds the keywords by default in this process. */
+export const PREFILTER_ENGINE: 'hyperscan' | 'wasm' = hyperscan && process.env.IR_PREFILTER !== 'wasm' ? 'hyperscan' : 'wasm'
+
+/** A Hyperscan database of the distinct keywords, each with its tags. */
+interface NativeKeywords {
+  handle: object
+  lengths: Int32Array
+  tags: number[][]
+}
+
 interface Kernel {
   memory: {buffer: ArrayBuffer}
   candidates(from: number, to: number, limit: number, max: number): number
@@ -119,7 +152,10 @@ export class Prefilter {
   /** Keywords of 3+ bytes by the low bits of their anchor's hash; 2-byte ones by their folded bytes. */
   private readonly buckets: Array<Entry[] | undefined> = new Array(BUCKETS)
   private readonly shortLists: Array<Entry[] | undefined> = new Array(65536)
-  /** Candidate positions, one array per nesting level (a visitor may scan again with this prefilter). */
+  private readonly native?: NativeKeywords
+  /** Where eachUtf8 encodes strings for Hyperscan. */
+  private utf8Scratch?: Buffer
+  /** Candidate positions (or Hyperscan's pairs), one array per nesting level (a visitor may scan again with this prefilter). */
   private readonly batches: Int32Array[] = []
   private depth = 0
   /** Keywords anchored at the position last passed to a visitor: [0, count). */
@@ -130,7 +166,8 @@ export class Prefilter {
   readonly lengths = new Int32Array(64)
   count = 0
 
-  constructor(keywords: PrefilterKeyword[]) {
+  /** engine: which loop finds the keywords (default: Hyperscan where the addon is built). */
+  constructor(keywords: PrefilterKeyword[], engine: 'hyperscan' | 'wasm' = PREFILTER_ENGINE) {
     kernelModule ??= new WebAssembly.Module(Buffer.from(PREFILTER_KERNEL, 'base64'))
     this.kernel = new WebAssembly.Instance(kernelModule).exports as unknown as Kernel
     this.mem = Buffer.from(this.kernel.memory.buffer)
@@ -168,6 +205,19 @@ export class Prefilter {
       }
       if (n >= LONG) setBit(l2, hash8(head3 | f(3), f(4) | (f(5) << 8) | (f(6) << 16) | (f(7) << 24)))
     }
+    if (engine === 'hyperscan') {
+      if (!hyperscan) throw new Error('the ir-hyperscan addon is not built here (needs libhyperscan-dev, then npm ci)')
+      const byBytes = new Map<string, number[]>()
+      for (const k of keywords) {
+        if (k.bytes.length < 2) continue
+        const tags = byBytes.get(k.bytes) ?? []
+        if (!tags.includes(k.tag)) tags.push(k.tag)
+        byBytes.set(k.bytes, tags)
+      }
+      const list = [...byBytes.keys()]
+      this.native = {handle: hyperscan.compile(list.map((b) => Buffer.from(b, 'latin1'))),
+        lengths: Int32Array.from(list, (b) => b.length), tags: [...byBytes.values()]}
+    }
   }
 
   /**
@@ -177,6 +227,10 @@ export class Prefilter {
    * true to stop. A visitor may scan again with this prefilter, but must read the arrays first.
    */
   each(buf: Uint8Array, from: number, to: number, visit: (at: number) => boolean | void): void {
+    if (this.native) {
+      this.eachNative(this.native, buf, from, to, visit)
+      return
+    }
     const batch = this.batches[this.depth] ?? (this.batches[this.depth] = new Int32Array(OUT_MAX + 3))
     this.depth++
     try {
@@ -201,6 +255,13 @@ export class Prefilter {
    * it must not scan again. Returns the byte length.
    */
   eachUtf8(text: string, visit: (at: number, bytes: Buffer) => boolean | void): number {
+    if (this.native && text.length * 3 <= WINDOW) {
+      const scratch = this.utf8Scratch ??= Buffer.allocUnsafe(WINDOW)
+      const n = scratch.write(text, 0, 'utf8')
+      const bytes = scratch.subarray(0, n)
+      this.each(bytes, 0, n, (at) => visit(at, bytes))
+      return n
+    }
     if (text.length * 3 > WINDOW) {
       const bytes = Buffer.from(text, 'utf8')
       this.each(bytes, 0, bytes.length, (at) => visit(at, bytes))
@@ -220,6 +281,52 @@ export class Prefilter {
     this.each(buf, from, to, () => {
       for (let t = 0; t < this.count; t++) if (this.tags[t]! >= 0) marks[this.tags[t]!] = 1
     })
+  }
+
+  /**
+   * `each` on Hyperscan: it reports every occurrence by its end; they are visited by start (a
+   * keyword inside a record key comes after the key), those with the same start together.
+   */
+  private eachNative(native: NativeKeywords, buf: Uint8Array, from: number, to: number, visit: (at: number) => boolean | void): void {
+    let pairs = this.batches[this.depth] ?? (this.batches[this.depth] = new Int32Array(2 * OUT_MAX))
+    let n = hyperscan!.scan(native.handle, buf, from, to, pairs)
+    if (n < 0) {
+      pairs = this.batches[this.depth] = new Int32Array(-4 * n)
+      n = hyperscan!.take(native.handle, pairs)
+    }
+    // to (start, index) and sorted by start: ends come in order, so starts nearly do (insertion sort)
+    for (let k = 0; k < n; k++) {
+      const id = pairs[2 * k]!
+      pairs[2 * k] = from + pairs[2 * k + 1]! - native.lengths[id]!
+      pairs[2 * k + 1] = id
+      for (let j = k; j > 0 && pairs[2 * j - 2]! > pairs[2 * j]!; j--) {
+        const s = pairs[2 * j]!
+        const i = pairs[2 * j + 1]!
+        pairs[2 * j] = pairs[2 * j - 2]!
+        pairs[2 * j + 1] = pairs[2 * j - 1]!
+        pairs[2 * j - 2] = s
+        pairs[2 * j - 1] = i
+      }
+    }
+    this.depth++
+    try {
+      for (let k = 0; k < n;) {
+        const start = pairs[2 * k]!
+        this.count = 0
+        for (; k < n && pairs[2 * k] === start; k++) {
+          const id = pairs[2 * k + 1]!
+          for (const tag of native.tags[id]!) {
+            if (this.count === this.tags.length) break
+            this.tags[this.count] = tag
+            this.starts[this.count] = start
+            this.lengths[this.count++] = native.lengths[id]!
+          }
+        }
+        if (visit(start) === true) return
+      }
+    } finally {
+      this.depth--
+    }
   }
 
   /**

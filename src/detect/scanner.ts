@@ -63,29 +63,42 @@ export interface ScanPart {
 }
 
 export class StreamScanner implements Scanner {
-  private readonly engine: Engine
-  private readonly prefilter: Engine['prefilter']
   private correlator = new Correlator()
   private skipped: SkippedItem[] = []
   private readonly maxLine: number
   private files = 0
   private events = 0
   private bytes = 0
-  /** Candidate rules of the line or row being looked at (reused: filled by one prefilter pass). */
-  private readonly marks: LineMarks
-  private readonly probe: LineMarks
-  private readonly spare: LineMarks
+  /** Built on first use: a scanner that only merges the parts of worker threads needs none of it. */
+  private kit?: {
+    engine: Engine
+    /** Candidate rules of the line or row being looked at (reused: filled by one prefilter pass), a spare, and one for windows. */
+    marks: LineMarks
+    spare: LineMarks
+    probe: LineMarks
+  }
 
-  constructor(rules: RuleSet, opts: ScannerOptions) {
-    this.engine = new Engine(rules)
-    this.prefilter = this.engine.prefilter
+  constructor(private readonly rules: RuleSet, opts: ScannerOptions) {
     this.maxLine = opts.maxLineBytes ?? 8 << 20
-    const gates = this.engine.rules.map((r) => r.rawGate)
-    const needs = this.engine.rules.map(kindMarkersNeeded)
-    this.marks = new LineMarks(gates, needs)
-    this.probe = new LineMarks(gates, needs)
-    this.spare = new LineMarks(gates, needs)
     for (const r of rules.rejected) this.skipped.push(r)
+  }
+
+  private get tools(): NonNullable<StreamScanner['kit']> {
+    if (!this.kit) {
+      const engine = new Engine(this.rules)
+      const gates = engine.rules.map((r) => r.rawGate)
+      const needs = engine.rules.map(kindMarkersNeeded)
+      this.kit = {engine, marks: new LineMarks(gates, needs), spare: new LineMarks(gates, needs), probe: new LineMarks(gates, needs)}
+    }
+    return this.kit
+  }
+
+  private get engine(): Engine {
+    return this.tools.engine
+  }
+
+  private get prefilter(): Engine['prefilter'] {
+    return this.tools.engine.prefilter
   }
 
   /**
@@ -211,8 +224,7 @@ export class StreamScanner implements Scanner {
     }
     // the line being collected, and a spare for the next one: a new line's hits are taken before
     // the previous line is parsed (parsing may run the prefilter again)
-    let marks = this.marks
-    let spare = this.spare
+    let {marks, spare} = this.tools
     marks.reset()
     let ls = -1
     let le = -1
@@ -288,7 +300,7 @@ export class StreamScanner implements Scanner {
 
   /** Whether a rule keyword occurs in these bytes (windows of long lines, task texts). */
   hasHit(buf: Uint8Array): boolean {
-    const marks = this.probe
+    const marks = this.tools.probe
     marks.reset()
     const b = asBuffer(buf)
     this.prefilter.each(buf, 0, buf.length, () => {
@@ -394,7 +406,7 @@ export class StreamScanner implements Scanner {
   /** One SQLite row holding one transcript entry: prefilter on its bytes, parse on a hit. */
   private row(key: string, text: string, rowLoc: EventLocation, order: number, st: Stream): void {
     const pf = this.prefilter
-    const marks = this.marks
+    const marks = this.tools.marks
     marks.reset()
     this.bytes += pf.eachUtf8(text, (_at, bytes) => {
       this.context(key, order, marks.take(pf, bytes))

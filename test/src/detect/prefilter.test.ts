@@ -1,11 +1,18 @@
 import {describe, expect, it} from 'vitest'
 
 import {maskHighEntropyTokens, maskSecret, revealInvisible} from '../../../src/detect/mask.js'
-import {Prefilter} from '../../../src/detect/prefilter.js'
+import {HYPERSCAN_BUILT, Prefilter} from '../../../src/detect/prefilter.js'
 
-describe('Prefilter', () => {
+/** WebAssembly always; Hyperscan where the addon is built (.ci/run installs it and sets IR_EXPECT_HYPERSCAN). */
+const ENGINES = HYPERSCAN_BUILT ? (['wasm', 'hyperscan'] as const) : (['wasm'] as const)
+
+it('has the Hyperscan addon where it is expected', () => {
+  expect(HYPERSCAN_BUILT || process.env.IR_EXPECT_HYPERSCAN !== '1').toBe(true)
+})
+
+describe.each(ENGINES)('Prefilter on %s', (engine) => {
   const pf = new Prefilter([{bytes: 'ignore', tag: 0}, {bytes: 'curl', tag: 1}, {bytes: 'ab', tag: 2}, {bytes: '"type":"toolcall"', tag: -1},
-    {bytes: 'from now on', tag: 3}])
+    {bytes: 'from now on', tag: 3}], engine)
   const buf = (s: string) => Buffer.from(s, 'utf8')
   const all = (b: Buffer, from = 0, to = b.length) => {
     const found: string[] = []
@@ -76,7 +83,7 @@ describe('Prefilter', () => {
 
   it('scans a string as its UTF-8 bytes, short or long', () => {
     // Given texts with non-ASCII characters before the keywords, one longer than a kernel window
-    const uni = new Prefilter([{bytes: Buffer.from('\u200b', 'utf8').toString('latin1'), tag: 5}, {bytes: 'curl', tag: 1}])
+    const uni = new Prefilter([{bytes: Buffer.from('\u200b', 'utf8').toString('latin1'), tag: 5}, {bytes: 'curl', tag: 1}], engine)
     for (const text of ['héllo \u200b then CURL', `${'é'.repeat(700_000)} curl \u200b`]) {
       const bytes = Buffer.from(text, 'utf8')
       const viaBuffer: string[] = []
@@ -118,14 +125,14 @@ describe('masking', () => {
   })
 })
 
-describe('Prefilter against a naive search', () => {
+describe.each(ENGINES)('Prefilter on %s against a naive search', (engine) => {
   // Given keywords of every length the filter treats differently (2, 3, 4+ bytes, non-ASCII bytes,
   // shared prefixes, the same bytes under two tags, anchored at the start or on rare bytes) and
   // random text made of their pieces
   const words = ['ab', '![', 'key', 'api', '\u00e2\u0080\u008b', 'ke', 'keys', 'token', 'tok', 'ignore all', 'ignore', '"type":"toolcall"',
     '\u00f3\u00a0\u0080\u0081', 'x.io', 'from now on', '"totaltokens":']
   const keywords = [...words.map((bytes, i) => ({bytes, tag: i % 5 === 4 ? -1 : i, anchorAtStart: i === 15})), {bytes: 'key', tag: 99}]
-  const pf = new Prefilter(keywords)
+  const pf = new Prefilter(keywords, engine)
   const lower = (b: number) => (b >= 65 && b <= 90 ? b + 32 : b)
   const naive = (b: Buffer, from: number, to: number) => {
     const found: string[] = []

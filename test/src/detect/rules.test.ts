@@ -1,6 +1,8 @@
+import {existsSync} from 'node:fs'
 import {mkdtemp, writeFile} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import {pathToFileURL} from 'node:url'
 
 import {describe, expect, it} from 'vitest'
 
@@ -94,6 +96,18 @@ describe('rules anchored on their keywords', () => {
     }
     // (and the texts do hold secrets: the comparison is not between two empty lists)
     expect(found).toBeGreaterThan(50)
+  })
+})
+
+describe('the build', () => {
+  const built = path.resolve('dist', 'src', 'detect', 'rules.js')
+  it.skipIf(!existsSync(path.resolve('dist', 'rule-packs.json')))('loads the shipped packs pre-parsed: the same rules as from the YAML', async () => {
+    // Given the build (npm run build), which has dist/rule-packs.json
+    const fromBuild = await (import(pathToFileURL(built).href) as Promise<typeof import('../../../src/detect/rules.js')>)
+    // When its loadRules runs  Then every rule is the one the YAML gives
+    const a = await fromBuild.loadRules([])
+    const summary = (set: typeof shipped) => set.rules.map((r) => [r.id, r.severity, r.keywords, r.patterns.map((p) => p.source), r.tests])
+    expect(summary(a)).toEqual(summary(shipped))
   })
 })
 
