@@ -31,12 +31,15 @@ export type WorkerReply = {id: number; part: ScanPart} | {id: number; error: str
 /** Below this many bytes in all, starting threads costs more than it saves. */
 export const PARALLEL_MIN_BYTES = 16 << 20
 
-/** Threads worth starting for these inputs (sizes in bytes): 0 when one thread will do. */
+/**
+ * Worker threads worth starting for these inputs (sizes in bytes), besides this thread, which
+ * scans too: 0 when one thread will do.
+ */
 export function workerCount(inputs: Input[], sizes: number[], requested?: number): number {
-  if (requested !== undefined) return Math.max(0, Math.min(requested, inputs.length))
+  if (requested !== undefined) return Math.max(0, Math.min(requested, inputs.length - 1))
   if (inputs.length < 2 || sizes.reduce((a, b) => a + b, 0) < PARALLEL_MIN_BYTES || !workerRunnable()) return 0
   const cores = os.availableParallelism()
-  return cores < 2 ? 0 : Math.min(cores, 4, inputs.length)
+  return cores < 2 ? 0 : Math.min(cores, 4, inputs.length) - 1
 }
 
 const WORKER_URL = new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url)
@@ -64,11 +67,13 @@ function newWorker(data: WorkerData): Worker {
 }
 
 /**
- * Scan `inputs` on `n` threads; `onPart(index, part)` gets each input's part (any order).
- * Inputs a worker could not finish (it died) go to `fallback`, run on this thread.
+ * Scan `inputs` on `n` worker threads and on this one (`here`, while the workers start);
+ * `onPart(index, part)` gets each input's part (any order). Inputs a worker could not finish (it
+ * died) go to `fallback`, run on this thread.
  */
 export async function scanOnWorkers(inputs: Input[], n: number, init: WorkerInit, sizes: number[],
-  onPart: (index: number, part: ScanPart) => void, fallback: (index: number) => Promise<void>): Promise<void> {
+  onPart: (index: number, part: ScanPart) => void, fallback: (index: number) => Promise<void>,
+  here?: (index: number) => Promise<ScanPart>): Promise<void> {
   // biggest first: a large store started last would leave the other threads idle
   const order = inputs.map((_, i) => i).sort((a, b) => (sizes[b] ?? 0) - (sizes[a] ?? 0) || a - b)
   const next = new SharedArrayBuffer(4)
@@ -85,7 +90,20 @@ export async function scanOnWorkers(inputs: Input[], n: number, init: WorkerInit
     w.on('error', () => resolve())
     w.on('exit', () => resolve())
   })
-  await Promise.all(Array.from({length: n}, run))
+  const workers = Array.from({length: n}, run)
+  if (here) {
+    const taken = new Int32Array(next)
+    for (let id = Atomics.add(taken, 0, 1); id < order.length; id = Atomics.add(taken, 0, 1)) {
+      const i = order[id]!
+      try {
+        onPart(i, await here(i))
+        received.add(i)
+      } catch {
+        // left to fallback, as for a worker
+      }
+    }
+  }
+  await Promise.all(workers)
   // an input whose scan failed, or that a dying worker left unfinished or untaken, runs on this thread
   for (let i = 0; i < inputs.length; i++) if (!received.has(i)) await fallback(i)
 }

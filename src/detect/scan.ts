@@ -21,8 +21,9 @@ export interface ScanPathsOptions extends ScannerOptions {
   /** Read size per chunk (default 1 MiB). */
   chunkBytes?: number
   /**
-   * Worker threads to spread inputs over (0 = this thread only). Default: one per CPU (at most 4)
-   * when there are several inputs and 16 MiB or more in all. Findings are the same either way.
+   * Worker threads to spread inputs over, besides this thread (0 = this thread only). Default: one
+   * per CPU but one (at most 3) when there are several inputs and 16 MiB or more in all. Findings
+   * are the same either way.
    */
   workers?: number
 }
@@ -41,13 +42,16 @@ export async function scanPaths(paths: string[], opts: ScanPathsOptions = {}): P
     // parts come back in any order; merged in input order they give what one thread gives
     const parts: Array<ScanPart | undefined> = new Array(inputs.length)
     const {maxLineBytes} = opts
+    const solo = new StreamScanner({...rules, rejected: []}, opts)
+    const scanHere = async (i: number) => {
+      await scanInput(solo, inputs[i]!, chunkBytes)
+      return solo.drain()
+    }
     await scanOnWorkers(inputs, n, {rules, opts: {maxLineBytes}, chunkBytes}, sizes, (i, part) => {
       parts[i] = part
     }, async (i) => {
-      const solo = new StreamScanner({...rules, rejected: []}, opts)
-      await scanInput(solo, inputs[i]!, chunkBytes)
-      parts[i] = solo.drain()
-    })
+      parts[i] = await scanHere(i)
+    }, scanHere)
     for (const part of parts) if (part) scanner.absorb(part)
   } else {
     for (const input of inputs) await scanInput(scanner, input, chunkBytes)
