@@ -137,6 +137,7 @@ export const PREFILTER_ENGINE: 'hyperscan' | 'wasm' = hyperscan && process.env.I
 interface NativeKeywords {
   handle: object
   lengths: Int32Array
+  maxLength: number
   tags: number[][]
 }
 
@@ -216,7 +217,7 @@ export class Prefilter {
       }
       const list = [...byBytes.keys()]
       this.native = {handle: hyperscan.compile(list.map((b) => Buffer.from(b, 'latin1'))),
-        lengths: Int32Array.from(list, (b) => b.length), tags: [...byBytes.values()]}
+        lengths: Int32Array.from(list, (b) => b.length), maxLength: Math.max(2, ...list.map((b) => b.length)), tags: [...byBytes.values()]}
     }
   }
 
@@ -288,44 +289,49 @@ export class Prefilter {
    * keyword inside a record key comes after the key), those with the same start together.
    */
   private eachNative(native: NativeKeywords, buf: Uint8Array, from: number, to: number, visit: (at: number) => boolean | void): void {
-    let pairs = this.batches[this.depth] ?? (this.batches[this.depth] = new Int32Array(2 * OUT_MAX))
-    let n = hyperscan!.scan(native.handle, buf, from, to, pairs)
-    if (n < 0) {
-      pairs = this.batches[this.depth] = new Int32Array(-4 * n)
-      n = hyperscan!.take(native.handle, pairs)
-    }
-    // to (start, index) and sorted by start: ends come in order, so starts nearly do (insertion sort)
-    for (let k = 0; k < n; k++) {
-      const id = pairs[2 * k]!
-      pairs[2 * k] = from + pairs[2 * k + 1]! - native.lengths[id]!
-      pairs[2 * k + 1] = id
-      for (let j = k; j > 0 && pairs[2 * j - 2]! > pairs[2 * j]!; j--) {
-        const s = pairs[2 * j]!
-        const i = pairs[2 * j + 1]!
-        pairs[2 * j] = pairs[2 * j - 2]!
-        pairs[2 * j + 1] = pairs[2 * j - 1]!
-        pairs[2 * j - 2] = s
-        pairs[2 * j - 1] = i
+    // a window at a time (overlapping by a keyword's length): Hyperscan's list of matches stays small
+    for (let p = from; p < to; p += WINDOW) {
+      const stop = Math.min(to, p + WINDOW)
+      let pairs = this.batches[this.depth] ?? (this.batches[this.depth] = new Int32Array(2 * OUT_MAX))
+      let n = hyperscan!.scan(native.handle, buf, p, Math.min(to, stop + native.maxLength - 1), pairs)
+      if (n < 0) {
+        pairs = this.batches[this.depth] = new Int32Array(-4 * n)
+        n = hyperscan!.take(native.handle, pairs)
       }
-    }
-    this.depth++
-    try {
-      for (let k = 0; k < n;) {
-        const start = pairs[2 * k]!
-        this.count = 0
-        for (; k < n && pairs[2 * k] === start; k++) {
-          const id = pairs[2 * k + 1]!
-          for (const tag of native.tags[id]!) {
-            if (this.count === this.tags.length) break
-            this.tags[this.count] = tag
-            this.starts[this.count] = start
-            this.lengths[this.count++] = native.lengths[id]!
-          }
+      // to (start, index), those starting in this window, sorted by start: ends come in order, so
+      // starts nearly do (insertion sort)
+      let kept = 0
+      for (let k = 0; k < n; k++) {
+        const id = pairs[2 * k]!
+        const start = p + pairs[2 * k + 1]! - native.lengths[id]!
+        if (start >= stop) continue
+        let j = kept++
+        for (; j > 0 && pairs[2 * j - 2]! > start; j--) {
+          pairs[2 * j] = pairs[2 * j - 2]!
+          pairs[2 * j + 1] = pairs[2 * j - 1]!
         }
-        if (visit(start) === true) return
+        pairs[2 * j] = start
+        pairs[2 * j + 1] = id
       }
-    } finally {
-      this.depth--
+      this.depth++
+      try {
+        for (let k = 0; k < kept;) {
+          const start = pairs[2 * k]!
+          this.count = 0
+          for (; k < kept && pairs[2 * k] === start; k++) {
+            const id = pairs[2 * k + 1]!
+            for (const tag of native.tags[id]!) {
+              if (this.count === this.tags.length) break
+              this.tags[this.count] = tag
+              this.starts[this.count] = start
+              this.lengths[this.count++] = native.lengths[id]!
+            }
+          }
+          if (visit(start) === true) return
+        }
+      } finally {
+        this.depth--
+      }
     }
   }
 
