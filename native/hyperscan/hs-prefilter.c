@@ -49,42 +49,48 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
 
 static napi_value compile(napi_env env, napi_callback_info info) {
   size_t argc = 1;
-  napi_value argv[1], result;
+  napi_value argv[1], result = NULL;
   uint32_t n = 0;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   CHECK(napi_get_array_length(env, argv[0], &n));
-  const char **exprs = calloc(n ? n : 1, sizeof(char *));
-  size_t *lens = calloc(n ? n : 1, sizeof(size_t));
-  unsigned *flags = calloc(n ? n : 1, sizeof(unsigned));
-  unsigned *ids = calloc(n ? n : 1, sizeof(unsigned));
-  for (uint32_t i = 0; i < n; i++) {
+  if (n == 0) { napi_throw_range_error(env, NULL, "hs_prefilter: no keywords"); return NULL; }
+  const char **exprs = calloc(n, sizeof(char *));
+  size_t *lens = calloc(n, sizeof(size_t));
+  unsigned *flags = calloc(n, sizeof(unsigned));
+  unsigned *ids = calloc(n, sizeof(unsigned));
+  Prefilter *p = calloc(1, sizeof(Prefilter));
+  const char *problem = NULL;
+  if (!exprs || !lens || !flags || !ids || !p) problem = "hs_prefilter: out of memory";
+  for (uint32_t i = 0; !problem && i < n; i++) {
     napi_value item;
     void *data;
     size_t len;
-    CHECK(napi_get_element(env, argv[0], i, &item));
-    CHECK(napi_get_buffer_info(env, item, &data, &len));
+    if (napi_get_element(env, argv[0], i, &item) != napi_ok || napi_get_buffer_info(env, item, &data, &len) != napi_ok) {
+      problem = "hs_prefilter: keywords must be Buffers";
+      break;
+    }
     exprs[i] = data;
     lens[i] = len;
     flags[i] = HS_FLAG_CASELESS;
     ids[i] = i;
   }
-  Prefilter *p = calloc(1, sizeof(Prefilter));
   hs_compile_error_t *err = NULL;
-  hs_error_t rc = hs_compile_lit_multi(exprs, flags, ids, lens, n, HS_MODE_BLOCK, NULL, &p->db, &err);
+  if (!problem && hs_compile_lit_multi(exprs, flags, ids, lens, n, HS_MODE_BLOCK, NULL, &p->db, &err) != HS_SUCCESS) {
+    problem = err && err->message ? err->message : "hs_compile_lit_multi failed";
+  }
+  if (!problem && hs_alloc_scratch(p->db, &p->scratch) != HS_SUCCESS) problem = "hs_alloc_scratch failed";
+  if (!problem && napi_create_external(env, p, finalize, NULL, &result) != napi_ok) problem = "hs_prefilter: cannot wrap the database";
+  if (problem) {
+    napi_throw_error(env, NULL, problem);
+    if (p) {
+      hs_free_scratch(p->scratch);
+      hs_free_database(p->db);
+      free(p);
+    }
+    result = NULL;
+  }
+  if (err) hs_free_compile_error(err);
   free(exprs); free(lens); free(flags); free(ids);
-  if (rc != HS_SUCCESS) {
-    napi_throw_error(env, NULL, err && err->message ? err->message : "hs_compile_lit_multi failed");
-    hs_free_compile_error(err);
-    free(p);
-    return NULL;
-  }
-  if (hs_alloc_scratch(p->db, &p->scratch) != HS_SUCCESS) {
-    hs_free_database(p->db);
-    free(p);
-    napi_throw_error(env, NULL, "hs_alloc_scratch failed");
-    return NULL;
-  }
-  CHECK(napi_create_external(env, p, finalize, NULL, &result));
   return result;
 }
 
@@ -97,7 +103,15 @@ static napi_value copy_out(napi_env env, Prefilter *p, napi_value out) {
   if (type != napi_int32_array) { napi_throw_type_error(env, NULL, "hs_prefilter: out must be an Int32Array"); return NULL; }
   int64_t pairs = (int64_t)(p->count / 2);
   if (p->count > length) pairs = -pairs;
-  else memcpy(data, p->pairs, p->count * sizeof(int32_t));
+  else {
+    memcpy(data, p->pairs, p->count * sizeof(int32_t));
+    /* a keyword-dense window grew the list: give the memory back */
+    if (p->cap > 65536) {
+      free(p->pairs);
+      p->pairs = NULL;
+      p->cap = 0;
+    }
+  }
   CHECK(napi_create_int64(env, pairs, &result));
   return result;
 }

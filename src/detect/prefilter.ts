@@ -206,7 +206,7 @@ export class Prefilter {
       }
       if (n >= LONG) setBit(l2, hash8(head3 | f(3), f(4) | (f(5) << 8) | (f(6) << 16) | (f(7) << 24)))
     }
-    if (engine === 'hyperscan') {
+    if (engine === 'hyperscan' && keywords.some((k) => k.bytes.length >= 2)) {
       if (!hyperscan) throw new Error('the ir-hyperscan addon is not built here (needs libhyperscan-dev, then npm ci)')
       const byBytes = new Map<string, number[]>()
       for (const k of keywords) {
@@ -295,7 +295,8 @@ export class Prefilter {
       let pairs = this.batches[this.depth] ?? (this.batches[this.depth] = new Int32Array(2 * OUT_MAX))
       let n = hyperscan!.scan(native.handle, buf, p, Math.min(to, stop + native.maxLength - 1), pairs)
       if (n < 0) {
-        pairs = this.batches[this.depth] = new Int32Array(-4 * n)
+        // a keyword-dense window: a bigger array for this one (not kept)
+        pairs = new Int32Array(-2 * n)
         n = hyperscan!.take(native.handle, pairs)
       }
       // to (start, index), those starting in this window, sorted by start: ends come in order, so
@@ -344,13 +345,16 @@ export class Prefilter {
     let n = 0
     let p = from
     const tail = Math.max(from, to - 3)
+    // bytes eachUtf8 wrote into the kernel's memory are scanned where they are
+    const inPlace = buf.buffer === this.mem.buffer && buf.byteOffset === DATA
     while (p < tail && n < OUT_MAX) {
       const limit = Math.min(tail, p + WINDOW)
       const end = Math.min(to, limit + 7)
-      // (eachUtf8 wrote its bytes there already)
-      if (buf.buffer !== this.mem.buffer || buf.byteOffset + p !== DATA) this.mem.set(buf.subarray(p, end), DATA)
-      const got = this.kernel.candidates(DATA, DATA + end - p, DATA + limit - p, OUT_MAX - n)
-      for (let k = 0; k < got; k++) batch[n++] = this.out[k]! - DATA + p
+      // memory address of buf[0] for this window
+      const base = inPlace ? DATA : DATA - p
+      if (!inPlace) this.mem.set(buf.subarray(p, end), DATA)
+      const got = this.kernel.candidates(base + p, base + end, base + limit, OUT_MAX - n)
+      for (let k = 0; k < got; k++) batch[n++] = this.out[k]! - base
       if (n === OUT_MAX) return n
       p = limit
     }

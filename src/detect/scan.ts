@@ -44,7 +44,13 @@ export async function scanPaths(paths: string[], opts: ScanPathsOptions = {}): P
     const {maxLineBytes} = opts
     const solo = new StreamScanner({...rules, rejected: []}, opts)
     const scanHere = async (i: number) => {
-      await scanInput(solo, inputs[i]!, chunkBytes)
+      try {
+        await scanInput(solo, inputs[i]!, chunkBytes)
+      } catch (err) {
+        // nothing of this input may leak into the next one's part (it is scanned again)
+        solo.drain()
+        throw err
+      }
       return solo.drain()
     }
     await scanOnWorkers(inputs, n, {rules, opts: {maxLineBytes}, chunkBytes}, sizes, (i, part) => {

@@ -225,16 +225,18 @@ export class StreamScanner implements Scanner {
     // the line being collected, and a spare for the next one: a new line's hits are taken before
     // the previous line is parsed (parsing may run the prefilter again)
     let {marks, spare} = this.tools
+    // envelope keys and raw gates are written for transcript JSON; logs hold console text and keys as text
+    const json = st.source.kind === 'transcript'
     marks.reset()
     let ls = -1
     let le = -1
     pf.each(buf, p, end, (at) => {
       if (at <= le) {
-        this.context(st.key, st.line, marks.take(pf, buf))
+        this.context(st.key, st.line, marks.take(pf, buf, json))
         return
       }
       spare.reset()
-      const seen = spare.take(pf, buf)
+      const seen = spare.take(pf, buf, json)
       if (marks.settle()) this.line(st, buf, ls, le, false, marks.rules)
       ;[marks, spare] = [spare, marks]
       ls = at === 0 ? 0 : Math.max(start, buf.lastIndexOf(10, at - 1) + 1)
@@ -298,13 +300,13 @@ export class StreamScanner implements Scanner {
     for (const hit of this.engine.match(ev, candidates)) this.correlator.add(key, this.engine.toFinding(hit, ev, loc), order, ev)
   }
 
-  /** Whether a rule keyword occurs in these bytes (windows of long lines, task texts). */
-  hasHit(buf: Uint8Array): boolean {
+  /** Whether a rule keyword occurs in these bytes (windows of long lines; `json`: of a transcript), or in a decoded task text. */
+  hasHit(buf: Uint8Array, json: boolean): boolean {
     const marks = this.tools.probe
     marks.reset()
     const b = asBuffer(buf)
     this.prefilter.each(buf, 0, buf.length, () => {
-      marks.take(this.prefilter, b)
+      marks.take(this.prefilter, b, json)
       return marks.any
     })
     return marks.any
@@ -409,7 +411,7 @@ export class StreamScanner implements Scanner {
     const marks = this.tools.marks
     marks.reset()
     this.bytes += pf.eachUtf8(text, (_at, bytes) => {
-      this.context(key, order, marks.take(pf, bytes))
+      this.context(key, order, marks.take(pf, bytes, true))
     })
     if (!marks.settle()) return
     const loc: EventLocation = {...rowLoc, seq: order}
@@ -438,7 +440,7 @@ export class StreamScanner implements Scanner {
         this.events++
         const text = ['task', 'label', 'p', 't', 'error'].map((k) => r[k]).filter((v): v is string => typeof v === 'string' && v.length > 0).join('\n')
         this.bytes += text.length
-        if (!this.hasHit(Buffer.from(text, 'utf8'))) continue
+        if (!this.hasHit(Buffer.from(text, 'utf8'), false)) continue
         const ev: ScanEvent = {kind: 'user', role: 'task', text, eventId: typeof r.task_id === 'string' ? r.task_id : undefined}
         if (typeof r.created_at === 'number') ev.timestamp = new Date(r.created_at).toISOString()
         const seq = Number(r.r)
@@ -477,7 +479,8 @@ class BigLine {
   feed(piece: Buffer): void {
     if (this.head.length < 65536) this.head += piece.subarray(0, 65536 - this.head.length).toString('latin1')
     const junction = Buffer.concat([this.junction, piece.subarray(0, JUNCTION)])
-    const hit = this.scanner.hasHit(piece) || this.scanner.hasHit(junction)
+    const json = this.st.source.kind === 'transcript'
+    const hit = this.scanner.hasHit(piece, json) || this.scanner.hasHit(junction, json)
     this.junction = Buffer.from(piece.subarray(Math.max(0, piece.length - JUNCTION)))
     const text = this.decoder.write(piece)
     if (hit) this.scanner.raw(this.st, this.tail + text, this.lineNo, this.head)
@@ -534,16 +537,25 @@ class LineMarks {
     this.envelopeEnd = -1
   }
 
-  /** Add the prefilter's hits (in buf) at its last position; returns the context markers new to this line (bits of -tag). */
-  take(pf: Prefilter, buf: Buffer): number {
+  /**
+   * Add the prefilter's hits (in buf) at its last position; returns the context markers new to
+   * this line (bits of -tag). `json`: buf holds transcript JSON, whose record keys and escapes the
+   * envelope keys and raw gates are written for (not decoded text, not console or log lines).
+   */
+  take(pf: Prefilter, buf: Buffer, json: boolean): number {
     let fresh = 0
+    // envelope keys first: one may be reported at the same position as a keyword inside it
+    if (json) {
+      for (let t = 0, n = pf.count; t < n; t++) {
+        if (pf.tags[t] === TAG_ENVELOPE) this.envelopeEnd = Math.max(this.envelopeEnd, pf.starts[t]! + pf.lengths[t]!)
+      }
+    }
     for (let t = 0, n = pf.count; t < n; t++) {
       const tag = pf.tags[t]!
       if (tag >= 0) {
         const end = pf.starts[t]! + pf.lengths[t]!
-        // envelope keys are anchored on their start, so one is always seen before a keyword inside it
         if (end <= this.envelopeEnd) continue
-        const gate = this.gates[tag]
+        const gate = json ? this.gates[tag] : undefined
         if (gate && !(this.any && this.rules[tag] === 1)) {
           gate.lastIndex = 0
           if (!gate.test(buf.toString('latin1', end, Math.min(buf.length, end + RAW_GATE_WINDOW)))) continue
@@ -553,9 +565,7 @@ class LineMarks {
           this.any = true
         }
         this.rules[tag] = 1
-      } else if (tag === TAG_ENVELOPE) {
-        this.envelopeEnd = Math.max(this.envelopeEnd, pf.starts[t]! + pf.lengths[t]!)
-      } else if ((this.context & -tag) === 0) {
+      } else if (tag !== TAG_ENVELOPE && (this.context & -tag) === 0) {
         this.context |= -tag
         fresh |= -tag
       }

@@ -100,6 +100,23 @@ describe.each(ENGINES)('Prefilter on %s', (engine) => {
     }
   })
 
+  it('scans a keyword-dense string past a full batch of candidates', () => {
+    // Given a text with 5000 keywords before a secret assignment (more candidates than one batch holds)
+    const dense = new Prefilter([{bytes: 'token', tag: 0}, {bytes: 'password', tag: 1}], engine)
+    const text = `${'token '.repeat(5000)}${'y'.repeat(60000)} password=hunter2hunter2 ${'z'.repeat(100000)}`
+    const count = (run: (visit: () => void) => void) => {
+      const seen = [0, 0]
+      run(() => {
+        for (let t = 0; t < dense.count; t++) seen[dense.tags[t]!]!++
+      })
+      return seen
+    }
+    // When scanned as a string and as bytes  Then every keyword, both ways
+    expect(count((v) => dense.eachUtf8(text, v))).toEqual([5000, 1])
+    const bytes = Buffer.from(text)
+    expect(count((v) => dense.each(bytes, 0, bytes.length, v))).toEqual([5000, 1])
+  })
+
   it('collects every rule keyword in a range, ignoring context markers', () => {
     const marks = new Uint8Array(4)
     const b = buf('{"type":"toolCall"} ignore ab')

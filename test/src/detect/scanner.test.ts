@@ -157,6 +157,25 @@ describe('scanSqliteStore', () => {
     const r = await scanPaths([state], {rules})
     expect(byRule(r, 'secret.github-pat')[0]?.source).toMatchObject({table: 'task_runs', seq: 1, sessionKey: 'agent:main:main'})
   })
+
+  it('finds generic secrets in decoded text and console logs, where transcript-only shortcuts do not apply', async () => {
+    // Given task prompts (decoded text) and a console log holding secrets after a tab and inside pasted {"api":"…"}
+    const state = await tempDir()
+    await mkdir(path.join(state, 'state'))
+    await mkdir(path.join(state, 'logs'))
+    const secret = 'vZBrHeqTKOeFDGxdF2KkxkqXg5KRUhoV'
+    const texts = [`deploy with auth\tcode: ${secret}`, `call it with {"api":"${secret}"}`]
+    const {default: Database} = await import('better-sqlite3')
+    const db = new Database(path.join(state, 'state', 'openclaw.sqlite'))
+    db.exec('CREATE TABLE task_runs (task_id TEXT PRIMARY KEY, requester_session_key TEXT, agent_id TEXT, task TEXT NOT NULL, label TEXT, progress_summary TEXT, terminal_summary TEXT, error TEXT, created_at INTEGER)')
+    texts.forEach((t, i) => db.prepare('INSERT INTO task_runs VALUES (?,?,?,?,?,?,?,?,?)').run(`t${i}`, 'agent:main:main', 'main', t, null, null, null, null, 1795470148029))
+    db.close()
+    await writeFile(path.join(state, 'logs', 'gateway.log'), texts.map((t) => `2026-11-23T21:00:00Z info ${t}`).join('\n') + '\n')
+    // When scanned  Then every one is found
+    const r = await scanPaths([state], {rules})
+    const found = byRule(r, 'secret.generic-api-key').map((f) => f.source.table ? `task ${f.source.seq}` : `log ${f.source.line}`).sort()
+    expect(found).toEqual(['log 1', 'log 2', 'task 1', 'task 2'])
+  })
 })
 
 describe('scanJsonl streaming', () => {
