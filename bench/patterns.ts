@@ -35,7 +35,12 @@ function stripLookaround(src: string): string {
       i++
       continue
     }
-    if (src.startsWith('(?=', i) || src.startsWith('(?!', i) || src.startsWith('(?<=', i) || src.startsWith('(?<!', i)) {
+    if (
+      src.startsWith('(?=', i) ||
+      src.startsWith('(?!', i) ||
+      src.startsWith('(?<=', i) ||
+      src.startsWith('(?<!', i)
+    ) {
       let depth = 0
       for (; i < src.length; i++) {
         if (src[i] === '\\') {

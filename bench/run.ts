@@ -21,7 +21,7 @@ import {rgPatterns} from './patterns.js'
 
 const arg = (name: string, def?: string) => {
   const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 ? process.argv[i + 1] ?? def : def
+  return i >= 0 ? (process.argv[i + 1] ?? def) : def
 }
 const flag = (name: string) => process.argv.includes(`--${name}`)
 
@@ -38,7 +38,9 @@ function which(cmd: string): boolean {
 }
 
 if (!which('rg')) {
-  console.error('ripgrep (rg) is not installed. Install it: apt-get install -y ripgrep (Debian/Ubuntu) or brew install ripgrep.')
+  console.error(
+    'ripgrep (rg) is not installed. Install it: apt-get install -y ripgrep (Debian/Ubuntu) or brew install ripgrep.',
+  )
   process.exit(3)
 }
 if (!existsSync('/usr/bin/time')) {
@@ -56,21 +58,35 @@ const rules = await loadRules([])
 const patternsFile = path.join(outDir, 'patterns.txt')
 writeFileSync(patternsFile, `${rgPatterns(rules.rules).join('\n')}\n`)
 const keywordsFile = path.join(outDir, 'keywords.txt')
-writeFileSync(keywordsFile, `${[...new Set(rules.rules.flatMap((r) => r.detector === 'base64-payload' ? [] : r.keywords))].join('\n')}\n`)
+writeFileSync(
+  keywordsFile,
+  `${[...new Set(rules.rules.flatMap((r) => (r.detector === 'base64-payload' ? [] : r.keywords)))].join('\n')}\n`,
+)
 
 // warm the page cache so every contender reads from memory
 for (const f of walk(data)) readFileSync(f)
 
 const irBin = flag('built') ? ['bin/run.js'] : ['--import', 'tsx', 'bin/dev.js']
 const findingsFile = path.join(outDir, `findings-${size}.jsonl`)
-interface Cmd {name: string; argv: string[]; stdout?: string}
+interface Cmd {
+  name: string
+  argv: string[]
+  stdout?: string
+}
 const cmds: Cmd[] = [
   {name: 'ir', argv: ['node', ...irBin, 'scan', data, '--format', 'jsonl'], stdout: findingsFile},
   {name: 'rg-kw', argv: ['rg', '-c', '-a', '-i', '-F', '-f', keywordsFile, data]},
 ]
-if (!flag('no-rg-full')) cmds.push({name: 'rg-full', argv: ['rg', '-c', '-a', '--regex-size-limit', '2G', '--dfa-size-limit', '2G', '-f', patternsFile, data]})
+if (!flag('no-rg-full'))
+  cmds.push({
+    name: 'rg-full',
+    argv: ['rg', '-c', '-a', '--regex-size-limit', '2G', '--dfa-size-limit', '2G', '-f', patternsFile, data],
+  })
 
-interface Sample {wall: number; rssMiB: number}
+interface Sample {
+  wall: number
+  rssMiB: number
+}
 const samples = new Map<string, Sample[]>(cmds.map((c) => [c.name, []]))
 for (let i = 0; i < runs; i++) {
   for (const c of cmds) {
@@ -95,10 +111,17 @@ function timed(c: Cmd): Sample {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const ir = samples.get('ir')!
 const result: Record<string, unknown> = {
-  size, bytes: manifest.bytes, files: manifest.files, runs, node: process.version,
+  size,
+  bytes: manifest.bytes,
+  files: manifest.files,
+  runs,
+  node: process.version,
   rg: execFileSync('rg', ['--version']).toString().split('\n')[0],
-  ir: {medianSeconds: median(ir.map((s) => s.wall)), peakRssMiB: Math.max(...ir.map((s) => s.rssMiB)),
-    throughputMiBs: manifest.bytes / 1024 ** 2 / median(ir.map((s) => s.wall))},
+  ir: {
+    medianSeconds: median(ir.map((s) => s.wall)),
+    peakRssMiB: Math.max(...ir.map((s) => s.rssMiB)),
+    throughputMiBs: manifest.bytes / 1024 ** 2 / median(ir.map((s) => s.wall)),
+  },
 }
 for (const c of cmds.filter((x) => x.name !== 'ir')) {
   const m = median(samples.get(c.name)!.map((s) => s.wall))
@@ -106,11 +129,16 @@ for (const c of cmds.filter((x) => x.name !== 'ir')) {
 }
 
 // recall: a planted event counts as found when a finding of its rule (or an accepted alternative) sits at its place
-const findings = readFileSync(findingsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Finding)
+const findings = readFileSync(findingsFile, 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map((l) => JSON.parse(l) as Finding)
 const at = new Map<string, Set<string>>()
 for (const f of findings) {
   const s = f.source
-  const key = s.store ? `${path.relative(data, s.store)}|${s.sessionId}|${s.seq}` : `${path.relative(data, s.file)}:${s.line}`
+  const key = s.store
+    ? `${path.relative(data, s.store)}|${s.sessionId}|${s.seq}`
+    : `${path.relative(data, s.file)}:${s.line}`
   if (!at.has(key)) at.set(key, new Set())
   at.get(key)!.add(f.ruleId)
 }
@@ -120,8 +148,12 @@ for (const p of manifest.planted) {
   const ids = at.get(key)
   if (!ids || ![p.ruleId, ...(p.alt ?? [])].some((id) => ids.has(id))) missed.push(p)
 }
-result.recall = {planted: manifest.planted.length, found: manifest.planted.length - missed.length,
-  ratio: (manifest.planted.length - missed.length) / manifest.planted.length, missed: missed.slice(0, 20)}
+result.recall = {
+  planted: manifest.planted.length,
+  found: manifest.planted.length - missed.length,
+  ratio: (manifest.planted.length - missed.length) / manifest.planted.length,
+  missed: missed.slice(0, 20),
+}
 result.findings = findings.length
 writeFileSync(path.join(outDir, `results-${size}.json`), JSON.stringify(result, null, 2))
 console.log(JSON.stringify(result, null, 2))

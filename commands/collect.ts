@@ -5,8 +5,10 @@ import {choosePrompter} from '../src/cli/prompter.js'
 import {collect, collectLines, type CollectResult, formatProgress} from '../src/evidence/entry.js'
 
 export default class Collect extends IrCommand<CollectResult> {
-  static override summary = 'Collect a read-only, hashed, scanned and verifiable evidence bundle of an OpenClaw install.'
-  static override description = 'Runs playbooks/collect.yaml: volatile facts first, then every source (config and history, logs, JSONL transcripts, SQLite stores raw + consistent backup + exported transcripts, pairing and device stores, workspaces, services) copied once, read-only, hashed, scanned and with secrets masked; a report; a tar.gz (0600) with manifest-sha256.txt, case.json and the journal, plus a sibling .sha256. Changes nothing in the install. Ctrl-C stops cleanly; re-run with the same --case to resume.'
+  static override summary =
+    'Collect a read-only, hashed, scanned and verifiable evidence bundle of an OpenClaw install.'
+  static override description =
+    'Runs playbooks/collect.yaml: volatile facts first, then every source (config and history, logs, JSONL transcripts, SQLite stores raw + consistent backup + exported transcripts, pairing and device stores, workspaces, services) copied once, read-only, hashed, scanned and with secrets masked; a report; a tar.gz (0600) with manifest-sha256.txt, case.json and the journal, plus a sibling .sha256. Changes nothing in the install. Ctrl-C stops cleanly; re-run with the same --case to resume.'
   static override examples = [
     '<%= config.bin %> <%= command.id %> --yes',
     '<%= config.bin %> <%= command.id %> --state-dir /srv/openclaw/.openclaw --out /mnt/evidence --since 2026-11-20 --json',
@@ -19,7 +21,11 @@ export default class Collect extends IrCommand<CollectResult> {
     since: Flags.string({summary: 'Only files modified since this ISO time; large logs are trimmed by line time.'}),
     rules: Flags.string({summary: 'Extra detection rule pack (file or directory); repeatable.', multiple: true}),
     format: Flags.string({summary: 'Archive format.', options: ['tar.gz', 'zip'], default: 'tar.gz'}),
-    'include-secrets': Flags.boolean({summary: 'Include secret contents (credential stores, raw SQLite, unmasked config); asked when omitted (default no).', allowNo: true}),
+    'include-secrets': Flags.boolean({
+      summary:
+        'Include secret contents (credential stores, raw SQLite, unmasked config); asked when omitted (default no).',
+      allowNo: true,
+    }),
   }
 
   public async run(): Promise<CollectResult> {
@@ -35,9 +41,20 @@ export default class Collect extends IrCommand<CollectResult> {
     process.on('SIGINT', onSigint)
     const tty = Boolean(process.stderr.isTTY)
     try {
-      const result = await collect({target: targetFrom(flags), caseId: flags.case, out: flags.out, since: flags.since, rules: flags.rules,
-        format: flags.format as 'tar.gz' | 'zip', includeSecrets: flags['include-secrets'], dryRun: flags['dry-run'], prompter, mayChange, signal: abort.signal,
-        onProgress: tty ? (p) => process.stderr.write(`\r\u001B[2K${formatProgress(p)}`) : undefined})
+      const result = await collect({
+        target: targetFrom(flags),
+        caseId: flags.case,
+        out: flags.out,
+        since: flags.since,
+        rules: flags.rules,
+        format: flags.format as 'tar.gz' | 'zip',
+        includeSecrets: flags['include-secrets'],
+        dryRun: flags['dry-run'],
+        prompter,
+        mayChange,
+        signal: abort.signal,
+        onProgress: tty ? (p) => process.stderr.write(`\r\u001B[2K${formatProgress(p)}`) : undefined,
+      })
       if (tty) process.stderr.write('\r\u001B[2K')
       for (const line of collectLines(result)) this.log(line)
       this.exitWith(result.exitCode)

@@ -8,7 +8,8 @@ import {ExitCode, IrError} from '../src/errors.js'
 
 export default class Contain extends IrCommand<ContainResult | ContainUndoResult> {
   static override summary = 'Stop the gateway for good, lock down every inbound surface, tighten permissions.'
-  static override description = 'Runs playbooks/contain.yaml: preserve evidence, stop and disable the gateway (service first, then the verified process), lock down the config (one validated, comment-keeping edit shown as a diff), tighten modes, re-audit. Every change is backed up in the case and undoable with --undo. Nothing changes without a TTY to confirm unless --yes is given.'
+  static override description =
+    'Runs playbooks/contain.yaml: preserve evidence, stop and disable the gateway (service first, then the verified process), lock down the config (one validated, comment-keeping edit shown as a diff), tighten modes, re-audit. Every change is backed up in the case and undoable with --undo. Nothing changes without a TTY to confirm unless --yes is given.'
   static override examples = [
     '<%= config.bin %> <%= command.id %> --dry-run',
     '<%= config.bin %> <%= command.id %> --state-dir /srv/openclaw/.openclaw --yes --json',
@@ -18,23 +19,42 @@ export default class Contain extends IrCommand<ContainResult | ContainUndoResult
   static override flags = {
     ...targetFlags,
     ...changeFlags,
-    'dm-policy': Flags.string({summary: 'DM policy for every channel and account.', options: ['disabled', 'pairing', 'allowlist'], default: 'disabled'}),
+    'dm-policy': Flags.string({
+      summary: 'DM policy for every channel and account.',
+      options: ['disabled', 'pairing', 'allowlist'],
+      default: 'disabled',
+    }),
     'keep-running': Flags.boolean({summary: 'Do not stop the gateway; verify it hot-applied the lockdown instead.'}),
-    undo: Flags.boolean({summary: 'Restore every file and mode the case changed (needs --case); starts nothing without asking.'}),
+    undo: Flags.boolean({
+      summary: 'Restore every file and mode the case changed (needs --case); starts nothing without asking.',
+    }),
   }
 
   public async run(): Promise<ContainResult | ContainUndoResult> {
     const {flags} = await this.parse(Contain)
     const {prompter, mayChange} = choosePrompter(flags, this.jsonEnabled())
     if (flags.undo) {
-      if (!flags.case) throw new IrError('--undo needs the case to undo: --case ID.', ExitCode.Usage, ['Case ids are printed by `ir contain` (e.g. IR-20261123-101500-ab12).'], 'USAGE')
+      if (!flags.case)
+        throw new IrError(
+          '--undo needs the case to undo: --case ID.',
+          ExitCode.Usage,
+          ['Case ids are printed by `ir contain` (e.g. IR-20261123-101500-ab12).'],
+          'USAGE',
+        )
       const undone = await containUndo({caseId: flags.case, dryRun: flags['dry-run'], prompter, mayChange})
       for (const line of undoLines(undone)) this.log(line)
       this.exitWith(undone.exitCode)
       return undone
     }
-    const result = await contain({target: targetFrom(flags), caseId: flags.case, dmPolicy: flags['dm-policy'], keepRunning: flags['keep-running'],
-      dryRun: flags['dry-run'], prompter, mayChange})
+    const result = await contain({
+      target: targetFrom(flags),
+      caseId: flags.case,
+      dmPolicy: flags['dm-policy'],
+      keepRunning: flags['keep-running'],
+      dryRun: flags['dry-run'],
+      prompter,
+      mayChange,
+    })
     for (const line of containLines(result)) this.log(line)
     this.exitWith(result.exitCode)
     return result

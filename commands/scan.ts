@@ -1,22 +1,35 @@
 import {Args, Flags} from '@oclif/core'
 
 import {IrCommand, targetFlags, targetFrom} from '../src/cli/base-command.js'
-import {FORMATS, SEVERITIES, applyBaseline, failOnMet, loadBaseline, loadRules, render, scanPaths} from '../src/detect/index.js'
+import {
+  FORMATS,
+  SEVERITIES,
+  applyBaseline,
+  failOnMet,
+  loadBaseline,
+  loadRules,
+  render,
+  scanPaths,
+} from '../src/detect/index.js'
 import type {ReportFormat, ScanResult, Severity} from '../src/detect/index.js'
 import {summaryLine} from '../src/detect/report.js'
 import {ExitCode} from '../src/errors.js'
 import {resolveInstall} from '../src/openclaw/locate.js'
 
 export default class Scan extends IrCommand<ScanResult> {
-  static override summary = 'Find prompt injection, leaked secrets, dangerous tool calls and exfiltration in OpenClaw transcripts and logs.'
-  static override description = 'Scans JSONL transcripts (and their .reset/.deleted/.bak/.zst archives), per-agent SQLite stores, state/openclaw.sqlite and gateway/config-audit logs, or a whole state dir (the resolved one when no PATH is given). Read-only; secrets are masked in every output. --format defaults to text on a terminal and jsonl otherwise.'
+  static override summary =
+    'Find prompt injection, leaked secrets, dangerous tool calls and exfiltration in OpenClaw transcripts and logs.'
+  static override description =
+    'Scans JSONL transcripts (and their .reset/.deleted/.bak/.zst archives), per-agent SQLite stores, state/openclaw.sqlite and gateway/config-audit logs, or a whole state dir (the resolved one when no PATH is given). Read-only; secrets are masked in every output. --format defaults to text on a terminal and jsonl otherwise.'
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> ~/.openclaw --format sarif > ir.sarif',
     '<%= config.bin %> <%= command.id %> /evidence/state --fail-on high --baseline known.txt --json',
   ]
   static override strict = false
-  static override args = {path: Args.string({description: 'Files or directories to scan (default: the OpenClaw state dir).'})}
+  static override args = {
+    path: Args.string({description: 'Files or directories to scan (default: the OpenClaw state dir).'}),
+  }
   static override flags = {
     ...targetFlags,
     rules: Flags.string({multiple: true, summary: 'Extra rule pack (YAML file or directory); repeatable.'}),

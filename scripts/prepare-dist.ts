@@ -16,8 +16,17 @@ import {parse as parseYaml} from 'yaml'
 
 const root = path.resolve('dist')
 const pjson = JSON.parse(readFileSync('package.json', 'utf8')) as {oclif: Record<string, unknown>}
-writeFileSync(path.join(root, 'package.json'), `${JSON.stringify({...pjson, oclif: {...pjson.oclif, commands: './commands'}}, null, 2)}\n`)
-const plugin = new Plugin({root, type: 'core', ignoreManifest: true, errorOnManifestCreate: true, respectNoCacheDefault: true})
+writeFileSync(
+  path.join(root, 'package.json'),
+  `${JSON.stringify({...pjson, oclif: {...pjson.oclif, commands: './commands'}}, null, 2)}\n`,
+)
+const plugin = new Plugin({
+  root,
+  type: 'core',
+  ignoreManifest: true,
+  errorOnManifestCreate: true,
+  respectNoCacheDefault: true,
+})
 await plugin.load()
 writeFileSync(path.join(root, 'oclif.manifest.json'), JSON.stringify(plugin.manifest))
 console.log(`dist/oclif.manifest.json: ${Object.keys(plugin.manifest.commands).length} commands`)

@@ -40,15 +40,29 @@ export interface ContainRequest extends Omit<PlaybookRunRequest, 'playbook' | 'v
 }
 
 export async function contain({dmPolicy, keepRunning, ...req}: ContainRequest): Promise<ContainResult> {
-  const outcome = await runPlaybookOn({...req, playbook: 'contain', vars: {dmPolicy: dmPolicy ?? 'disabled', keepRunning: Boolean(keepRunning)}})
+  const outcome = await runPlaybookOn({
+    ...req,
+    playbook: 'contain',
+    vars: {dmPolicy: dmPolicy ?? 'disabled', keepRunning: Boolean(keepRunning)},
+  })
   return shapeOutcome(outcome)
 }
 
 /** Step data (full status dumps, internal plans) stays in the case; the result carries what the operator reads. */
 export function shapeOutcome(o: RunOutcome): ContainResult {
   return {
-    case: o.case, playbook: o.playbook, verified: o.verified, exitCode: o.exitCode, needsConfirmation: o.needsConfirmation,
-    steps: o.steps.map((s) => ({id: s.id, action: s.action, status: s.status, detail: s.detail, ...(s.plan ? {plan: s.plan} : {})})),
+    case: o.case,
+    playbook: o.playbook,
+    verified: o.verified,
+    exitCode: o.exitCode,
+    needsConfirmation: o.needsConfirmation,
+    steps: o.steps.map((s) => ({
+      id: s.id,
+      action: s.action,
+      status: s.status,
+      detail: s.detail,
+      ...(s.plan ? {plan: s.plan} : {}),
+    })),
   }
 }
 
@@ -98,28 +112,73 @@ export async function containUndo(req: ContainUndoRequest): Promise<ContainUndoR
   const base = {case: c.id, undo: true as const, stoppedPids: stoppedPids(c)}
   const conflicts = preview.filter((o) => o.status === 'conflict')
   if (conflicts.length) {
-    c.journal.append({playbook: 'contain', step: 'undo', action: 'undo', status: 'refused',
-      detail: `${conflicts.length} path(s) changed since ir wrote them: ${conflicts.map((o) => o.path).join(', ')}`})
-    return {...base, files: preview, services: servicePlan(c, uid), verified: false, exitCode: ExitCode.PreconditionFailed, needsConfirmation: false,
-      detail: `nothing restored: ${conflicts.length} path(s) changed since ir wrote them (diff below); resolve by hand, then re-run`}
+    c.journal.append({
+      playbook: 'contain',
+      step: 'undo',
+      action: 'undo',
+      status: 'refused',
+      detail: `${conflicts.length} path(s) changed since ir wrote them: ${conflicts.map((o) => o.path).join(', ')}`,
+    })
+    return {
+      ...base,
+      files: preview,
+      services: servicePlan(c, uid),
+      verified: false,
+      exitCode: ExitCode.PreconditionFailed,
+      needsConfirmation: false,
+      detail: `nothing restored: ${conflicts.length} path(s) changed since ir wrote them (diff below); resolve by hand, then re-run`,
+    }
   }
   const todo = preview.filter((o) => o.status === 'would-restore')
   if (req.dryRun || !req.mayChange) {
-    return {...base, files: preview, services: servicePlan(c, uid), verified: false, exitCode: req.dryRun ? ExitCode.Ok : ExitCode.Aborted,
-      needsConfirmation: !req.dryRun, detail: `would restore ${todo.length} change(s)`}
+    return {
+      ...base,
+      files: preview,
+      services: servicePlan(c, uid),
+      verified: false,
+      exitCode: req.dryRun ? ExitCode.Ok : ExitCode.Aborted,
+      needsConfirmation: !req.dryRun,
+      detail: `would restore ${todo.length} change(s)`,
+    }
   }
-  if (todo.length && req.prompter.interactive && !(await req.prompter.confirm(`Restore ${todo.length} change(s) recorded in case ${c.id}?`, true))) {
-    return {...base, files: preview, services: servicePlan(c, uid), verified: false, exitCode: ExitCode.Aborted, needsConfirmation: false, detail: 'declined'}
+  if (
+    todo.length &&
+    req.prompter.interactive &&
+    !(await req.prompter.confirm(`Restore ${todo.length} change(s) recorded in case ${c.id}?`, true))
+  ) {
+    return {
+      ...base,
+      files: preview,
+      services: servicePlan(c, uid),
+      verified: false,
+      exitCode: ExitCode.Aborted,
+      needsConfirmation: false,
+      detail: 'declined',
+    }
   }
   const files = undoChanges(c)
-  c.journal.append({playbook: 'contain', step: 'undo', action: 'undo', status: 'restored',
-    files: files.filter((f) => f.status === 'restored' && f.kind === 'content').map((f) => ({path: f.path, sha256: hashOf(f.path), role: 'restored' as const})),
-    detail: `${files.filter((f) => f.status === 'restored').length} restored, ${files.filter((f) => f.status === 'already').length} already original`})
+  c.journal.append({
+    playbook: 'contain',
+    step: 'undo',
+    action: 'undo',
+    status: 'restored',
+    files: files
+      .filter((f) => f.status === 'restored' && f.kind === 'content')
+      .map((f) => ({path: f.path, sha256: hashOf(f.path), role: 'restored' as const})),
+    detail: `${files.filter((f) => f.status === 'restored').length} restored, ${files.filter((f) => f.status === 'already').length} already original`,
+  })
   const services = await serviceUndo(c, runner, uid, req.prompter)
   const after = undoChanges(c, {dryRun: true})
   const verified = after.every((o) => o.status === 'already' || o.status === 'missing')
-  return {...base, files, services, verified, exitCode: verified ? ExitCode.Ok : ExitCode.PreconditionFailed, needsConfirmation: false,
-    detail: `${files.filter((f) => f.status === 'restored').length} change(s) restored${verified ? ', re-read: original bytes and modes' : ', but the re-read differs'}`}
+  return {
+    ...base,
+    files,
+    services,
+    verified,
+    exitCode: verified ? ExitCode.Ok : ExitCode.PreconditionFailed,
+    needsConfirmation: false,
+    detail: `${files.filter((f) => f.status === 'restored').length} change(s) restored${verified ? ', re-read: original bytes and modes' : ', but the re-read differs'}`,
+  }
 }
 
 function withDiff(c: Case, o: UndoOutcome): UndoFile {
@@ -137,14 +196,20 @@ function withDiff(c: Case, o: UndoOutcome): UndoFile {
 function disabledServices(c: Case): ServiceDefinition[] {
   const byName = new Map<string, ServiceDefinition>()
   for (const r of readServiceChanges(c)) {
-    if (r.service && r.results?.some((x) => x.what === 'disable' && x.ok)) byName.set(`${r.service.kind}:${r.service.name}`, r.service)
+    if (r.service && r.results?.some((x) => x.what === 'disable' && x.ok))
+      byName.set(`${r.service.kind}:${r.service.name}`, r.service)
   }
   return [...byName.values()]
 }
 
 function servicePlan(c: Case, uid: number): UndoService[] {
-  return disabledServices(c).map((def) => ({service: def.name, kind: def.kind, status: 'left disabled', detail: 'contain disabled it; not re-enabled',
-    commands: restoreCommands(def, uid, true).map(commandLine)}))
+  return disabledServices(c).map((def) => ({
+    service: def.name,
+    kind: def.kind,
+    status: 'left disabled',
+    detail: 'contain disabled it; not re-enabled',
+    commands: restoreCommands(def, uid, true).map(commandLine),
+  }))
 }
 
 async function serviceUndo(c: Case, runner: ProcessRunner, uid: number, prompter: Prompter): Promise<UndoService[]> {
@@ -152,17 +217,34 @@ async function serviceUndo(c: Case, runner: ProcessRunner, uid: number, prompter
   for (const def of disabledServices(c)) {
     const commands = restoreCommands(def, uid, true).map(commandLine)
     // Default no: bringing the gateway back is the operator's call, never a side effect of undo.
-    const enable = prompter.interactive && await prompter.confirm(`Re-enable ${def.name} (disabled by this case)?`, false)
+    const enable =
+      prompter.interactive && (await prompter.confirm(`Re-enable ${def.name} (disabled by this case)?`, false))
     if (!enable) {
-      out.push({service: def.name, kind: def.kind, status: 'left disabled', detail: 'not re-enabled (run the commands below when ready)', commands})
+      out.push({
+        service: def.name,
+        kind: def.kind,
+        status: 'left disabled',
+        detail: 'not re-enabled (run the commands below when ready)',
+        commands,
+      })
       continue
     }
     const start = await prompter.confirm(`Start ${def.name} now?`, false)
     const r = await restoreService(def, runner, uid, start)
-    c.journal.append({playbook: 'contain', step: 'undo', action: 'undo', status: r.ok ? 'service restored' : 'service restore failed',
-      detail: r.commands.map((x) => x.detail).join('; ')})
-    out.push({service: def.name, kind: def.kind, status: !r.ok ? 'failed' : start ? 're-enabled and started' : 're-enabled',
-      detail: r.commands.map((x) => x.detail).join('; '), commands})
+    c.journal.append({
+      playbook: 'contain',
+      step: 'undo',
+      action: 'undo',
+      status: r.ok ? 'service restored' : 'service restore failed',
+      detail: r.commands.map((x) => x.detail).join('; '),
+    })
+    out.push({
+      service: def.name,
+      kind: def.kind,
+      status: !r.ok ? 'failed' : start ? 're-enabled and started' : 're-enabled',
+      detail: r.commands.map((x) => x.detail).join('; '),
+      commands,
+    })
   }
   return out
 }

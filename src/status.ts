@@ -5,7 +5,15 @@ import {ConfigError, loadConfig, type JsonObject} from './openclaw/config.js'
 import {detectEra, type EraInfo} from './openclaw/era.js'
 import {bySeverity, configExposure, permissionExposure, type ExposureItem} from './openclaw/exposure.js'
 import {probeGateway, type GatewayProbeSeams, type GatewayState} from './openclaw/gateway.js'
-import {findInstalls, openclawHome, realHost, resolveInstall, type HostEnv, type Install, type Target} from './openclaw/locate.js'
+import {
+  findInstalls,
+  openclawHome,
+  realHost,
+  resolveInstall,
+  type HostEnv,
+  type Install,
+  type Target,
+} from './openclaw/locate.js'
 import {findServiceDefinitions, serviceMatches, serviceRuntime, type ServiceDefinition} from './openclaw/services.js'
 import {configVersion, findOpenClawCli, type VersionFacts} from './openclaw/version.js'
 import {realRunner, type ProcessRunner} from './system/process-runner.js'
@@ -19,7 +27,9 @@ export interface InstallStatus {
   source: Install['source']
   stateDirExists: boolean
   config: {ok: boolean; error?: string; line?: number; column?: number; includes: string[]}
-  era: Omit<EraInfo, 'agentStores' | 'stateDb'> & {stores: Array<{path: string; agentId?: string; userVersion?: number; problem?: string}>}
+  era: Omit<EraInfo, 'agentStores' | 'stateDb'> & {
+    stores: Array<{path: string; agentId?: string; userVersion?: number; problem?: string}>
+  }
   version: VersionFacts
   gateway: Omit<GatewayState, 'locks'> & {locks: string[]; services: ServiceDefinition[]}
   exposure: ExposureItem[]
@@ -48,20 +58,47 @@ export async function status(target: Target, deps: StatusDeps = {}): Promise<Sta
   // Service definitions name state dirs too (OPENCLAW_STATE_DIR in a unit or plist).
   if (!target.stateDir && !target.configPath) {
     for (const def of definitions) {
-      if (!def.stateDir || def.nodeHost || found.some((i) => path.resolve(i.stateDir) === path.resolve(def.stateDir!))) continue
-      found.push({...resolveInstall({stateDir: def.stateDir, configPath: def.configPath, profile: def.profile}, {...host, env: {}}), source: 'found'})
+      if (!def.stateDir || def.nodeHost || found.some((i) => path.resolve(i.stateDir) === path.resolve(def.stateDir!)))
+        continue
+      found.push({
+        ...resolveInstall(
+          {stateDir: def.stateDir, configPath: def.configPath, profile: def.profile},
+          {...host, env: {}},
+        ),
+        source: 'found',
+      })
     }
   }
   for (const install of found) {
-    installs.push(await installStatus(install, {host, runner, home, definitions, installed: cli?.version, seams: deps.gatewaySeams}))
+    installs.push(
+      await installStatus(install, {
+        host,
+        runner,
+        home,
+        definitions,
+        installed: cli?.version,
+        seams: deps.gatewaySeams,
+      }),
+    )
   }
-  const all = installs.flatMap((i) => i.exposure).filter((e) => e.severity !== 'info').sort(bySeverity)
+  const all = installs
+    .flatMap((i) => i.exposure)
+    .filter((e) => e.severity !== 'info')
+    .sort(bySeverity)
   return {installs, worst: all[0]?.severity ?? 'none'}
 }
 
-async function installStatus(install: Install, ctx: {
-  host: HostEnv; runner: ProcessRunner; home: string; definitions: ServiceDefinition[]; installed?: string; seams?: GatewayProbeSeams
-}): Promise<InstallStatus> {
+async function installStatus(
+  install: Install,
+  ctx: {
+    host: HostEnv
+    runner: ProcessRunner
+    home: string
+    definitions: ServiceDefinition[]
+    installed?: string
+    seams?: GatewayProbeSeams
+  },
+): Promise<InstallStatus> {
   let config: JsonObject | undefined
   const configStatus: InstallStatus['config'] = {ok: false, includes: []}
   if (!install.configExists) configStatus.error = `${install.configPath} does not exist`
@@ -85,19 +122,41 @@ async function installStatus(install: Install, ctx: {
   const exposure = [
     ...(config ? configExposure(config) : []),
     ...(install.stateDirExists ? permissionExposure(install.stateDir, install.configPath) : []),
-    ...services.filter((s) => s.embedsToken).map((s) => ({
-      checkId: 'service.embedded_token', severity: 'high' as const,
-      title: `${s.name} embeds the gateway secret in clear (old installer)`, where: s.file,
-    })),
+    ...services
+      .filter((s) => s.embedsToken)
+      .map((s) => ({
+        checkId: 'service.embedded_token',
+        severity: 'high' as const,
+        title: `${s.name} embeds the gateway secret in clear (old installer)`,
+        where: s.file,
+      })),
   ].sort(bySeverity)
-  const storeVersion = eraInfo.stateDb?.schemaMeta?.appVersion ?? eraInfo.agentStores.find((s) => s.schemaMeta?.appVersion)?.schemaMeta?.appVersion
+  const storeVersion =
+    eraInfo.stateDb?.schemaMeta?.appVersion ??
+    eraInfo.agentStores.find((s) => s.schemaMeta?.appVersion)?.schemaMeta?.appVersion
   const {agentStores, stateDb, ...eraRest} = eraInfo
   return {
-    stateDir: install.stateDir, configPath: install.configPath, profile: install.profile, source: install.source,
+    stateDir: install.stateDir,
+    configPath: install.configPath,
+    profile: install.profile,
+    source: install.source,
     stateDirExists: install.stateDirExists,
     config: configStatus,
-    era: {...eraRest, stores: [...agentStores, ...(stateDb ? [stateDb] : [])].map((s) => ({path: path.relative(install.stateDir, s.path), agentId: s.agentId, userVersion: s.userVersion, problem: s.problem}))},
-    version: {config: configVersion(config), stateDb: storeVersion, installed: ctx.installed, running: gw.startupz?.version},
+    era: {
+      ...eraRest,
+      stores: [...agentStores, ...(stateDb ? [stateDb] : [])].map((s) => ({
+        path: path.relative(install.stateDir, s.path),
+        agentId: s.agentId,
+        userVersion: s.userVersion,
+        problem: s.problem,
+      })),
+    },
+    version: {
+      config: configVersion(config),
+      stateDb: storeVersion,
+      installed: ctx.installed,
+      running: gw.startupz?.version,
+    },
     gateway: {...gw, locks: gw.locks.map((l) => l.path), services},
     exposure,
   }

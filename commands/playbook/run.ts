@@ -18,8 +18,14 @@ export default class PlaybookRun extends IrCommand<RunOutcome> {
   public async run(): Promise<RunOutcome> {
     const {args, flags} = await this.parse(PlaybookRun)
     const {prompter, mayChange} = choosePrompter(flags, this.jsonEnabled())
-    const outcome = await runPlaybookOn({playbook: args.playbook, target: targetFrom(flags), caseId: flags.case,
-      dryRun: flags['dry-run'], prompter, mayChange})
+    const outcome = await runPlaybookOn({
+      playbook: args.playbook,
+      target: targetFrom(flags),
+      caseId: flags.case,
+      dryRun: flags['dry-run'],
+      prompter,
+      mayChange,
+    })
     for (const line of outcomeLines(outcome, true)) this.log(line)
     this.exitWith(outcome.exitCode)
     return outcome

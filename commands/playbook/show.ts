@@ -6,8 +6,16 @@ import type {Playbook} from '../../src/playbook/schema.js'
 
 export default class PlaybookShow extends IrCommand<Playbook> {
   static override summary = 'Show the steps of a playbook.'
-  static override args = {playbook: Args.string({required: true, description: 'Shipped playbook id (contain, rotate, collect) or a YAML file.'})}
-  static override examples = ['<%= config.bin %> <%= command.id %> contain', '<%= config.bin %> <%= command.id %> ./my-playbook.yaml --json']
+  static override args = {
+    playbook: Args.string({
+      required: true,
+      description: 'Shipped playbook id (contain, rotate, collect) or a YAML file.',
+    }),
+  }
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> contain',
+    '<%= config.bin %> <%= command.id %> ./my-playbook.yaml --json',
+  ]
 
   public async run(): Promise<Playbook> {
     const {args} = await this.parse(PlaybookShow)
@@ -15,7 +23,9 @@ export default class PlaybookShow extends IrCommand<Playbook> {
     this.log(`${pb.id}: ${pb.title}`)
     if (pb.description) this.log(pb.description.trim())
     pb.steps.forEach((s, i) => {
-      this.log(`${String(i + 1).padStart(2)}. ${s.id} (${s.action})${s.when ? ` when ${s.when}` : ''}${s.onError === 'continue' ? ', continue on error' : ''}`)
+      this.log(
+        `${String(i + 1).padStart(2)}. ${s.id} (${s.action})${s.when ? ` when ${s.when}` : ''}${s.onError === 'continue' ? ', continue on error' : ''}`,
+      )
       this.log(`    ${s.title}`)
     })
     return pb

@@ -8,7 +8,8 @@ const Params = z.object({}).strict()
 /** Collect step 1: every source of the install, both storage eras (lstat and readdir only). */
 export const collectDiscover: ActionDefinition<z.infer<typeof Params>> = {
   name: 'collect-discover',
-  description: 'List every evidence source of the install: config and history, logs, transcripts (JSONL and SQLite), stores, workspaces, services.',
+  description:
+    'List every evidence source of the install: config and history, logs, transcripts (JSONL and SQLite), stores, workspaces, services.',
   params: Params,
   mutates: false,
   async plan(ctx) {
@@ -20,8 +21,13 @@ export const collectDiscover: ActionDefinition<z.infer<typeof Params>> = {
       for (const s of d.sources) byPolicy.set(s.policy, (byPolicy.get(s.policy) ?? 0) + 1)
       const lines = [...byPolicy].map(([p, n]) => `${String(n).padStart(6)}  ${p}`)
       for (const r of d.records.slice(0, 20)) lines.push(`  ${r.outcome}: ${r.path}${r.reason ? ` (${r.reason})` : ''}`)
-      if (d.records.length > 20) lines.push(`  … ${d.records.length - 20} more decided at discovery (case.json lists them)`)
-      return {noop: false, summary: `${d.sources.length} source(s), ${mib(d.bytes)}; ${d.records.length} recorded without copying (symlinks, skipped dirs, --since)`, lines}
+      if (d.records.length > 20)
+        lines.push(`  … ${d.records.length - 20} more decided at discovery (case.json lists them)`)
+      return {
+        noop: false,
+        summary: `${d.sources.length} source(s), ${mib(d.bytes)}; ${d.records.length} recorded without copying (symlinks, skipped dirs, --since)`,
+        lines,
+      }
     })
   },
   async apply(ctx, _p, plan) {

@@ -18,6 +18,7 @@ import {stopGateway} from './stop-gateway.js'
 import {tightenPermissions} from './tighten-permissions.js'
 
 /** The action registry: playbook `action:` names → implementations (one file each). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each action has its own parameter type
 export const ACTIONS: Record<string, ActionDefinition<any>> = {
   [reportStatus.name]: reportStatus,
   [preserveEvidence.name]: preserveEvidence,

@@ -8,20 +8,28 @@ import {getPath, loadConfig, type JsonObject} from '../openclaw/config.js'
 import {applyConfigEdit, fingerprint, maskSecrets, planConfigEdit, type EditPlan} from '../openclaw/config-edit.js'
 import {gatewayLogFiles} from '../openclaw/files.js'
 import {probeGateway} from '../openclaw/gateway.js'
-import {lockdownChanges, selectEdits, type DmPolicy, type LockdownEdit, type LockdownId} from '../openclaw/lockdown-edits.js'
+import {
+  lockdownChanges,
+  selectEdits,
+  type DmPolicy,
+  type LockdownEdit,
+  type LockdownId,
+} from '../openclaw/lockdown-edits.js'
 import {gatewayApplied} from '../openclaw/runtime-config.js'
 import type {ActionDefinition} from '../playbook/types.js'
 import type {ProcessRunner} from '../system/process-runner.js'
 import {newSecret} from '../system/secret-generator.js'
 
-const Params = z.object({
-  /** groupPolicy for every channel: "disabled" (default) or "allowlist" (what `security audit --fix` picks). */
-  groupPolicy: z.enum(['disabled', 'allowlist']).default('disabled'),
-  /** Reset Tailscale serve/funnel on this host when the config used them and they are active. */
-  resetTailscale: z.boolean().default(true),
-  /** How long a running gateway (--keep-running) may take to apply the edit. */
-  applyTimeoutSeconds: z.number().positive().max(600).default(60),
-}).strict()
+const Params = z
+  .object({
+    /** groupPolicy for every channel: "disabled" (default) or "allowlist" (what `security audit --fix` picks). */
+    groupPolicy: z.enum(['disabled', 'allowlist']).default('disabled'),
+    /** Reset Tailscale serve/funnel on this host when the config used them and they are active. */
+    resetTailscale: z.boolean().default(true),
+    /** How long a running gateway (--keep-running) may take to apply the edit. */
+    applyTimeoutSeconds: z.number().positive().max(600).default(60),
+  })
+  .strict()
 type Params = z.infer<typeof Params>
 
 const DM_POLICIES: DmPolicy[] = ['disabled', 'pairing', 'allowlist']
@@ -42,13 +50,18 @@ interface LockdownPlanData {
  */
 export const lockdown: ActionDefinition<Params> = {
   name: 'lockdown',
-  description: 'Lock down inbound surfaces in the OpenClaw config (one validated, undoable edit, shown as a diff first).',
+  description:
+    'Lock down inbound surfaces in the OpenClaw config (one validated, undoable edit, shown as a diff first).',
   params: Params,
   mutates: true,
   async plan(ctx, params) {
     const dmPolicy = dmPolicyVar(ctx.vars.dmPolicy)
     if (!ctx.install.configExists) {
-      return {noop: true, summary: `no config file at ${ctx.install.configPath}: nothing to lock down (OpenClaw refuses to start without one)`, lines: []}
+      return {
+        noop: true,
+        summary: `no config file at ${ctx.install.configPath}: nothing to lock down (OpenClaw refuses to start without one)`,
+        lines: [],
+      }
     }
     // A broken config throws here with file:line:col; nothing is written.
     const loaded = loadConfig(ctx.install.configPath, {env: ctx.env})
@@ -65,20 +78,30 @@ export const lockdown: ActionDefinition<Params> = {
     const lines: string[] = []
     if (edits.length === 0 && !tailscale) {
       for (const d of declined) lines.push(`declined: ${d}`)
-      return {noop: true, summary: declined.length ? `nothing to write (${declined.length} sub-change(s) declined)` : 'config already locked down', lines}
+      return {
+        noop: true,
+        summary: declined.length
+          ? `nothing to write (${declined.length} sub-change(s) declined)`
+          : 'config already locked down',
+        lines,
+      }
     }
     const edit = planConfigEdit(loaded, edits)
     for (const f of edit.files) refuseReadOnly(f.file)
     for (const f of edit.files) {
       lines.push(...f.diff)
-      if (!f.commentsKept) lines.push(`note: ${path.basename(f.file)} is JSON5 beyond JSONC: values are kept, comments cannot be`)
+      if (!f.commentsKept)
+        lines.push(`note: ${path.basename(f.file)} is JSON5 beyond JSONC: values are kept, comments cannot be`)
     }
     for (const c of changes.filter((x) => accepted.has(x.id))) lines.push(`lock: ${c.summary}`)
     for (const d of declined) lines.push(`declined: ${d}`)
-    if (tailscale) lines.push('run: tailscale serve reset   (Serve/Funnel config persists in tailscaled after the gateway stops)')
+    if (tailscale)
+      lines.push('run: tailscale serve reset   (Serve/Funnel config persists in tailscaled after the gateway stops)')
     const token = edits.find((e) => e.secret && typeof e.value === 'string')?.value as string | undefined
     if (token) {
-      lines.push(`new gateway token (sha256:${fingerprint(token)}) is written to ${ctx.install.configPath} only — never printed;`)
+      lines.push(
+        `new gateway token (sha256:${fingerprint(token)}) is written to ${ctx.install.configPath} only — never printed;`,
+      )
       lines.push('  hand it to clients with `ir rotate --secrets-out FILE` (a 0600 file), or read it from the config')
     }
     const files = edit.files.map((f) => path.basename(f.file)).join(', ')
@@ -87,7 +110,8 @@ export const lockdown: ActionDefinition<Params> = {
     return {
       noop: false,
       summary: `${keys} key(s) in ${files || 'no file'}${tailscale ? ' + tailscale serve reset' : ''}${declined.length ? ` (${declined.length} declined)` : ''}`,
-      lines, data,
+      lines,
+      data,
       question: `${lines.join('\n')}\nWrite this change to ${files}?`,
     }
   },
@@ -99,17 +123,31 @@ export const lockdown: ActionDefinition<Params> = {
     let files: Array<{path: string; sha256: string; role: 'wrote'}> = []
     if (data.edit.files.length) {
       const applied = await applyConfigEdit(data.edit, {
-        case: ctx.case, runner: ctx.runner, env: ctx.env, stateDir: ctx.install.stateDir, configPath: ctx.install.configPath, step: 'lockdown',
+        case: ctx.case,
+        runner: ctx.runner,
+        env: ctx.env,
+        stateDir: ctx.install.stateDir,
+        configPath: ctx.install.configPath,
+        step: 'lockdown',
       })
       files = applied.files.map((f) => ({path: f.path, sha256: f.sha256After, role: 'wrote' as const}))
       detail = `${data.edit.edits.length} key(s) written to ${applied.files.map((f) => path.basename(f.path)).join(', ')}; validated by ${applied.validatedBy}`
-      if (data.tokenFingerprint) detail += `; new gateway token sha256:${data.tokenFingerprint} is in the config (hand it over with \`ir rotate --secrets-out FILE\`)`
+      if (data.tokenFingerprint)
+        detail += `; new gateway token sha256:${data.tokenFingerprint} is in the config (hand it over with \`ir rotate --secrets-out FILE\`)`
     }
     if (data.tailscale) {
       const r = await ctx.runner.run('tailscale', ['serve', 'reset'], {timeoutMs: 15_000})
-      detail += r.exitCode === 0 ? '; tailscale serve reset' : `; tailscale serve reset FAILED (${(r.stderr || r.stdout).trim().split('\n')[0] ?? `exit ${r.exitCode}`})`
+      detail +=
+        r.exitCode === 0
+          ? '; tailscale serve reset'
+          : `; tailscale serve reset FAILED (${(r.stderr || r.stdout).trim().split('\n')[0] ?? `exit ${r.exitCode}`})`
     }
-    return {detail, files, fingerprints: data.tokenFingerprint ? {'gateway.auth.token': data.tokenFingerprint} : undefined, data: {editedAtMs}}
+    return {
+      detail,
+      files,
+      fingerprints: data.tokenFingerprint ? {'gateway.auth.token': data.tokenFingerprint} : undefined,
+      data: {editedAtMs},
+    }
   },
 
   async verify(ctx, params, plan, applied) {
@@ -132,13 +170,19 @@ export const lockdown: ActionDefinition<Params> = {
       if (wrong.length) problems.push(`re-read config: ${wrong.map((e) => e.path.join('.')).join(', ')} not as written`)
       else notes.push(`re-read: ${data.edits.length} key(s) hold the locked-down values`)
     }
-    if (data.tailscale && await tailscaleActive(ctx.runner)) problems.push('tailscale serve/funnel still active')
+    if (data.tailscale && (await tailscaleActive(ctx.runner))) problems.push('tailscale serve/funnel still active')
     // A gateway that still runs (--keep-running, or a stop that failed) must show it applied the edit.
     const gw = await probeGateway(ctx.install.stateDir, ctx.install.configPath, config, ctx.env, ctx.install.profile)
     if (gw.state === 'up' && data.edit.files.length) {
       const check = await gatewayApplied({
-        runner: ctx.runner, env: ctx.env, stateDir: ctx.install.stateDir, configPath: ctx.install.configPath, edits: data.edits,
-        timeoutMs: params.applyTimeoutSeconds * 1000, editedAtMs, logFiles: gatewayLogFiles(ctx.install.stateDir, config),
+        runner: ctx.runner,
+        env: ctx.env,
+        stateDir: ctx.install.stateDir,
+        configPath: ctx.install.configPath,
+        edits: data.edits,
+        timeoutMs: params.applyTimeoutSeconds * 1000,
+        editedAtMs,
+        logFiles: gatewayLogFiles(ctx.install.stateDir, config),
       })
       const secrets = data.edits.filter((e) => e.secret && typeof e.value === 'string').map((e) => e.value as string)
       const said = maskSecrets(check.detail, secrets)
@@ -154,15 +198,24 @@ export const lockdown: ActionDefinition<Params> = {
 function dmPolicyVar(v: unknown): DmPolicy {
   if (v === undefined || v === null || v === '') return 'disabled'
   if (typeof v === 'string' && (DM_POLICIES as string[]).includes(v)) return v as DmPolicy
-  throw new IrError(`--dm-policy "${String(v)}" is not one of ${DM_POLICIES.join(', ')}.`, ExitCode.Usage, ['Use --dm-policy disabled (default), pairing or allowlist.'], 'USAGE')
+  throw new IrError(
+    `--dm-policy "${String(v)}" is not one of ${DM_POLICIES.join(', ')}.`,
+    ExitCode.Usage,
+    ['Use --dm-policy disabled (default), pairing or allowlist.'],
+    'USAGE',
+  )
 }
 
 /** A config the owner made read-only stays untouched: atomic rename would otherwise replace it anyway. */
 function refuseReadOnly(file: string): void {
   const mode = statSync(file).mode & 0o777
   if ((mode & 0o200) === 0) {
-    throw new IrError(`${file} is read-only (mode ${mode.toString(8).padStart(3, '0')}); nothing was written.`, ExitCode.PreconditionFailed,
-      [`Make it writable (chmod u+w ${file}) and re-run with the same --case, or lock it down by hand.`], 'CONFIG_READONLY')
+    throw new IrError(
+      `${file} is read-only (mode ${mode.toString(8).padStart(3, '0')}); nothing was written.`,
+      ExitCode.PreconditionFailed,
+      [`Make it writable (chmod u+w ${file}) and re-run with the same --case, or lock it down by hand.`],
+      'CONFIG_READONLY',
+    )
   }
 }
 
@@ -177,4 +230,3 @@ async function tailscaleActive(runner: ProcessRunner): Promise<boolean> {
     return false
   }
 }
-

@@ -18,12 +18,19 @@ export const reportStatus: ActionDefinition<z.infer<typeof Params>> = {
     return {noop: false, summary: 'record the exposure summary in the case', lines: []}
   },
   async apply(ctx) {
-    const result = await status({stateDir: ctx.install.stateDir, configPath: ctx.install.configPath, profile: ctx.install.profile})
+    const result = await status({
+      stateDir: ctx.install.stateDir,
+      configPath: ctx.install.configPath,
+      profile: ctx.install.profile,
+    })
     const file = path.join(ctx.case.dir, 'status.json')
     writeFileSync(file, JSON.stringify(result, null, 2) + '\n', {mode: 0o600})
     const install = result.installs[0]
     const crit = install?.exposure.filter((e) => e.severity === 'critical').length ?? 0
     const high = install?.exposure.filter((e) => e.severity === 'high').length ?? 0
-    return {detail: `gateway ${install?.gateway.state ?? 'unknown'}; ${crit} critical, ${high} high exposure item(s); saved status.json`, data: result}
+    return {
+      detail: `gateway ${install?.gateway.state ?? 'unknown'}; ${crit} critical, ${high} high exposure item(s); saved status.json`,
+      data: result,
+    }
   },
 }

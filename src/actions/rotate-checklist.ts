@@ -42,8 +42,27 @@ export interface ChecklistItem {
   replaced?: string
 }
 
-const CHANNEL_CREDENTIALS = ['botToken', 'token', 'appToken', 'userToken', 'signingSecret', 'webhookSecret', 'accessToken', 'password',
-  'appSecret', 'appPassword', 'privateKey', 'serviceAccount', 'encryptKey', 'verificationToken', 'clientSecret', 'botSecret', 'apiPassword', 'authToken', 'tokenFile']
+const CHANNEL_CREDENTIALS = [
+  'botToken',
+  'token',
+  'appToken',
+  'userToken',
+  'signingSecret',
+  'webhookSecret',
+  'accessToken',
+  'password',
+  'appSecret',
+  'appPassword',
+  'privateKey',
+  'serviceAccount',
+  'encryptKey',
+  'verificationToken',
+  'clientSecret',
+  'botSecret',
+  'apiPassword',
+  'authToken',
+  'tokenFile',
+]
 
 const CHANNEL_HOW: Record<string, string> = {
   telegram: 'revoke it with @BotFather (/revoke), then paste the new token',
@@ -53,31 +72,57 @@ const CHANNEL_HOW: Record<string, string> = {
 
 export const rotateChecklist: ActionDefinition<z.infer<typeof Params>> = {
   name: 'rotate-checklist',
-  description: 'List what ir cannot rotate (model provider auth, channel credentials, paired devices and nodes) with where each is stored and how to rotate it; interactively accept pasted replacements.',
+  description:
+    'List what ir cannot rotate (model provider auth, channel credentials, paired devices and nodes) with where each is stored and how to rotate it; interactively accept pasted replacements.',
   params: Params,
   mutates: false,
   async plan(ctx) {
     const items = checklistItems(ctx)
-    return {noop: false, summary: `${items.length} item(s) ir cannot rotate itself`, lines: checklistLines(items), data: items}
+    return {
+      noop: false,
+      summary: `${items.length} item(s) ir cannot rotate itself`,
+      lines: checklistLines(items),
+      data: items,
+    }
   },
   async apply(ctx, _params, plan) {
     const items = plan.data as ChecklistItem[]
     if (ctx.prompter.interactive && !ctx.dryRun) {
       for (const item of items.filter((i) => i.replaceKey || i.pasteProfile)) {
-        if (!(await ctx.prompter.confirm(`Paste a replacement for ${item.what} now? (rotate it at the provider first)`, false))) continue
+        if (
+          !(await ctx.prompter.confirm(
+            `Paste a replacement for ${item.what} now? (rotate it at the provider first)`,
+            false,
+          ))
+        )
+          continue
         const value = (await ctx.prompter.input(`New value for ${item.what} (hidden)`, {secret: true})).trim()
         if (!value) continue
         try {
-          item.replaced = item.replaceKey ? await writeReplacement(ctx, item.replaceKey, value) : await pasteAuthProfile(ctx, item.pasteProfile!, value)
+          item.replaced = item.replaceKey
+            ? await writeReplacement(ctx, item.replaceKey, value)
+            : await pasteAuthProfile(ctx, item.pasteProfile!, value)
         } catch (err) {
           item.replaced = `NOT replaced: ${maskSecrets(errorMessage(err), [value])}`
         }
       }
     }
     const file = path.join(ctx.case.dir, 'rotation-checklist.md')
-    writeFileSync(file, ['# What ir did not rotate', '', ...checklistLines(items).map((l) => (l.startsWith('  ') ? l : `- ${l}`)), ''].join('\n'), {mode: 0o600})
+    writeFileSync(
+      file,
+      [
+        '# What ir did not rotate',
+        '',
+        ...checklistLines(items).map((l) => (l.startsWith('  ') ? l : `- ${l}`)),
+        '',
+      ].join('\n'),
+      {mode: 0o600},
+    )
     const replaced = items.filter((i) => i.replaced && !i.replaced.startsWith('NOT'))
-    return {detail: `${items.length} item(s) to rotate by hand, listed in ${path.basename(file)}${replaced.length ? `; ${replaced.length} replaced from pasted values` : ''}`, data: {items, file}}
+    return {
+      detail: `${items.length} item(s) to rotate by hand, listed in ${path.basename(file)}${replaced.length ? `; ${replaced.length} replaced from pasted values` : ''}`,
+      data: {items, file},
+    }
   },
 }
 
@@ -96,7 +141,9 @@ export function checklistItems(ctx: ActionContext): ChecklistItem[] {
   let config: JsonObject = {}
   try {
     config = loadConfig(ctx.install.configPath, {env: ctx.env}).value
-  } catch { /* the inventory step reported it */ }
+  } catch {
+    /* the inventory step reported it */
+  }
   const cli = findOpenClawCli(ctx.env) !== undefined
   const cfg = ctx.install.configPath
 
@@ -105,26 +152,43 @@ export function checklistItems(ctx: ActionContext): ChecklistItem[] {
   if (isObject(providers)) {
     for (const [id, p] of Object.entries(providers)) {
       if (isObject(p) && p.apiKey !== undefined) {
-        items.push({category: 'model-provider', what: `models.providers.${id}.apiKey`, where: `${cfg} (${describeValue(p.apiKey)})`,
-          how: `revoke the key in ${id}'s console, create a new one, then paste it`, replaceKey: `models.providers.${id}.apiKey`})
+        items.push({
+          category: 'model-provider',
+          what: `models.providers.${id}.apiKey`,
+          where: `${cfg} (${describeValue(p.apiKey)})`,
+          how: `revoke the key in ${id}'s console, create a new one, then paste it`,
+          replaceKey: `models.providers.${id}.apiKey`,
+        })
       }
     }
   }
   for (const agent of safeReaddir(path.join(state, 'agents'))) {
     const dir = path.join(state, 'agents', agent, 'agent')
     for (const p of authProfiles(dir)) {
-      const how = p.type === 'oauth' ? `sign out at ${p.provider} (revoke the OAuth grant), then \`openclaw models auth login --provider ${p.provider} --agent ${agent} --force\``
-        : p.type === 'token' ? `revoke it at ${p.provider}, then \`openclaw models auth paste-token --provider ${p.provider} --agent ${agent}\``
-          : `revoke the key at ${p.provider}, then paste the new key (or \`openclaw models auth paste-api-key --provider ${p.provider} --profile-id ${p.id} --agent ${agent}\`)`
-      items.push({category: 'model-provider', what: `auth profile ${p.id} (${p.type}) of agent ${agent}`, where: p.where, how,
-        pasteProfile: p.type === 'api_key' && cli ? {agent, provider: p.provider, profileId: p.id} : undefined})
+      const how =
+        p.type === 'oauth'
+          ? `sign out at ${p.provider} (revoke the OAuth grant), then \`openclaw models auth login --provider ${p.provider} --agent ${agent} --force\``
+          : p.type === 'token'
+            ? `revoke it at ${p.provider}, then \`openclaw models auth paste-token --provider ${p.provider} --agent ${agent}\``
+            : `revoke the key at ${p.provider}, then paste the new key (or \`openclaw models auth paste-api-key --provider ${p.provider} --profile-id ${p.id} --agent ${agent}\`)`
+      items.push({
+        category: 'model-provider',
+        what: `auth profile ${p.id} (${p.type}) of agent ${agent}`,
+        where: p.where,
+        how,
+        pasteProfile: p.type === 'api_key' && cli ? {agent, provider: p.provider, profileId: p.id} : undefined,
+      })
     }
   }
   for (const envFile of [path.join(state, '.env')]) {
     for (const e of parseEnvFileSafe(envFile)) {
       if (/^(OPENCLAW|CLAWDBOT)_/.test(e.name) || !/(_API_KEY|_TOKEN|_SECRET|_PASSWORD|_KEY)$/.test(e.name)) continue
-      items.push({category: /TELEGRAM|DISCORD|SLACK/.test(e.name) ? 'channel' : 'model-provider', what: `${e.name} (environment)`, where: `${envFile} line ${e.line}`,
-        how: `rotate it at the provider, replace the line, restart the gateway`})
+      items.push({
+        category: /TELEGRAM|DISCORD|SLACK/.test(e.name) ? 'channel' : 'model-provider',
+        what: `${e.name} (environment)`,
+        where: `${envFile} line ${e.line}`,
+        how: `rotate it at the provider, replace the line, restart the gateway`,
+      })
     }
   }
 
@@ -134,14 +198,23 @@ export function checklistItems(ctx: ActionContext): ChecklistItem[] {
     for (const [ch, section] of Object.entries(channels)) {
       if (!isObject(section)) continue
       const scopes: Array<[string[], JsonObject]> = [[['channels', ch], section]]
-      if (isObject(section.accounts)) for (const [acc, a] of Object.entries(section.accounts)) if (isObject(a)) scopes.push([['channels', ch, 'accounts', acc], a])
+      if (isObject(section.accounts))
+        for (const [acc, a] of Object.entries(section.accounts))
+          if (isObject(a)) scopes.push([['channels', ch, 'accounts', acc], a])
       for (const [p, o] of scopes) {
         for (const k of CHANNEL_CREDENTIALS) {
           if (o[k] === undefined) continue
           const key = [...p, k].join('.')
-          items.push({category: 'channel', what: key, where: `${cfg} (${k === 'tokenFile' ? `file ${String(o[k])}` : describeValue(o[k])})`,
-            how: k === 'tokenFile' ? `rotate at ${ch}, write the new token into ${String(o[k])}` : CHANNEL_HOW[ch] ?? `rotate it in ${ch}'s admin console, then paste the new value`,
-            replaceKey: k === 'tokenFile' ? undefined : key})
+          items.push({
+            category: 'channel',
+            what: key,
+            where: `${cfg} (${k === 'tokenFile' ? `file ${String(o[k])}` : describeValue(o[k])})`,
+            how:
+              k === 'tokenFile'
+                ? `rotate at ${ch}, write the new token into ${String(o[k])}`
+                : (CHANNEL_HOW[ch] ?? `rotate it in ${ch}'s admin console, then paste the new value`),
+            replaceKey: k === 'tokenFile' ? undefined : key,
+          })
         }
       }
     }
@@ -149,36 +222,64 @@ export function checklistItems(ctx: ActionContext): ChecklistItem[] {
   const wa = path.join(state, 'credentials', 'whatsapp')
   for (const acc of safeReaddir(wa)) {
     if (!existsSync(path.join(wa, acc, 'creds.json'))) continue
-    items.push({category: 'channel', what: `WhatsApp web session (account ${acc})`, where: path.join(wa, acc, 'creds.json'),
-      how: `\`openclaw channels logout --channel whatsapp --account ${acc}\`, unlink the device on the phone (Linked devices), then re-link`})
+    items.push({
+      category: 'channel',
+      what: `WhatsApp web session (account ${acc})`,
+      where: path.join(wa, acc, 'creds.json'),
+      how: `\`openclaw channels logout --channel whatsapp --account ${acc}\`, unlink the device on the phone (Linked devices), then re-link`,
+    })
   }
 
   // Ingress secrets outside rotate's scope.
   for (const key of ['cron.webhookToken', 'hooks.gmail.pushToken']) {
     const v = getPath(config, key.split('.'))
-    if (v !== undefined) items.push({category: 'ingress', what: key, where: `${cfg} (${describeValue(v)})`, how: 'update the sender, then paste the new value', replaceKey: key})
+    if (v !== undefined)
+      items.push({
+        category: 'ingress',
+        what: key,
+        where: `${cfg} (${describeValue(v)})`,
+        how: 'update the sender, then paste the new value',
+        replaceKey: key,
+      })
   }
 
   // Paired devices and nodes (a stolen gateway token could have paired a rogue one).
   const via = cli ? '' : ' (OpenClaw CLI not found: run it where `openclaw` is installed)'
   for (const d of pairedDevices(state)) {
     const isNode = d.roles.includes('node')
-    const revoke = d.roles.filter((r) => r !== 'node').map((r) => `\`openclaw devices revoke --device ${d.id} --role ${r}\``)
-    items.push({category: isNode ? 'node' : 'device', what: `${isNode ? 'node' : 'device'} ${d.name ?? d.id} (${[d.platform, d.mode, d.roles.join('+')].filter(Boolean).join(', ')})`, where: d.where,
-      how: `${isNode ? `\`openclaw nodes remove --node ${d.id}\`` : `\`openclaw devices remove ${d.id}\``}${revoke.length ? ` (or only its tokens: ${revoke.join(', ')})` : ''}${via}; keep only devices you recognise`})
+    const revoke = d.roles
+      .filter((r) => r !== 'node')
+      .map((r) => `\`openclaw devices revoke --device ${d.id} --role ${r}\``)
+    items.push({
+      category: isNode ? 'node' : 'device',
+      what: `${isNode ? 'node' : 'device'} ${d.name ?? d.id} (${[d.platform, d.mode, d.roles.join('+')].filter(Boolean).join(', ')})`,
+      where: d.where,
+      how: `${isNode ? `\`openclaw nodes remove --node ${d.id}\`` : `\`openclaw devices remove ${d.id}\``}${revoke.length ? ` (or only its tokens: ${revoke.join(', ')})` : ''}${via}; keep only devices you recognise`,
+    })
   }
-  items.push({category: 'device', what: 'every paired device and node', where: `${stateDbPath(state)} (device_pairing_*), or devices/ and nodes/paired.json on older builds`,
-    how: `review \`openclaw devices list\` and \`openclaw nodes status\`; \`openclaw devices clear --yes --pending\` forces everyone to pair again${via}`})
+  items.push({
+    category: 'device',
+    what: 'every paired device and node',
+    where: `${stateDbPath(state)} (device_pairing_*), or devices/ and nodes/paired.json on older builds`,
+    how: `review \`openclaw devices list\` and \`openclaw nodes status\`; \`openclaw devices clear --yes --pending\` forces everyone to pair again${via}`,
+  })
   return items
 }
 
 function describeValue(v: unknown): string {
-  if (typeof v === 'string') return /^\$\{?[A-Z_][A-Z0-9_]*\}?$/.test(v) ? `env ${v}` : `plain, «sha256:${fingerprint(v)}»`
-  if (isObject(v) && typeof v.source === 'string') return `SecretRef ${v.source}:${String(v.provider ?? 'default')}/${String(v.id ?? '')}`
+  if (typeof v === 'string')
+    return /^\$\{?[A-Z_][A-Z0-9_]*\}?$/.test(v) ? `env ${v}` : `plain, «sha256:${fingerprint(v)}»`
+  if (isObject(v) && typeof v.source === 'string')
+    return `SecretRef ${v.source}:${String(v.provider ?? 'default')}/${String(v.id ?? '')}`
   return 'set'
 }
 
-interface ProfileFact {id: string; provider: string; type: string; where: string}
+interface ProfileFact {
+  id: string
+  provider: string
+  type: string
+  where: string
+}
 
 function authProfiles(agentDir: string): ProfileFact[] {
   const out: ProfileFact[] = []
@@ -187,39 +288,79 @@ function authProfiles(agentDir: string): ProfileFact[] {
     for (const [id, p] of Object.entries(profiles)) {
       if (!isObject(p)) continue
       if (out.some((x) => x.id === id)) continue
-      out.push({id, provider: typeof p.provider === 'string' ? p.provider : id.split(':')[0] ?? id, type: typeof p.type === 'string' ? p.type : 'unknown', where})
+      out.push({
+        id,
+        provider: typeof p.provider === 'string' ? p.provider : (id.split(':')[0] ?? id),
+        type: typeof p.type === 'string' ? p.type : 'unknown',
+        where,
+      })
     }
   }
   const file = path.join(agentDir, 'auth-profiles.json')
   if (existsSync(file)) {
     try {
       add(JSON.parse(readFileSync(file, 'utf8')), file)
-    } catch { /* unreadable: skipped */ }
+    } catch {
+      /* unreadable: skipped */
+    }
   }
   const db = path.join(agentDir, 'openclaw-agent.sqlite')
   if (existsSync(db)) {
-    for (const row of sqliteRows<{store_key: string; store_json: string}>(db, 'auth_profile_store', 'SELECT store_key, store_json FROM auth_profile_store')) {
+    for (const row of sqliteRows<{store_key: string; store_json: string}>(
+      db,
+      'auth_profile_store',
+      'SELECT store_key, store_json FROM auth_profile_store',
+    )) {
       try {
         add(JSON.parse(row.store_json), `${db} (auth_profile_store ${row.store_key})`)
-      } catch { /* skipped */ }
+      } catch {
+        /* skipped */
+      }
     }
   }
   return out
 }
 
-interface DeviceFact {id: string; name?: string; platform?: string; mode?: string; roles: string[]; where: string}
+interface DeviceFact {
+  id: string
+  name?: string
+  platform?: string
+  mode?: string
+  roles: string[]
+  where: string
+}
 
 function pairedDevices(state: string): DeviceFact[] {
   const out: DeviceFact[] = []
   const db = stateDbPath(state)
   if (existsSync(db)) {
-    for (const r of sqliteRows<{device_id: string; display_name: string | null; operator_label: string | null; platform: string | null; client_mode: string | null; role: string | null; roles_json: string | null}>(
-      db, 'device_pairing_paired', 'SELECT device_id, display_name, operator_label, platform, client_mode, role, roles_json FROM device_pairing_paired')) {
-      out.push({id: r.device_id, name: r.operator_label ?? r.display_name ?? undefined, platform: r.platform ?? undefined, mode: r.client_mode ?? undefined,
-        roles: parseRoles(r.roles_json, r.role), where: `${db} (device_pairing_paired)`})
+    for (const r of sqliteRows<{
+      device_id: string
+      display_name: string | null
+      operator_label: string | null
+      platform: string | null
+      client_mode: string | null
+      role: string | null
+      roles_json: string | null
+    }>(
+      db,
+      'device_pairing_paired',
+      'SELECT device_id, display_name, operator_label, platform, client_mode, role, roles_json FROM device_pairing_paired',
+    )) {
+      out.push({
+        id: r.device_id,
+        name: r.operator_label ?? r.display_name ?? undefined,
+        platform: r.platform ?? undefined,
+        mode: r.client_mode ?? undefined,
+        roles: parseRoles(r.roles_json, r.role),
+        where: `${db} (device_pairing_paired)`,
+      })
     }
   }
-  for (const [sub, forceNode] of [['devices', false], ['nodes', true]] as const) {
+  for (const [sub, forceNode] of [
+    ['devices', false],
+    ['nodes', true],
+  ] as const) {
     const file = path.join(state, sub, 'paired.json')
     if (!existsSync(file)) continue
     try {
@@ -228,10 +369,18 @@ function pairedDevices(state: string): DeviceFact[] {
       for (const [id, d] of Object.entries(json)) {
         if (!isObject(d) || out.some((x) => x.id === id)) continue
         const roles = Array.isArray(d.roles) ? d.roles.map(String) : typeof d.role === 'string' ? [d.role] : []
-        out.push({id, name: typeof d.displayName === 'string' ? d.displayName : undefined, platform: typeof d.platform === 'string' ? d.platform : undefined,
-          mode: typeof d.clientMode === 'string' ? d.clientMode : undefined, roles: forceNode && !roles.includes('node') ? [...roles, 'node'] : roles, where: file})
+        out.push({
+          id,
+          name: typeof d.displayName === 'string' ? d.displayName : undefined,
+          platform: typeof d.platform === 'string' ? d.platform : undefined,
+          mode: typeof d.clientMode === 'string' ? d.clientMode : undefined,
+          roles: forceNode && !roles.includes('node') ? [...roles, 'node'] : roles,
+          where: file,
+        })
       }
-    } catch { /* skipped */ }
+    } catch {
+      /* skipped */
+    }
   }
   return out
 }
@@ -240,7 +389,9 @@ function parseRoles(json: string | null, role: string | null): string[] {
   try {
     const r = JSON.parse(json ?? '[]') as unknown
     if (Array.isArray(r) && r.length) return r.map(String)
-  } catch { /* fall through */ }
+  } catch {
+    /* fall through */
+  }
   return role ? [role] : []
 }
 
@@ -266,43 +417,103 @@ function parseEnvFileSafe(file: string): Array<{name: string; line: number}> {
   }
 }
 
-
 /** Write a pasted credential wherever the config keeps the one at `key` (never echoed, journaled as fingerprints). */
 export async function writeReplacement(ctx: ActionContext, key: string, value: string): Promise<string> {
   let config
   try {
     config = loadConfig(ctx.install.configPath, {env: ctx.env}).value
-  } catch { /* located below */ }
+  } catch {
+    /* located below */
+  }
   const gw = await probeGateway(ctx.install.stateDir, ctx.install.configPath, config, ctx.env, ctx.install.profile)
-  const {secret, value: old} = locateSecret(inventoryOptions(ctx, {state: gw.state, pid: gw.process?.belongsToStateDir ? gw.pid : undefined, port: gw.port}), key)
+  const {secret, value: old} = locateSecret(
+    inventoryOptions(ctx, {state: gw.state, pid: gw.process?.belongsToStateDir ? gw.pid : undefined, port: gw.port}),
+    key,
+  )
   if (!secret) throw new Error(`${key} is not set in the config any more`)
   const done: string[] = []
   const manual: string[] = []
-  for (const l of secret.locations.filter((x) => x.target.type !== 'config' && x.target.type !== 'none' && x.writable)) {
-    writeOne(ctx, l.target as Exclude<typeof l.target, {type: 'none' | 'config'}>, {key, newValue: value, oldValue: l.active ? old : undefined})
+  for (const l of secret.locations.filter(
+    (x) => x.target.type !== 'config' && x.target.type !== 'none' && x.writable,
+  )) {
+    writeOne(ctx, l.target as Exclude<typeof l.target, {type: 'none' | 'config'}>, {
+      key,
+      newValue: value,
+      oldValue: l.active ? old : undefined,
+    })
     done.push(l.path)
   }
-  const edits = secret.locations.filter((x) => x.target.type === 'config' && x.writable).map((x) => ({path: (x.target as {keyPath: string[]}).keyPath, value, secret: true}))
+  const edits = secret.locations
+    .filter((x) => x.target.type === 'config' && x.writable)
+    .map((x) => ({path: (x.target as {keyPath: string[]}).keyPath, value, secret: true}))
   if (edits.length) {
     const plan = planConfigEdit(loadConfig(ctx.install.configPath, {env: ctx.env}), edits)
-    if (plan.files.length) await applyConfigEdit(plan, {case: ctx.case, runner: ctx.runner, env: ctx.env, stateDir: ctx.install.stateDir, configPath: ctx.install.configPath, step: 'checklist'})
+    if (plan.files.length)
+      await applyConfigEdit(plan, {
+        case: ctx.case,
+        runner: ctx.runner,
+        env: ctx.env,
+        stateDir: ctx.install.stateDir,
+        configPath: ctx.install.configPath,
+        step: 'checklist',
+      })
     done.push(`config ${edits.map((e) => e.path.join('.')).join(', ')}`)
   }
-  for (const l of secret.locations) if (!l.writable && l.manual) manual.push(l.manual.replace(`the new ${key}`, 'the pasted value'))
-  scrubCaseBackups(ctx.case, [value, ...(old ? [old] : [])].filter((v) => v.length >= 8))
-  ctx.case.journal.append({step: 'checklist', action: 'rotate-checklist', status: 'replaced', detail: `${key}: pasted replacement written to ${done.join('; ') || 'nothing'}`,
-    fingerprints: {[`${key}:new`]: fingerprint(value), ...(old ? {[`${key}:old`]: fingerprint(old)} : {})}})
+  for (const l of secret.locations)
+    if (!l.writable && l.manual) manual.push(l.manual.replace(`the new ${key}`, 'the pasted value'))
+  scrubCaseBackups(
+    ctx.case,
+    [value, ...(old ? [old] : [])].filter((v) => v.length >= 8),
+  )
+  ctx.case.journal.append({
+    step: 'checklist',
+    action: 'rotate-checklist',
+    status: 'replaced',
+    detail: `${key}: pasted replacement written to ${done.join('; ') || 'nothing'}`,
+    fingerprints: {[`${key}:new`]: fingerprint(value), ...(old ? {[`${key}:old`]: fingerprint(old)} : {})},
+  })
   return `replaced: written to ${done.join('; ') || 'nothing'}${manual.length ? `; manual: ${manual.join(' ')}` : ''}`
 }
 
-async function pasteAuthProfile(ctx: ActionContext, p: NonNullable<ChecklistItem['pasteProfile']>, value: string): Promise<string> {
+async function pasteAuthProfile(
+  ctx: ActionContext,
+  p: NonNullable<ChecklistItem['pasteProfile']>,
+  value: string,
+): Promise<string> {
   const cli = findOpenClawCli(ctx.env)
   if (!cli) throw new Error('the OpenClaw CLI is not available')
-  const env = {...ctx.env, OPENCLAW_STATE_DIR: ctx.install.stateDir, OPENCLAW_CONFIG_PATH: ctx.install.configPath, NO_COLOR: '1'}
-  const r = await ctx.runner.run(cli.command, [...cli.args, 'models', 'auth', 'paste-api-key', '--provider', p.provider, '--profile-id', p.profileId, '--agent', p.agent],
-    {env, input: `${value}\n`, timeoutMs: 60_000})
-  if (r.exitCode !== 0) throw new Error(`openclaw models auth paste-api-key exited ${r.exitCode}: ${maskSecrets((r.stderr || r.stdout).trim().split('\n').at(-1) ?? '', [value])}`)
-  ctx.case.journal.append({step: 'checklist', action: 'rotate-checklist', status: 'replaced', detail: `auth profile ${p.profileId} of agent ${p.agent} replaced via openclaw models auth paste-api-key`,
-    fingerprints: {[`${p.profileId}:new`]: fingerprint(value)}})
+  const env = {
+    ...ctx.env,
+    OPENCLAW_STATE_DIR: ctx.install.stateDir,
+    OPENCLAW_CONFIG_PATH: ctx.install.configPath,
+    NO_COLOR: '1',
+  }
+  const r = await ctx.runner.run(
+    cli.command,
+    [
+      ...cli.args,
+      'models',
+      'auth',
+      'paste-api-key',
+      '--provider',
+      p.provider,
+      '--profile-id',
+      p.profileId,
+      '--agent',
+      p.agent,
+    ],
+    {env, input: `${value}\n`, timeoutMs: 60_000},
+  )
+  if (r.exitCode !== 0)
+    throw new Error(
+      `openclaw models auth paste-api-key exited ${r.exitCode}: ${maskSecrets((r.stderr || r.stdout).trim().split('\n').at(-1) ?? '', [value])}`,
+    )
+  ctx.case.journal.append({
+    step: 'checklist',
+    action: 'rotate-checklist',
+    status: 'replaced',
+    detail: `auth profile ${p.profileId} of agent ${p.agent} replaced via openclaw models auth paste-api-key`,
+    fingerprints: {[`${p.profileId}:new`]: fingerprint(value)},
+  })
   return `replaced through openclaw models auth paste-api-key (sha256 ${sha256(value).slice(0, 12)})`
 }

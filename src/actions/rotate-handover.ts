@@ -14,7 +14,8 @@ const Params = z.object({}).strict()
  */
 export const rotateHandover: ActionDefinition<z.infer<typeof Params>> = {
   name: 'rotate-handover',
-  description: 'Hand the new values over: to the --secrets-out file (new, 0600, JSON), or shown once on request in an interactive run.',
+  description:
+    'Hand the new values over: to the --secrets-out file (new, 0600, JSON), or shown once on request in an interactive run.',
   params: Params,
   mutates: false,
   async plan(ctx) {
@@ -22,26 +23,50 @@ export const rotateHandover: ActionDefinition<z.infer<typeof Params>> = {
     const keys = Object.keys(values)
     if (!keys.length) return {noop: true, summary: 'nothing to hand over', lines: []}
     const out = ctx.vars.secretsOut as SecretsOut | undefined
-    return {noop: false, summary: out ? `write ${keys.length} new value(s) to ${out.path} (0600)` : ctx.prompter.interactive ? `offer to show ${keys.length} new value(s) once` : `no --secrets-out: ${keys.length} new value(s) stay only where OpenClaw reads them`,
-      lines: keys.map((k) => `${k}: «sha256:${fingerprint(values[k]!)}»`)}
+    return {
+      noop: false,
+      summary: out
+        ? `write ${keys.length} new value(s) to ${out.path} (0600)`
+        : ctx.prompter.interactive
+          ? `offer to show ${keys.length} new value(s) once`
+          : `no --secrets-out: ${keys.length} new value(s) stay only where OpenClaw reads them`,
+      lines: keys.map((k) => `${k}: «sha256:${fingerprint(values[k]!)}»`),
+    }
   },
   async apply(ctx) {
     const vault = vaultOf(ctx)
     const values = vault.handover()
     const keys = Object.keys(values)
-    const manual = vault.all().filter((e) => e.state === 'manual').map((e) => e.key)
+    const manual = vault
+      .all()
+      .filter((e) => e.state === 'manual')
+      .map((e) => e.key)
     const out = ctx.vars.secretsOut as SecretsOut | undefined
     if (out?.fd !== undefined) {
       writeSecretsOut(out, values)
-      return {detail: `${keys.length} new value(s) written to ${out.path} (0600): ${keys.join(', ')}`, data: {file: out.path, keys},
-        fingerprints: Object.fromEntries(keys.map((k) => [`${k}:new`, fingerprint(values[k]!)])), files: [{path: out.path, role: 'wrote'}]}
+      return {
+        detail: `${keys.length} new value(s) written to ${out.path} (0600): ${keys.join(', ')}`,
+        data: {file: out.path, keys},
+        fingerprints: Object.fromEntries(keys.map((k) => [`${k}:new`, fingerprint(values[k]!)])),
+        files: [{path: out.path, role: 'wrote'}],
+      }
     }
     if (ctx.prompter.interactive) {
-      const show = await ctx.prompter.confirm(`Show the ${keys.length} new value(s) once now (${keys.join(', ')})? They are not written anywhere else by ir.`, manual.length > 0)
+      const show = await ctx.prompter.confirm(
+        `Show the ${keys.length} new value(s) once now (${keys.join(', ')})? They are not written anywhere else by ir.`,
+        manual.length > 0,
+      )
       vault.showRequested = show
-      return {detail: show ? `${keys.length} new value(s) shown once on the terminal` : 'new values not shown (they are only where OpenClaw reads them)', data: {shown: show, keys}}
+      return {
+        detail: show
+          ? `${keys.length} new value(s) shown once on the terminal`
+          : 'new values not shown (they are only where OpenClaw reads them)',
+        data: {shown: show, keys},
+      }
     }
-    const warn = manual.length ? `; the values for the manual step(s) (${manual.join(', ')}) were not handed over: re-run \`ir rotate --only … --secrets-out FILE\`` : ''
+    const warn = manual.length
+      ? `; the values for the manual step(s) (${manual.join(', ')}) were not handed over: re-run \`ir rotate --only … --secrets-out FILE\``
+      : ''
     return {detail: `no --secrets-out: new values only where OpenClaw reads them${warn}`, data: {keys}}
   },
 }

@@ -12,10 +12,12 @@ import type {RunOutcome} from '../playbook/engine.js'
 import type {ActionContext, ActionDefinition} from '../playbook/types.js'
 import {vaultOf, type RotationEntry} from './rotate-vault.js'
 
-const Params = z.object({
-  /** How long to poll for the hot reload (measured: < 1.5 s). */
-  timeoutSeconds: z.number().min(1).max(120).default(10),
-}).strict()
+const Params = z
+  .object({
+    /** How long to poll for the hot reload (measured: < 1.5 s). */
+    timeoutSeconds: z.number().min(1).max(120).default(10),
+  })
+  .strict()
 
 export interface ProofRecord {
   key: string
@@ -48,29 +50,51 @@ export const UNDECIDED: ProofOutcome[] = ['unreachable', 'rate-limited', 'both-r
  */
 export const rotateProve: ActionDefinition<z.infer<typeof Params>> = {
   name: 'rotate-prove',
-  description: 'Prove the rotation on the running gateway: old secret rejected (401), new accepted (404), over HTTP paths that never act.',
+  description:
+    'Prove the rotation on the running gateway: old secret rejected (401), new accepted (404), over HTTP paths that never act.',
   params: Params,
   mutates: false,
   async plan(ctx) {
     const entries = provable(ctx)
-    const pending = vaultOf(ctx).all().filter((e) => e.state === 'manual')
+    const pending = vaultOf(ctx)
+      .all()
+      .filter((e) => e.state === 'manual')
     if (!entries.length) {
-      return {noop: true, summary: pending.length ? `nothing ir can prove now: ${pending.map((e) => e.key).join(', ')} wait for a manual step` : 'nothing rotated to prove', lines: []}
+      return {
+        noop: true,
+        summary: pending.length
+          ? `nothing ir can prove now: ${pending.map((e) => e.key).join(', ')} wait for a manual step`
+          : 'nothing rotated to prove',
+        lines: [],
+      }
     }
-    return {noop: false, summary: `prove ${entries.map((e) => e.key).join(', ')} on the running gateway`,
-      lines: entries.flatMap((e) => e.proofTargets.map((t) => `${e.key}: ${t.kind === 'gateway' ? 'POST /tools/invoke (nonexistent tool)' : `POST ${normalizeHooksPath(t.path)}`}: old must get 401, new 404`))}
+    return {
+      noop: false,
+      summary: `prove ${entries.map((e) => e.key).join(', ')} on the running gateway`,
+      lines: entries.flatMap((e) =>
+        e.proofTargets.map(
+          (t) =>
+            `${e.key}: ${t.kind === 'gateway' ? 'POST /tools/invoke (nonexistent tool)' : `POST ${normalizeHooksPath(t.path)}`}: old must get 401, new 404`,
+        ),
+      ),
+    }
   },
   async apply(ctx, params) {
     const entries = provable(ctx)
     let config
     try {
       config = loadConfig(ctx.install.configPath, {env: ctx.env}).value
-    } catch { /* port falls back to lock/env/default */ }
+    } catch {
+      /* port falls back to lock/env/default */
+    }
     const gw = await probeGateway(ctx.install.stateDir, ctx.install.configPath, config, ctx.env, ctx.install.profile)
     if (gw.state === 'down') {
       const file = recordVerifyOnNextStart(ctx, entries, gw.port)
       const data: ProveData = {state: 'down', results: [], restartNeeded: false, verified: false, unverified: true}
-      return {detail: `gateway is not running: not verified now; "verify on next start" recorded in ${path.basename(file)}`, data}
+      return {
+        detail: `gateway is not running: not verified now; "verify on next start" recorded in ${path.basename(file)}`,
+        data,
+      }
     }
     const results: ProofRecord[] = []
     for (const e of entries) {
@@ -79,31 +103,58 @@ export const rotateProve: ActionDefinition<z.infer<typeof Params>> = {
         const timeoutMs = e.needsRestart ? 1500 : params.timeoutSeconds * 1000
         const proof = await proveRotation({...t, port: gw.port}, e.oldValue, e.newValue, {timeoutMs})
         e.proofs.push({target: t.kind, proof})
-        results.push({key: e.key, target: t.kind, outcome: proof.outcome, detail: proof.detail, elapsedMs: proof.elapsedMs})
+        results.push({
+          key: e.key,
+          target: t.kind,
+          outcome: proof.outcome,
+          detail: proof.detail,
+          elapsedMs: proof.elapsedMs,
+        })
       }
     }
     const data = summarize(results)
-    const head = data.verified ? 'proven' : data.restartNeeded ? 'the old secret is still accepted: a restart is needed' : 'NOT proven'
-    return {detail: `${head}: ${results.map((r) => `${r.key}: ${r.outcome} (${(r.elapsedMs / 1000).toFixed(1)} s)`).join('; ')}`, data,
-      fingerprints: Object.fromEntries(entries.map((e) => [`${e.key}:new`, fingerprint(e.newValue)]))}
+    const head = data.verified
+      ? 'proven'
+      : data.restartNeeded
+        ? 'the old secret is still accepted: a restart is needed'
+        : 'NOT proven'
+    return {
+      detail: `${head}: ${results.map((r) => `${r.key}: ${r.outcome} (${(r.elapsedMs / 1000).toFixed(1)} s)`).join('; ')}`,
+      data,
+      fingerprints: Object.fromEntries(entries.map((e) => [`${e.key}:new`, fingerprint(e.newValue)])),
+    }
   },
   async verify(ctx, _params, _plan, applied) {
     const data = applied.data as ProveData
-    if (data.state === 'down') return {ok: true, detail: 'nothing to ask while the gateway is down (verify on next start)'}
+    if (data.state === 'down')
+      return {ok: true, detail: 'nothing to ask while the gateway is down (verify on next start)'}
     const undecided = data.results.filter((r) => UNDECIDED.includes(r.outcome))
-    if (!undecided.length) return {ok: true, detail: data.restartNeeded ? 'answers are clear; the restart step handles the old secret' : 'old rejected, new accepted'}
-    if (ctx.vars.allowUnverified) return {ok: true, detail: `not verified (${undecided.map((r) => `${r.key}: ${r.outcome}`).join('; ')}), accepted by --allow-unverified`}
+    if (!undecided.length)
+      return {
+        ok: true,
+        detail: data.restartNeeded
+          ? 'answers are clear; the restart step handles the old secret'
+          : 'old rejected, new accepted',
+      }
+    if (ctx.vars.allowUnverified)
+      return {
+        ok: true,
+        detail: `not verified (${undecided.map((r) => `${r.key}: ${r.outcome}`).join('; ')}), accepted by --allow-unverified`,
+      }
     return {ok: false, detail: undecided.map((r) => `${r.key}: ${r.detail}`).join('; ')}
   },
 }
 
 function provable(ctx: ActionContext): RotationEntry[] {
-  return vaultOf(ctx).all().filter((e) => e.state === 'written' && e.proofTargets.length > 0)
+  return vaultOf(ctx)
+    .all()
+    .filter((e) => e.state === 'written' && e.proofTargets.length > 0)
 }
 
 export function summarize(results: ProofRecord[]): ProveData {
   return {
-    state: 'up', results,
+    state: 'up',
+    results,
     restartNeeded: results.some((r) => r.outcome === 'old-still-accepted'),
     verified: results.length > 0 && results.every((r) => r.outcome === 'proven' || r.outcome === 'new-accepted'),
     unverified: results.some((r) => UNDECIDED.includes(r.outcome)),
@@ -113,22 +164,38 @@ export function summarize(results: ProofRecord[]): ProveData {
 function recordVerifyOnNextStart(ctx: ActionContext, entries: RotationEntry[], port: number): string {
   const file = path.join(ctx.case.dir, 'verify-on-next-start.md')
   const lines = [
-    '# Verify on next start', '',
+    '# Verify on next start',
+    '',
     `The gateway of ${ctx.install.stateDir} was not running when ir rotated its secrets, so nothing could be proven.`,
-    'After it starts, check each value (take the values from the --secrets-out file; never type them on a shared shell history):', '',
+    'After it starts, check each value (take the values from the --secrets-out file; never type them on a shared shell history):',
+    '',
   ]
   for (const e of entries) {
     for (const t of e.proofTargets) {
-      const url = t.kind === 'gateway' ? `http://127.0.0.1:${port}/tools/invoke` : `http://127.0.0.1:${port}${normalizeHooksPath(t.path)}`
+      const url =
+        t.kind === 'gateway'
+          ? `http://127.0.0.1:${port}/tools/invoke`
+          : `http://127.0.0.1:${port}${normalizeHooksPath(t.path)}`
       const body = t.kind === 'gateway' ? `'{"tool":"__ir_probe_nonexistent__"}'` : `'{}'`
-      lines.push(`- ${e.key} (new «sha256:${fingerprint(e.newValue)}»${e.oldValue ? `, old «sha256:${fingerprint(e.oldValue)}»` : ''}):`,
+      lines.push(
+        `- ${e.key} (new «sha256:${fingerprint(e.newValue)}»${e.oldValue ? `, old «sha256:${fingerprint(e.oldValue)}»` : ''}):`,
         `  \`curl -s -o /dev/null -w '%{http_code}\\n' -X POST ${url} -H "Authorization: Bearer $VALUE" -H 'content-type: application/json' -d ${body}\``,
-        '  old value → 401, new value → 404.')
+        '  old value → 401, new value → 404.',
+      )
     }
   }
-  lines.push('', 'Or re-run `ir rotate --case ' + ctx.case.id + '` with the gateway up (it rotates again and proves the result).', '')
+  lines.push(
+    '',
+    'Or re-run `ir rotate --case ' + ctx.case.id + '` with the gateway up (it rotates again and proves the result).',
+    '',
+  )
   writeFileSync(file, lines.join('\n'), {mode: 0o600})
-  ctx.case.journal.append({step: 'prove', action: 'rotate-prove', status: 'verify-on-next-start', detail: `gateway down; instructions in ${file}`})
+  ctx.case.journal.append({
+    step: 'prove',
+    action: 'rotate-prove',
+    status: 'verify-on-next-start',
+    detail: `gateway down; instructions in ${file}`,
+  })
   return file
 }
 
@@ -148,7 +215,10 @@ export interface RotationVerdict {
  * a gateway that was down → 0 but not verified; otherwise the engine's code (5 partial, 3 proof
  * failed, 4 nothing confirmed).
  */
-export function rotationVerdict(o: RunOutcome, opts: {allowUnverified?: boolean; dryRun?: boolean} = {}): RotationVerdict {
+export function rotationVerdict(
+  o: RunOutcome,
+  opts: {allowUnverified?: boolean; dryRun?: boolean} = {},
+): RotationVerdict {
   const step = (action: string) => o.steps.find((s) => s.action === action)
   const inv = step('rotate-inventory')
   const rot = step('rotate-secrets')
@@ -156,30 +226,50 @@ export function rotationVerdict(o: RunOutcome, opts: {allowUnverified?: boolean;
   const restart = step('rotate-restart')
   const messages: string[] = []
   const invData = inv?.data as {secrets?: unknown[]; notes?: string[]} | undefined
-  const nothingToRotate = (invData?.secrets?.length === 0) || (rot?.status === 'noop' && !(rot.detail ?? '').includes('skipped'))
+  const nothingToRotate =
+    invData?.secrets?.length === 0 || (rot?.status === 'noop' && !(rot.detail ?? '').includes('skipped'))
   if (inv?.status === 'failed') {
-    return {verified: false, exitCode: ExitCode.PreconditionFailed, nothingToRotate: false, messages: [`Nothing was rotated: the inventory failed (${inv.detail}).`]}
+    return {
+      verified: false,
+      exitCode: ExitCode.PreconditionFailed,
+      nothingToRotate: false,
+      messages: [`Nothing was rotated: the inventory failed (${inv.detail}).`],
+    }
   }
   if (opts.dryRun || o.needsConfirmation) return {verified: false, exitCode: o.exitCode, nothingToRotate, messages}
   if (nothingToRotate) {
-    return {verified: false, exitCode: ExitCode.PreconditionFailed, nothingToRotate, messages: invData?.notes?.length ? invData.notes : ['Nothing in scope to rotate.']}
+    return {
+      verified: false,
+      exitCode: ExitCode.PreconditionFailed,
+      nothingToRotate,
+      messages: invData?.notes?.length ? invData.notes : ['Nothing in scope to rotate.'],
+    }
   }
   let exitCode = o.exitCode
   const proveData = prove?.data as ProveData | undefined
   const restartData = restart?.data as (ProveData & {restarted?: boolean}) | undefined
   const final = restartData?.restarted ? restartData : proveData
-  if (proveData?.state === 'down') messages.push('NOT verified: the gateway was not running. "Verify on next start" is recorded in the case.')
+  if (proveData?.state === 'down')
+    messages.push('NOT verified: the gateway was not running. "Verify on next start" is recorded in the case.')
   if (proveData?.restartNeeded) {
     if (restart?.status === 'manual') {
-      messages.push('The running gateway still accepts the old secret and ir cannot restart it: restart it yourself, then check again (exit 5).')
+      messages.push(
+        'The running gateway still accepts the old secret and ir cannot restart it: restart it yourself, then check again (exit 5).',
+      )
       exitCode = ExitCode.Partial
     } else if (!restartData?.verified) {
-      messages.push(`The running gateway still accepts the old secret${restart?.status === 'declined' ? ' (restart declined)' : restart?.status === 'done' || restart?.status === 'failed' ? ' even after a restart' : ''}.`)
+      messages.push(
+        `The running gateway still accepts the old secret${restart?.status === 'declined' ? ' (restart declined)' : restart?.status === 'done' || restart?.status === 'failed' ? ' even after a restart' : ''}.`,
+      )
       exitCode = ExitCode.PreconditionFailed
     }
   }
   if (proveData?.unverified && proveData.state === 'up') {
-    messages.push(opts.allowUnverified ? 'Not verified on the running gateway (allowed by --allow-unverified).' : 'Not verified on the running gateway: see the prove step.')
+    messages.push(
+      opts.allowUnverified
+        ? 'Not verified on the running gateway (allowed by --allow-unverified).'
+        : 'Not verified on the running gateway: see the prove step.',
+    )
   }
   const clean = !o.steps.some((s) => s.status === 'failed' || s.status === 'manual')
   const verified = Boolean(final?.verified) && clean

@@ -12,12 +12,14 @@ import type {ActionContext, ActionDefinition} from '../playbook/types.js'
 import {summarize, type ProofRecord, type ProveData} from './rotate-prove.js'
 import {vaultOf} from './rotate-vault.js'
 
-const Params = z.object({
-  /** How long the gateway may take to answer /readyz after the restart (measured 10–15 s). */
-  readyTimeoutSeconds: z.number().min(5).max(600).default(90),
-  /** Poll budget for the proof after the restart. */
-  timeoutSeconds: z.number().min(1).max(120).default(10),
-}).strict()
+const Params = z
+  .object({
+    /** How long the gateway may take to answer /readyz after the restart (measured 10–15 s). */
+    readyTimeoutSeconds: z.number().min(5).max(600).default(90),
+    /** Poll budget for the proof after the restart. */
+    timeoutSeconds: z.number().min(1).max(120).default(10),
+  })
+  .strict()
 
 interface RestartPlan {
   commands: Array<{file: string; args: string[]}>
@@ -34,7 +36,8 @@ interface RestartPlan {
  */
 export const rotateRestart: ActionDefinition<z.infer<typeof Params>> = {
   name: 'rotate-restart',
-  description: 'Restart the gateway through its service manager when the old secret is still accepted, then prove again.',
+  description:
+    'Restart the gateway through its service manager when the old secret is still accepted, then prove again.',
   params: Params,
   mutates: true,
   async plan(ctx) {
@@ -43,11 +46,15 @@ export const rotateRestart: ActionDefinition<z.infer<typeof Params>> = {
     let config
     try {
       config = loadConfig(ctx.install.configPath, {env: ctx.env}).value
-    } catch { /* defaults */ }
+    } catch {
+      /* defaults */
+    }
     const gw = await probeGateway(ctx.install.stateDir, ctx.install.configPath, config, ctx.env, ctx.install.profile)
     const uid = typeof process.getuid === 'function' ? process.getuid() : 0
     const home = openclawHome({env: ctx.env, homedir: os.homedir(), uid})
-    const defs = findServiceDefinitions(home, ctx.install.stateDir).filter((d) => serviceMatches(d, ctx.install.stateDir, home, ctx.install.profile))
+    const defs = findServiceDefinitions(home, ctx.install.stateDir).filter((d) =>
+      serviceMatches(d, ctx.install.stateDir, home, ctx.install.profile),
+    )
     let chosen: ServiceDefinition | undefined
     for (const d of defs) {
       if (d.kind === 'schtasks') continue
@@ -59,19 +66,30 @@ export const rotateRestart: ActionDefinition<z.infer<typeof Params>> = {
     }
     const data: RestartPlan = {commands: [], port: gw.port}
     if (chosen?.kind === 'systemd') {
-      data.commands.push({file: 'systemctl', args: [...(chosen.file.startsWith('/etc/systemd/system') ? [] : ['--user']), 'restart', chosen.name]})
+      data.commands.push({
+        file: 'systemctl',
+        args: [...(chosen.file.startsWith('/etc/systemd/system') ? [] : ['--user']), 'restart', chosen.name],
+      })
     } else if (chosen?.kind === 'launchd') {
-      data.commands.push({file: 'launchctl', args: ['bootout', `gui/${uid}/${chosen.name}`]}, {file: 'launchctl', args: ['bootstrap', `gui/${uid}`, chosen.file]})
+      data.commands.push(
+        {file: 'launchctl', args: ['bootout', `gui/${uid}/${chosen.name}`]},
+        {file: 'launchctl', args: ['bootstrap', `gui/${uid}`, chosen.file]},
+      )
     } else {
-      data.manual = `The gateway${gw.pid ? ` (pid ${gw.pid})` : ''} runs outside a service manager ir can drive (foreground, tmux, container…), and ir does not restart what it did not start: `
-        + `stop it (${gw.pid ? `kill -TERM ${gw.pid}` : 'the way it runs'}), start it the way it was started, then prove the rotation with \`ir rotate --dry-run\` or the probes in the case.`
+      data.manual =
+        `The gateway${gw.pid ? ` (pid ${gw.pid})` : ''} runs outside a service manager ir can drive (foreground, tmux, container…), and ir does not restart what it did not start: ` +
+        `stop it (${gw.pid ? `kill -TERM ${gw.pid}` : 'the way it runs'}), start it the way it was started, then prove the rotation with \`ir rotate --dry-run\` or the probes in the case.`
     }
     const keys = prove.results.filter((r) => r.outcome === 'old-still-accepted').map((r) => r.key)
     return {
       noop: false,
-      summary: data.manual ? `restart needed for ${keys.join(', ')} (manual: no service manager runs this gateway)` : `restart the gateway (${data.commands.map((c) => [c.file, ...c.args].join(' ')).join(' && ')}) and prove again`,
+      summary: data.manual
+        ? `restart needed for ${keys.join(', ')} (manual: no service manager runs this gateway)`
+        : `restart the gateway (${data.commands.map((c) => [c.file, ...c.args].join(' ')).join(' && ')}) and prove again`,
       lines: data.manual ? [data.manual] : data.commands.map((c) => [c.file, ...c.args].join(' ')),
-      question: data.manual ? undefined : `The old secret is still accepted. Restart the gateway now (${data.commands.map((c) => [c.file, ...c.args].join(' ')).join(' && ')})?`,
+      question: data.manual
+        ? undefined
+        : `The old secret is still accepted. Restart the gateway now (${data.commands.map((c) => [c.file, ...c.args].join(' ')).join(' && ')})?`,
       data,
     }
   },
@@ -83,28 +101,52 @@ export const rotateRestart: ActionDefinition<z.infer<typeof Params>> = {
       const r = await ctx.runner.run(c.file, c.args, {timeoutMs: 60_000})
       // bootout of a job that is not loaded is fine before a bootstrap.
       if (r.exitCode !== 0 && !(c.file === 'launchctl' && c.args[0] === 'bootout')) {
-        throw new Error(`${[c.file, ...c.args].join(' ')} failed (${r.notFound ? 'not found' : `exit ${r.exitCode}`}): ${maskSecrets((r.stderr || r.stdout).trim().split('\n')[0] ?? '', secrets)}`)
+        throw new Error(
+          `${[c.file, ...c.args].join(' ')} failed (${r.notFound ? 'not found' : `exit ${r.exitCode}`}): ${maskSecrets((r.stderr || r.stdout).trim().split('\n')[0] ?? '', secrets)}`,
+        )
       }
     }
     const t0 = Date.now()
     if (!(await waitReady(data.port, params.readyTimeoutSeconds * 1000))) {
-      throw new Error(`the gateway did not answer /readyz on port ${data.port} within ${params.readyTimeoutSeconds} s after the restart`)
+      throw new Error(
+        `the gateway did not answer /readyz on port ${data.port} within ${params.readyTimeoutSeconds} s after the restart`,
+      )
     }
     const results: ProofRecord[] = []
-    for (const e of vaultOf(ctx).all().filter((x) => x.state === 'written')) {
+    for (const e of vaultOf(ctx)
+      .all()
+      .filter((x) => x.state === 'written')) {
       for (const t of e.proofTargets) {
-        const proof = await proveRotation({...t, port: data.port}, e.oldValue, e.newValue, {timeoutMs: params.timeoutSeconds * 1000})
+        const proof = await proveRotation({...t, port: data.port}, e.oldValue, e.newValue, {
+          timeoutMs: params.timeoutSeconds * 1000,
+        })
         e.proofs.push({target: t.kind, proof})
-        results.push({key: e.key, target: t.kind, outcome: proof.outcome, detail: proof.detail, elapsedMs: proof.elapsedMs})
+        results.push({
+          key: e.key,
+          target: t.kind,
+          outcome: proof.outcome,
+          detail: proof.detail,
+          elapsedMs: proof.elapsedMs,
+        })
       }
     }
     const prove = summarize(results)
-    return {detail: `restarted (ready after ${((Date.now() - t0) / 1000).toFixed(1)} s); ${results.map((r) => `${r.key}: ${r.outcome}`).join('; ')}`, data: {restarted: true, ...prove}}
+    return {
+      detail: `restarted (ready after ${((Date.now() - t0) / 1000).toFixed(1)} s); ${results.map((r) => `${r.key}: ${r.outcome}`).join('; ')}`,
+      data: {restarted: true, ...prove},
+    }
   },
   async verify(_ctx, _params, _plan, applied) {
     const d = applied.data as ProveData
-    return d.verified ? {ok: true, detail: 'old rejected, new accepted after the restart'}
-      : {ok: false, detail: `after the restart: ${d.results.filter((r) => r.outcome !== 'proven').map((r) => `${r.key}: ${r.detail}`).join('; ')}`}
+    return d.verified
+      ? {ok: true, detail: 'old rejected, new accepted after the restart'}
+      : {
+          ok: false,
+          detail: `after the restart: ${d.results
+            .filter((r) => r.outcome !== 'proven')
+            .map((r) => `${r.key}: ${r.detail}`)
+            .join('; ')}`,
+        }
   },
 }
 

@@ -7,11 +7,26 @@ import {backupFile, recordChange, type Case} from '../case/case-store.js'
 import {sha256} from '../case/journal.js'
 import {errorMessage} from '../errors.js'
 import {probeOnce, type ProbeTarget} from '../openclaw/auth-probe.js'
-import {applyConfigEdit, fingerprint, maskSecrets, planConfigEdit, type ConfigEdit, type EditPlan} from '../openclaw/config-edit.js'
+import {
+  applyConfigEdit,
+  fingerprint,
+  maskSecrets,
+  planConfigEdit,
+  type ConfigEdit,
+  type EditPlan,
+} from '../openclaw/config-edit.js'
 import {getPath, loadConfig} from '../openclaw/config.js'
 import {gatewayRpc} from '../openclaw/gateway-ws.js'
 import {writeStoreEntry} from '../openclaw/secret-store.js'
-import {rewriteEnvFile, rewriteSecretFile, rewriteServiceEnv, type InventoriedSecret, type SecretKeyPath, type SecretScope, type WriteTarget} from '../openclaw/secrets.js'
+import {
+  rewriteEnvFile,
+  rewriteSecretFile,
+  rewriteServiceEnv,
+  type InventoriedSecret,
+  type SecretKeyPath,
+  type SecretScope,
+  type WriteTarget,
+} from '../openclaw/secrets.js'
 import {atomicWrite} from '../system/atomic-write.js'
 import {newSecret} from '../system/secret-generator.js'
 import type {ActionContext, ActionDefinition} from '../playbook/types.js'
@@ -59,7 +74,8 @@ export interface RotatePlan {
 
 export const rotateSecrets: ActionDefinition<z.infer<typeof Params>> = {
   name: 'rotate-secrets',
-  description: 'Generate new gateway/remote/hooks secrets and write them where OpenClaw reads them (store, file provider, .env, service units, config); exec refs and external env vars become manual steps.',
+  description:
+    'Generate new gateway/remote/hooks secrets and write them where OpenClaw reads them (store, file provider, .env, service units, config); exec refs and external env vars become manual steps.',
   params: Params,
   mutates: true,
   async plan(ctx) {
@@ -76,16 +92,29 @@ export const rotateSecrets: ActionDefinition<z.infer<typeof Params>> = {
       if (s.scope === 'remote') {
         if (s.remote?.local) {
           if (!gwSecret) {
-            skipped.push({key: s.key, reason: 'points at this gateway, whose own secret is not rotated in this run: rotate both (--only gateway,remote)'})
+            skipped.push({
+              key: s.key,
+              reason:
+                'points at this gateway, whose own secret is not rotated in this run: rotate both (--only gateway,remote)',
+            })
             continue
           }
           newValue = gatewayNew
         } else {
           const url = s.remote?.url ?? '(no url)'
-          const consent = explicitScope(ctx, 'remote') || (!ctx.dryRun && ctx.prompter.interactive
-            && await ctx.prompter.confirm(`${s.key} is this machine's credential for another gateway (${url}). Rotate it here? That gateway must get the same new value.`, false))
+          const consent =
+            explicitScope(ctx, 'remote') ||
+            (!ctx.dryRun &&
+              ctx.prompter.interactive &&
+              (await ctx.prompter.confirm(
+                `${s.key} is this machine's credential for another gateway (${url}). Rotate it here? That gateway must get the same new value.`,
+                false,
+              )))
           if (!consent) {
-            skipped.push({key: s.key, reason: `credential for another gateway (${url}): rotate it on that gateway, or re-run with --only remote and give it the new value`})
+            skipped.push({
+              key: s.key,
+              reason: `credential for another gateway (${url}): rotate it on that gateway, or re-run with --only remote and give it the new value`,
+            })
             continue
           }
           newValue = newSecret()
@@ -97,25 +126,47 @@ export const rotateSecrets: ActionDefinition<z.infer<typeof Params>> = {
       const ops: WriteOp[] = []
       const manual: string[] = []
       for (const l of s.locations) {
-        if (l.writable && l.target.type !== 'none') ops.push({target: l.target, label: `${labelOf(l.target)}${l.active ? '' : ' (copy)'}`, active: l.active})
+        if (l.writable && l.target.type !== 'none')
+          ops.push({target: l.target, label: `${labelOf(l.target)}${l.active ? '' : ' (copy)'}`, active: l.active})
         else if (l.manual) manual.push(l.manual)
       }
-      if (!ops.length && !manual.length) manual.push(`ir found no place to write ${s.key}: set it where your deployment keeps it.`)
+      if (!ops.length && !manual.length)
+        manual.push(`ir found no place to write ${s.key}: set it where your deployment keeps it.`)
       const proofTargets: ProbeTarget[] = []
       if (s.scope === 'gateway') proofTargets.push({kind: 'gateway', port: inventory.gateway.port})
-      if (s.scope === 'hooks' && hooksEnabled) proofTargets.push({kind: 'hooks', port: inventory.gateway.port, path: typeof hooksPath === 'string' ? hooksPath : undefined})
-      keys.push({key: s.key, scope: s.scope, form: s.form, oldValue: values.get(s.key), newValue, ops, manual, proofTargets,
-        needsRestart: s.form === 'env' || s.form === 'implicit-env'})
+      if (s.scope === 'hooks' && hooksEnabled)
+        proofTargets.push({
+          kind: 'hooks',
+          port: inventory.gateway.port,
+          path: typeof hooksPath === 'string' ? hooksPath : undefined,
+        })
+      keys.push({
+        key: s.key,
+        scope: s.scope,
+        form: s.form,
+        oldValue: values.get(s.key),
+        newValue,
+        ops,
+        manual,
+        proofTargets,
+        needsRestart: s.form === 'env' || s.form === 'implicit-env',
+      })
     }
-    const edits: ConfigEdit[] = keys.flatMap((k) => k.ops.filter((o) => o.target.type === 'config')
-      .map((o) => ({path: (o.target as {keyPath: string[]}).keyPath, value: k.newValue, secret: true})))
+    const edits: ConfigEdit[] = keys.flatMap((k) =>
+      k.ops
+        .filter((o) => o.target.type === 'config')
+        .map((o) => ({path: (o.target as {keyPath: string[]}).keyPath, value: k.newValue, secret: true})),
+    )
     const configPlan = edits.length ? planConfigEdit(loaded, edits) : undefined
     const lines: string[] = []
     for (const k of keys) {
-      lines.push(`${k.key}  ${k.oldValue === undefined ? '(current value unknown)' : `«sha256:${fingerprint(k.oldValue)}»`} -> «sha256:${fingerprint(k.newValue)}»`)
+      lines.push(
+        `${k.key}  ${k.oldValue === undefined ? '(current value unknown)' : `«sha256:${fingerprint(k.oldValue)}»`} -> «sha256:${fingerprint(k.newValue)}»`,
+      )
       for (const o of k.ops) lines.push(`  write: ${o.label}`)
       for (const m of k.manual) lines.push(`  manual: ${m}`)
-      if (k.needsRestart && inventory.gateway.state === 'up') lines.push('  the running gateway reads it from its environment: a restart is needed to drop the old value')
+      if (k.needsRestart && inventory.gateway.state === 'up')
+        lines.push('  the running gateway reads it from its environment: a restart is needed to drop the old value')
     }
     for (const s of skipped) lines.push(`skipped ${s.key}: ${s.reason}`)
     const known = keys.flatMap((k) => [k.newValue, k.oldValue ?? '']).filter(Boolean)
@@ -134,9 +185,12 @@ export const rotateSecrets: ActionDefinition<z.infer<typeof Params>> = {
     const data: RotatePlan = {keys, skipped, configPlan, gateway: inventory.gateway, authMode: inventory.authMode}
     return {
       noop: keys.length === 0,
-      summary: keys.length ? `rotate ${keys.map((k) => k.key).join(', ')}${manualCount ? ` (${manualCount} with a manual step)` : ''}${skipped.length ? `; skip ${skipped.map((s) => s.key).join(', ')}` : ''}`
+      summary: keys.length
+        ? `rotate ${keys.map((k) => k.key).join(', ')}${manualCount ? ` (${manualCount} with a manual step)` : ''}${skipped.length ? `; skip ${skipped.map((s) => s.key).join(', ')}` : ''}`
         : `nothing to rotate${skipped.length ? ` (skipped ${skipped.map((s) => s.key).join(', ')})` : ''}`,
-      lines, data, question: `Replace ${keys.map((k) => k.key).join(', ')} with new values now?`,
+      lines,
+      data,
+      question: `Replace ${keys.map((k) => k.key).join(', ')} with new values now?`,
     }
   },
 
@@ -154,7 +208,8 @@ export const rotateSecrets: ActionDefinition<z.infer<typeof Params>> = {
       try {
         const f = writeOne(ctx, op.target, k)
         if (f) files.push({path: f.path, sha256: f.sha256After, role: 'wrote'})
-        if (op.target.type === 'service' && op.target.service === 'systemd') daemonReload.add(op.target.system ? 'system' : 'user')
+        if (op.target.type === 'service' && op.target.service === 'systemd')
+          daemonReload.add(op.target.system ? 'system' : 'user')
         if (op.target.type === 'store' || op.target.type === 'secret-file') storeOrFileWritten = true
         record(k, op.label)
       } catch (err) {
@@ -169,11 +224,26 @@ export const rotateSecrets: ActionDefinition<z.infer<typeof Params>> = {
     let configWritten = false
     if (configKeys.length) {
       try {
-        const samePlan = configKeys.length === data.keys.filter((k) => k.ops.some((o) => o.target.type === 'config')).length
-        const edits = configKeys.flatMap((k) => k.ops.filter((o) => o.target.type === 'config').map((o) => ({path: (o.target as {keyPath: string[]}).keyPath, value: k.newValue, secret: true})))
-        const editPlan = samePlan && data.configPlan ? data.configPlan : planConfigEdit(loadConfig(ctx.install.configPath, {env: ctx.env}), edits)
+        const samePlan =
+          configKeys.length === data.keys.filter((k) => k.ops.some((o) => o.target.type === 'config')).length
+        const edits = configKeys.flatMap((k) =>
+          k.ops
+            .filter((o) => o.target.type === 'config')
+            .map((o) => ({path: (o.target as {keyPath: string[]}).keyPath, value: k.newValue, secret: true})),
+        )
+        const editPlan =
+          samePlan && data.configPlan
+            ? data.configPlan
+            : planConfigEdit(loadConfig(ctx.install.configPath, {env: ctx.env}), edits)
         if (editPlan.files.length) {
-          const applied = await applyConfigEdit(editPlan, {case: ctx.case, runner: ctx.runner, env: ctx.env, stateDir: ctx.install.stateDir, configPath: ctx.install.configPath, step: 'rotate'})
+          const applied = await applyConfigEdit(editPlan, {
+            case: ctx.case,
+            runner: ctx.runner,
+            env: ctx.env,
+            stateDir: ctx.install.stateDir,
+            configPath: ctx.install.configPath,
+            step: 'rotate',
+          })
           for (const f of applied.files) files.push({path: f.path, sha256: f.sha256After, role: 'wrote'})
           configWritten = true
         }
@@ -192,25 +262,59 @@ export const rotateSecrets: ActionDefinition<z.infer<typeof Params>> = {
     }
     const notes: string[] = []
     for (const scope of daemonReload) {
-      const r = await ctx.runner.run('systemctl', [...(scope === 'user' ? ['--user'] : []), 'daemon-reload'], {timeoutMs: 20_000})
-      notes.push(r.exitCode === 0 ? `systemctl${scope === 'user' ? ' --user' : ''} daemon-reload done`
-        : `systemctl${scope === 'user' ? ' --user' : ''} daemon-reload failed (${r.notFound ? 'systemctl not found' : `exit ${r.exitCode}`}): run it before the next restart`)
+      const r = await ctx.runner.run('systemctl', [...(scope === 'user' ? ['--user'] : []), 'daemon-reload'], {
+        timeoutMs: 20_000,
+      })
+      notes.push(
+        r.exitCode === 0
+          ? `systemctl${scope === 'user' ? ' --user' : ''} daemon-reload done`
+          : `systemctl${scope === 'user' ? ' --user' : ''} daemon-reload failed (${r.notFound ? 'systemctl not found' : `exit ${r.exitCode}`}): run it before the next restart`,
+      )
     }
     // 4. A running gateway re-reads store/file values on secrets.reload; a config write already did it.
     const gw = data.keys.find((k) => k.scope === 'gateway')
-    if (storeOrFileWritten && !configWritten && data.gateway.state === 'up' && gw?.oldValue !== undefined && !failed.has(gw.key)) {
+    if (
+      storeOrFileWritten &&
+      !configWritten &&
+      data.gateway.state === 'up' &&
+      gw?.oldValue !== undefined &&
+      !failed.has(gw.key)
+    ) {
       const auth = data.authMode === 'password' ? {password: gw.oldValue} : {token: gw.oldValue}
       const t0 = Date.now()
       const r = await gatewayRpc({port: data.gateway.port, auth, timeoutMs: 10_000}, 'secrets.reload')
-      notes.push(r.ok ? `gateway re-resolved its secrets (secrets.reload, ${Date.now() - t0} ms)`
-        : `secrets.reload on the running gateway failed (${r.error?.code ?? r.error?.message ?? 'no answer'}): the proof step decides whether a restart is needed`)
+      notes.push(
+        r.ok
+          ? `gateway re-resolved its secrets (secrets.reload, ${Date.now() - t0} ms)`
+          : `secrets.reload on the running gateway failed (${r.error?.code ?? r.error?.message ?? 'no answer'}): the proof step decides whether a restart is needed`,
+      )
     }
     for (const k of data.keys) {
-      const state: RotationEntry['state'] = failed.has(k.key) ? (written.get(k.key)?.length ? 'manual' : 'failed') : k.manual.length ? 'manual' : 'written'
+      const state: RotationEntry['state'] = failed.has(k.key)
+        ? written.get(k.key)?.length
+          ? 'manual'
+          : 'failed'
+        : k.manual.length
+          ? 'manual'
+          : 'written'
       const partial = failed.has(k.key) && written.get(k.key)?.length
-      vault.set({key: k.key, scope: k.scope, oldValue: k.oldValue, newValue: k.newValue, state, written: written.get(k.key) ?? [],
-        manual: partial ? [...k.manual, `${k.key} was written to ${written.get(k.key)!.join(', ')} but not everywhere: fix the failure above and re-run, or set the new value by hand.`] : k.manual,
-        proofTargets: state === 'written' ? k.proofTargets : [], needsRestart: k.needsRestart, proofs: []})
+      vault.set({
+        key: k.key,
+        scope: k.scope,
+        oldValue: k.oldValue,
+        newValue: k.newValue,
+        state,
+        written: written.get(k.key) ?? [],
+        manual: partial
+          ? [
+              ...k.manual,
+              `${k.key} was written to ${written.get(k.key)!.join(', ')} but not everywhere: fix the failure above and re-run, or set the new value by hand.`,
+            ]
+          : k.manual,
+        proofTargets: state === 'written' ? k.proofTargets : [],
+        needsRestart: k.needsRestart,
+        proofs: [],
+      })
     }
     const fingerprints: Record<string, string> = {}
     for (const k of data.keys) {
@@ -222,40 +326,82 @@ export const rotateSecrets: ActionDefinition<z.infer<typeof Params>> = {
     const summary = data.keys.map((k) => `${k.key} ${vault.get(k.key)!.state}`).join(', ')
     if (failures.length) {
       // The step fails, but what was written is on record (the engine journals only the error).
-      ctx.case.journal.append({step: 'rotate', action: 'rotate-secrets', status: 'partial', fingerprints, files,
-        detail: [...data.keys.map((k) => `${k.key}: ${vault.get(k.key)!.state}${written.get(k.key)?.length ? ` (${written.get(k.key)!.join('; ')})` : ''}`), ...notes].join('; ')})
+      ctx.case.journal.append({
+        step: 'rotate',
+        action: 'rotate-secrets',
+        status: 'partial',
+        fingerprints,
+        files,
+        detail: [
+          ...data.keys.map(
+            (k) =>
+              `${k.key}: ${vault.get(k.key)!.state}${written.get(k.key)?.length ? ` (${written.get(k.key)!.join('; ')})` : ''}`,
+          ),
+          ...notes,
+        ].join('; '),
+      })
       throw new Error(`${failures.join('; ')} (rotated so far: ${summary})`)
     }
     const manual = vault.all().filter((e) => e.state === 'manual')
     return {
       detail: `${summary}${notes.length ? `; ${notes.join('; ')}` : ''}${manual.length ? `; manual: ${manual.flatMap((e) => e.manual).join(' ')}` : ''}`,
-      status: manual.length ? 'manual' : 'done', fingerprints, files,
-      data: {keys: data.keys.map((k) => ({key: k.key, state: vault.get(k.key)!.state, written: written.get(k.key) ?? [], manual: vault.get(k.key)!.manual,
-        fingerprintOld: k.oldValue === undefined ? undefined : fingerprint(k.oldValue), fingerprintNew: fingerprint(k.newValue)})), skipped: data.skipped, notes},
+      status: manual.length ? 'manual' : 'done',
+      fingerprints,
+      files,
+      data: {
+        keys: data.keys.map((k) => ({
+          key: k.key,
+          state: vault.get(k.key)!.state,
+          written: written.get(k.key) ?? [],
+          manual: vault.get(k.key)!.manual,
+          fingerprintOld: k.oldValue === undefined ? undefined : fingerprint(k.oldValue),
+          fingerprintNew: fingerprint(k.newValue),
+        })),
+        skipped: data.skipped,
+        notes,
+      },
     }
   },
 }
 
 function labelOf(t: WriteOp['target']): string {
   switch (t.type) {
-    case 'config': return `config ${t.keyPath.join('.')}`
-    case 'env-file': return `${t.file} ${t.name}=`
-    case 'service': return `${t.service} ${t.unit} ${t.name}= (${t.file})`
-    case 'store': return `secret store ${t.name} (state/openclaw.sqlite)`
-    case 'secret-file': return `${t.file}${t.pointer ? ` ${t.pointer}` : ''}`
+    case 'config':
+      return `config ${t.keyPath.join('.')}`
+    case 'env-file':
+      return `${t.file} ${t.name}=`
+    case 'service':
+      return `${t.service} ${t.unit} ${t.name}= (${t.file})`
+    case 'store':
+      return `secret store ${t.name} (state/openclaw.sqlite)`
+    case 'secret-file':
+      return `${t.file}${t.pointer ? ` ${t.pointer}` : ''}`
   }
 }
 
 /** One non-config write: backed up in the case, atomic, mode kept, change recorded. */
-export function writeOne(ctx: ActionContext, target: WriteOp['target'], k: {key: string; newValue: string; oldValue?: string}): {path: string; sha256After: string} | undefined {
+export function writeOne(
+  ctx: ActionContext,
+  target: WriteOp['target'],
+  k: {key: string; newValue: string; oldValue?: string},
+): {path: string; sha256After: string} | undefined {
   switch (target.type) {
     case 'store':
-      writeStoreEntry(ctx.install.stateDir, {name: target.name, value: k.newValue, expectedValue: k.oldValue, updatedBy: 'ir'})
+      writeStoreEntry(ctx.install.stateDir, {
+        name: target.name,
+        value: k.newValue,
+        expectedValue: k.oldValue,
+        updatedBy: 'ir',
+      })
       return undefined
     case 'env-file':
-      return rewriteFile(ctx, target.file, (t) => counted(rewriteEnvFile(t, target.name, k.newValue), target.name, target.file))
+      return rewriteFile(ctx, target.file, (t) =>
+        counted(rewriteEnvFile(t, target.name, k.newValue), target.name, target.file),
+      )
     case 'service':
-      return rewriteFile(ctx, target.file, (t) => counted(rewriteServiceEnv(target.service, t, target.name, k.newValue), target.name, target.file))
+      return rewriteFile(ctx, target.file, (t) =>
+        counted(rewriteServiceEnv(target.service, t, target.name, k.newValue), target.name, target.file),
+      )
     case 'secret-file':
       return rewriteFile(ctx, target.file, (t) => rewriteSecretFile(t, target.mode, target.pointer, k.newValue))
     case 'config':
@@ -268,13 +414,26 @@ function counted(r: {text: string; count: number}, name: string, file: string): 
   return r.text
 }
 
-function rewriteFile(ctx: ActionContext, file: string, transform: (text: string) => string): {path: string; sha256After: string} {
+function rewriteFile(
+  ctx: ActionContext,
+  file: string,
+  transform: (text: string) => string,
+): {path: string; sha256After: string} {
   const text = readFileSync(file, 'utf8')
   const after = transform(text)
   const b = backupFile(ctx.case, file)
   atomicWrite(file, after, b.mode)
   const sha256After = sha256(after)
-  recordChange(ctx.case, {path: file, kind: 'content', modeBefore: b.mode, modeAfter: b.mode, sha256Before: b.sha256, sha256After, backup: b.backup, step: 'rotate'})
+  recordChange(ctx.case, {
+    path: file,
+    kind: 'content',
+    modeBefore: b.mode,
+    modeAfter: b.mode,
+    sha256Before: b.sha256,
+    sha256After,
+    backup: b.backup,
+    step: 'rotate',
+  })
   return {path: file, sha256After}
 }
 
@@ -298,13 +457,17 @@ export function scrubCaseBackups(c: Case, values: string[]): string[] {
     let text: string
     try {
       text = readFileSync(file, 'utf8')
-    } catch { continue }
+    } catch {
+      continue
+    }
     if (!values.some((v) => text.includes(v))) continue
     writeFileSync(`${file}.redacted`, maskSecrets(text, values), {mode: 0o600})
     chmodSync(`${file}.redacted`, 0o600)
     try {
       writeFileSync(file, Buffer.alloc(Buffer.byteLength(text))) // not left readable in the old blocks
-    } catch { /* best effort */ }
+    } catch {
+      /* best effort */
+    }
     rmSync(file, {force: true})
     scrubbed.push(file)
   }

@@ -6,7 +6,14 @@ import {ExitCode, IrError} from '../errors.js'
 import {loadConfig} from '../openclaw/config.js'
 import {probeGateway} from '../openclaw/gateway.js'
 import {openclawHome} from '../openclaw/locate.js'
-import {inventorySecrets, SECRET_SCOPES, type InventoryOptions, type InventoryResult, type SecretKeyPath, type SecretScope} from '../openclaw/secrets.js'
+import {
+  inventorySecrets,
+  SECRET_SCOPES,
+  type InventoryOptions,
+  type InventoryResult,
+  type SecretKeyPath,
+  type SecretScope,
+} from '../openclaw/secrets.js'
 import type {ProbeTarget, Proof} from '../openclaw/auth-probe.js'
 import type {ActionContext} from '../playbook/types.js'
 
@@ -51,12 +58,18 @@ export class SecretVault {
 
   /** key path → new value, for --secrets-out and the show-once display (not failed ones). */
   handover(): Record<string, string> {
-    return Object.fromEntries(this.all().filter((e) => e.state !== 'failed').map((e) => [e.key, e.newValue]))
+    return Object.fromEntries(
+      this.all()
+        .filter((e) => e.state !== 'failed')
+        .map((e) => [e.key, e.newValue]),
+    )
   }
 
   /** Every value this run saw or made (for scrubbing copies out of the case). */
   secretValues(): string[] {
-    return this.all().flatMap((e) => [e.oldValue, e.newValue]).filter((v): v is string => typeof v === 'string' && v.length >= 8)
+    return this.all()
+      .flatMap((e) => [e.oldValue, e.newValue])
+      .filter((v): v is string => typeof v === 'string' && v.length >= 8)
   }
 
   toJSON(): {keys: string[]; values: 'redacted'} {
@@ -80,7 +93,11 @@ export function vaultOf(ctx: ActionContext): SecretVault {
 /** --only, as run variable `only` (array or comma list); default: every scope. */
 export function scopesOf(ctx: ActionContext): SecretScope[] {
   const raw = ctx.vars.only
-  const list = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' && raw.trim() ? raw.split(',') : [...SECRET_SCOPES]
+  const list = Array.isArray(raw)
+    ? raw.map(String)
+    : typeof raw === 'string' && raw.trim()
+      ? raw.split(',')
+      : [...SECRET_SCOPES]
   return list.map((s) => s.trim()).filter((s): s is SecretScope => (SECRET_SCOPES as readonly string[]).includes(s))
 }
 
@@ -91,9 +108,17 @@ export function explicitScope(ctx: ActionContext, scope: SecretScope): boolean {
 
 export function inventoryOptions(ctx: ActionContext, gateway: InventoryOptions['gateway']): InventoryOptions {
   return {
-    stateDir: ctx.install.stateDir, configPath: ctx.install.configPath, env: ctx.env, profile: ctx.install.profile,
-    home: openclawHome({env: ctx.env, homedir: os.homedir(), uid: typeof process.getuid === 'function' ? process.getuid() : 0}),
-    scopes: scopesOf(ctx), gateway,
+    stateDir: ctx.install.stateDir,
+    configPath: ctx.install.configPath,
+    env: ctx.env,
+    profile: ctx.install.profile,
+    home: openclawHome({
+      env: ctx.env,
+      homedir: os.homedir(),
+      uid: typeof process.getuid === 'function' ? process.getuid() : 0,
+    }),
+    scopes: scopesOf(ctx),
+    gateway,
   }
 }
 
@@ -102,9 +127,13 @@ export async function currentInventory(ctx: ActionContext): Promise<InventoryRes
   let config
   try {
     config = loadConfig(ctx.install.configPath, {env: ctx.env}).value
-  } catch { /* inventorySecrets reports the config error itself */ }
+  } catch {
+    /* inventorySecrets reports the config error itself */
+  }
   const gw = await probeGateway(ctx.install.stateDir, ctx.install.configPath, config, ctx.env, ctx.install.profile)
-  return inventorySecrets(inventoryOptions(ctx, {state: gw.state, pid: gw.process?.belongsToStateDir ? gw.pid : undefined, port: gw.port}))
+  return inventorySecrets(
+    inventoryOptions(ctx, {state: gw.state, pid: gw.process?.belongsToStateDir ? gw.pid : undefined, port: gw.port}),
+  )
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -122,18 +151,30 @@ export function reserveSecretsOut(file: string, reserve: boolean): SecretsOut {
   try {
     statSync(file)
     exists = true
-  } catch { /* good */ }
+  } catch {
+    /* good */
+  }
   if (exists) {
-    throw new IrError(`${file} already exists; ir never overwrites a --secrets-out file.`, ExitCode.Usage,
-      ['Pass a new file name (e.g. ./rotated-$(date +%s).json); nothing was changed.'], 'SECRETS_OUT_EXISTS')
+    throw new IrError(
+      `${file} already exists; ir never overwrites a --secrets-out file.`,
+      ExitCode.Usage,
+      ['Pass a new file name (e.g. ./rotated-$(date +%s).json); nothing was changed.'],
+      'SECRETS_OUT_EXISTS',
+    )
   }
   if (!reserve) return {path: file, written: false}
   try {
     return {path: file, fd: openSync(file, 'wx', 0o600), written: false}
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    throw new IrError(code === 'EEXIST' ? `${file} already exists; ir never overwrites a --secrets-out file.` : `--secrets-out ${file} cannot be created (${code ?? 'error'}).`,
-      ExitCode.Usage, ['Pass a new file in a writable directory; nothing was changed.'], code === 'EEXIST' ? 'SECRETS_OUT_EXISTS' : 'SECRETS_OUT_UNWRITABLE')
+    throw new IrError(
+      code === 'EEXIST'
+        ? `${file} already exists; ir never overwrites a --secrets-out file.`
+        : `--secrets-out ${file} cannot be created (${code ?? 'error'}).`,
+      ExitCode.Usage,
+      ['Pass a new file in a writable directory; nothing was changed.'],
+      code === 'EEXIST' ? 'SECRETS_OUT_EXISTS' : 'SECRETS_OUT_UNWRITABLE',
+    )
   }
 }
 
@@ -156,11 +197,18 @@ export function releaseSecretsOut(out: SecretsOut | undefined): void {
 
 /** --only value → scopes; an unknown name is a usage error. */
 export function parseScopes(raw: string): SecretScope[] {
-  const list = raw.split(',').map((s) => s.trim()).filter(Boolean)
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
   const bad = list.filter((s) => !(SECRET_SCOPES as readonly string[]).includes(s))
   if (bad.length || !list.length) {
-    throw new IrError(`--only ${raw}: ${bad.length ? `unknown scope ${bad.map((b) => `"${b}"`).join(', ')}` : 'empty'}.`, ExitCode.Usage,
-      [`Use a comma list of ${SECRET_SCOPES.join(', ')} (e.g. --only gateway,hooks).`], 'USAGE')
+    throw new IrError(
+      `--only ${raw}: ${bad.length ? `unknown scope ${bad.map((b) => `"${b}"`).join(', ')}` : 'empty'}.`,
+      ExitCode.Usage,
+      [`Use a comma list of ${SECRET_SCOPES.join(', ')} (e.g. --only gateway,hooks).`],
+      'USAGE',
+    )
   }
   return [...new Set(list)] as SecretScope[]
 }

@@ -8,16 +8,31 @@ import {z} from 'zod'
 import type {Case} from '../case/case-store.js'
 import {ExitCode, IrError} from '../errors.js'
 import {loadConfig, type JsonObject} from '../openclaw/config.js'
-import {httpProbe, identifyGateway, inspectProcess, listenerPids, probeGateway, type GatewayState} from '../openclaw/gateway.js'
+import {
+  httpProbe,
+  identifyGateway,
+  inspectProcess,
+  listenerPids,
+  probeGateway,
+  type GatewayState,
+} from '../openclaw/gateway.js'
 import {openclawHome} from '../openclaw/locate.js'
-import {commandLine, serviceStoppedAndDisabled, stopAndDisable, stopCommands, type ServiceControlResult} from '../openclaw/service-control.js'
+import {
+  commandLine,
+  serviceStoppedAndDisabled,
+  stopAndDisable,
+  stopCommands,
+  type ServiceControlResult,
+} from '../openclaw/service-control.js'
 import {findServiceDefinitions, serviceMatches, serviceRuntime, type ServiceDefinition} from '../openclaw/services.js'
 import type {ActionContext, ActionDefinition} from '../playbook/types.js'
 
-const Params = z.object({
-  /** Seconds to wait for a clean exit after SIGTERM before SIGKILL is offered. */
-  timeoutSeconds: z.number().positive().max(600).default(20),
-}).strict()
+const Params = z
+  .object({
+    /** Seconds to wait for a clean exit after SIGTERM before SIGKILL is offered. */
+    timeoutSeconds: z.number().positive().max(600).default(20),
+  })
+  .strict()
 type Params = z.infer<typeof Params>
 
 /** The process to signal, as identified when planning (pid + start time guard against reuse). */
@@ -49,23 +64,41 @@ interface StopApplied {
  */
 export const stopGateway: ActionDefinition<Params> = {
   name: 'stop-gateway',
-  description: 'Stop and disable the gateway service, then SIGTERM the verified gateway process (SIGKILL only after a timeout, confirmed).',
+  description:
+    'Stop and disable the gateway service, then SIGTERM the verified gateway process (SIGKILL only after a timeout, confirmed).',
   params: Params,
   mutates: true,
   async plan(ctx, params) {
     const uid = hostUid()
-    const gw = await probeGateway(ctx.install.stateDir, ctx.install.configPath, readConfigQuietly(ctx), ctx.env, ctx.install.profile)
+    const gw = await probeGateway(
+      ctx.install.stateDir,
+      ctx.install.configPath,
+      readConfigQuietly(ctx),
+      ctx.env,
+      ctx.install.profile,
+    )
     const services = await activeServices(ctx, uid)
     const lines: string[] = []
     for (const s of services) {
-      if (s.manager === 'absent') lines.push(`service ${s.def.name} (${s.def.file}): its manager is not available here; nothing to run`)
+      if (s.manager === 'absent')
+        lines.push(`service ${s.def.name} (${s.def.file}): its manager is not available here; nothing to run`)
       else for (const c of stopCommands(s.def, uid)) lines.push(`run: ${commandLine(c)}`)
     }
-    const data: StopPlanData = {port: gw.port, services: services.filter((s) => s.manager !== 'absent').map((s) => s.def)}
+    const data: StopPlanData = {
+      port: gw.port,
+      services: services.filter((s) => s.manager !== 'absent').map((s) => s.def),
+    }
     const p = gw.process
     if (p?.alive && p.isGateway && p.belongsToStateDir) {
-      data.target = {pid: p.pid, startTime: p.startTime, lockPath: gw.locks.find((l) => l.pid === p.pid)?.path ?? '(port listener)', via: p.reason}
-      lines.push(`signal: SIGTERM pid ${p.pid} (${p.reason}; ${describeCmdline(p.cmdline)}), wait ≤ ${params.timeoutSeconds} s for it to exit and port ${gw.port} to close`)
+      data.target = {
+        pid: p.pid,
+        startTime: p.startTime,
+        lockPath: gw.locks.find((l) => l.pid === p.pid)?.path ?? '(port listener)',
+        via: p.reason,
+      }
+      lines.push(
+        `signal: SIGTERM pid ${p.pid} (${p.reason}; ${describeCmdline(p.cmdline)}), wait ≤ ${params.timeoutSeconds} s for it to exit and port ${gw.port} to close`,
+      )
       lines.push(`signal: SIGKILL pid ${p.pid} only if it is still running then, and only when confirmed`)
     } else if (gw.healthz || gw.listenerPids.length) {
       data.foreign = foreignListener(gw)
@@ -74,15 +107,25 @@ export const stopGateway: ActionDefinition<Params> = {
     for (const s of gw.staleLocks) lines.push(`left alone: ${s.path} (pid ${s.pid ?? '?'}: ${s.reason})`)
     if (data.services.length === 0 && !data.target && !data.foreign) {
       const absent = services.filter((s) => s.manager === 'absent').length
-      return {noop: true, summary: `already stopped: no gateway process, port ${gw.port} closed${absent ? `, ${absent} service definition(s) without a manager here` : ''}`, lines, data}
+      return {
+        noop: true,
+        summary: `already stopped: no gateway process, port ${gw.port} closed${absent ? `, ${absent} service definition(s) without a manager here` : ''}`,
+        lines,
+        data,
+      }
     }
     const parts = [
       ...(data.services.length ? [`stop and disable ${data.services.map((d) => d.name).join(', ')}`] : []),
       ...(data.target ? [`SIGTERM gateway pid ${data.target.pid}`] : []),
       ...(data.foreign && !data.target ? ['port answered by an unverified process (not signalled)'] : []),
     ]
-    return {noop: false, summary: parts.join('; '), lines, data,
-      question: `${lines.join('\n')}\nStop the gateway${data.services.length ? ' and disable its service' : ''}?`}
+    return {
+      noop: false,
+      summary: parts.join('; '),
+      lines,
+      data,
+      question: `${lines.join('\n')}\nStop the gateway${data.services.length ? ' and disable its service' : ''}?`,
+    }
   },
 
   async apply(ctx, params, plan) {
@@ -92,7 +135,11 @@ export const stopGateway: ActionDefinition<Params> = {
     for (const def of data.services) {
       const r = await stopAndDisable(def, ctx.runner, uid)
       out.services.push(r)
-      recordServiceChange(ctx.case, {service: def, results: r.commands.map((c) => ({what: c.what, ok: c.ok, detail: c.detail})), ts: ctx.now().toISOString()})
+      recordServiceChange(ctx.case, {
+        service: def,
+        results: r.commands.map((c) => ({what: c.what, ok: c.ok, detail: c.detail})),
+        ts: ctx.now().toISOString(),
+      })
     }
     const failedServices = out.services.filter((s) => !s.ok)
     const t = data.target
@@ -103,18 +150,33 @@ export const stopGateway: ActionDefinition<Params> = {
       recordServiceChange(ctx.case, {stoppedPid: t.pid, port: data.port, via: t.via, ts: ctx.now().toISOString()})
     }
     const parts: string[] = []
-    if (out.services.length) parts.push(`${out.services.length - failedServices.length}/${out.services.length} service(s) stopped and disabled`)
-    if (out.signalled) parts.push(`pid ${out.signalled.pid}: ${out.signalled.signals.join(' then ')}${out.signalled.exitedAfterMs === undefined ? ', still running' : `, exited after ${(out.signalled.exitedAfterMs / 1000).toFixed(1)} s`}`)
+    if (out.services.length)
+      parts.push(
+        `${out.services.length - failedServices.length}/${out.services.length} service(s) stopped and disabled`,
+      )
+    if (out.signalled)
+      parts.push(
+        `pid ${out.signalled.pid}: ${out.signalled.signals.join(' then ')}${out.signalled.exitedAfterMs === undefined ? ', still running' : `, exited after ${(out.signalled.exitedAfterMs / 1000).toFixed(1)} s`}`,
+      )
     else if (t) parts.push(`pid ${t.pid} exited with its service`)
     if (data.foreign) parts.push(`not signalled: ${data.foreign}`)
     if (failedServices.length) {
-      throw new IrError(`Could not stop/disable ${failedServices.map((s) => s.service).join(', ')}: ${failedServices.flatMap((s) => s.commands.filter((c) => !c.ok).map((c) => c.detail)).join('; ')}.`,
-        ExitCode.Failure, ['Stop and disable the service by hand (as the user that installed it), then re-run with the same --case.'], 'SERVICE_STOP_FAILED')
+      throw new IrError(
+        `Could not stop/disable ${failedServices.map((s) => s.service).join(', ')}: ${failedServices.flatMap((s) => s.commands.filter((c) => !c.ok).map((c) => c.detail)).join('; ')}.`,
+        ExitCode.Failure,
+        ['Stop and disable the service by hand (as the user that installed it), then re-run with the same --case.'],
+        'SERVICE_STOP_FAILED',
+      )
     }
     if (out.signalled && out.signalled.exitedAfterMs === undefined) {
-      return {status: 'manual', detail: `${parts.join('; ')}: SIGKILL was declined — the gateway is still running; stop it by hand`, data: out}
+      return {
+        status: 'manual',
+        detail: `${parts.join('; ')}: SIGKILL was declined — the gateway is still running; stop it by hand`,
+        data: out,
+      }
     }
-    if (data.foreign) return {status: 'manual', detail: `${parts.join('; ')} — find and stop that process by hand`, data: out}
+    if (data.foreign)
+      return {status: 'manual', detail: `${parts.join('; ')} — find and stop that process by hand`, data: out}
     return {detail: parts.join('; '), data: out}
   },
 
@@ -131,22 +193,34 @@ export const stopGateway: ActionDefinition<Params> = {
     }
     return problems.length
       ? {ok: false, detail: problems.join('; ')}
-      : {ok: true, detail: `no gateway process, port ${data.port} closed, /healthz unreachable${data.services.length ? ', service(s) inactive and disabled' : ''}`}
+      : {
+          ok: true,
+          detail: `no gateway process, port ${data.port} closed, /healthz unreachable${data.services.length ? ', service(s) inactive and disabled' : ''}`,
+        }
   },
 }
 
-async function terminate(t: Target, port: number, params: Params, ctx: ActionContext): Promise<NonNullable<StopApplied['signalled']>> {
+async function terminate(
+  t: Target,
+  port: number,
+  params: Params,
+  ctx: ActionContext,
+): Promise<NonNullable<StopApplied['signalled']>> {
   const started = Date.now()
   const signals: string[] = []
   const gone = async () => !sameProcess(t, ctx) && !(await portOpen(port))
   send(t.pid, 'SIGTERM')
   signals.push('SIGTERM')
-  if (await waitForAsync(gone, params.timeoutSeconds * 1000)) return {pid: t.pid, signals, exitedAfterMs: Date.now() - started}
+  if (await waitForAsync(gone, params.timeoutSeconds * 1000))
+    return {pid: t.pid, signals, exitedAfterMs: Date.now() - started}
   if (!sameProcess(t, ctx)) {
     // The process is gone but something still listens: the verify step reports it.
     return {pid: t.pid, signals, exitedAfterMs: Date.now() - started}
   }
-  const kill = await ctx.prompter.confirm(`Gateway pid ${t.pid} is still running ${params.timeoutSeconds} s after SIGTERM (OpenClaw drains active work for up to 5 min). Send SIGKILL?`, true)
+  const kill = await ctx.prompter.confirm(
+    `Gateway pid ${t.pid} is still running ${params.timeoutSeconds} s after SIGTERM (OpenClaw drains active work for up to 5 min). Send SIGKILL?`,
+    true,
+  )
   if (!kill) return {pid: t.pid, signals}
   send(t.pid, 'SIGKILL')
   signals.push('SIGKILL')
@@ -161,8 +235,12 @@ function send(pid: number, signal: NodeJS.Signals): void {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ESRCH') return // exited in between
     if (code === 'EPERM') {
-      throw new IrError(`No permission to signal gateway pid ${pid} (it runs as another user).`, ExitCode.PreconditionFailed,
-        ['Run `ir contain` as the user that runs the gateway (or root), with the same --case.'], 'SIGNAL_EPERM')
+      throw new IrError(
+        `No permission to signal gateway pid ${pid} (it runs as another user).`,
+        ExitCode.PreconditionFailed,
+        ['Run `ir contain` as the user that runs the gateway (or root), with the same --case.'],
+        'SIGNAL_EPERM',
+      )
     }
     throw err
   }
@@ -172,12 +250,19 @@ function send(pid: number, signal: NodeJS.Signals): void {
 function sameProcess(t: Target, ctx: ActionContext): boolean {
   const facts = inspectProcess(t.pid)
   if (!facts.alive) return false
-  const again = identifyGateway({path: t.lockPath, pid: t.pid, startTime: t.startTime}, ctx.install.stateDir, ctx.install.configPath)
+  const again = identifyGateway(
+    {path: t.lockPath, pid: t.pid, startTime: t.startTime},
+    ctx.install.stateDir,
+    ctx.install.configPath,
+  )
   return Boolean(again?.isGateway)
 }
 
 /** Service definitions that run this state dir's gateway, with their state; those down and disabled are left out. */
-async function activeServices(ctx: ActionContext, uid: number): Promise<Array<{def: ServiceDefinition; manager: 'present' | 'absent'}>> {
+async function activeServices(
+  ctx: ActionContext,
+  uid: number,
+): Promise<Array<{def: ServiceDefinition; manager: 'present' | 'absent'}>> {
   const home = openclawHome({env: ctx.env, homedir: os.homedir(), uid})
   const out: Array<{def: ServiceDefinition; manager: 'present' | 'absent'}> = []
   for (const def of findServiceDefinitions(home, ctx.install.stateDir)) {
@@ -187,7 +272,9 @@ async function activeServices(ctx: ActionContext, uid: number): Promise<Array<{d
       out.push({def, manager: probe.notFound ? 'absent' : 'present'})
       continue
     }
-    const probe = await ctx.runner.run(def.kind === 'systemd' ? 'systemctl' : 'launchctl', ['--version'], {timeoutMs: 5000})
+    const probe = await ctx.runner.run(def.kind === 'systemd' ? 'systemctl' : 'launchctl', ['--version'], {
+      timeoutMs: 5000,
+    })
     if (probe.notFound) {
       out.push({def, manager: 'absent'})
       continue
@@ -273,7 +360,10 @@ export function recordServiceChange(c: Case, record: ServiceChangeRecord): void 
 
 export function readServiceChanges(c: Case): ServiceChangeRecord[] {
   try {
-    return readFileSync(path.join(c.dir, 'services.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as ServiceChangeRecord)
+    return readFileSync(path.join(c.dir, 'services.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as ServiceChangeRecord)
   } catch {
     return []
   }

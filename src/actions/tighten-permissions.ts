@@ -30,7 +30,8 @@ export interface ModeChange {
  */
 export const tightenPermissions: ActionDefinition<z.infer<typeof Params>> = {
   name: 'tighten-permissions',
-  description: 'Remove group/world access from the state dir, config, credentials, agent stores (modes recorded for undo).',
+  description:
+    'Remove group/world access from the state dir, config, credentials, agent stores (modes recorded for undo).',
   params: Params,
   mutates: true,
   async plan(ctx) {
@@ -38,10 +39,16 @@ export const tightenPermissions: ActionDefinition<z.infer<typeof Params>> = {
     const lines = changes.slice(0, PLAN_LINES).map((c) => `chmod ${oct(c.after)} ${c.path}   (now ${oct(c.before)})`)
     if (changes.length > PLAN_LINES) lines.push(`… and ${changes.length - PLAN_LINES} more`)
     for (const s of skipped.slice(0, 10)) lines.push(`left alone: ${s}`)
-    if (!changes.length) return {noop: true, summary: 'permissions already tight (no group/world access)', lines, data: changes}
+    if (!changes.length)
+      return {noop: true, summary: 'permissions already tight (no group/world access)', lines, data: changes}
     const dirs = changes.filter((c) => c.dir).length
-    return {noop: false, summary: `chmod ${changes.length} path(s) (${dirs} dir(s), ${changes.length - dirs} file(s))`, lines, data: changes,
-      question: `${lines.join('\n')}\nRemove group/world access from these ${changes.length} path(s)?`}
+    return {
+      noop: false,
+      summary: `chmod ${changes.length} path(s) (${dirs} dir(s), ${changes.length - dirs} file(s))`,
+      lines,
+      data: changes,
+      question: `${lines.join('\n')}\nRemove group/world access from these ${changes.length} path(s)?`,
+    }
   },
   async apply(ctx, _params, plan) {
     const changes = plan.data as ModeChange[]
@@ -50,13 +57,22 @@ export const tightenPermissions: ActionDefinition<z.infer<typeof Params>> = {
     for (const c of changes) {
       try {
         chmodSync(c.path, c.after)
-        recordChange(ctx.case, {path: c.path, kind: 'mode', modeBefore: c.before, modeAfter: c.after, step: 'permissions'})
+        recordChange(ctx.case, {
+          path: c.path,
+          kind: 'mode',
+          modeBefore: c.before,
+          modeAfter: c.after,
+          step: 'permissions',
+        })
         done++
       } catch (err) {
         failed.push(`${c.path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
       }
     }
-    return {detail: `${done}/${changes.length} mode(s) tightened${failed.length ? `; ${failed.length} failed (${failed.slice(0, 3).join('; ')})` : ''}`, data: {failed}}
+    return {
+      detail: `${done}/${changes.length} mode(s) tightened${failed.length ? `; ${failed.length} failed (${failed.slice(0, 3).join('; ')})` : ''}`,
+      data: {failed},
+    }
   },
   async verify(ctx, _params, plan) {
     const changes = plan.data as ModeChange[]
@@ -67,16 +83,36 @@ export const tightenPermissions: ActionDefinition<z.infer<typeof Params>> = {
         return false // vanished meanwhile: nothing left to expose
       }
     })
-    if (wrong.length) return {ok: false, detail: `${wrong.length} path(s) not at the intended mode: ${wrong.slice(0, 5).map((c) => c.path).join(', ')}`}
+    if (wrong.length)
+      return {
+        ok: false,
+        detail: `${wrong.length} path(s) not at the intended mode: ${wrong
+          .slice(0, 5)
+          .map((c) => c.path)
+          .join(', ')}`,
+      }
     // A gateway left running may create new files meanwhile: reported, not undone.
-    const fresh = permissionPlan(ctx.install.stateDir, ctx.install.configPath, ctx.env).changes.filter((c) => !changes.some((x) => x.path === c.path))
-    if (fresh.length) return {ok: true, detail: `${changes.length} mode(s) re-read; ${fresh.length} new path(s) appeared with group/world access since (re-run to fix): ${fresh.slice(0, 3).map((c) => c.path).join(', ')}`}
+    const fresh = permissionPlan(ctx.install.stateDir, ctx.install.configPath, ctx.env).changes.filter(
+      (c) => !changes.some((x) => x.path === c.path),
+    )
+    if (fresh.length)
+      return {
+        ok: true,
+        detail: `${changes.length} mode(s) re-read; ${fresh.length} new path(s) appeared with group/world access since (re-run to fix): ${fresh
+          .slice(0, 3)
+          .map((c) => c.path)
+          .join(', ')}`,
+      }
     return {ok: true, detail: `${changes.length} mode(s) re-read: no group/world access left`}
   },
 }
 
 /** Every secret-bearing path with group/world bits, and what it becomes (bits only removed). */
-export function permissionPlan(stateDir: string, configPath: string, env: NodeJS.ProcessEnv): {changes: ModeChange[]; skipped: string[]} {
+export function permissionPlan(
+  stateDir: string,
+  configPath: string,
+  env: NodeJS.ProcessEnv,
+): {changes: ModeChange[]; skipped: string[]} {
   const changes: ModeChange[] = []
   const skipped: string[] = []
   const seen = new Set<string>()
@@ -112,7 +148,9 @@ export function permissionPlan(stateDir: string, configPath: string, env: NodeJS
   for (const f of configHistoryFiles(configPath)) consider(f, false)
   try {
     for (const inc of loadConfig(configPath, {env}).includes) consider(inc.file, false)
-  } catch { /* a broken config still gets its own mode fixed above */ }
+  } catch {
+    /* a broken config still gets its own mode fixed above */
+  }
   for (const t of TREES) consider(path.join(stateDir, t), true)
   for (const f of FILES) consider(path.join(stateDir, f), false)
   return {changes, skipped}

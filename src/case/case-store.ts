@@ -30,16 +30,29 @@ export function newCaseId(now: Date = new Date()): string {
   return `IR-${t}-${randomBytes(2).toString('hex')}`
 }
 
-export function openCase(id: string | undefined, opts: {home?: string; now?: () => Date; mustExist?: boolean} = {}): Case {
+export function openCase(
+  id: string | undefined,
+  opts: {home?: string; now?: () => Date; mustExist?: boolean} = {},
+): Case {
   const home = opts.home ?? irHome()
   const caseId = id ?? newCaseId(opts.now?.())
   if (!CASE_ID.test(caseId)) {
-    throw new IrError(`Case id "${caseId}" is not valid.`, ExitCode.Usage, ['Use letters, digits, ".", "_" and "-" (e.g. IR-20261123-101500-ab12).'], 'CASE_ID')
+    throw new IrError(
+      `Case id "${caseId}" is not valid.`,
+      ExitCode.Usage,
+      ['Use letters, digits, ".", "_" and "-" (e.g. IR-20261123-101500-ab12).'],
+      'CASE_ID',
+    )
   }
   const dir = path.join(home, 'cases', caseId)
   const created = !existsSync(dir)
   if (created && opts.mustExist) {
-    throw new IrError(`Case ${caseId} does not exist in ${path.join(home, 'cases')}.`, ExitCode.PreconditionFailed, ['List cases with `ls ~/.openclaw-ir/cases` (or $IR_HOME/cases).'], 'CASE_MISSING')
+    throw new IrError(
+      `Case ${caseId} does not exist in ${path.join(home, 'cases')}.`,
+      ExitCode.PreconditionFailed,
+      ['List cases with `ls ~/.openclaw-ir/cases` (or $IR_HOME/cases).'],
+      'CASE_MISSING',
+    )
   }
   for (const d of [home, path.join(home, 'cases'), dir]) {
     mkdirSync(d, {recursive: true, mode: 0o700})
@@ -80,7 +93,10 @@ export function recordChange(c: Case, change: ChangeRecord): void {
 
 export function readChanges(c: Case): ChangeRecord[] {
   try {
-    return readFileSync(path.join(c.dir, 'changes.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as ChangeRecord)
+    return readFileSync(path.join(c.dir, 'changes.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as ChangeRecord)
   } catch {
     return []
   }
@@ -107,10 +123,15 @@ export function undoChanges(c: Case, opts: {dryRun?: boolean} = {}): UndoOutcome
     const history = all.filter((x) => `${x.path}\u0000${x.kind}` === key) // oldest first
     const first = history[0]!
     const last = history.at(-1)!
-    const out = (status: UndoOutcome['status'], detail: string) => outcomes.push({path: first.path, kind: first.kind, status, detail})
-    const gap = history.findIndex((x, i) => i > 0 && (first.kind === 'mode'
-      ? x.modeBefore !== history[i - 1]!.modeAfter
-      : x.sha256Before !== history[i - 1]!.sha256After))
+    const out = (status: UndoOutcome['status'], detail: string) =>
+      outcomes.push({path: first.path, kind: first.kind, status, detail})
+    const gap = history.findIndex(
+      (x, i) =>
+        i > 0 &&
+        (first.kind === 'mode'
+          ? x.modeBefore !== history[i - 1]!.modeAfter
+          : x.sha256Before !== history[i - 1]!.sha256After),
+    )
     let st
     try {
       st = statSync(first.path)
@@ -119,7 +140,10 @@ export function undoChanges(c: Case, opts: {dryRun?: boolean} = {}): UndoOutcome
       continue
     }
     if (gap > 0) {
-      out('conflict', `edited outside ir between two runs of this case (before step "${history[gap]!.step ?? '?'}"); undoing would discard that edit`)
+      out(
+        'conflict',
+        `edited outside ir between two runs of this case (before step "${history[gap]!.step ?? '?'}"); undoing would discard that edit`,
+      )
       continue
     }
     const mode = st.mode & 0o7777
@@ -134,7 +158,11 @@ export function undoChanges(c: Case, opts: {dryRun?: boolean} = {}): UndoOutcome
     }
     const current = sha256(readFileSync(first.path))
     if (current === first.sha256Before) out('already', 'already holds the original bytes')
-    else if (current !== last.sha256After) out('conflict', `changed since ir wrote it (now sha256 ${current.slice(0, 12)}, ir wrote ${last.sha256After?.slice(0, 12)})`)
+    else if (current !== last.sha256After)
+      out(
+        'conflict',
+        `changed since ir wrote it (now sha256 ${current.slice(0, 12)}, ir wrote ${last.sha256After?.slice(0, 12)})`,
+      )
     else if (!first.backup || !existsSync(first.backup)) out('conflict', 'backup is missing from the case')
     else {
       if (!opts.dryRun) atomicWrite(first.path, readFileSync(first.backup), first.modeBefore)

@@ -1,5 +1,15 @@
 import {createHash} from 'node:crypto'
-import {closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync} from 'node:fs'
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs'
 import os from 'node:os'
 
 import {ExitCode, IrError} from '../errors.js'
@@ -35,14 +45,23 @@ export const TOOL_VERSION = 'ir/0.1.0'
 export const sha256 = (s: string | Buffer) => createHash('sha256').update(s).digest('hex')
 
 export class Journal {
-  constructor(readonly file: string, readonly caseId: string, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    readonly file: string,
+    readonly caseId: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   append(entry: Omit<JournalEntry, 'ts' | 'tool' | 'host' | 'user' | 'case' | 'prev'>): JournalEntry {
     return withLock(`${this.file}.lock`, () => {
       const prev = this.repairAndTail()
       const full: JournalEntry = {
-        ts: this.now().toISOString(), tool: TOOL_VERSION, host: os.hostname(), user: userName(), case: this.caseId,
-        ...entry, prev,
+        ts: this.now().toISOString(),
+        tool: TOOL_VERSION,
+        host: os.hostname(),
+        user: userName(),
+        case: this.caseId,
+        ...entry,
+        prev,
       }
       const line = JSON.stringify(full)
       const fd = openSync(this.file, 'a', 0o600)
@@ -57,7 +76,9 @@ export class Journal {
   }
 
   entries(): JournalEntry[] {
-    return readLines(this.file).filter((l) => l.complete).map((l) => JSON.parse(l.text) as JournalEntry)
+    return readLines(this.file)
+      .filter((l) => l.complete)
+      .map((l) => JSON.parse(l.text) as JournalEntry)
   }
 
   /** Hash of the last complete line; a torn tail is moved to <journal>.torn-<ms> first. */
@@ -65,7 +86,10 @@ export class Journal {
     const lines = readLines(this.file)
     const last = lines.at(-1)
     if (last && !last.complete) {
-      const good = lines.filter((l) => l.complete).map((l) => l.text + '\n').join('')
+      const good = lines
+        .filter((l) => l.complete)
+        .map((l) => l.text + '\n')
+        .join('')
       writeFileSync(`${this.file}.torn-${Date.now()}`, last.text, {mode: 0o600})
       const tmp = `${this.file}.repair`
       writeFileSync(tmp, good, {mode: 0o600})
@@ -76,7 +100,10 @@ export class Journal {
   }
 }
 
-interface Line {text: string; complete: boolean}
+interface Line {
+  text: string
+  complete: boolean
+}
 
 function readLines(file: string): Line[] {
   let text: string
@@ -101,7 +128,10 @@ function isJson(s: string): boolean {
   }
 }
 
-export interface ChainProblem {line: number; problem: string}
+export interface ChainProblem {
+  line: number
+  problem: string
+}
 
 /** Check a journal's hash chain; [] when intact. */
 export function verifyChain(text: string): ChainProblem[] {
@@ -118,7 +148,8 @@ export function verifyChain(text: string): ChainProblem[] {
       prev = sha256(line)
       return
     }
-    if (entry.prev !== prev) problems.push({line: i + 1, problem: 'hash chain broken: prev does not match the previous line'})
+    if (entry.prev !== prev)
+      problems.push({line: i + 1, problem: 'hash chain broken: prev does not match the previous line'})
     prev = sha256(line)
   })
   return problems
@@ -140,8 +171,12 @@ export function withLock<T>(lockFile: string, fn: () => T, timeoutMs = 10_000): 
         continue
       }
       if (Date.now() > deadline) {
-        throw new IrError(`Case journal is locked by another ir run (${lockFile}).`, ExitCode.PreconditionFailed,
-          ['Wait for the other run to finish, or remove the lock file if no ir is running.'], 'CASE_LOCKED')
+        throw new IrError(
+          `Case journal is locked by another ir run (${lockFile}).`,
+          ExitCode.PreconditionFailed,
+          ['Wait for the other run to finish, or remove the lock file if no ir is running.'],
+          'CASE_LOCKED',
+        )
       }
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25)
     }

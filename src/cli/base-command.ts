@@ -10,7 +10,7 @@ export interface JsonError {
 /** Flags that pick the OpenClaw install, resolved exactly as OpenClaw resolves them. */
 export const targetFlags = {
   'state-dir': Flags.string({summary: 'OpenClaw state dir (default: $OPENCLAW_STATE_DIR, ~/.openclaw, legacy dirs).'}),
-  config: Flags.string({summary: 'OpenClaw config file (default: $OPENCLAW_CONFIG_PATH, else the state dir\'s).'}),
+  config: Flags.string({summary: "OpenClaw config file (default: $OPENCLAW_CONFIG_PATH, else the state dir's)."}),
   profile: Flags.string({summary: 'OpenClaw profile: state dir ~/.openclaw-<profile>.'}),
 }
 

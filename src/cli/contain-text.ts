@@ -10,7 +10,8 @@ export function containLines(r: ContainResult): string[] {
     out.push(`${s.status.padEnd(WIDTH)} ${s.id.padEnd(12)} ${s.detail}`)
     if (s.plan && SHOW_PLAN.has(s.status)) for (const l of s.plan.lines) out.push(`            ${l}`)
   }
-  if (r.needsConfirmation) out.push('Nothing was changed: no TTY to confirm. Re-run with --yes to apply, or --dry-run to see the plan.')
+  if (r.needsConfirmation)
+    out.push('Nothing was changed: no TTY to confirm. Re-run with --yes to apply, or --dry-run to see the plan.')
   else if (r.steps.some((s) => s.status === 'done')) {
     out.push(`verified: ${r.verified ? 'yes' : 'NO (see the failed steps above)'}`)
     out.push(`Undo: ir contain --undo --case ${r.case}`)
@@ -29,7 +30,11 @@ export function undoLines(r: ContainUndoResult): string[] {
     out.push(`${s.status.padEnd(WIDTH)} service  ${s.service}  ${s.detail}`)
     if (s.status === 'left disabled') for (const c of s.commands) out.push(`            ${c}`)
   }
-  for (const pid of r.stoppedPids) out.push(`note      gateway pid ${pid} was stopped by this case; ir does not start it again — start it yourself when ready`)
-  if (r.needsConfirmation) out.push('Nothing was changed: no TTY to confirm. Re-run with --yes to apply, or --dry-run to see the plan.')
+  for (const pid of r.stoppedPids)
+    out.push(
+      `note      gateway pid ${pid} was stopped by this case; ir does not start it again — start it yourself when ready`,
+    )
+  if (r.needsConfirmation)
+    out.push('Nothing was changed: no TTY to confirm. Re-run with --yes to apply, or --dry-run to see the plan.')
   return out
 }

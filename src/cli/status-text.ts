@@ -6,16 +6,28 @@ const MARK: Record<string, string> = {critical: 'CRIT', high: 'HIGH', medium: 'M
 export function statusLines(r: StatusResult): string[] {
   const out: string[] = []
   for (const i of r.installs) {
-    out.push(`${i.stateDir}${i.profile ? `  (profile ${i.profile})` : ''}${i.stateDirExists ? '' : '  — does not exist'}`)
+    out.push(
+      `${i.stateDir}${i.profile ? `  (profile ${i.profile})` : ''}${i.stateDirExists ? '' : '  — does not exist'}`,
+    )
     const cfg = i.config.ok ? i.configPath : `${i.configPath}  — ${i.config.error}`
     out.push(`  config   ${cfg}`)
     const v = i.version
-    out.push(`  era      ${i.era.era}${i.era.agents.length ? ` (${i.era.agents.length} agent${i.era.agents.length > 1 ? 's' : ''})` : ''}   version ${v.running ?? v.installed ?? v.stateDb ?? v.config ?? 'unknown'}${v.running ? ' (running)' : ''}`)
+    out.push(
+      `  era      ${i.era.era}${i.era.agents.length ? ` (${i.era.agents.length} agent${i.era.agents.length > 1 ? 's' : ''})` : ''}   version ${v.running ?? v.installed ?? v.stateDb ?? v.config ?? 'unknown'}${v.running ? ' (running)' : ''}`,
+    )
     const g = i.gateway
-    const up = g.state === 'up' ? `UP   pid ${g.pid ?? '?'}  port ${g.port}  healthz ${g.healthz ? 'ok' : 'no answer'}` : `down (port ${g.port})`
+    const up =
+      g.state === 'up'
+        ? `UP   pid ${g.pid ?? '?'}  port ${g.port}  healthz ${g.healthz ? 'ok' : 'no answer'}`
+        : `down (port ${g.port})`
     out.push(`  gateway  ${up}`)
     for (const s of g.services) {
-      const state = [s.active === undefined ? undefined : s.active ? 'active' : 'inactive', s.enabled === undefined ? undefined : s.enabled ? 'enabled' : 'disabled'].filter(Boolean).join(', ')
+      const state = [
+        s.active === undefined ? undefined : s.active ? 'active' : 'inactive',
+        s.enabled === undefined ? undefined : s.enabled ? 'enabled' : 'disabled',
+      ]
+        .filter(Boolean)
+        .join(', ')
       out.push(`  service  ${s.kind} ${s.name}${state ? ` (${state})` : ''}${s.embedsToken ? '  embeds a token' : ''}`)
     }
     for (const l of g.staleLocks) out.push(`  stale    ${l.path} (pid ${l.pid ?? '?'}: ${l.reason})`)
@@ -24,6 +36,7 @@ export function statusLines(r: StatusResult): string[] {
     for (const e of shown) out.push(`    ${MARK[e.severity]}  ${e.title}   [${e.where}]`)
     out.push('')
   }
-  if (r.worst === 'critical' || r.worst === 'high') out.push('Next: `ir collect` to preserve evidence, then `ir contain` to close these surfaces.')
+  if (r.worst === 'critical' || r.worst === 'high')
+    out.push('Next: `ir collect` to preserve evidence, then `ir contain` to close these surfaces.')
   return out
 }

@@ -107,17 +107,25 @@ function adjustSeverity(p: Pending, s: Session): void {
 }
 
 const isUntrustedInput = (p: Pending) =>
-  (p.finding.category === 'prompt-injection' && (p.finding.kind === 'toolResult' || p.untrusted || p.senderIsOwner === false))
+  p.finding.category === 'prompt-injection' &&
+  (p.finding.kind === 'toolResult' || p.untrusted || p.senderIsOwner === false)
 
 function chainFinding(s: Session): Finding | undefined {
   let u = s.firstUntrusted
   for (const p of s.findings) if (isUntrustedInput(p) && p.order < u) u = p.order
   if (!Number.isFinite(u)) return undefined
   const byOrder = [...s.findings].sort((a, b) => a.order - b.order)
-  const cred = byOrder.find((p) => p.finding.category === 'credential-access' && p.finding.kind === 'toolCall' && p.order > u)
+  const cred = byOrder.find(
+    (p) => p.finding.category === 'credential-access' && p.finding.kind === 'toolCall' && p.order > u,
+  )
   if (!cred) return undefined
-  const out = byOrder.find((p) => p.finding.category === 'exfiltration' && p.finding !== cred.finding &&
-    (p.finding.kind === 'toolCall' || p.finding.kind === 'assistant') && p.order >= cred.order)
+  const out = byOrder.find(
+    (p) =>
+      p.finding.category === 'exfiltration' &&
+      p.finding !== cred.finding &&
+      (p.finding.kind === 'toolCall' || p.finding.kind === 'assistant') &&
+      p.order >= cred.order,
+  )
   if (!out) return undefined
   const src = out.finding.source
   const untrustedBy = s.findings.find((p) => isUntrustedInput(p) && p.order === u)
@@ -136,7 +144,11 @@ function chainFinding(s: Session): Finding | undefined {
     ].join(' → '),
     // from the parts' fingerprints (which use paths relative to the scanned root): stable when the dir moves
     fingerprint: fingerprintOf([CHAIN_RULE_ID, String(u), cred.finding.fingerprint, out.finding.fingerprint]),
-    chain: [...(untrustedBy ? [untrustedBy.finding.fingerprint] : []), cred.finding.fingerprint, out.finding.fingerprint],
+    chain: [
+      ...(untrustedBy ? [untrustedBy.finding.fingerprint] : []),
+      cred.finding.fingerprint,
+      out.finding.fingerprint,
+    ],
   }
   if (out.finding.toolName) f.toolName = out.finding.toolName
   if (out.finding.timestamp) f.timestamp = out.finding.timestamp

@@ -22,7 +22,10 @@ export interface RuleHit {
   tags: string[]
 }
 
-/** Prefilter tags: a rule's index (≥ 0) for its keywords; negative for context markers the correlation needs without parsing. */
+/**
+ * Prefilter tags: a rule's index (≥ 0) for its keywords; negative for context markers the correlation needs without
+ * parsing.
+ */
 export const TAG_TOOLCALL = -1
 export const TAG_UNTRUSTED = -2
 /** Tag of the record keys below: a rule keyword wholly inside one is not a hit. */
@@ -52,7 +55,9 @@ export const KIND_MARKERS: PrefilterKeyword[] = [
   {bytes: '"config-io"', tag: TAG_KIND_CONFIG},
 ]
 
-/** The KIND_MARKERS bits (of -tag) a rule needs: one of them must be on a line for the rule to apply (0: none needed). */
+/**
+ * The KIND_MARKERS bits (of -tag) a rule needs: one of them must be on a line for the rule to apply (0: none needed).
+ */
 export function kindMarkersNeeded(rule: CompiledRule): number {
   if (!rule.kinds || [...rule.kinds].some((k) => k !== 'toolCall' && k !== 'config')) return 0
   return (rule.kinds.has('toolCall') ? -TAG_KIND_TOOLCALL : 0) | (rule.kinds.has('config') ? -TAG_KIND_CONFIG : 0)
@@ -64,16 +69,29 @@ export function kindMarkersNeeded(rule: CompiledRule): number {
  * text, so a keyword inside them must not make the line a candidate. Unescaped, so the same
  * bytes inside a message's text (`\"api\":`) still count.
  */
-export const ENVELOPE_KEYS: PrefilterKeyword[] = ['"api":"', '"modelapi":"', '"totaltokens":', '"idempotencykey":"']
-  .map((bytes) => ({bytes, tag: TAG_ENVELOPE, anchorAtStart: true}))
+export const ENVELOPE_KEYS: PrefilterKeyword[] = [
+  '"api":"',
+  '"modelapi":"',
+  '"totaltokens":',
+  '"idempotencykey":"',
+].map((bytes) => ({bytes, tag: TAG_ENVELOPE, anchorAtStart: true}))
 
 const MAX_HITS_PER_RULE = 10
 const DECODE_DEPTH = 2
-const DECODED_CATEGORIES = new Set(['prompt-injection', 'dangerous-exec', 'exfiltration', 'credential-access', 'persistence', 'evasion', 'config-tampering'])
+const DECODED_CATEGORIES = new Set([
+  'prompt-injection',
+  'dangerous-exec',
+  'exfiltration',
+  'credential-access',
+  'persistence',
+  'evasion',
+  'config-tampering',
+])
 const SEVERITY_BY_RANK: Severity[] = ['info', 'low', 'medium', 'high', 'critical']
 
 /** OpenClaw's own warning around wrapped external content says "ignore your guidelines": not an attack. */
-const OPENCLAW_BOILERPLATE = /SECURITY NOTICE: The following content is from an EXTERNAL, UNTRUSTED source[\s\S]{0,700}?Send messages to third parties/g
+const OPENCLAW_BOILERPLATE =
+  /SECURITY NOTICE: The following content is from an EXTERNAL, UNTRUSTED source[\s\S]{0,700}?Send messages to third parties/g
 
 export class Engine {
   readonly rules: CompiledRule[]
@@ -86,7 +104,10 @@ export class Engine {
     // Specific secret rules before generic ones: the first rule to claim a secret keeps it.
     this.rules = [...(Array.isArray(set) ? set : set.rules)].sort((a, b) => Number(isGeneric(a)) - Number(isGeneric(b)))
     for (const kind of ['user', 'assistant', 'toolCall', 'toolResult', 'log', 'config'] as EventKind[]) {
-      this.byKind.set(kind, this.rules.filter((r) => !r.kinds || r.kinds.has(kind)))
+      this.byKind.set(
+        kind,
+        this.rules.filter((r) => !r.kinds || r.kinds.has(kind)),
+      )
     }
     this.redactors = this.rules.filter((r) => r.secretGroup !== undefined && !r.alreadyMasked)
     this.index = new Map(this.rules.map((r, i) => [r, i]))
@@ -152,7 +173,9 @@ export class Engine {
     const hits: RuleHit[] = []
     const starts = rule.anchors ? keywordStarts(rule, text, lower) : undefined
     for (let i = 0; i < rule.patterns.length; i++) {
-      const next = starts ? anchoredMatches(rule.anchors!.sticky[i]!, text, starts) : globalMatches(rule.patterns[i]!, text)
+      const next = starts
+        ? anchoredMatches(rule.anchors!.sticky[i]!, text, starts)
+        : globalMatches(rule.patterns[i]!, text)
       let from = 0
       let m: RegExpExecArray | null
       while (hits.length < MAX_HITS_PER_RULE && (m = next(from)) !== null) {
@@ -188,8 +211,16 @@ export class Engine {
     // like gitleaks' default regexTarget: allowlist regexes test the secret (or the match)
     if (rule.allow.some((a) => a.test(secret ?? matched))) return undefined
     return {
-      rule, severity: rule.severity, title: rule.title, text, index: m.index, length: matched.length,
-      matched, secret, secretEntropy: ent, tags: [...rule.tags],
+      rule,
+      severity: rule.severity,
+      title: rule.title,
+      text,
+      index: m.index,
+      length: matched.length,
+      matched,
+      secret,
+      secretEntropy: ent,
+      tags: [...rule.tags],
     }
   }
 
@@ -242,16 +273,29 @@ export class Engine {
   toFinding(hit: RuleHit, ev: ScanEvent, loc: EventLocation): Finding {
     const src = loc.source
     const order = loc.line ?? loc.seq
-    const fingerprint = fingerprintOf([hit.rule.id, src.rel ?? src.file, loc.table ?? '', loc.sessionId ?? src.sessionId ?? '',
-      String(order ?? ''), sha256(hit.secret ?? hit.matched)])
+    const fingerprint = fingerprintOf([
+      hit.rule.id,
+      src.rel ?? src.file,
+      loc.table ?? '',
+      loc.sessionId ?? src.sessionId ?? '',
+      String(order ?? ''),
+      sha256(hit.secret ?? hit.matched),
+    ])
     const f: Finding = {
       ruleId: hit.rule.id,
       category: hit.rule.category,
       severity: hit.severity,
       title: hit.title,
       source: clean({
-        file: src.file, line: loc.line, store: loc.store, table: loc.table, agentId: loc.agentId ?? src.agentId,
-        sessionId: loc.sessionId ?? src.sessionId, sessionKey: loc.sessionKey, eventId: ev.eventId, seq: loc.seq,
+        file: src.file,
+        line: loc.line,
+        store: loc.store,
+        table: loc.table,
+        agentId: loc.agentId ?? src.agentId,
+        sessionId: loc.sessionId ?? src.sessionId,
+        sessionKey: loc.sessionKey,
+        eventId: ev.eventId,
+        seq: loc.seq,
       }),
       kind: ev.kind,
       excerpt: this.excerpt(hit),
@@ -263,7 +307,11 @@ export class Engine {
     if (hit.secret !== undefined) {
       f.secret = hit.rule.alreadyMasked
         ? {masked: hit.secret, sha256: shortHash(hit.secret)}
-        : {masked: maskSecret(hit.secret), sha256: shortHash(hit.secret), ...(hit.secretEntropy !== undefined ? {entropy: round2(hit.secretEntropy)} : {})}
+        : {
+            masked: maskSecret(hit.secret),
+            sha256: shortHash(hit.secret),
+            ...(hit.secretEntropy !== undefined ? {entropy: round2(hit.secretEntropy)} : {}),
+          }
     }
     if (hit.tags.length > 0) f.tags = hit.tags
     return f
@@ -326,7 +374,10 @@ function stripBoilerplate(text: string): string {
 
 /** Decoded text if the run is base64 of mostly printable UTF-8, else undefined. */
 export function decodeBase64Text(run: string): string | undefined {
-  const buf = Buffer.from(run.replace(/[^A-Za-z0-9+/=_-]/g, ''), run.includes('-') || run.includes('_') ? 'base64url' : 'base64')
+  const buf = Buffer.from(
+    run.replace(/[^A-Za-z0-9+/=_-]/g, ''),
+    run.includes('-') || run.includes('_') ? 'base64url' : 'base64',
+  )
   if (buf.length < 16) return undefined
   let printable = 0
   for (const b of buf) if ((b >= 0x20 && b < 0x7f) || b === 0x0a || b === 0x0d || b === 0x09 || b >= 0x80) printable++
@@ -357,8 +408,16 @@ function boundaryHits(rule: CompiledRule, text: string): RuleHit[] {
     if (isEnd) open = undefined
     else if (open === undefined) open = id ?? ''
     if (problem) {
-      hits.push({rule, severity: rule.severity, title: `${rule.title} (${problem})`, text, index: m.index,
-        length: m[0].length, matched: m[0], tags: [...rule.tags]})
+      hits.push({
+        rule,
+        severity: rule.severity,
+        title: `${rule.title} (${problem})`,
+        text,
+        index: m.index,
+        length: m[0].length,
+        matched: m[0],
+        tags: [...rule.tags],
+      })
     }
   }
   return hits

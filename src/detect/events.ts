@@ -7,7 +7,16 @@ import type {EventKind, ScanEvent} from './types.js'
  */
 
 /** Tools whose output is content from outside: their results are untrusted input. */
-export const UNTRUSTED_TOOLS = new Set(['web_fetch', 'web_search', 'browser', 'email', 'gmail', 'fetch', 'http_request', 'webhook'])
+export const UNTRUSTED_TOOLS = new Set([
+  'web_fetch',
+  'web_search',
+  'browser',
+  'email',
+  'gmail',
+  'fetch',
+  'http_request',
+  'webhook',
+])
 
 const MARKER = 'EXTERNAL_UNTRUSTED_CONTENT'
 const MAX_FLAT_CHARS = 4 << 20
@@ -31,9 +40,11 @@ export function normalizeRecord(rec: unknown): Normalized {
   if (type === 'session') return {events: [], sessionId: str(rec.id)}
   if (type === 'message' && isObj(rec.message)) return {events: messageEvents(rec, rec.message)}
   if (type === 'custom_message') return {events: [base(rec, 'user', 'custom_message', contentText(rec.content))]}
-  if (type === 'compaction' || type === 'branch_summary') return {events: [base(rec, 'assistant', type, str(rec.summary) ?? '')]}
+  if (type === 'compaction' || type === 'branch_summary')
+    return {events: [base(rec, 'assistant', type, str(rec.summary) ?? '')]}
   if (type === 'model_change' || type === 'thinking_level_change') return {events: []}
-  if (type === 'custom') return {events: nonEmpty([base(rec, 'log', `custom:${str(rec.customType) ?? ''}`, flatten(rec.data))])}
+  if (type === 'custom')
+    return {events: nonEmpty([base(rec, 'log', `custom:${str(rec.customType) ?? ''}`, flatten(rec.data))])}
   if (rec.event === 'config.write' || rec.source === 'config-io') return {events: [configEvent(rec)]}
   if (isObj(rec._meta) || ('0' in rec && 'time' in rec)) return logEvent(rec)
   return {events: nonEmpty([{kind: 'log', text: flatten(rec)}])}
@@ -114,15 +125,22 @@ export function argumentsText(args: unknown): string {
   if (!isObj(args)) return ''
   const first: string[] = []
   for (const k of COMMAND_KEYS) if (typeof args[k] === 'string') first.push(args[k] as string)
-  const rest = flatten(Object.fromEntries(Object.entries(args).filter(([k]) => !COMMAND_KEYS.includes(k) || typeof args[k] !== 'string')))
+  const rest = flatten(
+    Object.fromEntries(Object.entries(args).filter(([k]) => !COMMAND_KEYS.includes(k) || typeof args[k] !== 'string')),
+  )
   return [...first, rest].filter(Boolean).join('\n')
 }
 
 function configEvent(rec: Obj): ScanEvent {
   const argv = Array.isArray(rec.argv) ? rec.argv.filter((a): a is string => typeof a === 'string') : []
   const suspicious = Array.isArray(rec.suspicious) ? rec.suspicious.map(String) : []
-  const text = [argv.join(' '), suspicious.length ? `suspicious: ${suspicious.join(', ')}` : '', str(rec.errorMessage) ?? '']
-    .filter(Boolean).join('\n')
+  const text = [
+    argv.join(' '),
+    suspicious.length ? `suspicious: ${suspicious.join(', ')}` : '',
+    str(rec.errorMessage) ?? '',
+  ]
+    .filter(Boolean)
+    .join('\n')
   const ev: ScanEvent = {kind: 'config', text, role: str(rec.event) ?? 'config'}
   const ts = str(rec.ts)
   if (ts) ev.timestamp = ts
@@ -154,7 +172,9 @@ function logEvent(rec: Obj): Normalized {
 /** `{a: 1, b: "x"}` → `a=1 b=x`: log objects read like the gateway's own key=value lines. */
 function flattenKV(v: unknown): string {
   if (!isObj(v)) return flatten(v)
-  return Object.entries(v).map(([k, x]) => `${k}=${typeof x === 'string' ? x : JSON.stringify(x)}`).join(' ')
+  return Object.entries(v)
+    .map(([k, x]) => `${k}=${typeof x === 'string' ? x : JSON.stringify(x)}`)
+    .join(' ')
 }
 
 /** Every string leaf of a value, newline-joined (bounded). */
@@ -199,12 +219,18 @@ export function unescapeJsonText(raw: string): string {
   return raw.replace(/\\(?:u([0-9a-fA-F]{4})|(["\\/bfnrt]))/g, (_m, hex: string | undefined, c: string | undefined) => {
     if (hex) return String.fromCharCode(parseInt(hex, 16))
     switch (c) {
-      case 'n': return '\n'
-      case 't': return '\t'
-      case 'r': return '\r'
-      case 'b': return '\b'
-      case 'f': return '\f'
-      default: return c ?? ''
+      case 'n':
+        return '\n'
+      case 't':
+        return '\t'
+      case 'r':
+        return '\r'
+      case 'b':
+        return '\b'
+      case 'f':
+        return '\f'
+      default:
+        return c ?? ''
     }
   })
 }

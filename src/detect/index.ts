@@ -10,4 +10,14 @@ export type {Input, InputFormat} from './sources.js'
 export {FORMATS, render} from './report.js'
 export type {ReportFormat} from './report.js'
 export {CATEGORIES, SEVERITIES, severityAtLeast} from './types.js'
-export type {Category, EventKind, Finding, FindingSource, ScanEvent, ScanResult, Severity, SkippedItem, SourceRef} from './types.js'
+export type {
+  Category,
+  EventKind,
+  Finding,
+  FindingSource,
+  ScanEvent,
+  ScanResult,
+  Severity,
+  SkippedItem,
+  SourceRef,
+} from './types.js'

@@ -24,8 +24,14 @@ async function scanStoreCopy(scanner: Scanner, input: Input): Promise<void> {
       if (existsSync(`${input.path}-wal`)) copyFileSync(`${input.path}-wal`, `${copy}-wal`)
     } catch (err) {
       const code = codeOf(err)
-      scanner.skip(input.path, code === 'ENOENT' ? 'vanished before it could be read'
-        : code === 'ENOSPC' ? `no space in ${os.tmpdir()} for a private copy of the store: set TMPDIR to a larger disk` : `unreadable (${code})`)
+      scanner.skip(
+        input.path,
+        code === 'ENOENT'
+          ? 'vanished before it could be read'
+          : code === 'ENOSPC'
+            ? `no space in ${os.tmpdir()} for a private copy of the store: set TMPDIR to a larger disk`
+            : `unreadable (${code})`,
+      )
       return
     }
     await scanner.scanSqliteStore(copy, input.source)
@@ -57,15 +63,23 @@ export async function scanInput(scanner: Scanner, input: Input, chunkBytes = 1 <
     // read only the bytes present at the start: a growing file is scanned up to there and reported
     const size = st.size
     // fzstd keeps references to input it has not decoded yet: it gets fresh buffers
-    const chunks = input.format === 'jsonl-zst' ? zstdChunks(readChunks(fd, size, chunkBytes, true)) : readChunks(fd, size, chunkBytes, false)
+    const chunks =
+      input.format === 'jsonl-zst'
+        ? zstdChunks(readChunks(fd, size, chunkBytes, true))
+        : readChunks(fd, size, chunkBytes, false)
     await scanner.scanJsonl(chunks, input.source)
     const after = fstatSync(fd)
-    if (after.size > size) scanner.skip(input.path, `grew during the scan (${size} → ${after.size} bytes): scanned the first ${size} bytes`)
-    else if (after.size < size) scanner.skip(input.path, `shrank during the scan (${size} → ${after.size} bytes): results may be incomplete`)
+    if (after.size > size)
+      scanner.skip(input.path, `grew during the scan (${size} → ${after.size} bytes): scanned the first ${size} bytes`)
+    else if (after.size < size)
+      scanner.skip(input.path, `shrank during the scan (${size} → ${after.size} bytes): results may be incomplete`)
   } catch (err) {
-    scanner.skip(input.path, input.format === 'jsonl-zst' && /zstd|invalid|unexpected/i.test(errorMessage(err))
-      ? `not valid zstd (${errorMessage(err)}): scanned up to the error`
-      : `read failed (${codeOf(err)}): scanned up to the error`)
+    scanner.skip(
+      input.path,
+      input.format === 'jsonl-zst' && /zstd|invalid|unexpected/i.test(errorMessage(err))
+        ? `not valid zstd (${errorMessage(err)}): scanned up to the error`
+        : `read failed (${codeOf(err)}): scanned up to the error`,
+    )
   } finally {
     closeSync(fd)
   }
@@ -102,4 +116,3 @@ export async function* zstdChunks(src: AsyncIterable<Uint8Array>): AsyncGenerato
   d.push(new Uint8Array(0), true)
   while (out.length > 0) yield out.shift()!
 }
-

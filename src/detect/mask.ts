@@ -33,7 +33,8 @@ const TOKEN = /[A-Za-z0-9_\-+/=.~:]{24,}/g
 export function maskHighEntropyTokens(text: string): string {
   return text.replace(TOKEN, (tok) => {
     if (tok.includes('[sha256:')) return tok
-    if (/^(?:https?:|\/)/.test(tok)) return tok.replace(/[A-Za-z0-9_\-+=~]{24,}/g, (t) => looksRandom(t) ? maskSecret(t) : t)
+    if (/^(?:https?:|\/)/.test(tok))
+      return tok.replace(/[A-Za-z0-9_\-+=~]{24,}/g, (t) => (looksRandom(t) ? maskSecret(t) : t))
     return looksRandom(tok) ? maskSecret(tok) : tok
   })
 }
@@ -42,7 +43,8 @@ function looksRandom(tok: string): boolean {
   return /[0-9]/.test(tok) && /[A-Za-z]/.test(tok) && entropy(tok) >= 3.5
 }
 
-const INVISIBLE = /[\u00AD\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]|[\u{E0000}-\u{E007F}]+|[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/gu
+const INVISIBLE =
+  /[\u00AD\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]|[\u{E0000}-\u{E007F}]+|[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/gu
 
 /** Make invisible characters visible; Unicode tag runs (ASCII smuggling) are decoded as evidence. */
 export function revealInvisible(text: string): string {
@@ -60,8 +62,11 @@ export function revealInvisible(text: string): string {
  * Mask what a secret rule matches in text: its secret group (or the whole match) becomes a
  * fingerprint; `accept` can keep a match (allowlists, entropy). Returns the text and how many were masked.
  */
-export function maskRuleMatches(rule: {patterns: RegExp[]; secretGroup?: number}, text: string,
-  accept: (secret: string, match: string) => boolean = () => true): {text: string; count: number} {
+export function maskRuleMatches(
+  rule: {patterns: RegExp[]; secretGroup?: number},
+  text: string,
+  accept: (secret: string, match: string) => boolean = () => true,
+): {text: string; count: number} {
   let out = text
   let count = 0
   for (const re of rule.patterns) {

@@ -59,7 +59,10 @@ function tsxApi(): string | undefined {
   }
 }
 
-/** The build runs worker.js itself; from source a small bootstrap registers tsx first (a bare `--import tsx` races the worker's own entry on Node 20). */
+/**
+ * The build runs worker.js itself; from source a small bootstrap registers tsx first (a bare `--import tsx` races the
+ * worker's own entry on Node 20).
+ */
 function newWorker(data: WorkerData): Worker {
   if (!FROM_SOURCE) return new Worker(WORKER_URL, {workerData: data})
   const boot = `import(${JSON.stringify(tsxApi())}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}) })`
@@ -71,25 +74,32 @@ function newWorker(data: WorkerData): Worker {
  * `onPart(index, part)` gets each input's part (any order). Inputs a worker could not finish (it
  * died) go to `fallback`, run on this thread.
  */
-export async function scanOnWorkers(inputs: Input[], n: number, init: WorkerInit, sizes: number[],
-  onPart: (index: number, part: ScanPart) => void, fallback: (index: number) => Promise<void>,
-  here?: (index: number) => Promise<ScanPart>): Promise<void> {
+export async function scanOnWorkers(
+  inputs: Input[],
+  n: number,
+  init: WorkerInit,
+  sizes: number[],
+  onPart: (index: number, part: ScanPart) => void,
+  fallback: (index: number) => Promise<void>,
+  here?: (index: number) => Promise<ScanPart>,
+): Promise<void> {
   // biggest first: a large store started last would leave the other threads idle
   const order = inputs.map((_, i) => i).sort((a, b) => (sizes[b] ?? 0) - (sizes[a] ?? 0) || a - b)
   const next = new SharedArrayBuffer(4)
   const received = new Set<number>()
-  const run = (): Promise<void> => new Promise((resolve) => {
-    const w = newWorker({...init, inputs: order.map((i) => inputs[i]!), next})
-    w.on('message', (m: WorkerReply) => {
-      if ('done' in m) void w.terminate()
-      else if ('part' in m) {
-        received.add(order[m.id]!)
-        onPart(order[m.id]!, m.part)
-      }
+  const run = (): Promise<void> =>
+    new Promise((resolve) => {
+      const w = newWorker({...init, inputs: order.map((i) => inputs[i]!), next})
+      w.on('message', (m: WorkerReply) => {
+        if ('done' in m) void w.terminate()
+        else if ('part' in m) {
+          received.add(order[m.id]!)
+          onPart(order[m.id]!, m.part)
+        }
+      })
+      w.on('error', () => resolve())
+      w.on('exit', () => resolve())
     })
-    w.on('error', () => resolve())
-    w.on('exit', () => resolve())
-  })
   const workers = Array.from({length: n}, run)
   if (here) {
     const taken = new Int32Array(next)

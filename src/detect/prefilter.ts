@@ -131,7 +131,8 @@ const hyperscan: HyperscanAddon | undefined = (() => {
 export const HYPERSCAN_BUILT = hyperscan !== undefined
 
 /** Which loop finds the keywords by default in this process. */
-export const PREFILTER_ENGINE: 'hyperscan' | 'wasm' = hyperscan && process.env.IR_PREFILTER !== 'wasm' ? 'hyperscan' : 'wasm'
+export const PREFILTER_ENGINE: 'hyperscan' | 'wasm' =
+  hyperscan && process.env.IR_PREFILTER !== 'wasm' ? 'hyperscan' : 'wasm'
 
 /** A Hyperscan database of the distinct keywords, each with its tags. */
 interface NativeKeywords {
@@ -156,7 +157,10 @@ export class Prefilter {
   private readonly native?: NativeKeywords
   /** Where eachUtf8 encodes strings for Hyperscan. */
   private utf8Scratch?: Buffer
-  /** Candidate positions (or Hyperscan's pairs), one array per nesting level (a visitor may scan again with this prefilter). */
+  /**
+   * Candidate positions (or Hyperscan's pairs), one array per nesting level (a visitor may scan again with this
+   * prefilter).
+   */
   private readonly batches: Int32Array[] = []
   private depth = 0
   /** Keywords anchored at the position last passed to a visitor: [0, count). */
@@ -197,7 +201,13 @@ export class Prefilter {
         continue
       }
       const head3 = (f(0) << 24) | (f(1) << 16) | (f(2) << 8)
-      const e: Entry = {bytes, tag: k.tag, offset, head: n > 3 ? (head3 | f(3)) >>> 0 : head3 >>> 8, shift: n > 3 ? 0 : 8}
+      const e: Entry = {
+        bytes,
+        tag: k.tag,
+        offset,
+        head: n > 3 ? (head3 | f(3)) >>> 0 : head3 >>> 8,
+        shift: n > 3 ? 0 : 8,
+      }
       for (const x of n > 3 ? [f(3)] : Array.from({length: 256}, (_, i) => i | 0x20)) {
         const h = hash4(head3 | x)
         setBit(l1, h)
@@ -216,8 +226,12 @@ export class Prefilter {
         byBytes.set(k.bytes, tags)
       }
       const list = [...byBytes.keys()]
-      this.native = {handle: hyperscan.compile(list.map((b) => Buffer.from(b, 'latin1'))),
-        lengths: Int32Array.from(list, (b) => b.length), maxLength: Math.max(2, ...list.map((b) => b.length)), tags: [...byBytes.values()]}
+      this.native = {
+        handle: hyperscan.compile(list.map((b) => Buffer.from(b, 'latin1'))),
+        lengths: Int32Array.from(list, (b) => b.length),
+        maxLength: Math.max(2, ...list.map((b) => b.length)),
+        tags: [...byBytes.values()],
+      }
     }
   }
 
@@ -257,7 +271,7 @@ export class Prefilter {
    */
   eachUtf8(text: string, visit: (at: number, bytes: Buffer) => boolean | void): number {
     if (this.native && text.length * 3 <= WINDOW) {
-      const scratch = this.utf8Scratch ??= Buffer.allocUnsafe(WINDOW)
+      const scratch = (this.utf8Scratch ??= Buffer.allocUnsafe(WINDOW))
       const n = scratch.write(text, 0, 'utf8')
       const bytes = scratch.subarray(0, n)
       this.each(bytes, 0, n, (at) => visit(at, bytes))
@@ -288,7 +302,13 @@ export class Prefilter {
    * `each` on Hyperscan: it reports every occurrence by its end; they are visited by start (a
    * keyword inside a record key comes after the key), those with the same start together.
    */
-  private eachNative(native: NativeKeywords, buf: Uint8Array, from: number, to: number, visit: (at: number) => boolean | void): void {
+  private eachNative(
+    native: NativeKeywords,
+    buf: Uint8Array,
+    from: number,
+    to: number,
+    visit: (at: number) => boolean | void,
+  ): void {
     // a window at a time (overlapping by a keyword's length): Hyperscan's list of matches stays small
     for (let p = from; p < to; p += WINDOW) {
       const stop = Math.min(to, p + WINDOW)

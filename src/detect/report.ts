@@ -15,10 +15,14 @@ export interface ReportOptions {
 
 export function render(format: ReportFormat, result: ScanResult, opts: ReportOptions = {}): string {
   switch (format) {
-    case 'jsonl': return toJsonl(result)
-    case 'sarif': return JSON.stringify(toSarif(result, opts), null, 2)
-    case 'md': return toMarkdown(result)
-    default: return toText(result)
+    case 'jsonl':
+      return toJsonl(result)
+    case 'sarif':
+      return JSON.stringify(toSarif(result, opts), null, 2)
+    case 'md':
+      return toMarkdown(result)
+    default:
+      return toText(result)
   }
 }
 
@@ -36,7 +40,12 @@ export function where(f: Finding): string {
   return s.line !== undefined ? `${s.file}:${s.line}` : s.file
 }
 
-interface Group {key: string; label: string; findings: Finding[]; worst: number}
+interface Group {
+  key: string
+  label: string
+  findings: Finding[]
+  worst: number
+}
 
 /** Findings grouped by session (file or store+session), most severe group first. */
 export function groupBySession(findings: Finding[]): Group[] {
@@ -45,7 +54,7 @@ export function groupBySession(findings: Finding[]): Group[] {
     const s = f.source
     const key = s.store ? `${s.store}\u0000${s.sessionId ?? s.table ?? ''}` : s.file
     const label = s.store
-      ? `${s.store} — ${s.sessionKey ? `${s.sessionKey} (${s.sessionId ?? '?'})` : s.sessionId ? `session ${s.sessionId}` : s.table ?? ''}`
+      ? `${s.store} — ${s.sessionKey ? `${s.sessionKey} (${s.sessionId ?? '?'})` : s.sessionId ? `session ${s.sessionId}` : (s.table ?? '')}`
       : `${s.file}${s.sessionId ? ` — session ${s.sessionId}` : ''}`
     let g = groups.get(key)
     if (!g) {
@@ -71,10 +80,14 @@ export function countBySeverity(findings: Finding[]): Record<Severity, number> {
 export function summaryLine(result: ScanResult): string {
   const {files, events, bytes, skipped, suppressed} = result.scanned
   const c = countBySeverity(result.findings)
-  const bySev = SEVERITIES.filter((s) => c[s] > 0).map((s) => `${c[s]} ${s}`).join(', ')
-  return `Scanned ${files} file(s), ${events.toLocaleString('en-US')} event(s), ${formatBytes(bytes)}: ` +
+  const bySev = SEVERITIES.filter((s) => c[s] > 0)
+    .map((s) => `${c[s]} ${s}`)
+    .join(', ')
+  return (
+    `Scanned ${files} file(s), ${events.toLocaleString('en-US')} event(s), ${formatBytes(bytes)}: ` +
     `${result.findings.length} finding(s)${bySev ? ` (${bySev})` : ''}` +
     `${suppressed ? `, ${suppressed} in baseline` : ''}${skipped.length ? `; ${skipped.length} skipped` : ''}.`
+  )
 }
 
 export function toText(result: ScanResult): string {
@@ -82,7 +95,12 @@ export function toText(result: ScanResult): string {
   for (const g of groupBySession(result.findings)) {
     out.push(g.label)
     for (const f of g.findings) {
-      const at = f.source.line !== undefined ? `line ${f.source.line}` : f.source.seq !== undefined ? `${f.source.table === 'task_runs' ? 'row' : 'seq'} ${f.source.seq}` : ''
+      const at =
+        f.source.line !== undefined
+          ? `line ${f.source.line}`
+          : f.source.seq !== undefined
+            ? `${f.source.table === 'task_runs' ? 'row' : 'seq'} ${f.source.seq}`
+            : ''
       const what = [f.kind, f.toolName].filter(Boolean).join(' ')
       out.push(`  ${f.severity.toUpperCase().padEnd(8)} ${at.padEnd(10)} ${what.padEnd(16)} ${f.ruleId}  ${f.title}`)
       out.push(`           ${f.excerpt}`)
@@ -101,12 +119,22 @@ export function toText(result: ScanResult): string {
 
 export function toMarkdown(result: ScanResult): string {
   const c = countBySeverity(result.findings)
-  const out = ['# ir scan report', '', summaryLine(result), '', '| severity | findings |', '|---|---|',
-    ...SEVERITIES.map((s) => `| ${s} | ${c[s]} |`), '']
+  const out = [
+    '# ir scan report',
+    '',
+    summaryLine(result),
+    '',
+    '| severity | findings |',
+    '|---|---|',
+    ...SEVERITIES.map((s) => `| ${s} | ${c[s]} |`),
+    '',
+  ]
   for (const g of groupBySession(result.findings)) {
     out.push(`## ${mdText(g.label)}`, '')
     for (const f of g.findings) {
-      out.push(`- **${f.severity}** \`${f.ruleId}\` — ${mdText(f.title)} (${mdText(where(f))}${f.toolName ? `, tool \`${f.toolName}\`` : ''})`)
+      out.push(
+        `- **${f.severity}** \`${f.ruleId}\` — ${mdText(f.title)} (${mdText(where(f))}${f.toolName ? `, tool \`${f.toolName}\`` : ''})`,
+      )
       out.push(`  - excerpt: ${codeSpan(f.excerpt)}`)
       if (f.context) out.push(`  - context: ${mdText(f.context)}`)
       out.push(`  - fingerprint: \`${f.fingerprint}\``)
@@ -130,8 +158,20 @@ function codeSpan(s: string): string {
   return `${ticks} ${s} ${ticks}`
 }
 
-const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {critical: 'error', high: 'error', medium: 'warning', low: 'note', info: 'note'}
-const SECURITY_SEVERITY: Record<Severity, string> = {critical: '9.5', high: '8.0', medium: '5.5', low: '3.0', info: '0.0'}
+const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {
+  critical: 'error',
+  high: 'error',
+  medium: 'warning',
+  low: 'note',
+  info: 'note',
+}
+const SECURITY_SEVERITY: Record<Severity, string> = {
+  critical: '9.5',
+  high: '8.0',
+  medium: '5.5',
+  low: '3.0',
+  info: '0.0',
+}
 
 /** SARIF 2.1.0: one run, rules from the packs that fired, partialFingerprints = our fingerprint. */
 export function toSarif(result: ScanResult, opts: ReportOptions = {}): object {
@@ -140,7 +180,9 @@ export function toSarif(result: ScanResult, opts: ReportOptions = {}): object {
   const rules = ids.map((id) => {
     const r = byId.get(id)
     const sample = result.findings.find((f) => f.ruleId === id)!
-    const title = r?.title ?? (id === CHAIN_RULE_ID ? 'Untrusted input, then credential access, then an outbound call' : sample.title)
+    const title =
+      r?.title ??
+      (id === CHAIN_RULE_ID ? 'Untrusted input, then credential access, then an outbound call' : sample.title)
     return {
       id,
       name: id.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase()),
@@ -163,25 +205,57 @@ export function toSarif(result: ScanResult, opts: ReportOptions = {}): object {
       ruleIndex: ids.indexOf(f.ruleId),
       level: LEVEL[f.severity],
       message: {text: `${f.title}: ${f.excerpt}${f.context ? ` (${f.context})` : ''}`},
-      locations: [{
-        physicalLocation: {artifactLocation: {uri: toUri(s.store ?? s.file)}, ...region},
-        ...(s.sessionId || s.sessionKey ? {logicalLocations: [{name: s.sessionKey ?? s.sessionId, kind: 'module',
-          fullyQualifiedName: [s.sessionKey, s.sessionId, s.seq !== undefined ? `seq ${s.seq}` : undefined].filter(Boolean).join(' ')}]} : {}),
-      }],
+      locations: [
+        {
+          physicalLocation: {artifactLocation: {uri: toUri(s.store ?? s.file)}, ...region},
+          ...(s.sessionId || s.sessionKey
+            ? {
+                logicalLocations: [
+                  {
+                    name: s.sessionKey ?? s.sessionId,
+                    kind: 'module',
+                    fullyQualifiedName: [s.sessionKey, s.sessionId, s.seq !== undefined ? `seq ${s.seq}` : undefined]
+                      .filter(Boolean)
+                      .join(' '),
+                  },
+                ],
+              }
+            : {}),
+        },
+      ],
       partialFingerprints: {'irFingerprint/v1': f.fingerprint},
-      properties: {severity: f.severity, category: f.category, kind: f.kind, toolName: f.toolName, seq: s.seq, table: s.table,
-        ...(f.secret ? {secret: f.secret} : {}), ...(f.chain ? {chain: f.chain} : {})},
+      properties: {
+        severity: f.severity,
+        category: f.category,
+        kind: f.kind,
+        toolName: f.toolName,
+        seq: s.seq,
+        table: s.table,
+        ...(f.secret ? {secret: f.secret} : {}),
+        ...(f.chain ? {chain: f.chain} : {}),
+      },
     }
   })
   return {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
-    runs: [{
-      tool: {driver: {name: 'ir', fullName: 'ir scan (OpenClaw incident response)', version: opts.version ?? '0.0.0', rules}},
-      results,
-      properties: {scanned: {files: result.scanned.files, events: result.scanned.events, bytes: result.scanned.bytes},
-        skipped: result.scanned.skipped},
-    }],
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'ir',
+            fullName: 'ir scan (OpenClaw incident response)',
+            version: opts.version ?? '0.0.0',
+            rules,
+          },
+        },
+        results,
+        properties: {
+          scanned: {files: result.scanned.files, events: result.scanned.events, bytes: result.scanned.bytes},
+          skipped: result.scanned.skipped,
+        },
+      },
+    ],
   }
 }
 

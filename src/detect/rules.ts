@@ -20,57 +20,80 @@ const TestCase = z.union([
 ])
 export type RuleTestCase = z.infer<typeof TestCase>
 
-const Pattern = z.union([z.string(), z.object({regex: z.string(), flags: z.string().regex(/^[imsu]*$/).optional()}).strict()])
+const Pattern = z.union([
+  z.string(),
+  z
+    .object({
+      regex: z.string(),
+      flags: z
+        .string()
+        .regex(/^[imsu]*$/)
+        .optional(),
+    })
+    .strict(),
+])
 
-const RuleSchema = z.object({
-  id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, ".", "_" and "-"'),
-  title: z.string().min(3),
-  description: z.string().optional(),
-  category: z.enum(CATEGORIES),
-  severity: z.enum(SEVERITIES),
-  /** Attribution of a derived pattern, e.g. "gitleaks:anthropic-api-key". */
-  source: z.string().optional(),
-  applies_to: z.object({
-    kinds: z.array(z.enum(EVENT_KINDS)).min(1).optional(),
-    tools: z.array(z.string()).min(1).optional(),
-  }).strict().optional(),
-  /** Case-insensitive literals; at least one must occur for the patterns to run (the prefilter). */
-  keywords: z.array(z.string().refine((k) => Buffer.byteLength(k, 'utf8') >= 2, 'a keyword needs at least 2 bytes')).min(1),
-  patterns: z.array(Pattern).default([]),
-  /**
-   * Every match begins with one of the keywords (as gitleaks' generic rule does): the patterns
-   * are then tried only where a keyword occurs, not at every position of a long text.
-   */
-  starts_with_keyword: z.boolean().optional(),
-  /**
-   * A regex over the raw bytes (JSON-escaped, latin1) right after each keyword occurrence that
-   * every match implies: a line or row where it never matches is not decoded for this rule. It
-   * must hold for the escaped forms (`\"`, `\n`, `\uXXXX`) of what the patterns see.
-   */
-  raw_gate: z.string().optional(),
-  detector: z.enum(DETECTORS).optional(),
-  /** Capture group holding the secret: its presence makes this a secret rule (masked everywhere). */
-  secret_group: z.number().int().min(0).optional(),
-  /** Minimum Shannon entropy (bits per char) of the secret group. */
-  entropy: z.number().min(0).max(8).optional(),
-  /** The match is a secret OpenClaw already masked at write time (`sk-pro…ABCD`). */
-  already_masked: z.boolean().optional(),
-  allowlist: z.object({
-    /** Case-insensitive substrings of the secret (or match) that make it a placeholder. */
-    stopwords: z.array(z.string()).optional(),
-    /** Regexes tested against the secret (or the whole match when the rule has no secret group). */
-    regexes: z.array(z.string()).optional(),
-  }).strict().optional(),
-  tags: z.array(z.string()).optional(),
-  tests: z.object({match: z.array(TestCase).min(1), no_match: z.array(TestCase).default([])}).strict(),
-}).strict()
+const RuleSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, ".", "_" and "-"'),
+    title: z.string().min(3),
+    description: z.string().optional(),
+    category: z.enum(CATEGORIES),
+    severity: z.enum(SEVERITIES),
+    /** Attribution of a derived pattern, e.g. "gitleaks:anthropic-api-key". */
+    source: z.string().optional(),
+    applies_to: z
+      .object({
+        kinds: z.array(z.enum(EVENT_KINDS)).min(1).optional(),
+        tools: z.array(z.string()).min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    /** Case-insensitive literals; at least one must occur for the patterns to run (the prefilter). */
+    keywords: z
+      .array(z.string().refine((k) => Buffer.byteLength(k, 'utf8') >= 2, 'a keyword needs at least 2 bytes'))
+      .min(1),
+    patterns: z.array(Pattern).default([]),
+    /**
+     * Every match begins with one of the keywords (as gitleaks' generic rule does): the patterns
+     * are then tried only where a keyword occurs, not at every position of a long text.
+     */
+    starts_with_keyword: z.boolean().optional(),
+    /**
+     * A regex over the raw bytes (JSON-escaped, latin1) right after each keyword occurrence that
+     * every match implies: a line or row where it never matches is not decoded for this rule. It
+     * must hold for the escaped forms (`\"`, `\n`, `\uXXXX`) of what the patterns see.
+     */
+    raw_gate: z.string().optional(),
+    detector: z.enum(DETECTORS).optional(),
+    /** Capture group holding the secret: its presence makes this a secret rule (masked everywhere). */
+    secret_group: z.number().int().min(0).optional(),
+    /** Minimum Shannon entropy (bits per char) of the secret group. */
+    entropy: z.number().min(0).max(8).optional(),
+    /** The match is a secret OpenClaw already masked at write time (`sk-pro…ABCD`). */
+    already_masked: z.boolean().optional(),
+    allowlist: z
+      .object({
+        /** Case-insensitive substrings of the secret (or match) that make it a placeholder. */
+        stopwords: z.array(z.string()).optional(),
+        /** Regexes tested against the secret (or the whole match when the rule has no secret group). */
+        regexes: z.array(z.string()).optional(),
+      })
+      .strict()
+      .optional(),
+    tags: z.array(z.string()).optional(),
+    tests: z.object({match: z.array(TestCase).min(1), no_match: z.array(TestCase).default([])}).strict(),
+  })
+  .strict()
 export type RuleSpec = z.infer<typeof RuleSchema>
 
-const PackSchema = z.object({
-  pack: z.string().min(1),
-  description: z.string().optional(),
-  rules: z.array(z.unknown()).min(1),
-}).strict()
+const PackSchema = z
+  .object({
+    pack: z.string().min(1),
+    description: z.string().optional(),
+    rules: z.array(z.unknown()).min(1),
+  })
+  .strict()
 
 export interface CompiledRule {
   id: string
@@ -116,12 +139,20 @@ export function shippedRulesDir(): string {
     if (existsDirSync(candidate)) return candidate
     dir = path.dirname(dir)
   }
-  throw new IrError('Cannot find the shipped rule packs (playbooks/rules).', ExitCode.Failure,
-    ['Reinstall ir: the package must include playbooks/.'], 'RULES_MISSING')
+  throw new IrError(
+    'Cannot find the shipped rule packs (playbooks/rules).',
+    ExitCode.Failure,
+    ['Reinstall ir: the package must include playbooks/.'],
+    'RULES_MISSING',
+  )
 }
 
 function existsDirSync(p: string): boolean {
-  try { return statSync(p).isDirectory() } catch { return false }
+  try {
+    return statSync(p).isDirectory()
+  } catch {
+    return false
+  }
 }
 
 /**
@@ -137,8 +168,12 @@ export async function loadRules(extraPaths: string[] = [], opts: {shippedDir?: s
   for (const file of shipped) {
     const rejected = await loadPack(file, set, seen)
     if (rejected.length > 0) {
-      throw new IrError(`Shipped rule pack ${file} is invalid: ${rejected.map((r) => r.reason).join('; ')}`,
-        ExitCode.Failure, ['This is a bug in ir: report it with this message.'], 'RULES_INVALID')
+      throw new IrError(
+        `Shipped rule pack ${file} is invalid: ${rejected.map((r) => r.reason).join('; ')}`,
+        ExitCode.Failure,
+        ['This is a bug in ir: report it with this message.'],
+        'RULES_INVALID',
+      )
     }
   }
   for (const p of extraPaths) {
@@ -146,10 +181,14 @@ export async function loadRules(extraPaths: string[] = [], opts: {shippedDir?: s
     try {
       files = (await stat(p)).isDirectory() ? await yamlFiles(p) : [p]
     } catch (err) {
-      throw new IrError(`Rule pack ${p} cannot be read: ${errorMessage(err)}`, ExitCode.Usage,
-        ['Check the --rules path: a YAML file or a directory of *.yaml packs.'], 'RULES_NOT_FOUND')
+      throw new IrError(
+        `Rule pack ${p} cannot be read: ${errorMessage(err)}`,
+        ExitCode.Usage,
+        ['Check the --rules path: a YAML file or a directory of *.yaml packs.'],
+        'RULES_NOT_FOUND',
+      )
     }
-    for (const file of files) set.rejected.push(...await loadPack(file, set, seen))
+    for (const file of files) set.rejected.push(...(await loadPack(file, set, seen)))
   }
   return set
 }
@@ -169,7 +208,10 @@ function prebuiltPack(text: string): unknown {
   if (!prebuilt) {
     prebuilt = new Map()
     try {
-      const packs = JSON.parse(readFileSync(new URL('../../rule-packs.json', import.meta.url), 'utf8')) as Record<string, unknown>
+      const packs = JSON.parse(readFileSync(new URL('../../rule-packs.json', import.meta.url), 'utf8')) as Record<
+        string,
+        unknown
+      >
       for (const [hash, doc] of Object.entries(packs)) prebuilt.set(hash, doc)
     } catch {
       // running from source, or a build without it: the YAML is parsed
@@ -215,21 +257,26 @@ async function loadPack(file: string, set: RuleSet, seen: Map<string, string>): 
 }
 
 function zodMessage(err: z.ZodError): string {
-  return err.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')
+  return err.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ')
 }
 
 /** Compile one validated rule; throws with a message naming the bad pattern. */
 export function compileRule(spec: RuleSpec, file = '<inline>'): CompiledRule {
   if (spec.patterns.length === 0 && !spec.detector) throw new Error('needs patterns or a detector')
-  const patterns = spec.patterns.map((p) => compilePattern(typeof p === 'string' ? p : p.regex, typeof p === 'string' ? '' : p.flags ?? ''))
+  const patterns = spec.patterns.map((p) =>
+    compilePattern(typeof p === 'string' ? p : p.regex, typeof p === 'string' ? '' : (p.flags ?? '')),
+  )
   // base64 is case-sensitive: offsets come from the keywords as written, then fold like the rest
   const gate = spec.detector === 'base64-payload' ? spec.keywords.flatMap(base64Offsets) : spec.keywords
   const keywordAlternation = spec.keywords.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')
   const anchors = spec.starts_with_keyword
     ? {
-      finder: new RegExp(keywordAlternation, patterns.some((re) => re.unicode) ? 'giu' : 'gi'),
-      sticky: patterns.map(stickyOf),
-    }
+        finder: new RegExp(keywordAlternation, patterns.some((re) => re.unicode) ? 'giu' : 'gi'),
+        sticky: patterns.map(stickyOf),
+      }
     : undefined
   return {
     id: spec.id,
@@ -270,7 +317,9 @@ export function compilePattern(source: string, flags: string, global = true): Re
     if (!f.includes('i')) f += 'i'
   }
   if (/\(\?-?[a-z]+[:)]/.test(src)) {
-    throw new Error(`pattern /${source}/: inline flag groups like (?-i:…) are not supported in JavaScript; expand the case classes instead`)
+    throw new Error(
+      `pattern /${source}/: inline flag groups like (?-i:…) are not supported in JavaScript; expand the case classes instead`,
+    )
   }
   if (/[^\x00-\x7f]|\\u\{|\\p\{/.test(src) && !f.includes('u')) f += 'u'
   try {

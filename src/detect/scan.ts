@@ -30,7 +30,7 @@ export interface ScanPathsOptions extends ScannerOptions {
 
 /** `ir scan PATH…`: find every input under the paths, stream each through a scanner (one per worker thread). */
 export async function scanPaths(paths: string[], opts: ScanPathsOptions = {}): Promise<ScanResult> {
-  const rules = opts.rules ?? await loadRules(opts.extraRules ?? [])
+  const rules = opts.rules ?? (await loadRules(opts.extraRules ?? []))
   const scanner = new StreamScanner(rules, opts)
   const {inputs, skipped} = await discover(paths)
   for (const s of skipped) scanner.skip(s.path, s.reason)
@@ -53,20 +53,34 @@ export async function scanPaths(paths: string[], opts: ScanPathsOptions = {}): P
       }
       return solo.drain()
     }
-    await scanOnWorkers(inputs, n, {rules, opts: {maxLineBytes}, chunkBytes}, sizes, (i, part) => {
-      parts[i] = part
-    }, async (i) => {
-      parts[i] = await scanHere(i)
-    }, scanHere)
+    await scanOnWorkers(
+      inputs,
+      n,
+      {rules, opts: {maxLineBytes}, chunkBytes},
+      sizes,
+      (i, part) => {
+        parts[i] = part
+      },
+      async (i) => {
+        parts[i] = await scanHere(i)
+      },
+      scanHere,
+    )
     for (const part of parts) if (part) scanner.absorb(part)
   } else {
     for (const input of inputs) await scanInput(scanner, input, chunkBytes)
   }
   const result = scanner.finish()
   if (inputs.length === 0) {
-    throw new IrError(`Nothing to scan in ${paths.join(', ')}: no transcripts, SQLite stores or logs found.`, ExitCode.PreconditionFailed,
-      ['Pass an OpenClaw state dir (e.g. ~/.openclaw), agents/<id>/sessions/*.jsonl, a *.sqlite store or a log file.',
-        ...result.scanned.skipped.slice(0, 3).map((s) => `${s.path}: ${s.reason}`)], 'SCAN_NOTHING')
+    throw new IrError(
+      `Nothing to scan in ${paths.join(', ')}: no transcripts, SQLite stores or logs found.`,
+      ExitCode.PreconditionFailed,
+      [
+        'Pass an OpenClaw state dir (e.g. ~/.openclaw), agents/<id>/sessions/*.jsonl, a *.sqlite store or a log file.',
+        ...result.scanned.skipped.slice(0, 3).map((s) => `${s.path}: ${s.reason}`),
+      ],
+      'SCAN_NOTHING',
+    )
   }
   return result
 }
@@ -88,8 +102,12 @@ export async function loadBaseline(file: string): Promise<Set<string>> {
   try {
     text = await readFile(file, 'utf8')
   } catch (err) {
-    throw new IrError(`Baseline ${file} cannot be read (${codeOf(err)}).`, ExitCode.Usage,
-      ['Pass a file of fingerprints (one a line) or a findings JSONL from an earlier `ir scan --format jsonl`.'], 'BASELINE_UNREADABLE')
+    throw new IrError(
+      `Baseline ${file} cannot be read (${codeOf(err)}).`,
+      ExitCode.Usage,
+      ['Pass a file of fingerprints (one a line) or a findings JSONL from an earlier `ir scan --format jsonl`.'],
+      'BASELINE_UNREADABLE',
+    )
   }
   const set = new Set<string>()
   const trimmed = text.trim()
@@ -112,8 +130,12 @@ export async function loadBaseline(file: string): Promise<Set<string>> {
         for (const g of f.findings ?? []) if (typeof g.fingerprint === 'string') set.add(g.fingerprint)
         continue
       } catch {
-        throw new IrError(`Baseline ${file} line ${i + 1} is not valid JSON.`, ExitCode.Usage,
-          ['Each line must be a fingerprint or one finding object.'], 'BASELINE_INVALID')
+        throw new IrError(
+          `Baseline ${file} line ${i + 1} is not valid JSON.`,
+          ExitCode.Usage,
+          ['Each line must be a fingerprint or one finding object.'],
+          'BASELINE_INVALID',
+        )
       }
     }
     set.add(line.split(/\s+/)[0] ?? line)

@@ -72,13 +72,19 @@ export class StreamScanner implements Scanner {
   /** Built on first use: a scanner that only merges the parts of worker threads needs none of it. */
   private kit?: {
     engine: Engine
-    /** Candidate rules of the line or row being looked at (reused: filled by one prefilter pass), a spare, and one for windows. */
+    /**
+     * Candidate rules of the line or row being looked at (reused: filled by one prefilter pass), a spare, and one for
+     * windows.
+     */
     marks: LineMarks
     spare: LineMarks
     probe: LineMarks
   }
 
-  constructor(private readonly rules: RuleSet, opts: ScannerOptions) {
+  constructor(
+    private readonly rules: RuleSet,
+    opts: ScannerOptions,
+  ) {
     this.maxLine = opts.maxLineBytes ?? 8 << 20
     for (const r of rules.rejected) this.skipped.push(r)
   }
@@ -88,7 +94,12 @@ export class StreamScanner implements Scanner {
       const engine = new Engine(this.rules)
       const gates = engine.rules.map((r) => r.rawGate)
       const needs = engine.rules.map(kindMarkersNeeded)
-      this.kit = {engine, marks: new LineMarks(gates, needs), spare: new LineMarks(gates, needs), probe: new LineMarks(gates, needs)}
+      this.kit = {
+        engine,
+        marks: new LineMarks(gates, needs),
+        spare: new LineMarks(gates, needs),
+        probe: new LineMarks(gates, needs),
+      }
     }
     return this.kit
   }
@@ -107,7 +118,13 @@ export class StreamScanner implements Scanner {
    */
   drain(): ScanPart {
     this.correlator.closeAll()
-    const part: ScanPart = {findings: this.correlator.findings(), skipped: this.skipped, files: this.files, events: this.events, bytes: this.bytes}
+    const part: ScanPart = {
+      findings: this.correlator.findings(),
+      skipped: this.skipped,
+      files: this.files,
+      events: this.events,
+      bytes: this.bytes,
+    }
     this.correlator = new Correlator()
     this.skipped = []
     this.files = this.events = this.bytes = 0
@@ -132,8 +149,17 @@ export class StreamScanner implements Scanner {
   }
 
   async scanJsonl(chunks: AsyncIterable<Uint8Array>, source: SourceRef): Promise<void> {
-    const st: Stream = {source, key: `file:${source.rel ?? source.file}`, sessionId: source.sessionId, agentId: source.agentId,
-      line: 1, badJson: [], badJsonCount: 0, badUtf8: [], badUtf8Count: 0}
+    const st: Stream = {
+      source,
+      key: `file:${source.rel ?? source.file}`,
+      sessionId: source.sessionId,
+      agentId: source.agentId,
+      line: 1,
+      badJson: [],
+      badJsonCount: 0,
+      badUtf8: [],
+      badUtf8Count: 0,
+    }
     this.files++
     this.correlator.open(st.key, 'line')
     let pending: Buffer[] = []
@@ -188,12 +214,18 @@ export class StreamScanner implements Scanner {
       if (big) {
         big.end()
         this.events++
-        this.skip(source.file, `truncated last line ${st.line} (no newline; a writer may still be appending): scanned as raw text`)
+        this.skip(
+          source.file,
+          `truncated last line ${st.line} (no newline; a writer may still be appending): scanned as raw text`,
+        )
       } else if (pendingLen > 0) {
         const last = Buffer.concat(pending, pendingLen)
         this.events++
         if (!this.line(st, last, 0, last.length, true)) {
-          this.skip(source.file, `truncated last line ${st.line} (no newline, not valid JSON; a writer may still be appending): scanned as raw text`)
+          this.skip(
+            source.file,
+            `truncated last line ${st.line} (no newline, not valid JSON; a writer may still be appending): scanned as raw text`,
+          )
         }
       }
       if (total === 0) this.skip(source.file, 'empty file')
@@ -280,8 +312,12 @@ export class StreamScanner implements Scanner {
     }
     const n = normalizeRecord(rec)
     if (n.sessionId && !st.sessionId) st.sessionId = n.sessionId
-    const loc: EventLocation = {source: st.source, line: st.line, sessionId: n.recordSessionId ?? st.sessionId,
-      agentId: n.recordAgentId ?? st.agentId}
+    const loc: EventLocation = {
+      source: st.source,
+      line: st.line,
+      sessionId: n.recordSessionId ?? st.sessionId,
+      agentId: n.recordAgentId ?? st.agentId,
+    }
     for (const ev of n.events) this.handle(st.key, ev, loc, st.line, candidates)
     return true
   }
@@ -290,17 +326,25 @@ export class StreamScanner implements Scanner {
   raw(st: Stream, text: string, line: number, head = text.slice(0, 65536)): void {
     const guess = inferFromRaw(head)
     const ev: ScanEvent = {...guess, text: unescapeJsonText(text)}
-    if (guess.kind === 'toolResult' && /external_untrusted_content|"toolName":"(?:web_fetch|web_search|browser)"/i.test(head)) ev.untrusted = true
+    if (
+      guess.kind === 'toolResult' &&
+      /external_untrusted_content|"toolName":"(?:web_fetch|web_search|browser)"/i.test(head)
+    )
+      ev.untrusted = true
     this.handle(st.key, ev, {source: st.source, line, sessionId: st.sessionId, agentId: st.agentId}, line)
   }
 
   private handle(key: string, ev: ScanEvent, loc: EventLocation, order: number, candidates?: Uint8Array): void {
     if (ev.kind === 'toolCall') this.correlator.toolCall(key, order)
     if (ev.untrusted) this.correlator.untrusted(key, order)
-    for (const hit of this.engine.match(ev, candidates)) this.correlator.add(key, this.engine.toFinding(hit, ev, loc), order, ev)
+    for (const hit of this.engine.match(ev, candidates))
+      this.correlator.add(key, this.engine.toFinding(hit, ev, loc), order, ev)
   }
 
-  /** Whether a rule keyword occurs in these bytes (windows of long lines; `json`: of a transcript), or in a decoded task text. */
+  /**
+   * Whether a rule keyword occurs in these bytes (windows of long lines; `json`: of a transcript), or in a decoded
+   * task text.
+   */
   hasHit(buf: Uint8Array, json: boolean): boolean {
     const marks = this.tools.probe
     marks.reset()
@@ -328,12 +372,19 @@ export class StreamScanner implements Scanner {
   }
 
   private reportLineProblems(st: Stream): void {
-    const list = (lines: number[], count: number) => `line${count > 1 ? 's' : ''} ${lines.join(', ')}${count > lines.length ? ` and ${count - lines.length} more` : ''}`
+    const list = (lines: number[], count: number) =>
+      `line${count > 1 ? 's' : ''} ${lines.join(', ')}${count > lines.length ? ` and ${count - lines.length} more` : ''}`
     if (st.badJsonCount > 0) {
-      this.skip(st.source.file, `${st.badJsonCount} line(s) not valid JSON (${list(st.badJson, st.badJsonCount)}): scanned as raw text`)
+      this.skip(
+        st.source.file,
+        `${st.badJsonCount} line(s) not valid JSON (${list(st.badJson, st.badJsonCount)}): scanned as raw text`,
+      )
     }
     if (st.badUtf8Count > 0) {
-      this.skip(st.source.file, `invalid UTF-8 on ${list(st.badUtf8, st.badUtf8Count)}: decoded with U+FFFD replacement`)
+      this.skip(
+        st.source.file,
+        `invalid UTF-8 on ${list(st.badUtf8, st.badUtf8Count)}: decoded with U+FFFD replacement`,
+      )
     }
   }
 
@@ -347,7 +398,11 @@ export class StreamScanner implements Scanner {
       return
     }
     try {
-      const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{name: string}>).map((r) => r.name))
+      const tables = new Set(
+        (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{name: string}>).map(
+          (r) => r.name,
+        ),
+      )
       this.files++
       let scanned = false
       if (tables.has('transcript_events')) {
@@ -369,13 +424,18 @@ export class StreamScanner implements Scanner {
   private transcriptRows(db: Database.Database, source: SourceRef, hasWindows: boolean): void {
     const keys = new Map<string, string>()
     if (hasWindows) {
-      for (const r of db.prepare('SELECT session_id, session_key FROM session_windows').iterate() as Iterable<{session_id: string; session_key: string}>) {
+      for (const r of db.prepare('SELECT session_id, session_key FROM session_windows').iterate() as Iterable<{
+        session_id: string
+        session_key: string
+      }>) {
         keys.set(r.session_id, r.session_key)
       }
     }
     const agentId = source.agentId ?? agentFromPath(source.file)
     // rows as arrays, JSON as strings: a Buffer per row costs more than the rest of reading it
-    const stmt = db.prepare('SELECT session_id, seq, event_json, event_zstd FROM transcript_events ORDER BY session_id, seq').raw(true)
+    const stmt = db
+      .prepare('SELECT session_id, seq, event_json, event_zstd FROM transcript_events ORDER BY session_id, seq')
+      .raw(true)
     let current: string | undefined
     let key = ''
     let loc: EventLocation = {source}
@@ -432,20 +492,36 @@ export class StreamScanner implements Scanner {
 
   /** state/openclaw.sqlite `task_runs`: the task text is the unredacted prompt (openclaw-live.md §8). */
   private taskRuns(db: Database.Database, source: SourceRef): void {
-    const stmt = db.prepare('SELECT rowid AS r, task_id, requester_session_key AS k, agent_id AS a, task, label, progress_summary AS p, terminal_summary AS t, error, created_at FROM task_runs ORDER BY rowid')
+    const stmt = db.prepare(
+      'SELECT rowid AS r, task_id, requester_session_key AS k, agent_id AS a, task, label, progress_summary AS p, terminal_summary AS t, error, created_at FROM task_runs ORDER BY rowid',
+    )
     const key = `db:${source.rel ?? source.file}|task_runs`
     this.correlator.open(key, 'seq')
     try {
       for (const r of stmt.iterate() as Iterable<Record<string, unknown>>) {
         this.events++
-        const text = ['task', 'label', 'p', 't', 'error'].map((k) => r[k]).filter((v): v is string => typeof v === 'string' && v.length > 0).join('\n')
+        const text = ['task', 'label', 'p', 't', 'error']
+          .map((k) => r[k])
+          .filter((v): v is string => typeof v === 'string' && v.length > 0)
+          .join('\n')
         this.bytes += text.length
         if (!this.hasHit(Buffer.from(text, 'utf8'), false)) continue
-        const ev: ScanEvent = {kind: 'user', role: 'task', text, eventId: typeof r.task_id === 'string' ? r.task_id : undefined}
+        const ev: ScanEvent = {
+          kind: 'user',
+          role: 'task',
+          text,
+          eventId: typeof r.task_id === 'string' ? r.task_id : undefined,
+        }
         if (typeof r.created_at === 'number') ev.timestamp = new Date(r.created_at).toISOString()
         const seq = Number(r.r)
-        const loc: EventLocation = {source, store: source.file, table: 'task_runs', seq,
-          sessionKey: typeof r.k === 'string' ? r.k : undefined, agentId: typeof r.a === 'string' ? r.a : source.agentId}
+        const loc: EventLocation = {
+          source,
+          store: source.file,
+          table: 'task_runs',
+          seq,
+          sessionKey: typeof r.k === 'string' ? r.k : undefined,
+          agentId: typeof r.a === 'string' ? r.a : source.agentId,
+        }
         this.handle(key, ev, loc, seq)
       }
     } finally {
@@ -471,7 +547,11 @@ class BigLine {
   private junction: Buffer = Buffer.alloc(0)
   private readonly lineNo: number
 
-  constructor(private readonly scanner: StreamScanner, private readonly st: Stream, first: Buffer[]) {
+  constructor(
+    private readonly scanner: StreamScanner,
+    private readonly st: Stream,
+    first: Buffer[],
+  ) {
     this.lineNo = st.line
     for (const b of first) this.feed(b)
   }
@@ -512,7 +592,10 @@ class LineMarks {
    * By rule index: gates, the rule's raw gate (tried right after each keyword occurrence), if
    * any; needs, the kind-marker bits one of which the line must have for the rule to apply.
    */
-  constructor(private readonly gates: ReadonlyArray<RegExp | undefined>, needs: readonly number[]) {
+  constructor(
+    private readonly gates: ReadonlyArray<RegExp | undefined>,
+    needs: readonly number[],
+  ) {
     this.rules = new Uint8Array(gates.length)
     this.needing = needs.flatMap((bits, i): Array<[number, number]> => (bits ? [[i, bits]] : []))
   }
@@ -603,17 +686,20 @@ function sqliteReason(err: unknown): string {
   const code = (err as {code?: string}).code
   const msg = errorMessage(err)
   if (code === 'SQLITE_NOTADB' || /not a database/i.test(msg)) return 'not a SQLite database'
-  if (code === 'SQLITE_BUSY' || /locked/i.test(msg)) return 'database is locked (copy it with the online backup API, or stop the gateway, and rescan)'
+  if (code === 'SQLITE_BUSY' || /locked/i.test(msg))
+    return 'database is locked (copy it with the online backup API, or stop the gateway, and rescan)'
   if (code === 'SQLITE_CORRUPT' || /malformed|corrupt/i.test(msg)) return `database is corrupt (${msg})`
   if (code === 'SQLITE_CANTOPEN') return `cannot open (${msg})`
   return code ? `${code}: ${msg}` : msg
 }
 
 export function sortFindings(findings: Finding[]): Finding[] {
-  return [...findings].sort((a, b) =>
-    SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
-    (a.source.store ?? a.source.file).localeCompare(b.source.store ?? b.source.file) ||
-    (a.source.sessionId ?? '').localeCompare(b.source.sessionId ?? '') ||
-    ((a.source.line ?? a.source.seq ?? 0) - (b.source.line ?? b.source.seq ?? 0)) ||
-    a.ruleId.localeCompare(b.ruleId))
+  return [...findings].sort(
+    (a, b) =>
+      SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+      (a.source.store ?? a.source.file).localeCompare(b.source.store ?? b.source.file) ||
+      (a.source.sessionId ?? '').localeCompare(b.source.sessionId ?? '') ||
+      (a.source.line ?? a.source.seq ?? 0) - (b.source.line ?? b.source.seq ?? 0) ||
+      a.ruleId.localeCompare(b.ruleId),
+  )
 }

@@ -40,7 +40,7 @@ export async function discover(paths: string[]): Promise<Discovery> {
     }
     if (st.isDirectory()) await walk(p, p, 0, out)
     else if (st.isFile()) {
-      const format = formatByName(path.basename(p)) ?? await sniff(p)
+      const format = formatByName(path.basename(p)) ?? (await sniff(p))
       out.inputs.push(input(p, relFromAnchor(p), format))
     } else out.skipped.push({path: p, reason: 'not a regular file or directory: not read'})
   }
@@ -91,7 +91,8 @@ export function formatByName(name: string): InputFormat | undefined {
   if (/-(?:wal|shm|journal)$/.test(name) || name.endsWith('.lock')) return undefined
   if (/\.(?:sqlite3?|db)$/.test(name)) return 'sqlite'
   if (/\.jsonl(?:\.[^/]*)?\.zst$/.test(name)) return 'jsonl-zst'
-  // transcripts and their archives: x.jsonl, x.jsonl.reset.<ts>, .deleted.<ts>, .bak.<ts>, config-audit.jsonl.migrated.1.raw
+  // transcripts and their archives: x.jsonl, x.jsonl.reset.<ts>, .deleted.<ts>, .bak.<ts>, config-
+  // audit.jsonl.migrated.1.raw
   if (/\.jsonl(?:\.[^/]*)?$/.test(name)) return 'jsonl'
   if (/\.log$/.test(name)) return 'jsonl'
   return undefined

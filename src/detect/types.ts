@@ -4,8 +4,15 @@ export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const
 export type Severity = (typeof SEVERITIES)[number]
 
 export const CATEGORIES = [
-  'prompt-injection', 'secret-exposure', 'dangerous-exec', 'exfiltration', 'credential-access',
-  'config-tampering', 'persistence', 'evasion', 'exposure',
+  'prompt-injection',
+  'secret-exposure',
+  'dangerous-exec',
+  'exfiltration',
+  'credential-access',
+  'config-tampering',
+  'persistence',
+  'evasion',
+  'exposure',
 ] as const
 export type Category = (typeof CATEGORIES)[number]
 
@@ -71,7 +78,10 @@ export interface Finding {
   chain?: string[]
 }
 
-export interface SkippedItem {path: string; reason: string}
+export interface SkippedItem {
+  path: string
+  reason: string
+}
 
 export interface ScanResult {
   /** events = lines and rows read; suppressed = findings dropped by a baseline. */

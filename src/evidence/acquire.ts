@@ -11,7 +11,15 @@ import type {Source} from './discover.js'
 import {meta} from './discover.js'
 import {isTextName} from './policy.js'
 import type {LineRedactor, Redactor} from './redact.js'
-import {envSecretValues, type KnownSecrets, maskConfigText, maskEnvText, maskJsonText, type Masked, storeTextSecretValues} from './secrets.js'
+import {
+  envSecretValues,
+  type KnownSecrets,
+  maskConfigText,
+  maskEnvText,
+  maskJsonText,
+  type Masked,
+  storeTextSecretValues,
+} from './secrets.js'
 import {ChunkQueue, openSource, readChunks, SourceError, sourceError} from './source-io.js'
 import type {ItemRecord} from './types.js'
 
@@ -55,7 +63,8 @@ export interface Acquired {
 const MASK_MAX = 32 << 20
 /** Secret stores read into memory for their values up to this size. */
 const VALUES_MAX = 4 << 20
-const SECRET_REASON = 'secret-bearing: metadata only (path, mode, size, times, SHA-256); contents only with --include-secrets'
+const SECRET_REASON =
+  'secret-bearing: metadata only (path, mode, size, times, SHA-256); contents only with --include-secrets'
 
 export async function acquireFile(src: Source, env: AcquireEnv, scanner?: ScanTarget): Promise<Acquired> {
   let opened
@@ -65,21 +74,34 @@ export async function acquireFile(src: Source, env: AcquireEnv, scanner?: ScanTa
     return {records: [failure(src, err)], staged: []}
   }
   const {fh, stat} = opened
-  const base: ItemRecord = {...meta(src.path, stat), kind: src.kind, outcome: 'collected', agentId: src.agentId, sessionId: src.sessionId}
+  const base: ItemRecord = {
+    ...meta(src.path, stat),
+    kind: src.kind,
+    outcome: 'collected',
+    agentId: src.agentId,
+    sessionId: src.sessionId,
+  }
   if (opened.atimeMayChange) base.note = 'O_NOATIME refused (not the owner): the access time may have moved'
   try {
     let result: Acquired
     if (src.policy === 'metadata') result = await metadataOnly(src, fh, stat.size, base, env)
     else if (src.policy === 'zst') result = await zstArchive(src, fh, stat.size, base, env, scanner)
-    else if ((src.policy === 'masked-config' || src.policy === 'masked-json' || src.policy === 'masked-env') && stat.size <= MASK_MAX) {
+    else if (
+      (src.policy === 'masked-config' || src.policy === 'masked-json' || src.policy === 'masked-env') &&
+      stat.size <= MASK_MAX
+    ) {
       result = await masked(src, fh, stat.size, base, env)
     } else result = await copy(src, fh, stat.size, base, env, scanner)
     const after = await fh.stat()
     if (after.size !== stat.size || after.mtimeMs !== stat.mtimeMs) {
-      for (const r of result.records) if (r.path === src.path) {
-        r.changedDuringCopy = true
-        r.note = join(r.note, `changed while being read (${stat.size} → ${after.size} bytes): the copy holds the ${stat.size} bytes present at open`)
-      }
+      for (const r of result.records)
+        if (r.path === src.path) {
+          r.changedDuringCopy = true
+          r.note = join(
+            r.note,
+            `changed while being read (${stat.size} → ${after.size} bytes): the copy holds the ${stat.size} bytes present at open`,
+          )
+        }
     }
     return result
   } catch (err) {
@@ -92,32 +114,57 @@ export async function acquireFile(src: Source, env: AcquireEnv, scanner?: ScanTa
 
 function failure(src: Source, err: unknown): ItemRecord {
   const e = err instanceof SourceError ? err : sourceError(err)
-  const r: ItemRecord = {path: src.path, kind: src.kind, outcome: e.outcome, agentId: src.agentId, sessionId: src.sessionId}
+  const r: ItemRecord = {
+    path: src.path,
+    kind: src.kind,
+    outcome: e.outcome,
+    agentId: src.agentId,
+    sessionId: src.sessionId,
+  }
   if (e.outcome === 'failed') r.error = e.message
   else r.reason = e.message
   return r
 }
 
 /** Streamed copy: hash + scan + redact from the same chunks. */
-async function copy(src: Source, fh: FileHandle, size: number, base: ItemRecord, env: AcquireEnv, scanner?: ScanTarget): Promise<Acquired> {
+async function copy(
+  src: Source,
+  fh: FileHandle,
+  size: number,
+  base: ItemRecord,
+  env: AcquireEnv,
+  scanner?: ScanTarget,
+): Promise<Acquired> {
   let start = 0
   if (src.trimSince) {
     const offset = await offsetSince(fh, size, src.trimSince)
     if (offset !== undefined && offset > 0) {
       start = offset
-      base.range = {start, end: size, reason: `--since: lines before ${src.trimSince.toISOString()} not read (found by binary search on line timestamps)`}
+      base.range = {
+        start,
+        end: size,
+        reason: `--since: lines before ${src.trimSince.toISOString()} not read (found by binary search on line timestamps)`,
+      }
     }
   }
   const hash = createHash('sha256')
   const out = new StagedWriter(env.staging, src.bundlePath)
   await out.open()
   const queue = scanner && src.scan ? new ChunkQueue() : undefined
-  const ref: SourceRef = {file: src.bundlePath, rel: src.rel, kind: src.kind === 'transcript' ? 'transcript' : src.kind === 'config-audit' ? 'config-audit' : 'log', agentId: src.agentId, sessionId: src.sessionId}
+  const ref: SourceRef = {
+    file: src.bundlePath,
+    rel: src.rel,
+    kind: src.kind === 'transcript' ? 'transcript' : src.kind === 'config-audit' ? 'config-audit' : 'log',
+    agentId: src.agentId,
+    sessionId: src.sessionId,
+  }
   let scanError: unknown
-  const scanDone = queue ? scanner!.scanJsonl(queue, ref).catch((err) => {
-    scanError = err
-    queue.close()
-  }) : undefined
+  const scanDone = queue
+    ? scanner!.scanJsonl(queue, ref).catch((err) => {
+        scanError = err
+        queue.close()
+      })
+    : undefined
   let lr: LineRedactor | undefined
   let decided = env.includeSecrets
   try {
@@ -140,7 +187,12 @@ async function copy(src: Source, fh: FileHandle, size: number, base: ItemRecord,
     await out.close()
   }
   const sha256 = hash.digest('hex')
-  const rec: ItemRecord = {...base, bundlePath: src.bundlePath, sha256, method: lr && lr.count > 0 ? 'redacted-copy' : 'copy'}
+  const rec: ItemRecord = {
+    ...base,
+    bundlePath: src.bundlePath,
+    sha256,
+    method: lr && lr.count > 0 ? 'redacted-copy' : 'copy',
+  }
   if (lr && lr.count > 0) Object.assign(rec, {redactions: lr.count, bundleSha256: out.sha256, bundleSize: out.size})
   if (scanError) rec.note = join(rec.note, `scan stopped: ${(scanError as Error).message}`)
   return {records: [rec], staged: [out.staged(base)]}
@@ -151,15 +203,25 @@ async function masked(src: Source, fh: FileHandle, size: number, base: ItemRecor
   const raw = await readAll(fh, size, env)
   const sha256 = createHash('sha256').update(raw).digest('hex')
   const text = raw.toString('utf8')
-  const m: Masked = src.policy === 'masked-config' ? maskConfigText(text, env.known.list())
-    : src.policy === 'masked-json' ? maskJsonText(text, env.known.list()) : maskEnvText(text, env.known.list())
+  const m: Masked =
+    src.policy === 'masked-config'
+      ? maskConfigText(text, env.known.list())
+      : src.policy === 'masked-json'
+        ? maskJsonText(text, env.known.list())
+        : maskEnvText(text, env.known.list())
   env.known.add(m.values)
   const out = new StagedWriter(env.staging, src.bundlePath)
   await out.open()
   let rec: ItemRecord
   if (env.includeSecrets) {
     await out.write(raw)
-    rec = {...base, bundlePath: src.bundlePath, sha256, method: 'copy', note: join(base.note, 'secret values included (--include-secrets)')}
+    rec = {
+      ...base,
+      bundlePath: src.bundlePath,
+      sha256,
+      method: 'copy',
+      note: join(base.note, 'secret values included (--include-secrets)'),
+    }
   } else {
     const r = env.redactor.redactText(m.text)
     await out.write(Buffer.from(r.text, 'utf8'))
@@ -172,7 +234,13 @@ async function masked(src: Source, fh: FileHandle, size: number, base: ItemRecor
 }
 
 /** Secret stores: hashed, values learned (to mask them everywhere else), contents only with --include-secrets. */
-async function metadataOnly(src: Source, fh: FileHandle, size: number, base: ItemRecord, env: AcquireEnv): Promise<Acquired> {
+async function metadataOnly(
+  src: Source,
+  fh: FileHandle,
+  size: number,
+  base: ItemRecord,
+  env: AcquireEnv,
+): Promise<Acquired> {
   const hash = createHash('sha256')
   const keep: Buffer[] = []
   const out = env.includeSecrets ? new StagedWriter(env.staging, src.bundlePath) : undefined
@@ -192,12 +260,31 @@ async function metadataOnly(src: Source, fh: FileHandle, size: number, base: Ite
     env.known.add(src.kind === 'env' ? envSecretValues(text) : storeTextSecretValues(text))
   }
   const sha256 = hash.digest('hex')
-  if (out) return {records: [{...base, bundlePath: src.bundlePath, sha256, method: 'copy', note: join(base.note, 'secret store included (--include-secrets)')}], staged: [out.staged(base)]}
+  if (out)
+    return {
+      records: [
+        {
+          ...base,
+          bundlePath: src.bundlePath,
+          sha256,
+          method: 'copy',
+          note: join(base.note, 'secret store included (--include-secrets)'),
+        },
+      ],
+      staged: [out.staged(base)],
+    }
   return {records: [{...base, outcome: 'skipped', reason: SECRET_REASON, method: 'metadata', sha256}], staged: []}
 }
 
 /** Cold-storage transcript (.jsonl.zst): raw bytes are secret-bearing; exported decompressed, scanned and redacted. */
-async function zstArchive(src: Source, fh: FileHandle, size: number, base: ItemRecord, env: AcquireEnv, scanner?: ScanTarget): Promise<Acquired> {
+async function zstArchive(
+  src: Source,
+  fh: FileHandle,
+  size: number,
+  base: ItemRecord,
+  env: AcquireEnv,
+  scanner?: ScanTarget,
+): Promise<Acquired> {
   const hash = createHash('sha256')
   const raw = env.includeSecrets ? new StagedWriter(env.staging, src.bundlePath) : undefined
   await raw?.open()
@@ -205,7 +292,13 @@ async function zstArchive(src: Source, fh: FileHandle, size: number, base: ItemR
   const out = new StagedWriter(env.staging, derivedPath)
   await out.open()
   const queue = scanner ? new ChunkQueue() : undefined
-  const ref: SourceRef = {file: derivedPath, rel: src.rel, kind: 'transcript', agentId: src.agentId, sessionId: src.sessionId}
+  const ref: SourceRef = {
+    file: derivedPath,
+    rel: src.rel,
+    kind: 'transcript',
+    agentId: src.agentId,
+    sessionId: src.sessionId,
+  }
   const scanDone = queue ? scanner!.scanJsonl(queue, ref).catch(() => queue.close()) : undefined
   const lr = env.includeSecrets ? undefined : env.redactor.stream()
   const pendingOut: Buffer[] = []
@@ -253,9 +346,29 @@ async function zstArchive(src: Source, fh: FileHandle, size: number, base: ItemR
   const sha256 = hash.digest('hex')
   const rawRec: ItemRecord = raw
     ? {...base, bundlePath: src.bundlePath, sha256, method: 'copy'}
-    : {...base, outcome: 'skipped', method: 'metadata', sha256, reason: 'compressed transcript archive: raw bytes kept out of the bundle (secrets cannot be masked inside zstd); exported decompressed and redacted to ' + derivedPath + '; raw bytes with --include-secrets'}
-  const derived: ItemRecord = {path: `${src.path} (decompressed)`, kind: 'derived', outcome: error ? 'failed' : 'collected', bundlePath: derivedPath, method: 'export',
-    sha256: out.sha256, size: out.size, events: lines, agentId: src.agentId, sessionId: src.sessionId, redactions: lr?.count}
+    : {
+        ...base,
+        outcome: 'skipped',
+        method: 'metadata',
+        sha256,
+        reason:
+          'compressed transcript archive: raw bytes kept out of the bundle (secrets cannot be masked inside zstd); exported decompressed and redacted to ' +
+          derivedPath +
+          '; raw bytes with --include-secrets',
+      }
+  const derived: ItemRecord = {
+    path: `${src.path} (decompressed)`,
+    kind: 'derived',
+    outcome: error ? 'failed' : 'collected',
+    bundlePath: derivedPath,
+    method: 'export',
+    sha256: out.sha256,
+    size: out.size,
+    events: lines,
+    agentId: src.agentId,
+    sessionId: src.sessionId,
+    redactions: lr?.count,
+  }
   if (error) derived.error = error
   return {records: [rawRec, derived], staged: [...(raw ? [raw.staged(base)] : []), out.staged(base)]}
 }
@@ -334,7 +447,10 @@ export class StagedWriter {
   size = 0
   sha256 = ''
 
-  constructor(root: string, readonly bundlePath: string) {
+  constructor(
+    root: string,
+    readonly bundlePath: string,
+  ) {
     this.stagedPath = path.join(root, bundlePath)
   }
 
@@ -399,18 +515,35 @@ export class StagedWriter {
   }
 
   staged(base: {mtime?: string; mode?: string}): StagedFile {
-    return {bundlePath: this.bundlePath, stagedPath: this.stagedPath, size: this.size, sha256: this.sha256,
-      mtime: base.mtime ? new Date(base.mtime) : new Date(), mode: base.mode ? Number.parseInt(base.mode, 8) & 0o777 : 0o600}
+    return {
+      bundlePath: this.bundlePath,
+      stagedPath: this.stagedPath,
+      size: this.size,
+      sha256: this.sha256,
+      mtime: base.mtime ? new Date(base.mtime) : new Date(),
+      mode: base.mode ? Number.parseInt(base.mode, 8) & 0o777 : 0o600,
+    }
   }
 }
 
 export function stagingError(file: string, err: unknown): IrError {
   const code = (err as NodeJS.ErrnoException).code
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new IrError(`The disk holding the case is full (writing ${file}).`, ExitCode.Failure,
-      ['Free space there (or point IR_HOME at a bigger disk), then re-run with the same --case: files already copied are not read again.'], 'DISK_FULL')
+    return new IrError(
+      `The disk holding the case is full (writing ${file}).`,
+      ExitCode.Failure,
+      [
+        'Free space there (or point IR_HOME at a bigger disk), then re-run with the same --case: files already copied are not read again.',
+      ],
+      'DISK_FULL',
+    )
   }
-  return new IrError(`Cannot write the evidence copy ${file} (${code ?? (err as Error).message}).`, ExitCode.Failure, ['Check the case directory and re-run with the same --case.'], `STAGING_${code ?? 'FAILED'}`)
+  return new IrError(
+    `Cannot write the evidence copy ${file} (${code ?? (err as Error).message}).`,
+    ExitCode.Failure,
+    ['Check the case directory and re-run with the same --case.'],
+    `STAGING_${code ?? 'FAILED'}`,
+  )
 }
 
 function concat(parts: Buffer[]): Buffer {

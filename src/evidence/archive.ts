@@ -1,5 +1,16 @@
 import {createHash, randomBytes} from 'node:crypto'
-import {chmodSync, closeSync, createReadStream, createWriteStream, fsyncSync, openSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {
+  chmodSync,
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  fsyncSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import path from 'node:path'
 import {Transform} from 'node:stream'
 
@@ -54,11 +65,17 @@ export class BundleWriter {
   private readonly mismatches: string[] = []
   entries = 0
 
-  constructor(outDir: string, readonly root: string, readonly format: BundleFormat, opts: {level?: number; onBytes?: (compressed: number, processed: number) => void} = {}) {
+  constructor(
+    outDir: string,
+    readonly root: string,
+    readonly format: BundleFormat,
+    opts: {level?: number; onBytes?: (compressed: number, processed: number) => void} = {},
+  ) {
     this.final = path.join(outDir, `${root}.${format}`)
     this.tmp = path.join(outDir, `.${root}.${format}.partial-${randomBytes(4).toString('hex')}`)
     const level = opts.level ?? 6
-    this.archive = format === 'zip' ? new ZipArchive({zlib: {level}}) : new TarArchive({gzip: true, gzipOptions: {level}})
+    this.archive =
+      format === 'zip' ? new ZipArchive({zlib: {level}}) : new TarArchive({gzip: true, gzipOptions: {level}})
     let out
     try {
       out = createWriteStream(this.tmp, {mode: 0o600, flags: 'wx'})
@@ -124,7 +141,13 @@ export class BundleWriter {
           check.on('error', (err) => this.archive.emit('error', err))
           this.archive.append(rs.pipe(check), {...data, stats})
         } else {
-          if (e.sha256 && createHash('sha256').update(e.data ?? Buffer.alloc(0)).digest('hex') !== e.sha256) this.mismatches.push(e.name)
+          if (
+            e.sha256 &&
+            createHash('sha256')
+              .update(e.data ?? Buffer.alloc(0))
+              .digest('hex') !== e.sha256
+          )
+            this.mismatches.push(e.name)
           this.archive.append(e.data ?? Buffer.alloc(0), data)
         }
       } catch (err) {
@@ -170,7 +193,14 @@ export class BundleWriter {
       this.discard()
       throw archiveError(this.final, err)
     }
-    return {path: this.final, sha256, size: statSync(this.final).size, sibling, mismatches: [...this.mismatches], entries: this.entries}
+    return {
+      path: this.final,
+      sha256,
+      size: statSync(this.final).size,
+      sibling,
+      mismatches: [...this.mismatches],
+      entries: this.entries,
+    }
   }
 
   /** Drop the partial archive (error, Ctrl-C): nothing half-written keeps a bundle's name. */
@@ -178,7 +208,9 @@ export class BundleWriter {
     this.queue.length = 0
     try {
       this.archive.abort()
-    } catch { /* already ended */ }
+    } catch {
+      /* already ended */
+    }
     rmSync(this.tmp, {force: true})
   }
 }
@@ -187,14 +219,35 @@ export function archiveError(file: string, err: unknown): IrError {
   if (err instanceof IrError) return err
   const code = (err as NodeJS.ErrnoException).code
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new IrError(`The output disk is full: the bundle ${path.basename(file)} was not written (its partial file was removed).`, ExitCode.Failure,
-      [`Free space in ${path.dirname(file)} or pass --out on a bigger disk, then re-run with the same --case: files already copied are not read again.`], 'DISK_FULL')
+    return new IrError(
+      `The output disk is full: the bundle ${path.basename(file)} was not written (its partial file was removed).`,
+      ExitCode.Failure,
+      [
+        `Free space in ${path.dirname(file)} or pass --out on a bigger disk, then re-run with the same --case: files already copied are not read again.`,
+      ],
+      'DISK_FULL',
+    )
   }
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-    return new IrError(`Cannot write the bundle into ${path.dirname(file)} (${code}).`, ExitCode.Failure, ['Pass --out with a writable directory.'], 'OUT_NOT_WRITABLE')
+    return new IrError(
+      `Cannot write the bundle into ${path.dirname(file)} (${code}).`,
+      ExitCode.Failure,
+      ['Pass --out with a writable directory.'],
+      'OUT_NOT_WRITABLE',
+    )
   }
   if (code === 'ENOENT') {
-    return new IrError(`The output directory ${path.dirname(file)} does not exist.`, ExitCode.Usage, ['Create it or pass another --out.'], 'OUT_MISSING')
+    return new IrError(
+      `The output directory ${path.dirname(file)} does not exist.`,
+      ExitCode.Usage,
+      ['Create it or pass another --out.'],
+      'OUT_MISSING',
+    )
   }
-  return new IrError(`Writing the bundle ${path.basename(file)} failed: ${(err as Error).message ?? String(err)}.`, ExitCode.Failure, ['Re-run with the same --case.'], 'ARCHIVE_FAILED')
+  return new IrError(
+    `Writing the bundle ${path.basename(file)} failed: ${(err as Error).message ?? String(err)}.`,
+    ExitCode.Failure,
+    ['Re-run with the same --case.'],
+    'ARCHIVE_FAILED',
+  )
 }

@@ -116,7 +116,14 @@ export async function readTar(src: AsyncIterable<Buffer>, onEntry: EntryHandler)
     const realSize = pax.size !== undefined ? Number(pax.size) : size
     pax = {}
     longName = undefined
-    const kind: BundleEntry['type'] = type === '0' || type === '\0' || type === '7' ? 'file' : type === '5' ? 'directory' : type === '2' ? 'symlink' : 'other'
+    const kind: BundleEntry['type'] =
+      type === '0' || type === '\0' || type === '7'
+        ? 'file'
+        : type === '5'
+          ? 'directory'
+          : type === '2'
+            ? 'symlink'
+            : 'other'
     const body = r.stream(realSize)
     let consumed = false
     const guarded: AsyncIterable<Buffer> = {
@@ -126,7 +133,10 @@ export async function readTar(src: AsyncIterable<Buffer>, onEntry: EntryHandler)
       },
     }
     await onEntry({name, type: kind, size: realSize, body: guarded})
-    if (!consumed) for await (const _ of body) { /* skip */ }
+    if (!consumed)
+      for await (const _ of body) {
+        /* skip */
+      }
     const pad = Math.ceil(realSize / 512) * 512 - realSize
     if (pad) await r.read(pad)
   }
@@ -213,8 +223,14 @@ export async function readZip(file: string, onEntry: EntryHandler): Promise<void
         const len = extra.readUInt16LE(e + 2)
         if (id === 0x0001) {
           let q = e + 4
-          if (uncompSize === 0xffffffff) { uncompSize = Number(extra.readBigUInt64LE(q)); q += 8 }
-          if (compSize === 0xffffffff) { compSize = Number(extra.readBigUInt64LE(q)); q += 8 }
+          if (uncompSize === 0xffffffff) {
+            uncompSize = Number(extra.readBigUInt64LE(q))
+            q += 8
+          }
+          if (compSize === 0xffffffff) {
+            compSize = Number(extra.readBigUInt64LE(q))
+            q += 8
+          }
           if (localOffset === 0xffffffff) localOffset = Number(extra.readBigUInt64LE(q))
         }
         e += 4 + len
@@ -226,7 +242,15 @@ export async function readZip(file: string, onEntry: EntryHandler): Promise<void
       const dataStart = localOffset + 30 + lh.readUInt16LE(26) + lh.readUInt16LE(28)
       const unixType = (extAttr >>> 16) & 0o170000
       const type: BundleEntry['type'] = name.endsWith('/') ? 'directory' : unixType === 0o120000 ? 'symlink' : 'file'
-      const raw = compSize === 0 ? emptyIter() : (createReadStream('', {fd: fh.fd, start: dataStart, end: dataStart + compSize - 1, autoClose: false}) as AsyncIterable<Buffer>)
+      const raw =
+        compSize === 0
+          ? emptyIter()
+          : (createReadStream('', {
+              fd: fh.fd,
+              start: dataStart,
+              end: dataStart + compSize - 1,
+              autoClose: false,
+            }) as AsyncIterable<Buffer>)
       let body: AsyncIterable<Buffer>
       if (method === 0) body = raw
       else if (method === 8) body = inflate(raw)
@@ -238,7 +262,9 @@ export async function readZip(file: string, onEntry: EntryHandler): Promise<void
   }
 }
 
-async function* emptyIter(): AsyncGenerator<Buffer> { /* nothing */ }
+async function* emptyIter(): AsyncGenerator<Buffer> {
+  /* nothing */
+}
 
 async function* inflate(src: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   const z = createInflateRaw()
@@ -267,8 +293,12 @@ async function readDirectory(dir: string, onEntry: EntryHandler): Promise<void> 
         stack.push(full)
         await onEntry({name: `${rel}/`, type: 'directory', size: 0, body: emptyIter()})
       } else {
-        await onEntry({name: rel, type: st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : 'other', size: st.size,
-          body: st.isFile() ? (createReadStream(full, {highWaterMark: 1 << 20}) as AsyncIterable<Buffer>) : emptyIter()})
+        await onEntry({
+          name: rel,
+          type: st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : 'other',
+          size: st.size,
+          body: st.isFile() ? (createReadStream(full, {highWaterMark: 1 << 20}) as AsyncIterable<Buffer>) : emptyIter(),
+        })
       }
     }
   }

@@ -94,10 +94,24 @@ export class CollectSession {
   private writer?: BundleWriter
   private readonly archived = new Set<string>()
   private bundledJournal?: Buffer
-  storeInfo: Array<{path: string; agentId?: string; userVersion?: number; schemaVersion?: number; appVersion?: string; role?: string}> = []
+  storeInfo: Array<{
+    path: string
+    agentId?: string
+    userVersion?: number
+    schemaVersion?: number
+    appVersion?: string
+    role?: string
+  }> = []
   /** Source bytes read in this run (resumed sources are not read). */
   bytesRead = 0
-  private progress: Progress = {phase: 'discover', filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, elapsedMs: 0}
+  private progress: Progress = {
+    phase: 'discover',
+    filesDone: 0,
+    filesTotal: 0,
+    bytesDone: 0,
+    bytesTotal: 0,
+    elapsedMs: 0,
+  }
   private phaseStart = Date.now()
   private lastEmit = 0
 
@@ -139,9 +153,18 @@ export class CollectSession {
       }
     }
     this.discovery = discoverSources({
-      stateDir: install.stateDir, configPath: install.configPath, config: this.config, includes: this.includes, env: this.init.env,
-      home: this.home, uid: this.init.seams?.uid, tmpDir: this.init.seams?.tmpDir, profile: install.profile,
-      since: this.options.since, includeSecrets: this.options.includeSecrets, trimMinBytes: this.init.seams?.trimMinBytes,
+      stateDir: install.stateDir,
+      configPath: install.configPath,
+      config: this.config,
+      includes: this.includes,
+      env: this.init.env,
+      home: this.home,
+      uid: this.init.seams?.uid,
+      tmpDir: this.init.seams?.tmpDir,
+      profile: install.profile,
+      since: this.options.since,
+      includeSecrets: this.options.includeSecrets,
+      trimMinBytes: this.init.seams?.trimMinBytes,
     })
     return this.discovery
   }
@@ -162,9 +185,18 @@ export class CollectSession {
     rmSync(scratch, {recursive: true, force: true})
     try {
       this.volatile = await volatileFacts({
-        stateDir: this.discovery!.stateDir, configPath: this.init.install.configPath, config: this.config, env: this.init.env,
-        home: this.home, profile: this.init.install.profile, runner: this.init.runner, scratch, now: this.init.now,
-        seams: this.init.seams?.gateway, auditTimeoutMs: this.init.seams?.auditTimeoutMs, redact: (s) => this.redactor!.redactText(s).text,
+        stateDir: this.discovery!.stateDir,
+        configPath: this.init.install.configPath,
+        config: this.config,
+        env: this.init.env,
+        home: this.home,
+        profile: this.init.install.profile,
+        runner: this.init.runner,
+        scratch,
+        now: this.init.now,
+        seams: this.init.seams?.gateway,
+        auditTimeoutMs: this.init.seams?.auditTimeoutMs,
+        redact: (s) => this.redactor!.redactText(s).text,
       })
     } finally {
       rmSync(scratch, {recursive: true, force: true})
@@ -174,14 +206,30 @@ export class CollectSession {
       ['evidence/volatile/host.json', v.host],
       ['evidence/volatile/gateway.json', v.gateway],
       ['evidence/volatile/exposure.json', {exposure: v.exposure, versions: v.versions}],
-      ['evidence/volatile/openclaw-security-audit.json', v.audit.json ?? {ran: v.audit.ran, reason: v.audit.reason, exitCode: v.audit.exitCode, timedOut: v.audit.timedOut, output: v.audit.stderrTail}],
+      [
+        'evidence/volatile/openclaw-security-audit.json',
+        v.audit.json ?? {
+          ran: v.audit.ran,
+          reason: v.audit.reason,
+          exitCode: v.audit.exitCode,
+          timedOut: v.audit.timedOut,
+          output: v.audit.stderrTail,
+        },
+      ],
     ]
     for (const [name, value] of files) {
       const staged = await this.writeGenerated(name, JSON.stringify(value, null, 2) + '\n')
       const audit = name.endsWith('audit.json')
-      this.records.push({path: audit ? 'openclaw security audit --deep --json (scratch mirror)' : name.replace(/^.*\//, 'volatile: '), kind: 'volatile',
-        outcome: audit && !v.audit.ran ? 'skipped' : 'collected', reason: audit && !v.audit.ran ? v.audit.reason : undefined,
-        bundlePath: name, method: 'command', sha256: staged.sha256, size: staged.size})
+      this.records.push({
+        path: audit ? 'openclaw security audit --deep --json (scratch mirror)' : name.replace(/^.*\//, 'volatile: '),
+        kind: 'volatile',
+        outcome: audit && !v.audit.ran ? 'skipped' : 'collected',
+        reason: audit && !v.audit.ran ? v.audit.reason : undefined,
+        bundlePath: name,
+        method: 'command',
+        sha256: staged.sha256,
+        size: staged.size,
+      })
     }
     return v
   }
@@ -202,8 +250,14 @@ export class CollectSession {
     this.records.push(...d.records)
     const prior = this.index.load()
     const env: StoreEnv = {
-      staging: this.staging, work: this.work, includeSecrets: this.options.includeSecrets, known: this.known, redactor: this.redactor!,
-      signal: this.options.signal, onBytes: (n) => this.bytes(n), since: this.options.since,
+      staging: this.staging,
+      work: this.work,
+      includeSecrets: this.options.includeSecrets,
+      known: this.known,
+      redactor: this.redactor!,
+      signal: this.options.signal,
+      onBytes: (n) => this.bytes(n),
+      since: this.options.since,
     }
     const small = d.sources.filter((s) => s.policy === 'metadata' || s.policy.startsWith('masked'))
     const stores_ = d.sources.filter((s) => s.policy === 'sqlite')
@@ -243,21 +297,32 @@ export class CollectSession {
     // the stores' scan, export and redaction run on a worker thread while this one copies the files
     const pending = snaps.filter((s) => s.snap)
     let storeError: unknown
-    const stores = finishStores(pending.map((s) => s.snap!), this.rules!, env, async (snap, o) => {
-      const s = pending.find((p) => p.snap === snap)!
-      this.take(o.records, o.staged, o.findings, o.skipped, o.scanned)
-      this.toArchive(o.staged)
-      const unchanged = identityOf([s.src.path, ...(s.src.sidecars ?? []).map((x) => x.path)]) === s.identity
-      if (unchanged && o.records.every((x) => x.outcome !== 'failed' && !x.changedDuringCopy)) {
-        this.index.append([this.entry(s.src, s.identity, o.records, o.staged, o.findings, o.skipped, o.scanned)])
-      }
-      await this.done(s.src)
-    }, {inThread: this.init.seams?.storesInThread})
+    const stores = finishStores(
+      pending.map((s) => s.snap!),
+      this.rules!,
+      env,
+      async (snap, o) => {
+        const s = pending.find((p) => p.snap === snap)!
+        this.take(o.records, o.staged, o.findings, o.skipped, o.scanned)
+        this.toArchive(o.staged)
+        const unchanged = identityOf([s.src.path, ...(s.src.sidecars ?? []).map((x) => x.path)]) === s.identity
+        if (unchanged && o.records.every((x) => x.outcome !== 'failed' && !x.changedDuringCopy)) {
+          this.index.append([this.entry(s.src, s.identity, o.records, o.staged, o.findings, o.skipped, o.scanned)])
+        }
+        await this.done(s.src)
+      },
+      {inThread: this.init.seams?.storesInThread},
+    )
     stores.done.catch((err: unknown) => {
       storeError = err
     })
     try {
-      await this.acquireFiles(d.sources.filter((x) => !small.includes(x) && !stores_.includes(x)), env, prior, () => storeError)
+      await this.acquireFiles(
+        d.sources.filter((x) => !small.includes(x) && !stores_.includes(x)),
+        env,
+        prior,
+        () => storeError,
+      )
       await stores.done
     } finally {
       stores.stop()
@@ -269,7 +334,12 @@ export class CollectSession {
   }
 
   /** C: everything else, scanned in batches (a batch's findings are committed with its files). */
-  private async acquireFiles(rest: Source[], env: StoreEnv, prior: Map<string, IndexEntry>, storeError: () => unknown): Promise<void> {
+  private async acquireFiles(
+    rest: Source[],
+    env: StoreEnv,
+    prior: Map<string, IndexEntry>,
+    storeError: () => unknown,
+  ): Promise<void> {
     let batch: Batch = {scanner: createScanner(this.rules!), items: [], bytes: 0}
     const flush = () => {
       if (batch.items.length === 0) return
@@ -287,8 +357,21 @@ export class CollectSession {
         const p = perItem[i]!
         this.take(it.records, it.staged, p.findings, p.skipped)
         this.toArchive(it.staged)
-        if (identityOf([it.src.path]) === it.identity && it.records.every((r) => r.outcome !== 'failed' && !r.changedDuringCopy)) {
-          entries.push(this.entry(it.src, it.identity, it.records, it.staged, p.findings, p.skipped, i === 0 ? res.scanned : undefined))
+        if (
+          identityOf([it.src.path]) === it.identity &&
+          it.records.every((r) => r.outcome !== 'failed' && !r.changedDuringCopy)
+        ) {
+          entries.push(
+            this.entry(
+              it.src,
+              it.identity,
+              it.records,
+              it.staged,
+              p.findings,
+              p.skipped,
+              i === 0 ? res.scanned : undefined,
+            ),
+          )
         }
       })
       this.scanned.files += res.scanned.files
@@ -335,47 +418,95 @@ export class CollectSession {
     for (const f of sortFindings(this.findings)) {
       if (seen.has(f.fingerprint)) continue
       seen.add(f.fingerprint)
-      unique.push(this.options.includeSecrets ? f : JSON.parse(this.redactor!.redactText(JSON.stringify(f)).text) as Finding)
+      unique.push(
+        this.options.includeSecrets ? f : (JSON.parse(this.redactor!.redactText(JSON.stringify(f)).text) as Finding),
+      )
     }
     this.findings = unique
     this.phase('scan', unique.length, 0)
     const jsonl = unique.map((f) => JSON.stringify(f)).join('\n') + (unique.length ? '\n' : '')
     const a = await this.writeGenerated('findings/findings.jsonl', jsonl)
-    this.records.push({path: 'findings', kind: 'report', outcome: 'collected', method: 'generated', bundlePath: 'findings/findings.jsonl', sha256: a.sha256, size: a.size})
+    this.records.push({
+      path: 'findings',
+      kind: 'report',
+      outcome: 'collected',
+      method: 'generated',
+      bundlePath: 'findings/findings.jsonl',
+      sha256: a.sha256,
+      size: a.size,
+    })
     const report = renderReport({
-      caseId: this.init.case.id, host: os.hostname(), startedAt: this.startedAt, endedAt: this.init.now(),
-      stateDir: this.discovery!.stateDir, configPath: this.init.install.configPath, era: this.era(),
+      caseId: this.init.case.id,
+      host: os.hostname(),
+      startedAt: this.startedAt,
+      endedAt: this.init.now(),
+      stateDir: this.discovery!.stateDir,
+      configPath: this.init.install.configPath,
+      era: this.era(),
       versions: {...this.volatile?.versions, stateDb: this.storeInfo.find((s) => s.appVersion)?.appVersion},
-      gateway: this.volatile?.gateway, exposure: this.volatile?.exposure ?? [], audit: this.volatile?.audit,
-      findings: unique, records: this.records, includeSecrets: this.options.includeSecrets, since: this.options.since, notScanned: dedupe(this.skipped),
+      gateway: this.volatile?.gateway,
+      exposure: this.volatile?.exposure ?? [],
+      audit: this.volatile?.audit,
+      findings: unique,
+      records: this.records,
+      includeSecrets: this.options.includeSecrets,
+      since: this.options.since,
+      notScanned: dedupe(this.skipped),
     })
     const text = this.options.includeSecrets ? report : this.redactor!.redactText(report).text
     const b = await this.writeGenerated('findings/report.md', text)
-    this.records.push({path: 'report', kind: 'report', outcome: 'collected', method: 'generated', bundlePath: 'findings/report.md', sha256: b.sha256, size: b.size})
+    this.records.push({
+      path: 'report',
+      kind: 'report',
+      outcome: 'collected',
+      method: 'generated',
+      bundlePath: 'findings/report.md',
+      sha256: b.sha256,
+      size: b.size,
+    })
   }
 
-  /** Step 5: the rest of the files, case.json, the journal, the manifest; seal (temp name → rename) with its .sha256. */
+  /**
+   * Step 5: the rest of the files, case.json, the journal, the manifest; seal (temp name → rename) with its .sha256.
+   */
   async bundle(): Promise<CollectSummary> {
     try {
       this.openArchive()
       const writer = this.writer!
       const endedAt = this.init.now()
-      this.init.case.journal.append({playbook: 'collect', step: 'bundle', action: 'collect-bundle', status: 'sealing',
-        detail: `${this.staged.length} file(s) into ${path.basename(writer.final)}`})
+      this.init.case.journal.append({
+        playbook: 'collect',
+        step: 'bundle',
+        action: 'collect-bundle',
+        status: 'sealing',
+        detail: `${this.staged.length} file(s) into ${path.basename(writer.final)}`,
+      })
       const journal = readFileSync(this.init.case.journal.file)
       const caseJson = Buffer.from(JSON.stringify(this.caseJson(writer.root, endedAt), null, 2) + '\n')
-      const generated: Array<{name: string; data: Buffer}> = [{name: 'case.json', data: caseJson}, {name: 'journal.jsonl', data: journal}]
-      const manifest = Buffer.from(manifestText([
-        ...this.staged.map((s) => ({bundlePath: s.bundlePath, sha256: s.sha256})),
-        ...generated.map((g) => ({bundlePath: g.name, sha256: sha256(g.data)})),
-      ]))
+      const generated: Array<{name: string; data: Buffer}> = [
+        {name: 'case.json', data: caseJson},
+        {name: 'journal.jsonl', data: journal},
+      ]
+      const manifest = Buffer.from(
+        manifestText([
+          ...this.staged.map((s) => ({bundlePath: s.bundlePath, sha256: s.sha256})),
+          ...generated.map((g) => ({bundlePath: g.name, sha256: sha256(g.data)})),
+        ]),
+      )
       const total = this.staged.reduce((n, s) => n + s.size, 0)
       this.phase('bundle', this.staged.length, total)
       const onAbort = () => this.discardArchive()
       this.options.signal?.addEventListener('abort', onAbort, {once: true})
       try {
         this.toArchive(this.staged)
-        for (const g of [...generated, {name: MANIFEST, data: manifest}]) writer.add({name: g.name, data: g.data, mtime: endedAt, mode: 0o600, sha256: g.name === MANIFEST ? undefined : sha256(g.data)})
+        for (const g of [...generated, {name: MANIFEST, data: manifest}])
+          writer.add({
+            name: g.name,
+            data: g.data,
+            mtime: endedAt,
+            mode: 0o600,
+            sha256: g.name === MANIFEST ? undefined : sha256(g.data),
+          })
         this.bundledJournal = journal
         this.sealed = await writer.seal()
       } finally {
@@ -400,37 +531,67 @@ export class CollectSession {
     const s = this.sealed
     if (!s) return {ok: false, detail: 'no bundle was written', checked: 0}
     const problems: string[] = []
-    if (s.mismatches.length) problems.push(`${s.mismatches.length} file(s) changed between hashing and archiving: ${s.mismatches.slice(0, 3).join(', ')}`)
+    if (s.mismatches.length)
+      problems.push(
+        `${s.mismatches.length} file(s) changed between hashing and archiving: ${s.mismatches.slice(0, 3).join(', ')}`,
+      )
     const onDisk = await hashFile(s.path)
     if (onDisk.sha256 !== s.sha256) problems.push('the archive on disk differs from the bytes written')
     const sibling = readFileSync(s.sibling, 'utf8')
-    if (!sibling.startsWith(`${s.sha256}  `)) problems.push(`${path.basename(s.sibling)} does not hold the archive hash`)
+    if (!sibling.startsWith(`${s.sha256}  `))
+      problems.push(`${path.basename(s.sibling)} does not hold the archive hash`)
     const chain = verifyChain(this.bundledJournal?.toString('utf8') ?? '')
     if (chain.length) problems.push(`journal: ${chain.map((c) => `line ${c.line}: ${c.problem}`).join('; ')}`)
     return problems.length
       ? {ok: false, detail: problems.join('; '), checked: s.entries}
-      : {ok: true, detail: `${s.entries} file(s) hashed again as archived and equal to the manifest; the archive re-read matches its .sha256; journal chain intact`, checked: s.entries}
+      : {
+          ok: true,
+          detail: `${s.entries} file(s) hashed again as archived and equal to the manifest; the archive re-read matches its .sha256; journal chain intact`,
+          checked: s.entries,
+        }
   }
 
   /** After a verified bundle: staging and scratch go, the index is kept as a record of the run. */
   cleanup(): void {
     rmSync(this.staging, {recursive: true, force: true})
     rmSync(this.work, {recursive: true, force: true})
-    if (existsSync(this.index.file)) renameSync(this.index.file, path.join(this.dir, `index.sealed-${Date.now()}.jsonl`))
+    if (existsSync(this.index.file))
+      renameSync(this.index.file, path.join(this.dir, `index.sealed-${Date.now()}.jsonl`))
   }
 
   summary(): CollectSummary {
-    const notCollected = this.records.filter((r) => r.outcome !== 'collected')
-      .map((r) => ({path: r.path, reason: r.outcome === 'skipped' ? r.reason ?? 'skipped' : `${r.outcome}: ${r.error ?? r.reason ?? ''}`.trim()}))
+    const notCollected = this.records
+      .filter((r) => r.outcome !== 'collected')
+      .map((r) => ({
+        path: r.path,
+        reason: r.outcome === 'skipped' ? (r.reason ?? 'skipped') : `${r.outcome}: ${r.error ?? r.reason ?? ''}`.trim(),
+      }))
     return {
-      case: this.init.case.id, bundle: this.sealed?.path ?? '', bundleSha256: this.sealed?.sha256 ?? '',
-      files: this.staged.length + 3, findings: this.findings, skipped: notCollected,
+      case: this.init.case.id,
+      bundle: this.sealed?.path ?? '',
+      bundleSha256: this.sealed?.sha256 ?? '',
+      files: this.staged.length + 3,
+      findings: this.findings,
+      skipped: notCollected,
     }
   }
 
   era(): string {
-    if (this.storeInfo.some((s) => s.role !== 'global' && ((s.userVersion ?? 0) >= 4 || (s.schemaVersion ?? 0) >= 4) && /openclaw-agent\.sqlite$/.test(s.path))) return 'sqlite'
-    if (this.discovery?.sources.some((s) => s.kind === 'transcript' || s.rel?.startsWith('agents/') || s.rel?.startsWith('credentials/'))) return 'file'
+    if (
+      this.storeInfo.some(
+        (s) =>
+          s.role !== 'global' &&
+          ((s.userVersion ?? 0) >= 4 || (s.schemaVersion ?? 0) >= 4) &&
+          /openclaw-agent\.sqlite$/.test(s.path),
+      )
+    )
+      return 'sqlite'
+    if (
+      this.discovery?.sources.some(
+        (s) => s.kind === 'transcript' || s.rel?.startsWith('agents/') || s.rel?.startsWith('credentials/'),
+      )
+    )
+      return 'file'
     return this.discovery?.sources.length ? 'unknown' : 'empty'
   }
 
@@ -438,25 +599,55 @@ export class CollectSession {
     const count = (o: string) => this.records.filter((r) => r.outcome === o).length
     const v = this.volatile
     return {
-      schema: BUNDLE_SCHEMA, case: this.init.case.id, bundle: root, tool: TOOL_VERSION,
+      schema: BUNDLE_SCHEMA,
+      case: this.init.case.id,
+      bundle: root,
+      tool: TOOL_VERSION,
       operator: {user: v?.host.user.name ?? os.userInfo().username, uid: v?.host.user.uid, host: os.hostname()},
-      startedAt: this.startedAt.toISOString(), acquiredAt: this.acquiredAt?.toISOString(), endedAt: endedAt.toISOString(),
-      options: {since: this.options.since?.toISOString(), format: this.options.format, includeSecrets: this.options.includeSecrets, rules: this.options.rules},
+      startedAt: this.startedAt.toISOString(),
+      acquiredAt: this.acquiredAt?.toISOString(),
+      endedAt: endedAt.toISOString(),
+      options: {
+        since: this.options.since?.toISOString(),
+        format: this.options.format,
+        includeSecrets: this.options.includeSecrets,
+        rules: this.options.rules,
+      },
       host: v?.host,
       install: {
-        stateDir: this.discovery?.stateDir, configPath: this.init.install.configPath, profile: this.init.install.profile, source: this.init.install.source,
-        configError: this.configError, era: this.era(), stores: this.storeInfo, versions: {...v?.versions, stateDb: this.storeInfo.find((s) => s.appVersion)?.appVersion},
+        stateDir: this.discovery?.stateDir,
+        configPath: this.init.install.configPath,
+        profile: this.init.install.profile,
+        source: this.init.install.source,
+        configError: this.configError,
+        era: this.era(),
+        stores: this.storeInfo,
+        versions: {...v?.versions, stateDb: this.storeInfo.find((s) => s.appVersion)?.appVersion},
       },
       gateway: v?.gateway,
-      consistency: v?.gateway.state === 'up'
-        ? `the gateway was running (pid ${v.gateway.pid ?? '?'}): files were copied as they were when opened; SQLite stores were copied with their -wal/-shm (again when they changed meanwhile) and backed up from the copy — see items with changedDuringCopy`
-        : 'the gateway was not running: the copies are a consistent snapshot',
-      // inputs the scanner did not (fully) read: empty files, lines that are not JSON, truncated last lines, rejected rules
-      scan: {...this.scanned, rules: this.rules?.rules.length, ruleFiles: this.rules?.files, notScanned: dedupe(this.skipped)},
+      consistency:
+        v?.gateway.state === 'up'
+          ? `the gateway was running (pid ${v.gateway.pid ?? '?'}): files were copied as they were when opened; SQLite stores were copied with their -wal/-shm (again when they changed meanwhile) and backed up from the copy — see items with changedDuringCopy`
+          : 'the gateway was not running: the copies are a consistent snapshot',
+      // inputs the scanner did not (fully) read: empty files, lines that are not JSON, truncated last lines, rejected
+      // rules
+      scan: {
+        ...this.scanned,
+        rules: this.rules?.rules.length,
+        ruleFiles: this.rules?.files,
+        notScanned: dedupe(this.skipped),
+      },
       summary: {
-        items: this.records.length, collected: count('collected'), skipped: count('skipped'), missing: count('missing'), failed: count('failed'),
-        resumed: this.resumed, bytesRead: this.bytesRead, redactions: this.records.reduce((n, r) => n + (r.redactions ?? 0), 0),
-        findings: this.findings.length, knownSecretValues: this.known.size,
+        items: this.records.length,
+        collected: count('collected'),
+        skipped: count('skipped'),
+        missing: count('missing'),
+        failed: count('failed'),
+        resumed: this.resumed,
+        bytesRead: this.bytesRead,
+        redactions: this.records.reduce((n, r) => n + (r.redactions ?? 0), 0),
+        findings: this.findings.length,
+        knownSecretValues: this.known.size,
       },
       items: this.records,
     }
@@ -471,7 +662,13 @@ export class CollectSession {
   private reuse(e: IndexEntry): void {
     this.resumed++
     const staged = e.staged.map(toStaged)
-    this.take(e.records.map((r) => ({...r, resumed: true})), staged, e.findings, e.skipped, e.scanned)
+    this.take(
+      e.records.map((r) => ({...r, resumed: true})),
+      staged,
+      e.findings,
+      e.skipped,
+      e.scanned,
+    )
     this.toArchive(staged)
   }
 
@@ -480,12 +677,15 @@ export class CollectSession {
     if (this.writer) return
     const out = path.resolve(this.options.out ?? this.init.case.dir)
     mkdirSync(out, {recursive: true, mode: 0o700})
-    for (const f of readdirSync(out)) if (f.startsWith(`.${this.init.case.id}-`) && f.includes('.partial-')) rmSync(path.join(out, f), {force: true})
+    for (const f of readdirSync(out))
+      if (f.startsWith(`.${this.init.case.id}-`) && f.includes('.partial-')) rmSync(path.join(out, f), {force: true})
     const root = bundleName(this.init.case.id, os.hostname(), this.startedAt)
-    this.writer = new BundleWriter(out, root, this.options.format, {level: this.init.seams?.gzipLevel,
+    this.writer = new BundleWriter(out, root, this.options.format, {
+      level: this.init.seams?.gzipLevel,
       onBytes: (_c, processed) => {
         if (this.progress.phase === 'bundle') this.emit({bytesDone: processed})
-      }})
+      },
+    })
   }
 
   private toArchive(files: StagedFile[]): void {
@@ -503,7 +703,13 @@ export class CollectSession {
     this.archived.clear()
   }
 
-  private take(records: ItemRecord[], staged: StagedFile[], findings: Finding[], skipped: SkippedItem[], scanned?: {files: number; events: number; bytes: number}): void {
+  private take(
+    records: ItemRecord[],
+    staged: StagedFile[],
+    findings: Finding[],
+    skipped: SkippedItem[],
+    scanned?: {files: number; events: number; bytes: number},
+  ): void {
     this.records.push(...records)
     this.staged.push(...staged)
     this.findings.push(...findings)
@@ -516,8 +722,26 @@ export class CollectSession {
     for (const s of staged) if (s.bundlePath.startsWith('derived/sqlite/')) this.noteStore(s)
   }
 
-  private entry(src: Source, identity: string, records: ItemRecord[], staged: StagedFile[], findings: Finding[], skipped: SkippedItem[], scanned?: IndexEntry['scanned']): IndexEntry {
-    return {v: 1, key: src.path, identity, includeSecrets: this.options.includeSecrets, records, staged: staged.map(fromStaged), findings, skipped, scanned}
+  private entry(
+    src: Source,
+    identity: string,
+    records: ItemRecord[],
+    staged: StagedFile[],
+    findings: Finding[],
+    skipped: SkippedItem[],
+    scanned?: IndexEntry['scanned'],
+  ): IndexEntry {
+    return {
+      v: 1,
+      key: src.path,
+      identity,
+      includeSecrets: this.options.includeSecrets,
+      records,
+      staged: staged.map(fromStaged),
+      findings,
+      skipped,
+      scanned,
+    }
   }
 
   private noteStore(s: StagedFile): void {
@@ -527,13 +751,25 @@ export class CollectSession {
         const userVersion = db.pragma('user_version', {simple: true}) as number
         let m: Record<string, unknown> | undefined
         try {
-          m = db.prepare("SELECT * FROM schema_meta WHERE meta_key = 'primary'").get() as Record<string, unknown> | undefined
-        } catch { /* older schema */ }
-        this.storeInfo.push({path: s.bundlePath, userVersion, schemaVersion: num(m?.schema_version), appVersion: str(m?.app_version), role: str(m?.role), agentId: str(m?.agent_id)})
+          m = db.prepare("SELECT * FROM schema_meta WHERE meta_key = 'primary'").get() as
+            Record<string, unknown> | undefined
+        } catch {
+          /* older schema */
+        }
+        this.storeInfo.push({
+          path: s.bundlePath,
+          userVersion,
+          schemaVersion: num(m?.schema_version),
+          appVersion: str(m?.app_version),
+          role: str(m?.role),
+          agentId: str(m?.agent_id),
+        })
       } finally {
         db.close()
       }
-    } catch { /* unreadable backup: its record says so */ }
+    } catch {
+      /* unreadable backup: its record says so */
+    }
   }
 
   /** Files staged before the last secret values were learned: mask those values there too. */
@@ -549,7 +785,13 @@ export class CollectSession {
       s.sha256 = h
       s.size = size
       const rec = this.records.find((x) => x.bundlePath === s.bundlePath)
-      if (rec) Object.assign(rec, {bundleSha256: h, bundleSize: size, redactions: (rec.redactions ?? 0) + r.count, method: rec.method === 'copy' ? 'redacted-copy' : rec.method})
+      if (rec)
+        Object.assign(rec, {
+          bundleSha256: h,
+          bundleSize: size,
+          redactions: (rec.redactions ?? 0) + r.count,
+          method: rec.method === 'copy' ? 'redacted-copy' : rec.method,
+        })
     }
   }
 
@@ -580,7 +822,11 @@ export class CollectSession {
   }
 
   private async done(src: Source, reused = false): Promise<void> {
-    if (reused) this.progress.bytesTotal = Math.max(0, this.progress.bytesTotal - src.size - (src.sidecars ?? []).reduce((n, s) => n + s.size, 0))
+    if (reused)
+      this.progress.bytesTotal = Math.max(
+        0,
+        this.progress.bytesTotal - src.size - (src.sidecars ?? []).reduce((n, s) => n + s.size, 0),
+      )
     this.emit({filesDone: this.progress.filesDone + 1}, true)
     await this.init.seams?.afterSource?.(src)
     if (this.options.signal?.aborted) throw abortError()

@@ -7,7 +7,16 @@ import {configHistoryFiles, gatewayLogFiles} from '../openclaw/files.js'
 import {readLocks} from '../openclaw/gateway.js'
 import {findServiceDefinitions, serviceMatches} from '../openclaw/services.js'
 import {evidencePath, posix, stateRel} from './paths.js'
-import {BOOTSTRAP_FILES, classify, directoryRule, lineText, type Policy, type ScanAs, SIDECAR, WORKSPACE_DIRS} from './policy.js'
+import {
+  BOOTSTRAP_FILES,
+  classify,
+  directoryRule,
+  lineText,
+  type Policy,
+  type ScanAs,
+  SIDECAR,
+  WORKSPACE_DIRS,
+} from './policy.js'
 import {fileType} from './source-io.js'
 import type {ItemKind, ItemRecord} from './types.js'
 
@@ -62,8 +71,23 @@ export interface Discovery {
 }
 
 /** Kinds --since never narrows: small state files that say how the install is set up now. */
-const ALWAYS = new Set<ItemKind>(['config', 'config-history', 'config-include', 'env', 'secret-store', 'sqlite', 'sqlite-sidecar',
-  'sqlite-coordinator', 'pairing', 'device', 'exec-approvals', 'service', 'sessions-index', 'lock', 'cron'])
+const ALWAYS = new Set<ItemKind>([
+  'config',
+  'config-history',
+  'config-include',
+  'env',
+  'secret-store',
+  'sqlite',
+  'sqlite-sidecar',
+  'sqlite-coordinator',
+  'pairing',
+  'device',
+  'exec-approvals',
+  'service',
+  'sessions-index',
+  'lock',
+  'cron',
+])
 const TRIMMABLE = new Set<ItemKind>(['gateway-log', 'log', 'config-audit'])
 const CONFIG_NAME = /^(openclaw|clawdbot|moltbot|moldbot)\.json($|\.)/
 
@@ -71,10 +95,18 @@ export function discoverSources(input: DiscoverInput): Discovery {
   const stateDir = realOr(input.stateDir)
   const records: ItemRecord[] = []
   const sources = new Map<string, Source>()
-  const configFiles = new Set([...configHistoryFiles(input.configPath), ...(input.includes ?? [])].map((f) => path.resolve(f)))
+  const configFiles = new Set(
+    [...configHistoryFiles(input.configPath), ...(input.includes ?? [])].map((f) => path.resolve(f)),
+  )
   if (stateDir !== path.resolve(input.stateDir)) {
-    records.push({path: input.stateDir, kind: 'directory', outcome: 'collected', method: 'metadata', linkTarget: stateDir,
-      note: 'the state dir is a symlink; its target (chosen by the operator) was collected'})
+    records.push({
+      path: input.stateDir,
+      kind: 'directory',
+      outcome: 'collected',
+      method: 'metadata',
+      linkTarget: stateDir,
+      note: 'the state dir is a symlink; its target (chosen by the operator) was collected',
+    })
   }
 
   const add = (file: string, st: Stats, forced?: {kind: ItemKind; policy: Policy; scan?: ScanAs}) => {
@@ -87,15 +119,30 @@ export function discoverSources(input: DiscoverInput): Discovery {
     else {
       // outside the state dir: secret stores and databases are known by name, the rest by where they were found
       const byName = classify(path.basename(file), false)
-      c = byName.policy !== 'copy' ? byName : forced ?? externalClass(file)
+      c = byName.policy !== 'copy' ? byName : (forced ?? externalClass(file))
     }
     const kind = configFiles.has(file) && !file.startsWith(path.dirname(input.configPath)) ? 'config-include' : c.kind
-    const src: Source = {path: file, rel, bundlePath: evidencePath(file, stateDir), kind, policy: c.policy, scan: c.scan, size: st.size, mtimeMs: st.mtimeMs}
+    const src: Source = {
+      path: file,
+      rel,
+      bundlePath: evidencePath(file, stateDir),
+      kind,
+      policy: c.policy,
+      scan: c.scan,
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+    }
     const m = rel ? /^agents\/([^/]+)\/(?:sessions|agent)\//.exec(rel) : undefined
     if (m) src.agentId = m[1]
-    if (kind === 'transcript' || kind === 'transcript-archive') src.sessionId = path.basename(file).replace(/\.jsonl.*$/, '')
+    if (kind === 'transcript' || kind === 'transcript-archive')
+      src.sessionId = path.basename(file).replace(/\.jsonl.*$/, '')
     if (input.since && st.mtimeMs < input.since.getTime() && !ALWAYS.has(kind)) {
-      records.push({...meta(file, st), kind, outcome: 'skipped', reason: `not modified since ${input.since.toISOString()} (--since)`})
+      records.push({
+        ...meta(file, st),
+        kind,
+        outcome: 'skipped',
+        reason: `not modified since ${input.since.toISOString()} (--since)`,
+      })
       return
     }
     if (input.since && TRIMMABLE.has(kind) && st.size >= (input.trimMinBytes ?? 64 << 20)) src.trimSince = input.since
@@ -112,12 +159,23 @@ export function discoverSources(input: DiscoverInput): Discovery {
       return
     }
     if (st.isSymbolicLink()) {
-      records.push({...meta(file, st), kind: forced?.kind ?? 'other', outcome: 'skipped', reason: 'symlink: recorded, not followed', linkTarget: safeReadlink(file)})
+      records.push({
+        ...meta(file, st),
+        kind: forced?.kind ?? 'other',
+        outcome: 'skipped',
+        reason: 'symlink: recorded, not followed',
+        linkTarget: safeReadlink(file),
+      })
       return
     }
     if (st.isDirectory()) return walk(file)
     if (!st.isFile()) {
-      records.push({...meta(file, st), kind: 'other', outcome: 'skipped', reason: `not a regular file (${fileType(st)})`})
+      records.push({
+        ...meta(file, st),
+        kind: 'other',
+        outcome: 'skipped',
+        reason: `not a regular file (${fileType(st)})`,
+      })
       return
     }
     add(file, st, forced)
@@ -131,7 +189,12 @@ export function discoverSources(input: DiscoverInput): Discovery {
       try {
         names = readdirSync(d).sort()
       } catch (err) {
-        records.push({path: d, kind: 'directory', outcome: 'failed', error: `cannot list: ${(err as NodeJS.ErrnoException).code ?? String(err)}`})
+        records.push({
+          path: d,
+          kind: 'directory',
+          outcome: 'failed',
+          error: `cannot list: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+        })
         continue
       }
       for (const name of names.reverse()) {
@@ -146,16 +209,32 @@ export function discoverSources(input: DiscoverInput): Discovery {
         if (st.isDirectory()) {
           const rule = directoryRule(relState, name)
           if (rule && !(rule.secret && input.includeSecrets)) {
-            records.push({...meta(full, st), kind: 'directory', outcome: 'skipped', reason: rule.secret ? `${rule.reason}; collected only with --include-secrets` : rule.reason})
+            records.push({
+              ...meta(full, st),
+              kind: 'directory',
+              outcome: 'skipped',
+              reason: rule.secret ? `${rule.reason}; collected only with --include-secrets` : rule.reason,
+            })
             continue
           }
           stack.push(full)
           continue
         }
         if (st.isSymbolicLink()) {
-          records.push({...meta(full, st), kind: 'other', outcome: 'skipped', reason: 'symlink: recorded, not followed', linkTarget: safeReadlink(full)})
+          records.push({
+            ...meta(full, st),
+            kind: 'other',
+            outcome: 'skipped',
+            reason: 'symlink: recorded, not followed',
+            linkTarget: safeReadlink(full),
+          })
         } else if (!st.isFile()) {
-          records.push({...meta(full, st), kind: 'other', outcome: 'skipped', reason: `not a regular file (${fileType(st)})`})
+          records.push({
+            ...meta(full, st),
+            kind: 'other',
+            outcome: 'skipped',
+            reason: `not a regular file (${fileType(st)})`,
+          })
         } else {
           add(full, st, forced && {...forced, scan: lineText(name) ? forced.scan : undefined})
         }
@@ -178,20 +257,24 @@ export function discoverSources(input: DiscoverInput): Discovery {
   // service definitions that run this install's gateway (old ones embed the token)
   for (const def of findServiceDefinitions(input.home, stateDir)) {
     if (def.file.startsWith(stateDir + path.sep)) continue
-    if (serviceMatches(def, stateDir, input.home, input.profile)) visit(def.file, {kind: 'service', policy: 'masked-env', scan: 'log'})
+    if (serviceMatches(def, stateDir, input.home, input.profile))
+      visit(def.file, {kind: 'service', policy: 'masked-env', scan: 'log'})
   }
   // workspaces outside the state dir: bootstrap files, memory, skills, hooks, workspace plugins
   for (const ws of workspaceDirs(input, stateDir)) {
     for (const name of BOOTSTRAP_FILES) visit(path.join(ws, name), {kind: 'workspace', policy: 'copy', scan: 'log'})
     for (const sub of WORKSPACE_DIRS) {
       const d = path.join(ws, sub)
-      if (isDir(d)) walk(d, {kind: sub === 'skills' || sub === '.openclaw' ? 'skill' : 'workspace', policy: 'copy', scan: 'log'})
+      if (isDir(d))
+        walk(d, {kind: sub === 'skills' || sub === '.openclaw' ? 'skill' : 'workspace', policy: 'copy', scan: 'log'})
     }
   }
   // extra skill dirs (ClawHavoc: SKILL.md "prerequisites" that download and run)
   const extra = input.config ? getPath(input.config, ['skills', 'load', 'extraDirs']) : undefined
   if (Array.isArray(extra)) {
-    for (const d of extra) if (typeof d === 'string' && isDir(expand(d, input.home)) && !stateRel(expand(d, input.home), stateDir)) walk(expand(d, input.home), {kind: 'skill', policy: 'copy', scan: 'log'})
+    for (const d of extra)
+      if (typeof d === 'string' && isDir(expand(d, input.home)) && !stateRel(expand(d, input.home), stateDir))
+        walk(expand(d, input.home), {kind: 'skill', policy: 'copy', scan: 'log'})
   }
 
   const list = groupSqlite([...sources.values()])
@@ -226,7 +309,9 @@ function workspaceDirs(input: DiscoverInput, stateDir: string): string[] {
     const def = getPath(c, ['agents', 'defaults', 'workspace'])
     if (typeof def === 'string') dirs.add(expand(def, input.home))
     const list = getPath(c, ['agents', 'list'])
-    if (Array.isArray(list)) for (const a of list) if (isObject(a) && typeof a.workspace === 'string') dirs.add(expand(a.workspace, input.home))
+    if (Array.isArray(list))
+      for (const a of list)
+        if (isObject(a) && typeof a.workspace === 'string') dirs.add(expand(a.workspace, input.home))
   }
   if (input.profile) dirs.add(path.join(input.home, '.openclaw', `workspace-${input.profile}`))
   return [...dirs].filter((d) => isDir(d) && !stateRel(d, stateDir) && d !== stateDir)
@@ -236,10 +321,20 @@ function expand(p: string, home: string): string {
   return path.resolve(p === '~' ? home : p.startsWith('~/') ? path.join(home, p.slice(2)) : p)
 }
 
-export function meta(file: string, st: Stats): Pick<ItemRecord, 'path' | 'size' | 'mtime' | 'atime' | 'ctime' | 'mode' | 'uid' | 'gid' | 'inode'> {
+export function meta(
+  file: string,
+  st: Stats,
+): Pick<ItemRecord, 'path' | 'size' | 'mtime' | 'atime' | 'ctime' | 'mode' | 'uid' | 'gid' | 'inode'> {
   return {
-    path: file, size: st.size, mtime: iso(st.mtimeMs), atime: iso(st.atimeMs), ctime: iso(st.ctimeMs),
-    mode: (st.mode & 0o7777).toString(8).padStart(4, '0'), uid: st.uid, gid: st.gid, inode: st.ino,
+    path: file,
+    size: st.size,
+    mtime: iso(st.mtimeMs),
+    atime: iso(st.atimeMs),
+    ctime: iso(st.ctimeMs),
+    mode: (st.mode & 0o7777).toString(8).padStart(4, '0'),
+    uid: st.uid,
+    gid: st.gid,
+    inode: st.ino,
   }
 }
 

@@ -47,7 +47,12 @@ export function parseSince(s: string | undefined): Date | undefined {
   if (s === undefined) return undefined
   const d = new Date(s)
   if (!/^\d{4}-\d{2}-\d{2}/.test(s) || Number.isNaN(d.getTime())) {
-    throw new IrError(`--since "${s}" is not an ISO date or time.`, ExitCode.Usage, ['Use e.g. --since 2026-11-20 or --since 2026-11-20T08:00:00Z.'], 'USAGE')
+    throw new IrError(
+      `--since "${s}" is not an ISO date or time.`,
+      ExitCode.Usage,
+      ['Use e.g. --since 2026-11-20 or --since 2026-11-20T08:00:00Z.'],
+      'USAGE',
+    )
   }
   return d
 }
@@ -57,30 +62,81 @@ export async function collect(req: CollectRequest): Promise<CollectResult> {
   // collect never writes into the install it collects
   const install = resolveInstall(req.target, req.host ?? realHost())
   const state = realOr(install.stateDir)
-  for (const [what, dir] of [['--out', req.out], ['the case directory ($IR_HOME)', req.irHome ?? irHome(req.host ?? realHost())]] as const) {
+  for (const [what, dir] of [
+    ['--out', req.out],
+    ['the case directory ($IR_HOME)', req.irHome ?? irHome(req.host ?? realHost())],
+  ] as const) {
     if (dir && install.stateDirExists && isInside(realOr(path.resolve(dir)), state)) {
-      throw new IrError(`${what} (${dir}) is inside the state dir ${install.stateDir}: collect never writes into the install it collects.`, ExitCode.Usage,
-        ['Pick a directory outside the state dir (e.g. --out /mnt/evidence).'], 'OUT_INSIDE_STATE')
+      throw new IrError(
+        `${what} (${dir}) is inside the state dir ${install.stateDir}: collect never writes into the install it collects.`,
+        ExitCode.Usage,
+        ['Pick a directory outside the state dir (e.g. --out /mnt/evidence).'],
+        'OUT_INSIDE_STATE',
+      )
     }
   }
   const runtime = collectRuntime({onProgress: req.onProgress, signal: req.signal, seams: req.seams})
-  const vars: Record<string, unknown> = {out: req.out, since: since?.toISOString(), rules: req.rules ?? [], format: req.format ?? 'tar.gz', runtime}
+  const vars: Record<string, unknown> = {
+    out: req.out,
+    since: since?.toISOString(),
+    rules: req.rules ?? [],
+    format: req.format ?? 'tar.gz',
+    runtime,
+  }
   if (req.includeSecrets !== undefined) vars.includeSecrets = req.includeSecrets
   // collect changes nothing in the install: its steps run without --yes (only the bundle is written)
-  const outcome = await runPlaybookOn({playbook: 'collect', target: req.target, caseId: req.caseId, vars, dryRun: req.dryRun,
-    prompter: req.prompter, mayChange: req.mayChange, runner: req.runner, host: req.host, irHome: req.irHome, now: req.now})
+  const outcome = await runPlaybookOn({
+    playbook: 'collect',
+    target: req.target,
+    caseId: req.caseId,
+    vars,
+    dryRun: req.dryRun,
+    prompter: req.prompter,
+    mayChange: req.mayChange,
+    runner: req.runner,
+    host: req.host,
+    irHome: req.irHome,
+    now: req.now,
+  })
   const base = {dryRun: req.dryRun, steps: outcome.steps}
   if (req.dryRun) {
-    return {...base, case: outcome.case, bundle: '', bundleSha256: '', files: 0, findings: [], skipped: [], verified: false, exitCode: ExitCode.Ok}
+    return {
+      ...base,
+      case: outcome.case,
+      bundle: '',
+      bundleSha256: '',
+      files: 0,
+      findings: [],
+      skipped: [],
+      verified: false,
+      exitCode: ExitCode.Ok,
+    }
   }
   const summary = runtime.summary
   if (!summary) {
     const failed = outcome.steps.find((s) => s.status === 'failed')
     const resume = `Re-run with --case ${outcome.case} to resume: sources already copied are not read again.`
-    if (req.signal?.aborted) throw new IrError(`Interrupted: case ${outcome.case} is consistent up to the last copied source; no bundle was written.`, ExitCode.Aborted, [resume], 'INTERRUPTED')
+    if (req.signal?.aborted)
+      throw new IrError(
+        `Interrupted: case ${outcome.case} is consistent up to the last copied source; no bundle was written.`,
+        ExitCode.Aborted,
+        [resume],
+        'INTERRUPTED',
+      )
     const err = runtime.error
-    if (err instanceof IrError) throw new IrError(err.message, err.exitCode, [...err.suggestions.filter((s) => !s.includes('same --case')), resume], err.code)
-    throw new IrError(`Collection failed at step ${failed?.id ?? '?'}: ${failed?.detail ?? 'unknown error'}.`, ExitCode.Failure, [resume], 'COLLECT_FAILED')
+    if (err instanceof IrError)
+      throw new IrError(
+        err.message,
+        err.exitCode,
+        [...err.suggestions.filter((s) => !s.includes('same --case')), resume],
+        err.code,
+      )
+    throw new IrError(
+      `Collection failed at step ${failed?.id ?? '?'}: ${failed?.detail ?? 'unknown error'}.`,
+      ExitCode.Failure,
+      [resume],
+      'COLLECT_FAILED',
+    )
   }
   const bundleStep = outcome.steps.find((s) => s.id === 'bundle')
   const verified = bundleStep?.verified === true
@@ -98,10 +154,18 @@ export function collectLines(r: CollectResult): string[] {
     if (r.dryRun && s.plan) for (const l of s.plan.lines) out.push(`            ${l}`)
   }
   if (r.dryRun) return out
-  const sev = ['critical', 'high', 'medium', 'low', 'info'].map((k) => [k, r.findings.filter((f) => f.severity === k).length] as const).filter(([, n]) => n)
-  out.push('', `bundle   ${r.bundle}`, `sha256   ${r.bundleSha256}  (also in ${r.bundle}.sha256)`,
+  const sev = ['critical', 'high', 'medium', 'low', 'info']
+    .map((k) => [k, r.findings.filter((f) => f.severity === k).length] as const)
+    .filter(([, n]) => n)
+  out.push(
+    '',
+    `bundle   ${r.bundle}`,
+    `sha256   ${r.bundleSha256}  (also in ${r.bundle}.sha256)`,
     `files    ${r.files}; findings ${r.findings.length}${sev.length ? ` (${sev.map(([k, n]) => `${n} ${k}`).join(', ')})` : ''}; not collected ${r.skipped.length} (why: case.json and findings/report.md)`,
-    r.verified ? 'verified  every file hashed again as archived matches the manifest; the archive matches its .sha256; the journal chain is intact' : 'NOT VERIFIED: run `ir verify` on the bundle')
+    r.verified
+      ? 'verified  every file hashed again as archived matches the manifest; the archive matches its .sha256; the journal chain is intact'
+      : 'NOT VERIFIED: run `ir verify` on the bundle',
+  )
   return out
 }
 

@@ -40,7 +40,9 @@ export class AcquisitionIndex {
       try {
         const e = JSON.parse(line) as IndexEntry
         if (e.v === 1 && typeof e.key === 'string') out.set(e.key, e)
-      } catch { /* torn line */ }
+      } catch {
+        /* torn line */
+      }
     }
     return out
   }
@@ -59,14 +61,16 @@ export class AcquisitionIndex {
 
 /** inode:size:mtime of each file of a source's set, from lstat (nothing is opened). */
 export function identityOf(paths: string[]): string {
-  return paths.map((p) => {
-    try {
-      const st = lstatSync(p)
-      return `${st.ino}:${st.size}:${st.mtimeMs}`
-    } catch {
-      return 'missing'
-    }
-  }).join('|')
+  return paths
+    .map((p) => {
+      try {
+        const st = lstatSync(p)
+        return `${st.ino}:${st.size}:${st.mtimeMs}`
+      } catch {
+        return 'missing'
+      }
+    })
+    .join('|')
 }
 
 /** Staged copies of an entry are all still there, with their sizes. */

@@ -9,7 +9,9 @@ export const MANIFEST = 'manifest-sha256.txt'
 export function manifestText(entries: Array<{bundlePath: string; sha256: string}>): string {
   const seen = new Set<string>()
   const lines: string[] = []
-  for (const e of [...entries].sort((a, b) => (a.bundlePath < b.bundlePath ? -1 : a.bundlePath > b.bundlePath ? 1 : 0))) {
+  for (const e of [...entries].sort((a, b) =>
+    a.bundlePath < b.bundlePath ? -1 : a.bundlePath > b.bundlePath ? 1 : 0,
+  )) {
     if (seen.has(e.bundlePath)) throw new Error(`duplicate bundle path ${e.bundlePath}`)
     if (/[\n\\]/.test(e.bundlePath)) throw new Error(`bundle path needs escaping: ${JSON.stringify(e.bundlePath)}`)
     seen.add(e.bundlePath)

@@ -9,7 +9,8 @@ export function safeName(p: string): string {
   let out = ''
   for (const byte of Buffer.from(p, 'utf8')) {
     const c = String.fromCharCode(byte)
-    out += byte < 0x20 || byte > 0x7e || c === '\\' || c === '%' ? `%${byte.toString(16).toUpperCase().padStart(2, '0')}` : c
+    out +=
+      byte < 0x20 || byte > 0x7e || c === '\\' || c === '%' ? `%${byte.toString(16).toUpperCase().padStart(2, '0')}` : c
   }
   return out
 }
@@ -18,7 +19,9 @@ export function safeName(p: string): string {
 export function evidencePath(file: string, stateDir: string): string {
   const rel = path.relative(stateDir, file)
   const inside = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel)
-  return inside ? posix(path.join('evidence', 'state', safeName(rel))) : posix(path.join('evidence', 'external', safeName(file.replace(/^\/+/, ''))))
+  return inside
+    ? posix(path.join('evidence', 'state', safeName(rel)))
+    : posix(path.join('evidence', 'external', safeName(file.replace(/^\/+/, ''))))
 }
 
 /** Path relative to the state dir (POSIX separators), undefined when outside it. */
@@ -33,7 +36,10 @@ export function posix(p: string): string {
 
 /** `<case>-<host>-<UTC yyyymmddThhmmssZ>`: the archive's root folder and base name. */
 export function bundleName(caseId: string, host: string, at: Date): string {
-  const t = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+  const t = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
   const h = host.replace(/[^A-Za-z0-9.-]/g, '_').slice(0, 64) || 'host'
   return `${caseId}-${h}-${t}`
 }

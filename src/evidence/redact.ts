@@ -24,7 +24,10 @@ export class Redactor {
   private forms: Array<[string, string]> = []
   private knownVersion = -1
 
-  constructor(rules: CompiledRule[], private readonly secrets: KnownSecrets) {
+  constructor(
+    rules: CompiledRule[],
+    private readonly secrets: KnownSecrets,
+  ) {
     this.rules = rules.filter((r) => r.secretGroup !== undefined && !r.alreadyMasked && r.patterns.length > 0)
     this.refresh()
   }
@@ -34,12 +37,18 @@ export class Redactor {
     if (this.knownVersion === this.secrets.version) return
     this.knownVersion = this.secrets.version
     this.forms = []
-    for (const v of this.secrets.list()) for (const form of new Set([v, JSON.stringify(v).slice(1, -1)])) this.forms.push([form, v])
+    for (const v of this.secrets.list())
+      for (const form of new Set([v, JSON.stringify(v).slice(1, -1)])) this.forms.push([form, v])
     const keywords: PrefilterKeyword[] = []
     this.rules.forEach((r, i) => {
       for (const b of r.prefilter) keywords.push({bytes: b, tag: i})
     })
-    this.forms.forEach(([form], i) => keywords.push({bytes: Buffer.from(form, 'utf8').subarray(0, 24).toString('latin1').toLowerCase(), tag: KNOWN + i}))
+    this.forms.forEach(([form], i) =>
+      keywords.push({
+        bytes: Buffer.from(form, 'utf8').subarray(0, 24).toString('latin1').toLowerCase(),
+        tag: KNOWN + i,
+      }),
+    )
     this.prefilter = new Prefilter(keywords)
   }
 
@@ -65,14 +74,19 @@ export class Redactor {
   private redactTagged(text: string, tags: Set<number>): {text: string; count: number} {
     let out = text
     let count = 0
-    const known = [...tags].filter((t) => t >= KNOWN).map((t) => this.forms[t - KNOWN]!).sort((a, b) => b[1].length - a[1].length)
+    const known = [...tags]
+      .filter((t) => t >= KNOWN)
+      .map((t) => this.forms[t - KNOWN]!)
+      .sort((a, b) => b[1].length - a[1].length)
     for (const [form, value] of known) {
       if (!out.includes(form)) continue
       const parts = out.split(form)
       count += parts.length - 1
       out = parts.join(maskSecret(value))
     }
-    for (const t of [...tags].filter((x) => x < KNOWN).sort((a, b) => Number(isGeneric(this.rules[a]!)) - Number(isGeneric(this.rules[b]!)) || a - b)) {
+    for (const t of [...tags]
+      .filter((x) => x < KNOWN)
+      .sort((a, b) => Number(isGeneric(this.rules[a]!)) - Number(isGeneric(this.rules[b]!)) || a - b)) {
       const r = this.rules[t]!
       const masked = maskRuleMatches(r, out, (secret, match) => isSecret(r, secret, match))
       out = masked.text
@@ -137,14 +151,19 @@ function isGeneric(r: CompiledRule): boolean {
 
 function isSecret(rule: CompiledRule, secret: string, match: string): boolean {
   if (rule.entropy !== undefined && entropy(secret) < rule.entropy) return false
-  // generic keyword=value rules also match names ("skillKey":"browser-automation"): in evidence, mask only what looks random
-  if (rule.id.includes('generic') && !(secret.length >= 12 && /[0-9]/.test(secret) && /[A-Za-z]/.test(secret))) return false
+  // generic keyword=value rules also match names ("skillKey":"browser-automation"): in evidence, mask only what looks
+  // random
+  if (rule.id.includes('generic') && !(secret.length >= 12 && /[0-9]/.test(secret) && /[A-Za-z]/.test(secret)))
+    return false
   const probe = secret.toLowerCase()
   if (rule.stopwords.some((s) => probe.includes(s))) return false
-  if (rule.allow.some((a) => {
-    a.lastIndex = 0
-    return a.test(match)
-  })) return false
+  if (
+    rule.allow.some((a) => {
+      a.lastIndex = 0
+      return a.test(match)
+    })
+  )
+    return false
   return !secret.includes('…[sha256:') && !secret.includes('«sha256:')
 }
 

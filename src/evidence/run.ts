@@ -27,7 +27,7 @@ const sessions = new WeakMap<object, CollectSession>()
 
 export function runtimeOf(ctx: ActionContext): CollectRuntime | undefined {
   const r = ctx.vars.runtime
-  return r && typeof r === 'object' ? r as CollectRuntime : undefined
+  return r && typeof r === 'object' ? (r as CollectRuntime) : undefined
 }
 
 /** The run's session, created by the first collect step from the run variables. */
@@ -36,9 +36,15 @@ export function sessionFor(ctx: ActionContext): CollectSession {
   if (s) return s
   const v = ctx.vars
   const rt = runtimeOf(ctx)
-  const since = typeof v.since === 'string' && v.since ? new Date(v.since) : v.since instanceof Date ? v.since : undefined
+  const since =
+    typeof v.since === 'string' && v.since ? new Date(v.since) : v.since instanceof Date ? v.since : undefined
   s = new CollectSession({
-    install: ctx.install, case: ctx.case, env: ctx.env, runner: ctx.runner, now: ctx.now, seams: rt?.seams,
+    install: ctx.install,
+    case: ctx.case,
+    env: ctx.env,
+    runner: ctx.runner,
+    now: ctx.now,
+    seams: rt?.seams,
     options: {
       out: typeof v.out === 'string' ? v.out : undefined,
       since,

@@ -11,7 +11,8 @@ import {maskSecrets} from '../openclaw/config-edit.js'
  */
 
 /** Key names whose string values are secrets (config, JSON stores, JSON columns). */
-export const SECRET_KEY = /(token|password|passwd|passphrase|secret|api[-_]?key|private[-_]?key|access[-_]?key|authorization|bearer|cookie|credential|signing|dsn|refresh)/i
+export const SECRET_KEY =
+  /(token|password|passwd|passphrase|secret|api[-_]?key|private[-_]?key|access[-_]?key|authorization|bearer|cookie|credential|signing|dsn|refresh)/i
 /** Env-style variable names that hold secrets. */
 const SECRET_ENV_KEY = /(TOKEN|SECRET|PASSW|API_?KEY|PRIVATE|ACCESS_?KEY|CREDENTIAL|AUTH|COOKIE|DSN|BEARER)/i
 /** Shorter values are not replaced file-wide (they would mangle ordinary words); keyed masking still hides them. */
@@ -78,7 +79,9 @@ export function envSecretValues(text: string): string[] {
   const out: string[] = []
   // systemd: Environment="A=1" "B=2" holds the pairs inside quotes
   const flat = text.replace(/^\s*Environment\s*=\s*/gm, ' ')
-  for (const m of flat.matchAll(/(?:^|[\s"'])(?:export\s+|set\s+"?)?([A-Za-z_][A-Za-z0-9_]*)=("[^"\n]*"|'[^'\n]*'|[^\s"'\n]*)/gm)) {
+  for (const m of flat.matchAll(
+    /(?:^|[\s"'])(?:export\s+|set\s+"?)?([A-Za-z_][A-Za-z0-9_]*)=("[^"\n]*"|'[^'\n]*'|[^\s"'\n]*)/gm,
+  )) {
     const key = m[1] ?? ''
     const value = (m[2] ?? '').replace(/^["']|["']$/g, '')
     if (value && (SECRET_ENV_KEY.test(key) || looksRandom(value, 16))) out.push(value)
@@ -95,7 +98,9 @@ export function storeTextSecretValues(text: string): string[] {
   let parsed: unknown
   try {
     parsed = JSON5.parse(text)
-  } catch { /* not JSON */ }
+  } catch {
+    /* not JSON */
+  }
   if (parsed !== undefined) out.push(...jsonSecretValues(parsed, {randomToo: true}))
   out.push(...envSecretValues(text))
   for (const m of text.matchAll(/^[A-Za-z0-9+/=]{40,}$/gm)) out.push(m[0])
@@ -104,7 +109,11 @@ export function storeTextSecretValues(text: string): string[] {
 }
 
 /** Replace every occurrence of the values (and their JSON-escaped forms) by mark(value). */
-export function replaceValues(text: string, values: string[], mark: (v: string) => string = maskSecret): {text: string; count: number} {
+export function replaceValues(
+  text: string,
+  values: string[],
+  mark: (v: string) => string = maskSecret,
+): {text: string; count: number} {
   let out = text
   let count = 0
   for (const v of [...new Set(values)].sort((a, b) => b.length - a.length)) {
@@ -169,11 +178,15 @@ export function maskEnvText(text: string, known: string[] = []): Masked {
 /** `"token": "x"` / `token: 'x'` with a secret key on one line: the value masked whatever its length. */
 function replaceKeyed(text: string): {text: string; count: number} {
   let count = 0
-  const out = text.replace(/(["']?)([A-Za-z0-9_$-]+)\1(\s*:\s*)(["'])((?:(?!\4)[^\\\n]|\\.)+)\4/g, (all, q: string, key: string, sep: string, vq: string, value: string) => {
-    if (!SECRET_KEY.test(key) || isPlaceholder(value) || value.startsWith('«') || value.includes('…[sha256:')) return all
-    count++
-    return `${q}${key}${q}${sep}${vq}${maskSecret(value)}${vq}`
-  })
+  const out = text.replace(
+    /(["']?)([A-Za-z0-9_$-]+)\1(\s*:\s*)(["'])((?:(?!\4)[^\\\n]|\\.)+)\4/g,
+    (all, q: string, key: string, sep: string, vq: string, value: string) => {
+      if (!SECRET_KEY.test(key) || isPlaceholder(value) || value.startsWith('«') || value.includes('…[sha256:'))
+        return all
+      count++
+      return `${q}${key}${q}${sep}${vq}${maskSecret(value)}${vq}`
+    },
+  )
   return {text: out, count}
 }
 

@@ -36,7 +36,11 @@ export function readNoAtime(file: string): Buffer {
 }
 
 export class SourceError extends Error {
-  constructor(message: string, readonly code: string, readonly outcome: 'missing' | 'skipped' | 'failed') {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly outcome: 'missing' | 'skipped' | 'failed',
+  ) {
     super(message)
   }
 }
@@ -69,12 +73,19 @@ export function sourceError(err: unknown): SourceError {
   const code = (err as NodeJS.ErrnoException).code ?? 'EIO'
   if (code === 'ENOENT') return new SourceError('vanished before it could be read', code, 'missing')
   if (code === 'ELOOP') return new SourceError('became a symlink after discovery (not followed)', code, 'skipped')
-  if (code === 'EACCES' || code === 'EPERM') return new SourceError(`not readable by this user (${code})`, code, 'failed')
+  if (code === 'EACCES' || code === 'EPERM')
+    return new SourceError(`not readable by this user (${code})`, code, 'failed')
   return new SourceError(`${(err as Error).message ?? code}`, code, 'failed')
 }
 
 /** Chunks of [start, end) of an open file; a fresh buffer per chunk (consumers may keep them). */
-export async function* readChunks(fh: FileHandle, start: number, end: number, chunkBytes = 1 << 20, signal?: AbortSignal): AsyncGenerator<Buffer> {
+export async function* readChunks(
+  fh: FileHandle,
+  start: number,
+  end: number,
+  chunkBytes = 1 << 20,
+  signal?: AbortSignal,
+): AsyncGenerator<Buffer> {
   let pos = start
   while (pos < end) {
     if (signal?.aborted) throw abortError()

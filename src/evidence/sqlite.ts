@@ -43,13 +43,17 @@ const COPY_ATTEMPTS = 3
 const PAGE_ROWS = 2000
 const ZSTD_MAGIC = 0xfd2fb528
 const SECRET_TABLE = /(auth|token|secret|credential|oauth|identit|pairing|device|apns|push|password|_keys?$)/i
-const STORE_REASON = 'secret-bearing SQLite store (auth profiles, device tokens, unredacted prompts): raw bytes as metadata only; the redacted consistent backup and exported transcripts are in the bundle; raw files with --include-secrets'
+const STORE_REASON =
+  'secret-bearing SQLite store (auth profiles, device tokens, unredacted prompts): raw bytes as metadata only; the redacted consistent backup and exported transcripts are in the bundle; raw files with --include-secrets'
 
 export interface StoreSnapshot {
   src: Source
   records: ItemRecord[]
   staged: StagedFile[]
-  /** Unredacted consistent backup in the private scratch dir (kept until the bundle is sealed: resume re-learns from it). */
+  /**
+   * Unredacted consistent backup in the private scratch dir (kept until the bundle is sealed: resume re-learns from
+   * it).
+   */
   backupPath?: string
   backupRec?: ItemRecord
 }
@@ -73,7 +77,10 @@ export async function snapshotStore(src: Source, env: StoreEnv): Promise<StoreSn
   for (const c of copies) {
     if (!consistent && c.rec.outcome !== 'missing') {
       c.rec.changedDuringCopy = true
-      c.rec.note = join(c.rec.note, `the store changed during each of ${COPY_ATTEMPTS} copies (a writer is active): the raw set and the backup reflect the last copy`)
+      c.rec.note = join(
+        c.rec.note,
+        `the store changed during each of ${COPY_ATTEMPTS} copies (a writer is active): the raw set and the backup reflect the last copy`,
+      )
     }
     records.push(c.rec)
     if (c.staged) staged.push(c.staged)
@@ -84,10 +91,22 @@ export async function snapshotStore(src: Source, env: StoreEnv): Promise<StoreSn
   const backupBundle = `derived/sqlite/${src.bundlePath.replace(/^evidence\//, '')}`
   const scratch = path.join(env.work, 'scratch', safeName(path.basename(src.path)))
   const backupPath = path.join(env.work, 'backup', backupBundle)
-  const sidecarNames = copies.slice(1).filter((c) => c.copyPath).map((c) => path.basename(c.src.path).slice(path.basename(src.path).length))
-  const how = env.includeSecrets ? 'SQLite online backup of a scratch copy of' : 'checkpointed raw copy (WAL merged by SQLite) of'
-  const backupRec: ItemRecord = {path: `${src.path} (consistent backup)`, kind: 'sqlite', outcome: 'collected', method: 'sqlite-backup', bundlePath: backupBundle, agentId: src.agentId,
-    note: `${how} ${path.basename(src.path)}${sidecarNames.length ? ` with its ${sidecarNames.join(', ')}` : ''}${consistent ? '' : ' (taken while a writer was active)'}`}
+  const sidecarNames = copies
+    .slice(1)
+    .filter((c) => c.copyPath)
+    .map((c) => path.basename(c.src.path).slice(path.basename(src.path).length))
+  const how = env.includeSecrets
+    ? 'SQLite online backup of a scratch copy of'
+    : 'checkpointed raw copy (WAL merged by SQLite) of'
+  const backupRec: ItemRecord = {
+    path: `${src.path} (consistent backup)`,
+    kind: 'sqlite',
+    outcome: 'collected',
+    method: 'sqlite-backup',
+    bundlePath: backupBundle,
+    agentId: src.agentId,
+    note: `${how} ${path.basename(src.path)}${sidecarNames.length ? ` with its ${sidecarNames.join(', ')}` : ''}${consistent ? '' : ' (taken while a writer was active)'}`,
+  }
   try {
     mkdirSync(path.dirname(scratch), {recursive: true, mode: 0o700})
     mkdirSync(path.dirname(backupPath), {recursive: true, mode: 0o700})
@@ -128,7 +147,12 @@ export async function snapshotStore(src: Source, env: StoreEnv): Promise<StoreSn
     }
   } catch (err) {
     rmSync(backupPath, {force: true})
-    records.push({...backupRec, outcome: 'failed', error: `no consistent backup: ${sqliteMessage(err)}`, bundlePath: undefined})
+    records.push({
+      ...backupRec,
+      outcome: 'failed',
+      error: `no consistent backup: ${sqliteMessage(err)}`,
+      bundlePath: undefined,
+    })
     return {src, records, staged}
   } finally {
     for (const s of ['', '-wal', '-shm', '-journal']) rmSync(scratch + s, {force: true})
@@ -181,15 +205,32 @@ export async function finishStore(snap: StoreSnapshot, env: StoreEnv, scanner?: 
     if (err instanceof IrError || (err as Error).name === 'AbortError') throw err
     for (const r of records) {
       if (r.kind === 'derived' && r.outcome === 'collected' && r.path.startsWith(`${src.path} transcript_events`)) {
-        Object.assign(r, {outcome: 'failed', error: 'export withheld with its store (see the backup item)', bundlePath: undefined})
+        Object.assign(r, {
+          outcome: 'failed',
+          error: 'export withheld with its store (see the backup item)',
+          bundlePath: undefined,
+        })
       }
     }
-    for (const st of staged.filter((x) => x.bundlePath.startsWith('derived/transcripts/'))) rmSync(st.stagedPath, {force: true})
-    records.push({...backupRec, outcome: 'failed', bundlePath: undefined, error: `backup and transcript export withheld: the store could not be ${env.includeSecrets ? 'exported' : 'redacted'} (${sqliteMessage(err)})`})
+    for (const st of staged.filter((x) => x.bundlePath.startsWith('derived/transcripts/')))
+      rmSync(st.stagedPath, {force: true})
+    records.push({
+      ...backupRec,
+      outcome: 'failed',
+      bundlePath: undefined,
+      error: `backup and transcript export withheld: the store could not be ${env.includeSecrets ? 'exported' : 'redacted'} (${sqliteMessage(err)})`,
+    })
     return {records, staged: staged.filter((x) => !x.bundlePath.startsWith('derived/transcripts/'))}
   }
   records.push({...backupRec, sha256: hashed.sha256, size: hashed.size})
-  staged.push({bundlePath: backupBundle, stagedPath: target, size: hashed.size, sha256: hashed.sha256, mtime: new Date(src.mtimeMs), mode: 0o600})
+  staged.push({
+    bundlePath: backupBundle,
+    stagedPath: target,
+    size: hashed.size,
+    sha256: hashed.sha256,
+    mtime: new Date(src.mtimeMs),
+    mode: 0o600,
+  })
   return {records, staged}
 }
 
@@ -198,7 +239,11 @@ export async function finishStore(snap: StoreSnapshot, env: StoreEnv, scanner?: 
  * derived/transcripts/<agent>/<session>.jsonl and, unless --include-secrets, rewritten in place
  * when it held a secret; then every other table and the search indexes are masked.
  */
-async function exportAndRedact(target: string, src: Source, env: StoreEnv): Promise<{records: ItemRecord[]; staged: StagedFile[]; count: number; notes: string[]}> {
+async function exportAndRedact(
+  target: string,
+  src: Source,
+  env: StoreEnv,
+): Promise<{records: ItemRecord[]; staged: StagedFile[]; count: number; notes: string[]}> {
   const redact = !env.includeSecrets
   const db = new Database(target, {fileMustExist: true})
   let restore: (() => void) | undefined
@@ -223,7 +268,11 @@ async function exportAndRedact(target: string, src: Source, env: StoreEnv): Prom
 }
 
 /** One file of the store's set, streamed and hashed: into the bundle (--include-secrets) or a private scratch copy. */
-async function rawCopy(f: Source, env: StoreEnv, rawDir: string): Promise<{src: Source; rec: ItemRecord; copyPath?: string; staged?: StagedFile}> {
+async function rawCopy(
+  f: Source,
+  env: StoreEnv,
+  rawDir: string,
+): Promise<{src: Source; rec: ItemRecord; copyPath?: string; staged?: StagedFile}> {
   let opened
   try {
     opened = await openSource(f.path)
@@ -231,7 +280,11 @@ async function rawCopy(f: Source, env: StoreEnv, rawDir: string): Promise<{src: 
     const e = sourceError(err)
     const rec: ItemRecord = {path: f.path, kind: f.kind, outcome: e.outcome, agentId: f.agentId}
     if (e.outcome === 'failed') rec.error = e.message
-    else rec.reason = f.kind === 'sqlite-sidecar' && e.outcome === 'missing' ? 'vanished before it could be read (checkpointed by the gateway)' : e.message
+    else
+      rec.reason =
+        f.kind === 'sqlite-sidecar' && e.outcome === 'missing'
+          ? 'vanished before it could be read (checkpointed by the gateway)'
+          : e.message
     return {src: f, rec}
   }
   const {fh, stat} = opened
@@ -253,13 +306,27 @@ async function rawCopy(f: Source, env: StoreEnv, rawDir: string): Promise<{src: 
   }
   if (writer.size !== stat.size) base.note = `read ${writer.size} of ${stat.size} bytes (truncated meanwhile)`
   if (env.includeSecrets) {
-    return {src: f, rec: {...base, bundlePath: f.bundlePath, sha256: writer.sha256, method: 'copy'}, copyPath: writer.stagedPath, staged: writer.staged(base)}
+    return {
+      src: f,
+      rec: {...base, bundlePath: f.bundlePath, sha256: writer.sha256, method: 'copy'},
+      copyPath: writer.stagedPath,
+      staged: writer.staged(base),
+    }
   }
-  return {src: f, rec: {...base, outcome: 'skipped', reason: STORE_REASON, method: 'metadata', sha256: writer.sha256}, copyPath: writer.stagedPath}
+  return {
+    src: f,
+    rec: {...base, outcome: 'skipped', reason: STORE_REASON, method: 'metadata', sha256: writer.sha256},
+    copyPath: writer.stagedPath,
+  }
 }
 
 /** Transcript rows → one JSONL per session (the same JSON as a legacy transcript line), redacted. */
-async function exportTranscripts(db: Database.Database, src: Source, env: StoreEnv, update: boolean): Promise<{records: ItemRecord[]; staged: StagedFile[]; count: number}> {
+async function exportTranscripts(
+  db: Database.Database,
+  src: Source,
+  env: StoreEnv,
+  update: boolean,
+): Promise<{records: ItemRecord[]; staged: StagedFile[]; count: number}> {
   const records: ItemRecord[] = []
   const staged: StagedFile[] = []
   let count = 0
@@ -269,7 +336,9 @@ async function exportTranscripts(db: Database.Database, src: Source, env: StoreE
     // older agent schemas lack some columns: select what is there
     const wc = new Set(columns(db, 'session_windows'))
     const col = (c: string) => (wc.has(c) ? quote(c) : 'NULL')
-    for (const r of db.prepare(`SELECT session_id AS s, ${col('session_key')} AS k, ${col('updated_at')} AS u FROM session_windows`).all() as Array<{s: string; k: string; u: number}>) {
+    for (const r of db
+      .prepare(`SELECT session_id AS s, ${col('session_key')} AS k, ${col('updated_at')} AS u FROM session_windows`)
+      .all() as Array<{s: string; k: string; u: number}>) {
       windows.set(r.s, {key: r.k, updatedAt: r.u})
     }
   }
@@ -290,14 +359,23 @@ async function exportTranscripts(db: Database.Database, src: Source, env: StoreE
   const sel = `SELECT session_id AS s, seq AS q, CAST(event_json AS BLOB) AS j, ${hasZstd ? 'event_zstd' : 'NULL'} AS z FROM transcript_events`
   const first = db.prepare(`${sel} ORDER BY session_id, seq LIMIT ${PAGE_ROWS}`)
   const next = db.prepare(`${sel} WHERE (session_id, seq) > (?, ?) ORDER BY session_id, seq LIMIT ${PAGE_ROWS}`)
-  const set = update ? db.prepare(`UPDATE transcript_events SET event_json = ?${hasZstd ? ', event_zstd = NULL' : ''} WHERE session_id = ? AND seq = ?`) : undefined
+  const set = update
+    ? db.prepare(
+        `UPDATE transcript_events SET event_json = ?${hasZstd ? ', event_zstd = NULL' : ''} WHERE session_id = ? AND seq = ?`,
+      )
+    : undefined
   const apply = db.transaction((rows: Array<[string, string, number]>) => {
     for (const [text, s, q] of rows) set!.run(text, s, q)
   })
   let last: {s: string; q: number} | undefined
   for (;;) {
     if (env.signal?.aborted) throw Object.assign(new Error('interrupted by the operator'), {name: 'AbortError'})
-    const rows = (last ? next.all(last.s, last.q) : first.all()) as Array<{s: string; q: number; j: Buffer | null; z: Buffer | null}>
+    const rows = (last ? next.all(last.s, last.q) : first.all()) as Array<{
+      s: string
+      q: number
+      j: Buffer | null
+      z: Buffer | null
+    }>
     if (rows.length === 0) break
     last = rows.at(-1)!
     const updates: Array<[string, string, number]> = []
@@ -308,14 +386,31 @@ async function exportTranscripts(db: Database.Database, src: Source, env: StoreE
         const w = windows.get(row.s)
         skip = Boolean(env.since && w?.updatedAt !== undefined && w.updatedAt < env.since.getTime())
         if (skip) {
-          records.push({path: `${src.path} transcript_events session ${row.s}`, kind: 'derived', outcome: 'skipped', agentId: src.agentId, sessionId: row.s,
-            reason: `session not updated since ${env.since!.toISOString()} (--since)`, note: w?.key ? `session key ${w.key}` : undefined})
+          records.push({
+            path: `${src.path} transcript_events session ${row.s}`,
+            kind: 'derived',
+            outcome: 'skipped',
+            agentId: src.agentId,
+            sessionId: row.s,
+            reason: `session not updated since ${env.since!.toISOString()} (--since)`,
+            note: w?.key ? `session key ${w.key}` : undefined,
+          })
         } else {
           const bundlePath = `derived/transcripts/${agent}/${safeName(row.s).replace(/\//g, '%2F')}.jsonl`
           writer = new StagedWriter(env.staging, bundlePath)
           await writer.open()
-          rec = {path: `${src.path} transcript_events session ${row.s}`, kind: 'derived', outcome: 'collected', method: 'export', bundlePath, agentId: src.agentId, sessionId: row.s,
-            events: 0, redactions: 0, note: w?.key ? `session key ${w.key}` : undefined}
+          rec = {
+            path: `${src.path} transcript_events session ${row.s}`,
+            kind: 'derived',
+            outcome: 'collected',
+            method: 'export',
+            bundlePath,
+            agentId: src.agentId,
+            sessionId: row.s,
+            events: 0,
+            redactions: 0,
+            note: w?.key ? `session key ${w.key}` : undefined,
+          }
         }
       }
       let bytes: Uint8Array
@@ -324,7 +419,9 @@ async function exportTranscripts(db: Database.Database, src: Source, env: StoreE
         bytes = row.j ?? (row.z ? decompress(row.z) : new Uint8Array())
       } catch (err) {
         decoded = false
-        bytes = Buffer.from(JSON.stringify({ir_export_error: `seq ${row.q}: event_zstd does not decompress (${(err as Error).message})`}))
+        bytes = Buffer.from(
+          JSON.stringify({ir_export_error: `seq ${row.q}: event_zstd does not decompress (${(err as Error).message})`}),
+        )
         if (rec) rec.note = join(rec.note, `seq ${row.q} not decompressible`)
       }
       let line = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -358,7 +455,9 @@ function learnStoreSecrets(dbPath: string, known: KnownSecrets): void {
     for (const t of tables(db)) {
       if (!SECRET_TABLE.test(t.name)) continue
       const cols = columns(db, t.name)
-      for (const row of db.prepare(`SELECT ${cols.map(quote).join(', ')} FROM ${quote(t.name)}`).iterate() as Iterable<Record<string, unknown>>) {
+      for (const row of db.prepare(`SELECT ${cols.map(quote).join(', ')} FROM ${quote(t.name)}`).iterate() as Iterable<
+        Record<string, unknown>
+      >) {
         const values: string[] = []
         for (const c of cols) {
           const v = row[c]
@@ -367,13 +466,17 @@ function learnStoreSecrets(dbPath: string, known: KnownSecrets): void {
           if (c.endsWith('_json') || /^[[{]/.test(v)) {
             try {
               values.push(...jsonSecretValues(JSON.parse(v)))
-            } catch { /* not JSON */ }
+            } catch {
+              /* not JSON */
+            }
           }
         }
         known.add(values)
       }
     }
-  } catch { /* a damaged store: the rule-based redaction still runs */ } finally {
+  } catch {
+    /* a damaged store: the rule-based redaction still runs */
+  } finally {
     db.close()
   }
 }
@@ -383,7 +486,11 @@ function learnStoreSecrets(dbPath: string, known: KnownSecrets): void {
  * dropped for the rewrite and recreated after (they would change other rows); FTS5 indexes are
  * rebuilt from the redacted text; VACUUM leaves no slack space with old bytes.
  */
-export function redactStore(dbPath: string, redactor: Redactor, signal?: AbortSignal): {count: number; notes: string[]} {
+export function redactStore(
+  dbPath: string,
+  redactor: Redactor,
+  signal?: AbortSignal,
+): {count: number; notes: string[]} {
   const db = new Database(dbPath, {fileMustExist: true})
   try {
     const restore = prepareRedaction(db)
@@ -405,7 +512,8 @@ export function redactStore(dbPath: string, redactor: Redactor, signal?: AbortSi
 function vacuum(db: Database.Database, notes: string[]): void {
   const free = Number(db.pragma('freelist_count', {simple: true}))
   db.exec('VACUUM')
-  if (free > 0) notes.push(`${free} free page(s) of deleted data dropped by VACUUM (kept in the raw copy with --include-secrets)`)
+  if (free > 0)
+    notes.push(`${free} free page(s) of deleted data dropped by VACUUM (kept in the raw copy with --include-secrets)`)
 }
 
 /** Pragmas for an in-place rewrite; returns what recreates the dropped triggers. */
@@ -414,7 +522,9 @@ function prepareRedaction(db: Database.Database): () => void {
   db.pragma('secure_delete = ON')
   db.pragma('foreign_keys = OFF')
   db.pragma('ignore_check_constraints = ON')
-  const triggers = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql IS NOT NULL").all() as Array<{name: string; sql: string}>
+  const triggers = db
+    .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql IS NOT NULL")
+    .all() as Array<{name: string; sql: string}>
   for (const t of triggers) db.exec(`DROP TRIGGER ${quote(t.name)}`)
   let done = false
   return () => {
@@ -424,7 +534,13 @@ function prepareRedaction(db: Database.Database): () => void {
   }
 }
 
-function redactOpenStore(db: Database.Database, redactor: Redactor, signal: AbortSignal | undefined, already: number, skip: string[]): {count: number; notes: string[]} {
+function redactOpenStore(
+  db: Database.Database,
+  redactor: Redactor,
+  signal: AbortSignal | undefined,
+  already: number,
+  skip: string[],
+): {count: number; notes: string[]} {
   const notes: string[] = []
   let count = 0
   const list = tables(db)
@@ -434,7 +550,8 @@ function redactOpenStore(db: Database.Database, redactor: Redactor, signal: Abor
   }
   const baseCount = already + count
   for (const v of list.filter((x) => x.type === 'virtual')) {
-    const sql = (db.prepare('SELECT sql FROM sqlite_master WHERE name = ?').get(v.name) as {sql?: string} | undefined)?.sql ?? ''
+    const sql =
+      (db.prepare('SELECT sql FROM sqlite_master WHERE name = ?').get(v.name) as {sql?: string} | undefined)?.sql ?? ''
     if (!/USING\s+fts5/i.test(sql)) {
       notes.push(`virtual table ${v.name} left as is`)
       continue
@@ -457,11 +574,14 @@ function redactOpenStore(db: Database.Database, redactor: Redactor, signal: Abor
   return {count, notes}
 }
 
-
 function redactTable(db: Database.Database, table: string, withoutRowid: boolean, redactor: Redactor): number {
   const cols = columns(db, table)
   if (cols.length === 0) return 0
-  const pk = withoutRowid ? (db.prepare(`SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`).all(table) as Array<{name: string}>).map((r) => r.name) : ['rowid']
+  const pk = withoutRowid
+    ? (
+        db.prepare(`SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`).all(table) as Array<{name: string}>
+      ).map((r) => r.name)
+    : ['rowid']
   const keyExpr = (k: string) => (k === 'rowid' ? 'rowid' : quote(k))
   const cells = `${pk.map((k, i) => `${keyExpr(k)} AS k${i}`).join(', ')}, ${cols.map((c, i) => `typeof(${quote(c)}) AS t${i}, CASE WHEN typeof(${quote(c)}) IN ('text', 'blob') THEN CAST(${quote(c)} AS BLOB) END AS v${i}`).join(', ')}`
   const zstdRow = table === 'transcript_events' && cols.includes('event_zstd') && cols.includes('event_json')
@@ -480,14 +600,22 @@ function redactTable(db: Database.Database, table: string, withoutRowid: boolean
             sets.push([c, r.text])
             count += r.count
           }
-        } else if (type === 'blob' && zstdRow && c === 'event_zstd' && v.length >= 4 && v.readUInt32LE(0) === ZSTD_MAGIC) {
+        } else if (
+          type === 'blob' &&
+          zstdRow &&
+          c === 'event_zstd' &&
+          v.length >= 4 &&
+          v.readUInt32LE(0) === ZSTD_MAGIC
+        ) {
           try {
             const r = redactor.redactBuffer(decompress(v))
             if (r) {
               sets.push(['event_json', r.text], ['event_zstd', null])
               count += r.count
             }
-          } catch { /* not decompressible: left compressed (not clear text) */ }
+          } catch {
+            /* not decompressible: left compressed (not clear text) */
+          }
         }
       })
       if (sets.length) updates.push({key: pk.map((_, i) => row[`k${i}`]), sets})
@@ -496,8 +624,9 @@ function redactTable(db: Database.Database, table: string, withoutRowid: boolean
   }
   const apply = db.transaction((updates: Array<{key: unknown[]; sets: Array<[string, unknown]>}>) => {
     for (const u of updates) {
-      db.prepare(`UPDATE ${quote(table)} SET ${u.sets.map(([c]) => `${quote(c)} = ?`).join(', ')} WHERE ${pk.map((k) => `${keyExpr(k)} = ?`).join(' AND ')}`)
-        .run(...u.sets.map(([, v]) => v), ...u.key)
+      db.prepare(
+        `UPDATE ${quote(table)} SET ${u.sets.map(([c]) => `${quote(c)} = ?`).join(', ')} WHERE ${pk.map((k) => `${keyExpr(k)} = ?`).join(' AND ')}`,
+      ).run(...u.sets.map(([, v]) => v), ...u.key)
     }
   })
   if (withoutRowid) {
@@ -518,15 +647,27 @@ function redactTable(db: Database.Database, table: string, withoutRowid: boolean
   return count
 }
 
-interface TableInfo {name: string; type: 'table' | 'virtual' | 'shadow' | 'view'; withoutRowid: boolean}
+interface TableInfo {
+  name: string
+  type: 'table' | 'virtual' | 'shadow' | 'view'
+  withoutRowid: boolean
+}
 
 function tables(db: Database.Database): TableInfo[] {
-  const rows = db.prepare("SELECT name, type, wr FROM pragma_table_list WHERE schema = 'main'").all() as Array<{name: string; type: TableInfo['type']; wr: number}>
-  return rows.filter((r) => !r.name.startsWith('sqlite_')).map((r) => ({name: r.name, type: r.type, withoutRowid: r.wr === 1}))
+  const rows = db.prepare("SELECT name, type, wr FROM pragma_table_list WHERE schema = 'main'").all() as Array<{
+    name: string
+    type: TableInfo['type']
+    wr: number
+  }>
+  return rows
+    .filter((r) => !r.name.startsWith('sqlite_'))
+    .map((r) => ({name: r.name, type: r.type, withoutRowid: r.wr === 1}))
 }
 
 function columns(db: Database.Database, table: string): string[] {
-  return (db.prepare('SELECT name FROM pragma_table_xinfo(?) WHERE hidden = 0').all(table) as Array<{name: string}>).map((r) => r.name)
+  return (
+    db.prepare('SELECT name FROM pragma_table_xinfo(?) WHERE hidden = 0').all(table) as Array<{name: string}>
+  ).map((r) => r.name)
 }
 
 function hasTable(db: Database.Database, name: string): boolean {
@@ -534,13 +675,18 @@ function hasTable(db: Database.Database, name: string): boolean {
 }
 
 function tableCount(db: Database.Database, name: string): number | undefined {
-  return hasTable(db, name) ? Number((db.prepare(`SELECT count(*) AS n FROM ${quote(name)}`).get() as {n: number}).n) : undefined
+  return hasTable(db, name)
+    ? Number((db.prepare(`SELECT count(*) AS n FROM ${quote(name)}`).get() as {n: number}).n)
+    : undefined
 }
 
 const quote = (id: string) => `"${id.replace(/"/g, '""')}"`
 
 /** One pass over a file: its SHA-256, and the first known value (its length, never the value) in its raw bytes. */
-async function knownValuesIn(file: string, known: KnownSecrets): Promise<{found?: string; sha256: string; size: number}> {
+async function knownValuesIn(
+  file: string,
+  known: KnownSecrets,
+): Promise<{found?: string; sha256: string; size: number}> {
   const values = known.list().map((v) => Buffer.from(v, 'utf8'))
   const overlap = values.length ? Math.max(...values.map((v) => v.length)) : 0
   const h = createHash('sha256')
@@ -586,7 +732,7 @@ function fingerprintOf(p: string): string {
 
 function sqliteMessage(err: unknown): string {
   const e = err as {code?: string; message?: string}
-  return e.code && e.code.startsWith('SQLITE') ? `${e.code}: ${e.message}` : e.message ?? String(err)
+  return e.code && e.code.startsWith('SQLITE') ? `${e.code}: ${e.message}` : (e.message ?? String(err))
 }
 
 function join(a: string | undefined, b: string): string {

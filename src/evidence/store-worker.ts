@@ -24,11 +24,29 @@ parentPort!.on('message', (job: StoreJob) => {
   finishStore(job.snap, env, scanner).then(
     (r) => {
       const res = scanner.finish()
-      parentPort!.postMessage({id: job.id, result: {records: r.records, staged: r.staged, findings: res.findings, skipped: res.scanned.skipped, scanned: res.scanned}} satisfies StoreReply)
+      parentPort!.postMessage({
+        id: job.id,
+        result: {
+          records: r.records,
+          staged: r.staged,
+          findings: res.findings,
+          skipped: res.scanned.skipped,
+          scanned: res.scanned,
+        },
+      } satisfies StoreReply)
     },
     (err: unknown) => {
       const e = err as Error & {code?: string}
-      parentPort!.postMessage({id: job.id, error: {name: e.name, message: e.message, code: e.code,
-        exitCode: err instanceof IrError ? err.exitCode : undefined, suggestions: err instanceof IrError ? err.suggestions : undefined}} satisfies StoreReply)
-    })
+      parentPort!.postMessage({
+        id: job.id,
+        error: {
+          name: e.name,
+          message: e.message,
+          code: e.code,
+          exitCode: err instanceof IrError ? err.exitCode : undefined,
+          suggestions: err instanceof IrError ? err.suggestions : undefined,
+        },
+      } satisfies StoreReply)
+    },
+  )
 })

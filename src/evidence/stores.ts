@@ -65,20 +65,40 @@ function newWorker(init: StoreWorkerInit): Worker | undefined {
  * its files can go into the archive at once. Resolves when all are done; rejects with the first
  * fatal error (disk full, Ctrl-C).
  */
-export function finishStores(snaps: StoreSnapshot[], rules: RuleSet, env: StoreEnv, onDone: (snap: StoreSnapshot, o: StoreOutcome) => void | Promise<void>,
-  opts: {inThread?: boolean} = {}): {done: Promise<void>; stop: () => void} {
+export function finishStores(
+  snaps: StoreSnapshot[],
+  rules: RuleSet,
+  env: StoreEnv,
+  onDone: (snap: StoreSnapshot, o: StoreOutcome) => void | Promise<void>,
+  opts: {inThread?: boolean} = {},
+): {done: Promise<void>; stop: () => void} {
   let worker: Worker | undefined
   const inThread = async (snap: StoreSnapshot) => {
     const scanner = createScanner(rules)
     const r = await finishStore(snap, env, scanner)
     const res = scanner.finish()
-    await onDone(snap, {records: r.records, staged: r.staged, findings: res.findings, skipped: res.scanned.skipped, scanned: res.scanned})
+    await onDone(snap, {
+      records: r.records,
+      staged: r.staged,
+      findings: res.findings,
+      skipped: res.scanned.skipped,
+      scanned: res.scanned,
+    })
   }
   const done = (async () => {
     if (snaps.length === 0) return
     if (!opts.inThread) {
       try {
-        worker = newWorker({rules, known: env.known.list(), env: {staging: env.staging, work: env.work, includeSecrets: env.includeSecrets, since: env.since?.toISOString()}})
+        worker = newWorker({
+          rules,
+          known: env.known.list(),
+          env: {
+            staging: env.staging,
+            work: env.work,
+            includeSecrets: env.includeSecrets,
+            since: env.since?.toISOString(),
+          },
+        })
       } catch {
         worker = undefined
       }
@@ -100,15 +120,21 @@ export function finishStores(snaps: StoreSnapshot[], rules: RuleSet, env: StoreE
         if ('error' in m) {
           failed = true
           const e = m.error
-          reject(e.name === 'AbortError' ? Object.assign(new Error(e.message), {name: 'AbortError', code: 'ABORT_ERR'})
-            : new IrError(e.message, (e.exitCode ?? 1) as ExitCode, e.suggestions ?? [], e.code ?? 'STORE_FAILED'))
+          reject(
+            e.name === 'AbortError'
+              ? Object.assign(new Error(e.message), {name: 'AbortError', code: 'ABORT_ERR'})
+              : new IrError(e.message, (e.exitCode ?? 1) as ExitCode, e.suggestions ?? [], e.code ?? 'STORE_FAILED'),
+          )
           return
         }
         left.delete(m.id)
-        Promise.resolve(onDone(snaps[m.id]!, m.result)).then(() => next(m.id + 1), (err: unknown) => {
-          failed = true
-          reject(err)
-        })
+        Promise.resolve(onDone(snaps[m.id]!, m.result)).then(
+          () => next(m.id + 1),
+          (err: unknown) => {
+            failed = true
+            reject(err)
+          },
+        )
       })
       // a worker that dies (or cannot load) leaves its stores to this thread
       const died = () => {

@@ -19,10 +19,33 @@ export type Method =
   | 'generated' // written by ir (case.json, report…)
 
 export type ItemKind =
-  | 'config' | 'config-history' | 'config-include' | 'env' | 'secret-store' | 'config-audit' | 'gateway-log' | 'log'
-  | 'transcript' | 'transcript-archive' | 'sessions-index' | 'sqlite' | 'sqlite-sidecar' | 'sqlite-coordinator'
-  | 'pairing' | 'device' | 'exec-approvals' | 'cron' | 'service' | 'workspace' | 'skill' | 'lock' | 'other'
-  | 'directory' | 'volatile' | 'derived' | 'report'
+  | 'config'
+  | 'config-history'
+  | 'config-include'
+  | 'env'
+  | 'secret-store'
+  | 'config-audit'
+  | 'gateway-log'
+  | 'log'
+  | 'transcript'
+  | 'transcript-archive'
+  | 'sessions-index'
+  | 'sqlite'
+  | 'sqlite-sidecar'
+  | 'sqlite-coordinator'
+  | 'pairing'
+  | 'device'
+  | 'exec-approvals'
+  | 'cron'
+  | 'service'
+  | 'workspace'
+  | 'skill'
+  | 'lock'
+  | 'other'
+  | 'directory'
+  | 'volatile'
+  | 'derived'
+  | 'report'
 
 /** One line of case.json `items`. */
 export interface ItemRecord {

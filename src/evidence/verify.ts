@@ -33,7 +33,12 @@ const KEEP = new Set([MANIFEST, 'journal.jsonl', 'case.json'])
 export async function verifyBundle(bundle: string): Promise<VerifyResult> {
   const file = path.resolve(bundle)
   if (!existsSync(file)) {
-    throw new IrError(`Bundle ${bundle} does not exist.`, ExitCode.Usage, ['Pass the .tar.gz / .zip written by `ir collect` (or its extracted folder).'], 'BUNDLE_MISSING')
+    throw new IrError(
+      `Bundle ${bundle} does not exist.`,
+      ExitCode.Usage,
+      ['Pass the .tar.gz / .zip written by `ir collect` (or its extracted folder).'],
+      'BUNDLE_MISSING',
+    )
   }
   const problems: VerifyProblem[] = []
   const isDir = lstatSync(file).isDirectory()
@@ -50,7 +55,13 @@ export async function verifyBundle(bundle: string): Promise<VerifyResult> {
       roots.add(root)
       if (e.type === 'directory') return
       if (e.type !== 'file' || rel === '') {
-        problems.push({path: e.name, problem: e.type === 'symlink' ? 'a symlink inside the bundle' : 'an unexpected entry (not a regular file under the bundle root)'})
+        problems.push({
+          path: e.name,
+          problem:
+            e.type === 'symlink'
+              ? 'a symlink inside the bundle'
+              : 'an unexpected entry (not a regular file under the bundle root)',
+        })
         return
       }
       const h = createHash('sha256')
@@ -79,8 +90,13 @@ export async function verifyBundle(bundle: string): Promise<VerifyResult> {
       if (!m) problems.push({path: path.basename(sibling), problem: 'not in sha256sum format'})
       else {
         checked++
-        if (m[1] !== sha256) problems.push({path: path.basename(file), problem: `archive SHA-256 ${sha256} differs from ${path.basename(sibling)} (${m[1]})`})
-        if (m[2]!.trim() !== path.basename(file)) problems.push({path: path.basename(sibling), problem: `names ${m[2]!.trim()}, not ${path.basename(file)}`})
+        if (m[1] !== sha256)
+          problems.push({
+            path: path.basename(file),
+            problem: `archive SHA-256 ${sha256} differs from ${path.basename(sibling)} (${m[1]})`,
+          })
+        if (m[2]!.trim() !== path.basename(file))
+          problems.push({path: path.basename(sibling), problem: `names ${m[2]!.trim()}, not ${path.basename(file)}`})
       }
     }
   }
@@ -100,12 +116,16 @@ export async function verifyBundle(bundle: string): Promise<VerifyResult> {
         if (got !== want) problems.push({path: p, problem: `SHA-256 ${got} differs from the manifest (${want})`})
       }
     }
-    for (const p of hashes.keys()) if (p !== MANIFEST && !parsed.entries.has(p)) problems.push({path: p, problem: 'present in the bundle, not in the manifest'})
+    for (const p of hashes.keys())
+      if (p !== MANIFEST && !parsed.entries.has(p))
+        problems.push({path: p, problem: 'present in the bundle, not in the manifest'})
   }
 
   const journal = kept.get('journal.jsonl')
   if (!journal) problems.push({path: 'journal.jsonl', problem: 'missing'})
-  else for (const p of verifyChain(journal.toString('utf8'))) problems.push({path: 'journal.jsonl', problem: `line ${p.line}: ${p.problem}`})
+  else
+    for (const p of verifyChain(journal.toString('utf8')))
+      problems.push({path: 'journal.jsonl', problem: `line ${p.line}: ${p.problem}`})
 
   const caseJson = kept.get('case.json')
   if (!caseJson) problems.push({path: 'case.json', problem: 'missing'})

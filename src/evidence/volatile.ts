@@ -32,7 +32,14 @@ export interface HostFacts {
   cpus: number
   memoryBytes: number
   user: {name: string; uid: number; gid: number; home: string}
-  clock: {utc: string; local: string; timezone: string; utcOffsetMinutes: number; ntpSynchronized?: boolean; ntpSource: string}
+  clock: {
+    utc: string
+    local: string
+    timezone: string
+    utcOffsetMinutes: number
+    ntpSynchronized?: boolean
+    ntpSource: string
+  }
   tool: string
   node: string
 }
@@ -91,17 +98,35 @@ export interface VolatileFacts {
 
 export async function volatileFacts(input: VolatileInput): Promise<VolatileFacts> {
   const host = await hostFacts(input)
-  const gw = await probeGateway(input.stateDir, input.configPath, input.config, input.env, input.profile, {fetchTimeoutMs: 1500, ...input.seams})
+  const gw = await probeGateway(input.stateDir, input.configPath, input.config, input.env, input.profile, {
+    fetchTimeoutMs: 1500,
+    ...input.seams,
+  })
   const gateway = gatewayFacts(gw, input.redact, input.seams?.procRoot)
-  const services = findServiceDefinitions(input.home, input.stateDir).filter((d) => serviceMatches(d, input.stateDir, input.home, input.profile))
+  const services = findServiceDefinitions(input.home, input.stateDir).filter((d) =>
+    serviceMatches(d, input.stateDir, input.home, input.profile),
+  )
   const exposure = [
     ...(input.config ? configExposure(input.config) : []),
     ...permissionExposure(input.stateDir, input.configPath),
-    ...services.filter((s) => s.embedsToken).map((s) => ({checkId: 'service.embedded_token', severity: 'high' as const, title: `${s.name} embeds the gateway secret in clear (old installer)`, where: s.file})),
+    ...services
+      .filter((s) => s.embedsToken)
+      .map((s) => ({
+        checkId: 'service.embedded_token',
+        severity: 'high' as const,
+        title: `${s.name} embeds the gateway secret in clear (old installer)`,
+        where: s.file,
+      })),
   ].sort(bySeverity)
   const cli = findOpenClawCli(input.env)
   const audit = await runAudit(input, cli)
-  return {host, gateway, exposure, versions: {installed: cli?.version, config: configVersion(input.config), running: gw.startupz?.version}, audit}
+  return {
+    host,
+    gateway,
+    exposure,
+    versions: {installed: cli?.version, config: configVersion(input.config), running: gw.startupz?.version},
+    audit,
+  }
 }
 
 async function hostFacts(input: VolatileInput): Promise<HostFacts> {
@@ -115,23 +140,43 @@ async function hostFacts(input: VolatileInput): Promise<HostFacts> {
     ntpSource = 'timedatectl'
   } else if (r.timedOut) ntpSource = 'timedatectl timed out (3 s)'
   return {
-    hostname: os.hostname(), platform: os.platform(), release: os.release(), arch: os.arch(), os: osRelease(),
-    uptimeSeconds: Math.round(os.uptime()), cpus: os.cpus().length, memoryBytes: os.totalmem(),
+    hostname: os.hostname(),
+    platform: os.platform(),
+    release: os.release(),
+    arch: os.arch(),
+    os: osRelease(),
+    uptimeSeconds: Math.round(os.uptime()),
+    cpus: os.cpus().length,
+    memoryBytes: os.totalmem(),
     user: info,
     clock: {
-      utc: now.toISOString(), local: localIso(now), timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
-      utcOffsetMinutes: -now.getTimezoneOffset(), ntpSynchronized, ntpSource,
+      utc: now.toISOString(),
+      local: localIso(now),
+      timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      utcOffsetMinutes: -now.getTimezoneOffset(),
+      ntpSynchronized,
+      ntpSource,
     },
-    tool: TOOL_VERSION, node: process.version,
+    tool: TOOL_VERSION,
+    node: process.version,
   }
 }
 
 function gatewayFacts(gw: GatewayState, redact: (s: string) => string, procRoot = '/proc'): GatewayFacts {
   const facts: GatewayFacts = {
-    state: gw.state, pid: gw.pid, port: gw.port, portSource: gw.portSource, healthz: gw.healthz, startupz: gw.startupz,
-    locks: gw.locks.map((l) => l.path), staleLocks: gw.staleLocks, listening: [], reason: gw.process?.reason,
+    state: gw.state,
+    pid: gw.pid,
+    port: gw.port,
+    portSource: gw.portSource,
+    healthz: gw.healthz,
+    startupz: gw.startupz,
+    locks: gw.locks.map((l) => l.path),
+    staleLocks: gw.staleLocks,
+    listening: [],
+    reason: gw.process?.reason,
   }
-  if (gw.process?.cmdline) facts.cmdline = redact(gw.process.cmdline.replace(/(--(?:token|password)[= ])\S+/g, '$1«redacted»'))
+  if (gw.process?.cmdline)
+    facts.cmdline = redact(gw.process.cmdline.replace(/(--(?:token|password)[= ])\S+/g, '$1«redacted»'))
   if (gw.pid) {
     facts.startedAt = processStart(gw.pid, procRoot)
     const pids = [gw.pid, ...childPids(gw.pid, procRoot)]
@@ -151,31 +196,58 @@ async function runAudit(input: VolatileInput, cli: ReturnType<typeof findOpenCla
   for (const d of [root, state, home, tmp, path.join(root, 'logs')]) mkdirSync(d, {recursive: true, mode: 0o700})
   try {
     chmodSync(state, statSync(input.stateDir).mode & 0o777)
-  } catch { /* keep 0700 */ }
+  } catch {
+    /* keep 0700 */
+  }
   const mirrorConfig = structuredClone(input.config)
-  const logging = (mirrorConfig.logging && typeof mirrorConfig.logging === 'object' ? mirrorConfig.logging : {}) as JsonObject
+  const logging = (
+    mirrorConfig.logging && typeof mirrorConfig.logging === 'object' ? mirrorConfig.logging : {}
+  ) as JsonObject
   logging.file = path.join(root, 'logs', 'openclaw-audit.log')
   mirrorConfig.logging = logging
   const configPath = path.join(state, path.basename(input.configPath))
   writeFileSync(configPath, JSON.stringify(mirrorConfig, null, 2) + '\n', {mode: 0o600})
   try {
     chmodSync(configPath, statSync(input.configPath).mode & 0o777)
-  } catch { /* keep 0600 */ }
-  const env: NodeJS.ProcessEnv = {
-    PATH: input.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: home, OPENCLAW_HOME: home, OPENCLAW_STATE_DIR: state,
-    OPENCLAW_CONFIG_PATH: configPath, TMPDIR: tmp, OPENCLAW_NO_AUTO_UPDATE: '1', OPENCLAW_DISABLE_BONJOUR: '1', NO_COLOR: '1', DO_NOT_TRACK: '1',
+  } catch {
+    /* keep 0600 */
   }
-  for (const k of ['LANG', 'LC_ALL', 'TZ', 'USER', 'LOGNAME', 'OPENCLAW_GATEWAY_PORT', 'OPENCLAW_PROFILE']) if (input.env[k]) env[k] = input.env[k]
+  const env: NodeJS.ProcessEnv = {
+    PATH: input.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    HOME: home,
+    OPENCLAW_HOME: home,
+    OPENCLAW_STATE_DIR: state,
+    OPENCLAW_CONFIG_PATH: configPath,
+    TMPDIR: tmp,
+    OPENCLAW_NO_AUTO_UPDATE: '1',
+    OPENCLAW_DISABLE_BONJOUR: '1',
+    NO_COLOR: '1',
+    DO_NOT_TRACK: '1',
+  }
+  for (const k of ['LANG', 'LC_ALL', 'TZ', 'USER', 'LOGNAME', 'OPENCLAW_GATEWAY_PORT', 'OPENCLAW_PROFILE'])
+    if (input.env[k]) env[k] = input.env[k]
   const started = Date.now()
-  const r = await input.runner.run(cli.command, [...cli.args, 'security', 'audit', '--deep', '--json'], {timeoutMs: input.auditTimeoutMs ?? 120_000, env, cwd: root})
-  const out: AuditOutcome = {ran: true, exitCode: r.exitCode, timedOut: r.timedOut, durationMs: Date.now() - started, version: cli.version}
+  const r = await input.runner.run(cli.command, [...cli.args, 'security', 'audit', '--deep', '--json'], {
+    timeoutMs: input.auditTimeoutMs ?? 120_000,
+    env,
+    cwd: root,
+  })
+  const out: AuditOutcome = {
+    ran: true,
+    exitCode: r.exitCode,
+    timedOut: r.timedOut,
+    durationMs: Date.now() - started,
+    version: cli.version,
+  }
   if (r.notFound) return {ran: false, reason: `could not start ${cli.command}`, version: cli.version}
   const text = r.stdout.trim()
   const start = text.indexOf('{')
   if (start >= 0) {
     try {
       out.json = JSON.parse(input.redact(text.slice(start)))
-    } catch { /* not JSON */ }
+    } catch {
+      /* not JSON */
+    }
   }
   if (!out.json) out.stderrTail = input.redact(`${r.stderr}\n${r.stdout}`.trim().split('\n').slice(-20).join('\n'))
   return out
@@ -233,7 +305,9 @@ function childPids(pid: number, proc: string): number[] {
     try {
       const stat = readFileSync(path.join(proc, e, 'stat'), 'utf8')
       if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(e))
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return out
 }
@@ -241,8 +315,10 @@ function childPids(pid: number, proc: string): number[] {
 /** TCP listeners owned by these pids. */
 function listeningSockets(pids: number[], proc: string): GatewayFacts['listening'] {
   const byInode = tcpListeners(proc)
-  return pids.flatMap((pid) => socketInodes(pid, proc).flatMap((inode) => {
-    const s = byInode.get(inode)
-    return s ? [{pid, ...s}] : []
-  }))
+  return pids.flatMap((pid) =>
+    socketInodes(pid, proc).flatMap((inode) => {
+      const s = byInode.get(inode)
+      return s ? [{pid, ...s}] : []
+    }),
+  )
 }

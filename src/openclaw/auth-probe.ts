@@ -33,12 +33,19 @@ export const httpProber: Prober = async (target, secret) => {
   const body = target.kind === 'gateway' ? JSON.stringify({tool: PROBE_TOOL}) : '{}'
   try {
     const res = await fetch(url, {
-      method: 'POST', body, redirect: 'manual', signal: AbortSignal.timeout(3000),
+      method: 'POST',
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(3000),
       headers: {'content-type': 'application/json', authorization: `Bearer ${secret}`},
     })
     await res.arrayBuffer()
     const retry = Number(res.headers.get('retry-after'))
-    return {verdict: classifyStatus(target.kind, res.status), status: res.status, retryAfterMs: Number.isFinite(retry) && retry > 0 ? retry * 1000 : undefined}
+    return {
+      verdict: classifyStatus(target.kind, res.status),
+      status: res.status,
+      retryAfterMs: Number.isFinite(retry) && retry > 0 ? retry * 1000 : undefined,
+    }
   } catch {
     return {verdict: 'unreachable'}
   }
@@ -87,7 +94,12 @@ export interface ProveOptions {
 
 const PAUSES = [250, 400, 600, 900, 1200, 1500, 2000]
 
-export async function proveRotation(target: ProbeTarget, oldValue: string | undefined, newValue: string, opts: ProveOptions = {}): Promise<Proof> {
+export async function proveRotation(
+  target: ProbeTarget,
+  oldValue: string | undefined,
+  newValue: string,
+  opts: ProveOptions = {},
+): Promise<Proof> {
   const probe = opts.prober ?? httpProber
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)))
   const now = opts.now ?? Date.now
@@ -96,46 +108,85 @@ export async function proveRotation(target: ProbeTarget, oldValue: string | unde
   const what = target.kind === 'gateway' ? 'POST /tools/invoke' : `POST ${normalizeHooksPath(target.path)}`
   let attempts = 0
   let last: ProbeAnswer = {verdict: 'unreachable'}
-  const done = (outcome: ProofOutcome, detail: string): Proof => ({outcome, elapsedMs: now() - start, attempts, detail: `${what}: ${detail}`})
+  const done = (outcome: ProofOutcome, detail: string): Proof => ({
+    outcome,
+    elapsedMs: now() - start,
+    attempts,
+    detail: `${what}: ${detail}`,
+  })
   for (let i = 0; ; i++) {
     attempts++
     last = await probe(target, newValue)
     if (last.verdict === 'accepted') {
-      if (oldValue === undefined) return done('new-accepted', `new value accepted (${last.status}) after ${secs(now() - start)}; the old value is unknown to ir`)
+      if (oldValue === undefined)
+        return done(
+          'new-accepted',
+          `new value accepted (${last.status}) after ${secs(now() - start)}; the old value is unknown to ir`,
+        )
       // The switch is atomic; re-check the old value a few times only if it still passes.
       for (;;) {
         attempts++
         const old = await probe(target, oldValue)
-        if (old.verdict === 'rejected') return done('proven', `old value rejected (${old.status}), new value accepted (${last.status}) after ${secs(now() - start)}`)
+        if (old.verdict === 'rejected')
+          return done(
+            'proven',
+            `old value rejected (${old.status}), new value accepted (${last.status}) after ${secs(now() - start)}`,
+          )
         if (now() >= deadline) {
           return old.verdict === 'accepted'
-            ? done('old-still-accepted', `new value accepted but the old one is still accepted (${old.status}) after ${secs(now() - start)}`)
-            : done(old.verdict === 'unreachable' ? 'unreachable' : 'rate-limited', `new value accepted, the old one could not be checked (${old.status ?? old.verdict})`)
+            ? done(
+                'old-still-accepted',
+                `new value accepted but the old one is still accepted (${old.status}) after ${secs(now() - start)}`,
+              )
+            : done(
+                old.verdict === 'unreachable' ? 'unreachable' : 'rate-limited',
+                `new value accepted, the old one could not be checked (${old.status ?? old.verdict})`,
+              )
         }
         await sleep(Math.min(PAUSES[Math.min(i, PAUSES.length - 1)]!, Math.max(0, deadline - now())))
       }
     }
     if (now() >= deadline) break
-    const pause = last.verdict === 'rate-limited' && last.retryAfterMs ? Math.min(last.retryAfterMs, 5000) : PAUSES[Math.min(i, PAUSES.length - 1)]!
+    const pause =
+      last.verdict === 'rate-limited' && last.retryAfterMs
+        ? Math.min(last.retryAfterMs, 5000)
+        : PAUSES[Math.min(i, PAUSES.length - 1)]!
     await sleep(Math.min(pause, Math.max(0, deadline - now())))
   }
-  if (last.verdict === 'unreachable') return done('unreachable', `gateway not reachable on 127.0.0.1:${target.port} for ${secs(now() - start)}`)
+  if (last.verdict === 'unreachable')
+    return done('unreachable', `gateway not reachable on 127.0.0.1:${target.port} for ${secs(now() - start)}`)
   if (last.verdict === 'rate-limited') return done('rate-limited', 'rate-limited (429) while polling; not verified')
-  if (oldValue === undefined) return done('both-rejected', `new value still rejected (${last.status}) after ${secs(now() - start)}`)
+  if (oldValue === undefined)
+    return done('both-rejected', `new value still rejected (${last.status}) after ${secs(now() - start)}`)
   attempts++
   const old = await probe(target, oldValue)
-  if (old.verdict === 'accepted') return done('old-still-accepted', `old value still accepted (${old.status}), new value rejected (${last.status}) after ${secs(now() - start)}: the running gateway did not pick the change up`)
+  if (old.verdict === 'accepted')
+    return done(
+      'old-still-accepted',
+      `old value still accepted (${old.status}), new value rejected (${last.status}) after ${secs(now() - start)}: the running gateway did not pick the change up`,
+    )
   if (old.verdict === 'unreachable') return done('unreachable', `gateway stopped answering on 127.0.0.1:${target.port}`)
-  return done('both-rejected', `new value rejected (${last.status}) and old value rejected (${old.status}): the gateway reads this secret from somewhere ir did not write`)
+  return done(
+    'both-rejected',
+    `new value rejected (${last.status}) and old value rejected (${old.status}): the gateway reads this secret from somewhere ir did not write`,
+  )
 }
 
 /** One probe of a value (baseline before the rotation). */
-export async function probeOnce(target: ProbeTarget, secret: string, prober: Prober = httpProber): Promise<ProbeAnswer> {
+export async function probeOnce(
+  target: ProbeTarget,
+  secret: string,
+  prober: Prober = httpProber,
+): Promise<ProbeAnswer> {
   return prober(target, secret)
 }
 
 /** Wait until GET /readyz answers 200 (after a restart). */
-export async function waitReady(port: number, timeoutMs: number, opts: {sleep?: (ms: number) => Promise<void>; now?: () => number; host?: string} = {}): Promise<boolean> {
+export async function waitReady(
+  port: number,
+  timeoutMs: number,
+  opts: {sleep?: (ms: number) => Promise<void>; now?: () => number; host?: string} = {},
+): Promise<boolean> {
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)))
   const now = opts.now ?? Date.now
   const deadline = now() + timeoutMs
@@ -144,7 +195,9 @@ export async function waitReady(port: number, timeoutMs: number, opts: {sleep?: 
       const res = await fetch(`http://${opts.host ?? '127.0.0.1'}:${port}/readyz`, {signal: AbortSignal.timeout(2000)})
       await res.arrayBuffer()
       if (res.status === 200) return true
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     await sleep(500)
   }
   return false

@@ -43,7 +43,8 @@ export interface EditPlan {
 }
 
 /** A string value whose key names a secret: `"botToken": "…"`, `password: '…'`. */
-const SECRET_VALUE = /((?:["']?)[A-Za-z0-9_]*(?:token|password|secret|apikey|api_key|privatekey)[A-Za-z0-9_]*["']?\s*:\s*)(["'])((?:(?!\2).)+)\2/gi
+const SECRET_VALUE =
+  /((?:["']?)[A-Za-z0-9_]*(?:token|password|secret|apikey|api_key|privatekey)[A-Za-z0-9_]*["']?\s*:\s*)(["'])((?:(?!\2).)+)\2/gi
 
 export function planConfigEdit(loaded: LoadedConfig, edits: ConfigEdit[]): EditPlan {
   const byFile = new Map<string, {text: string; mode: number; edits: Array<ConfigEdit & {rel: string[]}>}>()
@@ -79,14 +80,23 @@ function fileHolding(loaded: LoadedConfig, keyPath: string[]): {file: string; re
   return {file: loaded.path, rel: keyPath}
 }
 
-function rewrite(text: string, file: string, edits: Array<ConfigEdit & {rel: string[]}>): {after: string; commentsKept: boolean} {
+function rewrite(
+  text: string,
+  file: string,
+  edits: Array<ConfigEdit & {rel: string[]}>,
+): {after: string; commentsKept: boolean} {
   const errors: ParseError[] = []
   parseJsonc(text, errors, {allowTrailingComma: true, disallowComments: false})
   if (errors.length === 0) {
     let out = text
     const indent = /\n([ \t]+)"/.exec(text)?.[1]
-    const formattingOptions = {insertSpaces: !indent?.startsWith('\t'), tabSize: indent && !indent.startsWith('\t') ? indent.length : 2, eol: text.includes('\r\n') ? '\r\n' : '\n'}
-    for (const e of edits) out = applyEdits(out, modify(out, jsonPath(out, e.rel), e.remove ? undefined : e.value, {formattingOptions}))
+    const formattingOptions = {
+      insertSpaces: !indent?.startsWith('\t'),
+      tabSize: indent && !indent.startsWith('\t') ? indent.length : 2,
+      eol: text.includes('\r\n') ? '\r\n' : '\n',
+    }
+    for (const e of edits)
+      out = applyEdits(out, modify(out, jsonPath(out, e.rel), e.remove ? undefined : e.value, {formattingOptions}))
     return {after: out, commentsKept: true}
   }
   // JSON5 beyond JSONC (unquoted keys, single quotes…): values are kept, comments cannot be.
@@ -122,15 +132,21 @@ function startsWith(a: string[], prefix: string[]): boolean {
 
 export function maskedDiff(file: string, before: string, after: string, secrets: string[] = []): string[] {
   const mask = (s: string) => maskSecrets(s, secrets)
-  return createTwoFilesPatch(file, file, mask(before), mask(after), '', '', {context: 2}).split('\n').slice(2).filter((l) => l !== '')
+  return createTwoFilesPatch(file, file, mask(before), mask(after), '', '', {context: 2})
+    .split('\n')
+    .slice(2)
+    .filter((l) => l !== '')
 }
 
 /** Secret-looking values become «sha256:xxxxxxxx» fingerprints (matchable, not usable). */
 export function maskSecrets(text: string, known: string[] = []): string {
   let out = text
   for (const s of known) if (s) out = out.split(s).join(fingerprintMark(s))
-  return out.replace(SECRET_VALUE, (_m, key: string, q: string, v: string) =>
-    `${key}${q}${v.startsWith('«') || /^\$\{[A-Z_][A-Z0-9_]*\}$/.test(v) ? v : fingerprintMark(v)}${q}`)
+  return out.replace(
+    SECRET_VALUE,
+    (_m, key: string, q: string, v: string) =>
+      `${key}${q}${v.startsWith('«') || /^\$\{[A-Z_][A-Z0-9_]*\}$/.test(v) ? v : fingerprintMark(v)}${q}`,
+  )
 }
 
 export const fingerprint = (secret: string) => sha256(secret).slice(0, 12)
@@ -158,29 +174,55 @@ export async function applyConfigEdit(plan: EditPlan, opts: ApplyEditOptions): P
     for (const w of written.reverse()) {
       atomicWrite(w.file.file, w.file.before, w.file.mode)
       // Recorded too, so the case's change history stays a chain (undo checks it).
-      recordChange(opts.case, {path: w.file.file, kind: 'content', modeBefore: w.file.mode, modeAfter: w.file.mode,
-        sha256Before: w.sha256After, sha256After: w.sha256Before, backup: w.backup, step: `${opts.step} (rolled back)`})
+      recordChange(opts.case, {
+        path: w.file.file,
+        kind: 'content',
+        modeBefore: w.file.mode,
+        modeAfter: w.file.mode,
+        sha256Before: w.sha256After,
+        sha256After: w.sha256Before,
+        backup: w.backup,
+        step: `${opts.step} (rolled back)`,
+      })
     }
   }
   try {
     for (const f of plan.files) {
       const current = readFileSync(f.file, 'utf8')
       if (current !== f.before) {
-        throw new IrError(`${f.file} changed since the plan was made.`, ExitCode.PreconditionFailed, ['Re-run to plan against the current file.'], 'CONFIG_CHANGED')
+        throw new IrError(
+          `${f.file} changed since the plan was made.`,
+          ExitCode.PreconditionFailed,
+          ['Re-run to plan against the current file.'],
+          'CONFIG_CHANGED',
+        )
       }
       const b = backupFile(opts.case, f.file)
       atomicWrite(f.file, f.after, b.mode)
       const w = {file: f, backup: b.backup, sha256Before: b.sha256, sha256After: sha256(f.after)}
       written.push(w)
       // Recorded at once: a crash before validation still leaves an undoable change.
-      recordChange(opts.case, {path: f.file, kind: 'content', modeBefore: b.mode, modeAfter: b.mode,
-        sha256Before: w.sha256Before, sha256After: w.sha256After, backup: w.backup, step: opts.step})
+      recordChange(opts.case, {
+        path: f.file,
+        kind: 'content',
+        modeBefore: b.mode,
+        modeAfter: b.mode,
+        sha256Before: w.sha256Before,
+        sha256After: w.sha256After,
+        backup: w.backup,
+        step: opts.step,
+      })
     }
     const reread = loadConfig(opts.configPath, {env: opts.env})
     for (const e of plan.edits) {
       const got = getPath(reread.value, e.path)
       if (e.remove ? got !== undefined : JSON.stringify(got) !== JSON.stringify(e.value)) {
-        throw new IrError(`Re-reading ${opts.configPath}: ${e.path.join('.')} does not hold the new value.`, ExitCode.Failure, ['The original bytes were put back.'], 'CONFIG_VERIFY')
+        throw new IrError(
+          `Re-reading ${opts.configPath}: ${e.path.join('.')} does not hold the new value.`,
+          ExitCode.Failure,
+          ['The original bytes were put back.'],
+          'CONFIG_VERIFY',
+        )
       }
     }
     let validatedBy: AppliedEdit['validatedBy'] = 're-parse'
@@ -190,12 +232,19 @@ export async function applyConfigEdit(plan: EditPlan, opts: ApplyEditOptions): P
       const r = await opts.runner.run(cli.command, [...cli.args, 'config', 'validate'], {env, timeoutMs: 60_000})
       if (r.exitCode !== 0) {
         const why = maskSecrets((r.stderr || r.stdout).split('\n').find((l) => l.trim()) ?? `exit ${r.exitCode}`)
-        throw new IrError(`openclaw config validate rejected the edited config: ${why.trim()}`, ExitCode.Failure,
-          ['The original bytes were put back; the change was not applied.'], 'CONFIG_REJECTED')
+        throw new IrError(
+          `openclaw config validate rejected the edited config: ${why.trim()}`,
+          ExitCode.Failure,
+          ['The original bytes were put back; the change was not applied.'],
+          'CONFIG_REJECTED',
+        )
       }
       validatedBy = 'openclaw config validate'
     }
-    return {files: written.map((w) => ({path: w.file.file, sha256Before: w.sha256Before, sha256After: w.sha256After})), validatedBy}
+    return {
+      files: written.map((w) => ({path: w.file.file, sha256Before: w.sha256Before, sha256After: w.sha256After})),
+      validatedBy,
+    }
   } catch (err) {
     restore()
     throw err

@@ -37,22 +37,41 @@ export function channelScopes(config: JsonObject): ChannelScope[] {
     const accounts = section.accounts
     if (isObject(accounts)) {
       for (const [accountId, account] of Object.entries(accounts)) {
-        if (isObject(account)) scopes.push(scopeOf(channel, accountId, ['channels', channel, 'accounts', accountId], account, section.enabled !== false))
+        if (isObject(account))
+          scopes.push(
+            scopeOf(
+              channel,
+              accountId,
+              ['channels', channel, 'accounts', accountId],
+              account,
+              section.enabled !== false,
+            ),
+          )
       }
     }
   }
   return scopes
 }
 
-function scopeOf(channel: string, accountId: string | undefined, p: string[], o: JsonObject, parentEnabled: boolean): ChannelScope {
+function scopeOf(
+  channel: string,
+  accountId: string | undefined,
+  p: string[],
+  o: JsonObject,
+  parentEnabled: boolean,
+): ChannelScope {
   const legacyDm = isObject(o.dm) ? o.dm : undefined
   const useLegacyPolicy = o.dmPolicy === undefined && legacyDm?.policy !== undefined
   const useLegacyAllow = o.allowFrom === undefined && legacyDm?.allowFrom !== undefined
   const groups = isObject(o.groups)
-    ? Object.entries(o.groups).filter(([, g]) => isObject(g)).map(([id, g]) => ({id, path: [...p, 'groups', id], requireMention: (g as JsonObject).requireMention}))
+    ? Object.entries(o.groups)
+        .filter(([, g]) => isObject(g))
+        .map(([id, g]) => ({id, path: [...p, 'groups', id], requireMention: (g as JsonObject).requireMention}))
     : []
   return {
-    channel, accountId, path: p,
+    channel,
+    accountId,
+    path: p,
     enabled: parentEnabled && o.enabled !== false,
     dmPolicy: str(useLegacyPolicy ? legacyDm?.policy : o.dmPolicy),
     dmPolicyPath: useLegacyPolicy ? [...p, 'dm', 'policy'] : [...p, 'dmPolicy'],
@@ -82,7 +101,8 @@ export function agentEntries(config: JsonObject): AgentEntry[] {
     })
   }
   if (isObject(agents.entries)) {
-    for (const [id, a] of Object.entries(agents.entries)) if (isObject(a)) out.push({id, path: ['agents', 'entries', id], value: a})
+    for (const [id, a] of Object.entries(agents.entries))
+      if (isObject(a)) out.push({id, path: ['agents', 'entries', id], value: a})
   }
   return out
 }

@@ -30,9 +30,12 @@ export class ConfigError extends IrError {
     readonly column?: number,
     code = 'CONFIG_INVALID',
   ) {
-    super(message, ExitCode.PreconditionFailed, [
-      `Fix ${path.basename(file)} by hand (or restore a backup such as ${path.basename(file)}.bak), then re-run.`,
-    ], code)
+    super(
+      message,
+      ExitCode.PreconditionFailed,
+      [`Fix ${path.basename(file)} by hand (or restore a backup such as ${path.basename(file)}.bak), then re-run.`],
+      code,
+    )
   }
 }
 
@@ -58,7 +61,9 @@ export function parseJson5(text: string, file: string): unknown {
   } catch (err) {
     const e = err as SyntaxError & {lineNumber?: number; columnNumber?: number}
     const where = e.lineNumber ? `:${e.lineNumber}:${e.columnNumber ?? 1}` : ''
-    const reason = errorMessage(err).replace(/^JSON5: /, '').replace(/ at \d+:\d+$/, '')
+    const reason = errorMessage(err)
+      .replace(/^JSON5: /, '')
+      .replace(/ at \d+:\d+$/, '')
     throw new ConfigError(`${file}${where}: ${reason}.`, file, e.lineNumber, e.columnNumber)
   }
 }
@@ -70,34 +75,66 @@ function readText(file: string): {text: string; mode: number} {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     const what = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : errorMessage(err)
-    throw new ConfigError(`${file} ${what}.`, file, undefined, undefined, code === 'ENOENT' ? 'CONFIG_MISSING' : 'CONFIG_UNREADABLE')
+    throw new ConfigError(
+      `${file} ${what}.`,
+      file,
+      undefined,
+      undefined,
+      code === 'ENOENT' ? 'CONFIG_MISSING' : 'CONFIG_UNREADABLE',
+    )
   }
 }
 
 function resolveIncludes(
-  node: unknown, file: string, at: string[], chain: string[], roots: string[],
+  node: unknown,
+  file: string,
+  at: string[],
+  chain: string[],
+  roots: string[],
   includes: LoadedConfig['includes'],
 ): unknown {
-  if (Array.isArray(node)) return node.map((v, i) => resolveIncludes(v, file, [...at, String(i)], chain, roots, includes))
+  if (Array.isArray(node))
+    return node.map((v, i) => resolveIncludes(v, file, [...at, String(i)], chain, roots, includes))
   if (!isObject(node)) return node
   let base: unknown = {}
   const spec = node[INCLUDE_KEY]
   if (spec !== undefined) {
     const list = typeof spec === 'string' ? [spec] : Array.isArray(spec) ? spec : undefined
     if (!list || list.some((s) => typeof s !== 'string')) {
-      throw new ConfigError(`${file}: "$include" at ${at.join('.') || '(root)'} must be a path or a list of paths.`, file)
+      throw new ConfigError(
+        `${file}: "$include" at ${at.join('.') || '(root)'} must be a path or a list of paths.`,
+        file,
+      )
     }
     if (chain.length > MAX_INCLUDE_DEPTH) {
-      throw new ConfigError(`${file}: $include nesting deeper than ${MAX_INCLUDE_DEPTH}.`, file, undefined, undefined, 'CONFIG_INCLUDE')
+      throw new ConfigError(
+        `${file}: $include nesting deeper than ${MAX_INCLUDE_DEPTH}.`,
+        file,
+        undefined,
+        undefined,
+        'CONFIG_INCLUDE',
+      )
     }
     for (const rel of list as string[]) {
       const target = path.resolve(path.dirname(file), rel)
       const real = safeRealpath(target)
       if (!roots.some((r) => real === r || real.startsWith(r + path.sep))) {
-        throw new ConfigError(`${file}: $include "${rel}" points outside the config directory.`, file, undefined, undefined, 'CONFIG_INCLUDE')
+        throw new ConfigError(
+          `${file}: $include "${rel}" points outside the config directory.`,
+          file,
+          undefined,
+          undefined,
+          'CONFIG_INCLUDE',
+        )
       }
       if (chain.includes(real)) {
-        throw new ConfigError(`${file}: $include cycle: ${[...chain, real].map((p) => path.basename(p)).join(' -> ')}.`, file, undefined, undefined, 'CONFIG_INCLUDE')
+        throw new ConfigError(
+          `${file}: $include cycle: ${[...chain, real].map((p) => path.basename(p)).join(' -> ')}.`,
+          file,
+          undefined,
+          undefined,
+          'CONFIG_INCLUDE',
+        )
       }
       const {text} = readText(target)
       const included = resolveIncludes(parseJson5(text, target), target, at, [...chain, real], roots, includes)
@@ -121,7 +158,10 @@ export function deepMerge(a: unknown, b: unknown): unknown {
 }
 
 function includeRoots(env: NodeJS.ProcessEnv): string[] {
-  return (env.OPENCLAW_INCLUDE_ROOTS ?? '').split(path.delimiter).filter(Boolean).map((p) => safeRealpath(path.resolve(p)))
+  return (env.OPENCLAW_INCLUDE_ROOTS ?? '')
+    .split(path.delimiter)
+    .filter(Boolean)
+    .map((p) => safeRealpath(path.resolve(p)))
 }
 
 function safeRealpath(p: string): string {

@@ -40,8 +40,12 @@ export function detectEra(stateDir: string): EraInfo {
     const store = path.join(agentsDir, agentId, 'agent', 'openclaw-agent.sqlite')
     if (exists(store)) agentStores.push({...inspectStore(store), agentId})
     try {
-      sessionFiles += readdirSync(path.join(agentsDir, agentId, 'sessions')).filter((n) => /\.jsonl(\.|$)/.test(n)).length
-    } catch { /* no sessions dir */ }
+      sessionFiles += readdirSync(path.join(agentsDir, agentId, 'sessions')).filter((n) =>
+        /\.jsonl(\.|$)/.test(n),
+      ).length
+    } catch {
+      /* no sessions dir */
+    }
   }
   const stateDbPath = path.join(stateDir, 'state', 'openclaw.sqlite')
   const stateDb = exists(stateDbPath) ? inspectStore(stateDbPath) : undefined
@@ -78,7 +82,8 @@ export function inspectStore(file: string): StoreInfo {
   } catch (err) {
     return {...info, problem: `unreadable (${(err as NodeJS.ErrnoException).code ?? 'error'})`}
   }
-  if (bytes.length < 100 || bytes.toString('latin1', 0, 16) !== SQLITE_MAGIC) return {...info, problem: 'not a SQLite database'}
+  if (bytes.length < 100 || bytes.toString('latin1', 0, 16) !== SQLITE_MAGIC)
+    return {...info, problem: 'not a SQLite database'}
   info.userVersion = bytes.readInt32BE(60)
   if (bytes.length === 100) return info
   try {
@@ -99,14 +104,18 @@ export function inspectStore(file: string): StoreInfo {
     }
   } catch (err) {
     // No schema_meta (older schema) or a damaged file: the header facts still stand.
-    if (!/no such table/.test(String(err))) info.problem = `schema_meta not readable: ${String((err as Error).message ?? err)}`
+    if (!/no such table/.test(String(err)))
+      info.problem = `schema_meta not readable: ${String((err as Error).message ?? err)}`
   }
   return info
 }
 
 function listDirs(dir: string): string[] {
   try {
-    return readdirSync(dir, {withFileTypes: true}).filter((d) => d.isDirectory()).map((d) => d.name).sort()
+    return readdirSync(dir, {withFileTypes: true})
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort()
   } catch {
     return []
   }

@@ -24,7 +24,8 @@ const LOOPBACK_BINDS = new Set(['loopback', undefined])
 
 export function configExposure(c: JsonObject): ExposureItem[] {
   const items: ExposureItem[] = []
-  const add = (checkId: string, severity: Severity, title: string, where: string) => items.push({checkId, severity, title, where})
+  const add = (checkId: string, severity: Severity, title: string, where: string) =>
+    items.push({checkId, severity, title, where})
 
   const bind = str(getPath(c, ['gateway', 'bind']))
   const auth = gatewayAuthMode(c) ?? 'token'
@@ -33,9 +34,19 @@ export function configExposure(c: JsonObject): ExposureItem[] {
   if (auth === 'none') {
     if (exposed) add('gateway.bind_no_auth', 'critical', `Gateway binds "${bind}" without auth`, 'gateway.bind')
     else add('gateway.loopback_no_auth', 'critical', 'Gateway has no auth (auth.mode "none")', 'gateway.auth.mode')
-    add('gateway.http.no_auth', 'critical', 'HTTP endpoints (/tools/invoke) accept unauthenticated calls', 'gateway.auth.mode')
+    add(
+      'gateway.http.no_auth',
+      'critical',
+      'HTTP endpoints (/tools/invoke) accept unauthenticated calls',
+      'gateway.auth.mode',
+    )
   } else if (exposed) {
-    add('gateway.bind_network_accessible', 'high', `Gateway binds "${bind}" (reachable beyond loopback, ${auth} auth)`, 'gateway.bind')
+    add(
+      'gateway.bind_network_accessible',
+      'high',
+      `Gateway binds "${bind}" (reachable beyond loopback, ${auth} auth)`,
+      'gateway.bind',
+    )
   } else {
     add('gateway.bind', 'info', `Gateway binds loopback, ${auth} auth`, 'gateway.bind')
   }
@@ -43,16 +54,49 @@ export function configExposure(c: JsonObject): ExposureItem[] {
     add('gateway.token_too_short', 'high', `Gateway token is short (${token.length} chars)`, 'gateway.auth.token')
   }
   if (getPath(c, ['gateway', 'allowRealIpFallback']) === true) {
-    add('gateway.real_ip_fallback_enabled', 'critical', 'Real-IP fallback trusts client-supplied headers', 'gateway.allowRealIpFallback')
+    add(
+      'gateway.real_ip_fallback_enabled',
+      'critical',
+      'Real-IP fallback trusts client-supplied headers',
+      'gateway.allowRealIpFallback',
+    )
   }
   const ts = str(getPath(c, ['gateway', 'tailscale', 'mode']))
-  if (ts === 'funnel') add('gateway.tailscale_funnel', 'critical', 'Tailscale Funnel publishes the gateway to the internet', 'gateway.tailscale.mode')
-  else if (ts === 'serve') add('gateway.tailscale_serve', 'medium', 'Tailscale Serve exposes the gateway to the tailnet', 'gateway.tailscale.mode')
+  if (ts === 'funnel')
+    add(
+      'gateway.tailscale_funnel',
+      'critical',
+      'Tailscale Funnel publishes the gateway to the internet',
+      'gateway.tailscale.mode',
+    )
+  else if (ts === 'serve')
+    add(
+      'gateway.tailscale_serve',
+      'medium',
+      'Tailscale Serve exposes the gateway to the tailnet',
+      'gateway.tailscale.mode',
+    )
   const mdns = str(getPath(c, ['discovery', 'mdns', 'mode']))
-  if (mdns === 'full') add('discovery.mdns_full_mode', exposed ? 'critical' : 'medium', 'mDNS broadcasts cliPath/sshPort (full mode)', 'discovery.mdns.mode')
-  else if (mdns !== 'off') add('discovery.mdns', 'low', `mDNS beacon on (${mdns ?? 'minimal'} mode)`, 'discovery.mdns.mode')
-  if (getPath(c, ['gateway', 'controlUi', 'enabled']) !== false && exposed && !hasItems(getPath(c, ['gateway', 'controlUi', 'allowedOrigins']))) {
-    add('gateway.control_ui.allowed_origins_required', 'critical', 'Control UI on a non-loopback bind without allowed origins', 'gateway.controlUi')
+  if (mdns === 'full')
+    add(
+      'discovery.mdns_full_mode',
+      exposed ? 'critical' : 'medium',
+      'mDNS broadcasts cliPath/sshPort (full mode)',
+      'discovery.mdns.mode',
+    )
+  else if (mdns !== 'off')
+    add('discovery.mdns', 'low', `mDNS beacon on (${mdns ?? 'minimal'} mode)`, 'discovery.mdns.mode')
+  if (
+    getPath(c, ['gateway', 'controlUi', 'enabled']) !== false &&
+    exposed &&
+    !hasItems(getPath(c, ['gateway', 'controlUi', 'allowedOrigins']))
+  ) {
+    add(
+      'gateway.control_ui.allowed_origins_required',
+      'critical',
+      'Control UI on a non-loopback bind without allowed origins',
+      'gateway.controlUi',
+    )
   }
 
   // Hooks: an authenticated ingress that drives agents.
@@ -60,9 +104,12 @@ export function configExposure(c: JsonObject): ExposureItem[] {
   if (isObject(hooks) && hooks.enabled === true) {
     add('hooks.enabled', 'medium', 'Webhooks enabled', 'hooks.enabled')
     const ht = hooks.token
-    if (typeof ht === 'string' && !envRefName(ht) && ht.length < 24) add('hooks.token_too_short', 'high', `Hooks token is short (${ht.length} chars)`, 'hooks.token')
-    if (typeof ht === 'string' && ht !== '' && ht === token) add('hooks.token_reuse_gateway_token', 'critical', 'Hooks token equals the gateway token', 'hooks.token')
-    if (hooks.path === '/') add('hooks.path_root', 'critical', 'Hooks mounted at "/" (shadows every route)', 'hooks.path')
+    if (typeof ht === 'string' && !envRefName(ht) && ht.length < 24)
+      add('hooks.token_too_short', 'high', `Hooks token is short (${ht.length} chars)`, 'hooks.token')
+    if (typeof ht === 'string' && ht !== '' && ht === token)
+      add('hooks.token_reuse_gateway_token', 'critical', 'Hooks token equals the gateway token', 'hooks.token')
+    if (hooks.path === '/')
+      add('hooks.path_root', 'critical', 'Hooks mounted at "/" (shadows every route)', 'hooks.path')
     const ids = hooks.allowedAgentIds
     if (ids === undefined || (Array.isArray(ids) && ids.includes('*'))) {
       add('hooks.allowed_agent_ids_unrestricted', 'critical', 'Hooks may target any agent', 'hooks.allowedAgentIds')
@@ -73,12 +120,42 @@ export function configExposure(c: JsonObject): ExposureItem[] {
   for (const s of channelScopes(c)) {
     if (!s.enabled) continue
     const name = s.accountId ? `${s.channel}[${s.accountId}]` : s.channel
-    if (s.dmPolicy === 'open') add(`channels.${s.channel}.dm.open`, 'critical', `${name}: anyone may DM the agent (dmPolicy "open")`, s.dmPolicyPath.join('.'))
-    if (s.allowFrom?.includes('*')) add(`channels.${s.channel}.allowFrom.wildcard`, 'critical', `${name}: "*" in allowFrom`, s.allowFromPath.join('.'))
-    if (s.groupPolicy === 'open') add(`channels.${s.channel}.groups.open`, 'high', `${name}: any group may use the agent (groupPolicy "open")`, s.groupPolicyPath.join('.'))
-    if (s.groupAllowFrom?.includes('*')) add(`channels.${s.channel}.groupAllowFrom.wildcard`, 'high', `${name}: "*" in groupAllowFrom`, s.groupAllowFromPath.join('.'))
+    if (s.dmPolicy === 'open')
+      add(
+        `channels.${s.channel}.dm.open`,
+        'critical',
+        `${name}: anyone may DM the agent (dmPolicy "open")`,
+        s.dmPolicyPath.join('.'),
+      )
+    if (s.allowFrom?.includes('*'))
+      add(
+        `channels.${s.channel}.allowFrom.wildcard`,
+        'critical',
+        `${name}: "*" in allowFrom`,
+        s.allowFromPath.join('.'),
+      )
+    if (s.groupPolicy === 'open')
+      add(
+        `channels.${s.channel}.groups.open`,
+        'high',
+        `${name}: any group may use the agent (groupPolicy "open")`,
+        s.groupPolicyPath.join('.'),
+      )
+    if (s.groupAllowFrom?.includes('*'))
+      add(
+        `channels.${s.channel}.groupAllowFrom.wildcard`,
+        'high',
+        `${name}: "*" in groupAllowFrom`,
+        s.groupAllowFromPath.join('.'),
+      )
     for (const g of s.groups) {
-      if (g.requireMention === false) add(`channels.${s.channel}.groups.no_mention`, 'medium', `${name}: group "${g.id}" answers without a mention`, [...g.path, 'requireMention'].join('.'))
+      if (g.requireMention === false)
+        add(
+          `channels.${s.channel}.groups.no_mention`,
+          'medium',
+          `${name}: group "${g.id}" answers without a mention`,
+          [...g.path, 'requireMention'].join('.'),
+        )
     }
   }
 
@@ -87,16 +164,37 @@ export function configExposure(c: JsonObject): ExposureItem[] {
   if (elevated === true) add('tools.elevated.enabled', 'high', 'Elevated (host) exec enabled', 'tools.elevated.enabled')
   const execSecurity = str(getPath(c, ['tools', 'exec', 'security']))
   if (execSecurity !== 'deny') {
-    add('tools.exec.security', execSecurity === 'full' || execSecurity === undefined ? 'high' : 'medium',
-      `exec runs ${execSecurity === 'allowlist' ? 'allow-listed' : 'any'} shell commands (security "${execSecurity ?? 'full (default)'}")`, 'tools.exec.security')
+    add(
+      'tools.exec.security',
+      execSecurity === 'full' || execSecurity === undefined ? 'high' : 'medium',
+      `exec runs ${execSecurity === 'allowlist' ? 'allow-listed' : 'any'} shell commands (security "${execSecurity ?? 'full (default)'}")`,
+      'tools.exec.security',
+    )
   }
   for (const a of agentEntries(c)) {
     const s = str(getPath(a.value, ['tools', 'exec', 'security']))
-    if (s === 'full') add('tools.exec.security', 'high', `agent "${a.id}": exec security "full"`, [...a.path, 'tools', 'exec', 'security'].join('.'))
-    if (getPath(a.value, ['tools', 'elevated', 'enabled']) === true) add('tools.elevated.enabled', 'high', `agent "${a.id}": elevated exec enabled`, [...a.path, 'tools', 'elevated', 'enabled'].join('.'))
+    if (s === 'full')
+      add(
+        'tools.exec.security',
+        'high',
+        `agent "${a.id}": exec security "full"`,
+        [...a.path, 'tools', 'exec', 'security'].join('.'),
+      )
+    if (getPath(a.value, ['tools', 'elevated', 'enabled']) === true)
+      add(
+        'tools.elevated.enabled',
+        'high',
+        `agent "${a.id}": elevated exec enabled`,
+        [...a.path, 'tools', 'elevated', 'enabled'].join('.'),
+      )
   }
   if (getPath(c, ['browser', 'enabled']) !== false) {
-    add('browser.enabled', 'medium', 'Browser control enabled (logged-in sessions reachable by the agent)', 'browser.enabled')
+    add(
+      'browser.enabled',
+      'medium',
+      'Browser control enabled (logged-in sessions reachable by the agent)',
+      'browser.enabled',
+    )
   }
   return items
 }
@@ -113,21 +211,69 @@ export function permissionExposure(stateDir: string, configPath: string): Exposu
   }
   const dir = mode(stateDir)
   if (dir !== undefined) {
-    if (dir & 0o002) items.push({checkId: 'fs.state_dir.perms_world_writable', severity: 'critical', title: `State dir is world-writable (${octal(dir)})`, where: stateDir})
-    else if (dir & 0o020) items.push({checkId: 'fs.state_dir.perms_group_writable', severity: 'high', title: `State dir is group-writable (${octal(dir)})`, where: stateDir})
-    else if (dir & 0o055) items.push({checkId: 'fs.state_dir.perms_readable', severity: 'medium', title: `State dir is readable by others (${octal(dir)})`, where: stateDir})
+    if (dir & 0o002)
+      items.push({
+        checkId: 'fs.state_dir.perms_world_writable',
+        severity: 'critical',
+        title: `State dir is world-writable (${octal(dir)})`,
+        where: stateDir,
+      })
+    else if (dir & 0o020)
+      items.push({
+        checkId: 'fs.state_dir.perms_group_writable',
+        severity: 'high',
+        title: `State dir is group-writable (${octal(dir)})`,
+        where: stateDir,
+      })
+    else if (dir & 0o055)
+      items.push({
+        checkId: 'fs.state_dir.perms_readable',
+        severity: 'medium',
+        title: `State dir is readable by others (${octal(dir)})`,
+        where: stateDir,
+      })
   }
   const cfg = mode(configPath)
   if (cfg !== undefined) {
-    if (cfg & 0o022) items.push({checkId: 'fs.config.perms_writable', severity: 'critical', title: `Config is writable by others (${octal(cfg)})`, where: configPath})
-    if (cfg & 0o004) items.push({checkId: 'fs.config.perms_world_readable', severity: 'critical', title: `Config is world-readable (${octal(cfg)})`, where: configPath})
-    else if (cfg & 0o040) items.push({checkId: 'fs.config.perms_group_readable', severity: 'medium', title: `Config is group-readable (${octal(cfg)})`, where: configPath})
+    if (cfg & 0o022)
+      items.push({
+        checkId: 'fs.config.perms_writable',
+        severity: 'critical',
+        title: `Config is writable by others (${octal(cfg)})`,
+        where: configPath,
+      })
+    if (cfg & 0o004)
+      items.push({
+        checkId: 'fs.config.perms_world_readable',
+        severity: 'critical',
+        title: `Config is world-readable (${octal(cfg)})`,
+        where: configPath,
+      })
+    else if (cfg & 0o040)
+      items.push({
+        checkId: 'fs.config.perms_group_readable',
+        severity: 'medium',
+        title: `Config is group-readable (${octal(cfg)})`,
+        where: configPath,
+      })
   }
   const creds = path.join(stateDir, 'credentials')
   const cred = mode(creds)
   if (cred !== undefined) {
-    if (cred & 0o022) items.push({checkId: 'fs.credentials_dir.perms_writable', severity: 'critical', title: `credentials/ is writable by others (${octal(cred)})`, where: creds})
-    else if (cred & 0o055) items.push({checkId: 'fs.credentials_dir.perms_readable', severity: 'medium', title: `credentials/ is readable by others (${octal(cred)})`, where: creds})
+    if (cred & 0o022)
+      items.push({
+        checkId: 'fs.credentials_dir.perms_writable',
+        severity: 'critical',
+        title: `credentials/ is writable by others (${octal(cred)})`,
+        where: creds,
+      })
+    else if (cred & 0o055)
+      items.push({
+        checkId: 'fs.credentials_dir.perms_readable',
+        severity: 'medium',
+        title: `credentials/ is readable by others (${octal(cred)})`,
+        where: creds,
+      })
   }
   return items
 }

@@ -11,12 +11,19 @@ import {safeReaddir} from '../system/safe-fs.js'
 export function configHistoryFiles(configPath: string): string[] {
   const dir = path.dirname(configPath)
   const base = path.basename(configPath)
-  const siblings = safeReaddir(dir).filter((n) => n.startsWith(`${base}.`) && /^\.(bak(\.\d+)?|last-good|rejected\..+|clobbered\..+)$/.test(n.slice(base.length)))
+  const siblings = safeReaddir(dir).filter(
+    (n) =>
+      n.startsWith(`${base}.`) && /^\.(bak(\.\d+)?|last-good|rejected\..+|clobbered\..+)$/.test(n.slice(base.length)),
+  )
   return [configPath, ...siblings.sort().map((n) => path.join(dir, n))].filter(isFile)
 }
 
 /** Gateway file logs: logging.file, /tmp/openclaw/openclaw[-<profile>]-*.log, the uid fallback dir, <state>/logs. */
-export function gatewayLogFiles(stateDir: string, config: JsonObject | undefined, opts: {uid?: number; tmpDir?: string} = {}): string[] {
+export function gatewayLogFiles(
+  stateDir: string,
+  config: JsonObject | undefined,
+  opts: {uid?: number; tmpDir?: string} = {},
+): string[] {
   const uid = opts.uid ?? (typeof process.getuid === 'function' ? process.getuid() : 0)
   const files = new Set<string>()
   const configured = config ? getPath(config, ['logging', 'file']) : undefined
@@ -28,7 +35,8 @@ export function gatewayLogFiles(stateDir: string, config: JsonObject | undefined
     for (const n of safeReaddir(dir)) if (n.startsWith(stem) && n.endsWith('.log')) files.add(path.join(dir, n))
   }
   for (const dir of ['/tmp/openclaw', path.join(opts.tmpDir ?? os.tmpdir(), `openclaw-${uid}`), '/tmp/clawdbot']) {
-    for (const n of safeReaddir(dir)) if (/^(openclaw|clawdbot)(-[a-z0-9-]+)?-\d{4}-\d{2}-\d{2}\.log$/.test(n)) files.add(path.join(dir, n))
+    for (const n of safeReaddir(dir))
+      if (/^(openclaw|clawdbot)(-[a-z0-9-]+)?-\d{4}-\d{2}-\d{2}\.log$/.test(n)) files.add(path.join(dir, n))
   }
   for (const n of ['gateway.log', 'gateway.err.log', 'config-audit.jsonl', 'commands.log', 'gateway-restart.log']) {
     files.add(path.join(stateDir, 'logs', n))
@@ -43,4 +51,3 @@ function isFile(p: string): boolean {
     return false
   }
 }
-

@@ -36,7 +36,11 @@ export interface RpcOutcome {
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
 
-export async function gatewayRpc(opts: RpcOptions, method: string, params: Record<string, unknown> = {}): Promise<RpcOutcome> {
+export async function gatewayRpc(
+  opts: RpcOptions,
+  method: string,
+  params: Record<string, unknown> = {},
+): Promise<RpcOutcome> {
   const timeoutMs = opts.timeoutMs ?? 10_000
   let socket: Duplex | undefined
   try {
@@ -54,37 +58,74 @@ export async function gatewayRpc(opts: RpcOptions, method: string, params: Recor
       ws.close()
       resolve(o)
     }
-    const timer = setTimeout(() => finish({ok: false, stage: 'transport', error: {message: `no answer within ${timeoutMs} ms`}}), timeoutMs)
+    const timer = setTimeout(
+      () => finish({ok: false, stage: 'transport', error: {message: `no answer within ${timeoutMs} ms`}}),
+      timeoutMs,
+    )
     let connected = false
-    ws.onClose = (code, reason) => finish({ok: false, stage: connected ? 'request' : 'connect', closeCode: code, closeReason: reason,
-      error: {message: `connection closed (${code ?? 'no code'}${reason ? `: ${reason}` : ''})`}})
+    ws.onClose = (code, reason) =>
+      finish({
+        ok: false,
+        stage: connected ? 'request' : 'connect',
+        closeCode: code,
+        closeReason: reason,
+        error: {message: `connection closed (${code ?? 'no code'}${reason ? `: ${reason}` : ''})`},
+      })
     ws.onError = (err) => finish({ok: false, stage: 'transport', error: {message: err.message}})
     ws.onMessage = (text) => {
-      let m: {type?: string; event?: string; id?: string; ok?: boolean; payload?: unknown; error?: {code?: string; message?: string; details?: {code?: string}}}
+      let m: {
+        type?: string
+        event?: string
+        id?: string
+        ok?: boolean
+        payload?: unknown
+        error?: {code?: string; message?: string; details?: {code?: string}}
+      }
       try {
         m = JSON.parse(text) as typeof m
       } catch {
         return
       }
       if (m.type === 'event' && m.event === 'connect.challenge') {
-        ws.send(JSON.stringify({type: 'req', id: 'ir-connect', method: 'connect', params: {
-          minProtocol: 4, maxProtocol: 4,
-          client: {id: 'cli', version: '0.1.0', platform: process.platform, mode: 'cli'},
-          role: 'operator', scopes: opts.scopes ?? ['operator.admin'],
-          auth: opts.auth.password !== undefined ? {password: opts.auth.password} : {token: opts.auth.token},
-        }}))
+        ws.send(
+          JSON.stringify({
+            type: 'req',
+            id: 'ir-connect',
+            method: 'connect',
+            params: {
+              minProtocol: 4,
+              maxProtocol: 4,
+              client: {id: 'cli', version: '0.1.0', platform: process.platform, mode: 'cli'},
+              role: 'operator',
+              scopes: opts.scopes ?? ['operator.admin'],
+              auth: opts.auth.password !== undefined ? {password: opts.auth.password} : {token: opts.auth.token},
+            },
+          }),
+        )
         return
       }
       if (m.type !== 'res') return
       if (m.id === 'ir-connect') {
-        if (!m.ok) return finish({ok: false, stage: 'connect', error: {code: m.error?.details?.code ?? m.error?.code, message: m.error?.message}})
+        if (!m.ok)
+          return finish({
+            ok: false,
+            stage: 'connect',
+            error: {code: m.error?.details?.code ?? m.error?.code, message: m.error?.message},
+          })
         connected = true
         ws.send(JSON.stringify({type: 'req', id: 'ir-req', method, params}))
         return
       }
       if (m.id === 'ir-req') {
-        finish(m.ok ? {ok: true, stage: 'request', payload: m.payload}
-          : {ok: false, stage: 'request', error: {code: m.error?.details?.code ?? m.error?.code, message: m.error?.message}})
+        finish(
+          m.ok
+            ? {ok: true, stage: 'request', payload: m.payload}
+            : {
+                ok: false,
+                stage: 'request',
+                error: {code: m.error?.details?.code ?? m.error?.code, message: m.error?.message},
+              },
+        )
       }
     }
   })
@@ -93,11 +134,22 @@ export async function gatewayRpc(opts: RpcOptions, method: string, params: Recor
 function openSocket(host: string, port: number, timeoutMs: number): Promise<Duplex> {
   const key = randomBytes(16).toString('base64')
   return new Promise((resolve, reject) => {
-    const req = http.request({host, port, path: '/', timeout: timeoutMs, headers: {
-      Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': key,
-    }})
+    const req = http.request({
+      host,
+      port,
+      path: '/',
+      timeout: timeoutMs,
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': key,
+      },
+    })
     req.once('upgrade', (res, socket, head) => {
-      const expected = createHash('sha1').update(key + GUID).digest('base64')
+      const expected = createHash('sha1')
+        .update(key + GUID)
+        .digest('base64')
       if (res.headers['sec-websocket-accept'] !== expected) {
         socket.destroy()
         reject(new Error('WebSocket handshake failed (bad Sec-WebSocket-Accept)'))
@@ -150,7 +202,9 @@ export class MiniSocket {
     payload.writeUInt16BE(1000)
     try {
       this.socket.write(encodeFrame(0x8, payload))
-    } catch { /* already gone */ }
+    } catch {
+      /* already gone */
+    }
     this.socket.end()
     setTimeout(() => this.socket.destroy(), 200).unref()
   }

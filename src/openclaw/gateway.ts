@@ -72,7 +72,9 @@ export function readLocks(stateDir: string, configPath: string, seams: GatewayPr
       const raw = JSON.parse(readFileSync(file, 'utf8').trim()) as JsonObject
       locks.push({
         path: file,
-        pid: num(raw.pid), port: num(raw.port), startTime: num(raw.startTime),
+        pid: num(raw.pid),
+        port: num(raw.port),
+        startTime: num(raw.startTime),
         configPath: typeof raw.configPath === 'string' ? raw.configPath : undefined,
         stateDir: typeof raw.stateDir === 'string' ? raw.stateDir : undefined,
         createdAt: typeof raw.createdAt === 'string' ? raw.createdAt : undefined,
@@ -85,7 +87,10 @@ export function readLocks(stateDir: string, configPath: string, seams: GatewayPr
 }
 
 /** Linux /proc facts of a pid; undefined fields where /proc is not readable. */
-export function inspectProcess(pid: number, seams: GatewayProbeSeams = {}): {alive: boolean; cmdline?: string; argv?: string[]; comm?: string; startTime?: number; permissionDenied?: boolean} {
+export function inspectProcess(
+  pid: number,
+  seams: GatewayProbeSeams = {},
+): {alive: boolean; cmdline?: string; argv?: string[]; comm?: string; startTime?: number; permissionDenied?: boolean} {
   try {
     process.kill(pid, 0)
   } catch (err) {
@@ -95,28 +100,40 @@ export function inspectProcess(pid: number, seams: GatewayProbeSeams = {}): {ali
   return {alive: true, ...procFacts(pid, seams)}
 }
 
-function procFacts(pid: number, seams: GatewayProbeSeams): {cmdline?: string; argv?: string[]; comm?: string; startTime?: number} {
+function procFacts(
+  pid: number,
+  seams: GatewayProbeSeams,
+): {cmdline?: string; argv?: string[]; comm?: string; startTime?: number} {
   const proc = seams.procRoot ?? '/proc'
   const out: {cmdline?: string; argv?: string[]; comm?: string; startTime?: number} = {}
   try {
-    out.argv = readFileSync(path.join(proc, String(pid), 'cmdline'), 'utf8').split('\0').filter(Boolean)
+    out.argv = readFileSync(path.join(proc, String(pid), 'cmdline'), 'utf8')
+      .split('\0')
+      .filter(Boolean)
     out.cmdline = out.argv.join(' ')
-  } catch { /* not Linux or gone */ }
+  } catch {
+    /* not Linux or gone */
+  }
   try {
     out.comm = readFileSync(path.join(proc, String(pid), 'comm'), 'utf8').trim()
-  } catch { /* idem */ }
+  } catch {
+    /* idem */
+  }
   try {
     // Field 22 (starttime) follows the parenthesised comm, which may itself contain spaces.
     const stat = readFileSync(path.join(proc, String(pid), 'stat'), 'utf8')
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     out.startTime = Number(fields[19])
-  } catch { /* idem */ }
+  } catch {
+    /* idem */
+  }
   return out
 }
 
 // /proc/<pid>/comm is cut at 15 chars: "openclaw-gateway" reads "openclaw-gatewa".
 const GATEWAY_TITLE = /(^|\/)(openclaw|clawdbot|moltbot)-gatewa(y)?$/
-const ENTRY = /(^|\/)(openclaw|clawdbot|moltbot)(\.mjs)?$|(^|\/)(openclaw|clawdbot|moltbot)\/(dist\/(index|entry)\.js|openclaw\.mjs)$/
+const ENTRY =
+  /(^|\/)(openclaw|clawdbot|moltbot)(\.mjs)?$|(^|\/)(openclaw|clawdbot|moltbot)\/(dist\/(index|entry)\.js|openclaw\.mjs)$/
 const VALUE_FLAGS = new Set(['--profile', '--log-level', '--config', '--state-dir'])
 const RUNTIME = /(^|\/)(node|nodejs|node\d+|bun)$/
 
@@ -136,36 +153,64 @@ export function isGatewayArgv(argv: string[], comm?: string): boolean {
   const rest = argv.slice(i + 1)
   for (let j = 0; j < rest.length; j++) {
     const a = rest[j]!
-    if (VALUE_FLAGS.has(a)) j++ // --profile work gateway
+    if (VALUE_FLAGS.has(a))
+      j++ // --profile work gateway
     else if (!a.startsWith('-')) return a === 'gateway'
   }
   return false
 }
 
 /** Is this pid the gateway the lock describes? Reused pids fail on title or start time. */
-export function identifyGateway(lock: LockFile, stateDir: string, configPath: string, seams: GatewayProbeSeams = {}): GatewayProcess | undefined {
+export function identifyGateway(
+  lock: LockFile,
+  stateDir: string,
+  configPath: string,
+  seams: GatewayProbeSeams = {},
+): GatewayProcess | undefined {
   if (!lock.pid) return undefined
   const facts = inspectProcess(lock.pid, seams)
   const base = {pid: lock.pid, alive: facts.alive, cmdline: facts.cmdline, startTime: facts.startTime}
-  if (!facts.alive) return {...base, isGateway: false, belongsToStateDir: false, reason: 'pid is not running (stale lock)'}
+  if (!facts.alive)
+    return {...base, isGateway: false, belongsToStateDir: false, reason: 'pid is not running (stale lock)'}
   const looksLikeGateway = isGatewayArgv(facts.argv ?? [], facts.comm)
   if (facts.comm === undefined && facts.cmdline === undefined) {
     return {...base, isGateway: false, belongsToStateDir: false, reason: 'cannot read the process identity (/proc)'}
   }
-  if (!looksLikeGateway) return {...base, isGateway: false, belongsToStateDir: false, reason: `pid now belongs to another program (${facts.comm ?? 'unknown'})`}
+  if (!looksLikeGateway)
+    return {
+      ...base,
+      isGateway: false,
+      belongsToStateDir: false,
+      reason: `pid now belongs to another program (${facts.comm ?? 'unknown'})`,
+    }
   if (lock.startTime !== undefined && facts.startTime !== undefined && lock.startTime !== facts.startTime) {
-    return {...base, isGateway: false, belongsToStateDir: false, reason: 'pid was reused: start time differs from the lock'}
+    return {
+      ...base,
+      isGateway: false,
+      belongsToStateDir: false,
+      reason: 'pid was reused: start time differs from the lock',
+    }
   }
   // The lock's own record decides; a lock that records neither is checked against the process environment.
   let belongs: boolean
   if (lock.stateDir !== undefined) belongs = path.resolve(lock.stateDir) === path.resolve(stateDir)
   else if (lock.configPath !== undefined) belongs = path.resolve(lock.configPath) === path.resolve(configPath)
   else belongs = processStateDir(lock.pid, seams) === path.resolve(stateDir)
-  return {...base, isGateway: true, belongsToStateDir: belongs, reason: belongs ? 'gateway of this state dir' : 'gateway of another state dir'}
+  return {
+    ...base,
+    isGateway: true,
+    belongsToStateDir: belongs,
+    reason: belongs ? 'gateway of this state dir' : 'gateway of another state dir',
+  }
 }
 
 /** Port precedence: lock > OPENCLAW_GATEWAY_PORT > gateway.port > named-profile hash port > 18789. */
-export function resolvePort(config: JsonObject | undefined, env: NodeJS.ProcessEnv, profile?: string, lockPort?: number): {port: number; source: GatewayState['portSource']} {
+export function resolvePort(
+  config: JsonObject | undefined,
+  env: NodeJS.ProcessEnv,
+  profile?: string,
+  lockPort?: number,
+): {port: number; source: GatewayState['portSource']} {
   if (lockPort) return {port: lockPort, source: 'lock'}
   const envPort = Number(env.OPENCLAW_GATEWAY_PORT)
   if (Number.isInteger(envPort) && envPort > 0) return {port: envPort, source: 'env'}
@@ -189,14 +234,20 @@ export function listenerPids(port: number, seams: GatewayProbeSeams = {}): numbe
   return allPids(proc).filter((pid) => socketInodes(pid, proc).some((i) => inodes.has(i)))
 }
 
-export async function httpProbe(port: number, pathname: string, timeoutMs = 1500): Promise<{status: number; body: unknown} | undefined> {
+export async function httpProbe(
+  port: number,
+  pathname: string,
+  timeoutMs = 1500,
+): Promise<{status: number; body: unknown} | undefined> {
   try {
     const res = await fetch(`http://127.0.0.1:${port}${pathname}`, {signal: AbortSignal.timeout(timeoutMs)})
     const text = await res.text()
     let body: unknown = text
     try {
       body = JSON.parse(text)
-    } catch { /* not JSON */ }
+    } catch {
+      /* not JSON */
+    }
     return {status: res.status, body}
   } catch {
     return undefined
@@ -205,8 +256,12 @@ export async function httpProbe(port: number, pathname: string, timeoutMs = 1500
 
 /** The whole picture for one install. Never signals, never starts anything. */
 export async function probeGateway(
-  stateDir: string, configPath: string, config: JsonObject | undefined, env: NodeJS.ProcessEnv,
-  profile?: string, seams: GatewayProbeSeams = {},
+  stateDir: string,
+  configPath: string,
+  config: JsonObject | undefined,
+  env: NodeJS.ProcessEnv,
+  profile?: string,
+  seams: GatewayProbeSeams = {},
 ): Promise<GatewayState> {
   const locks = readLocks(stateDir, configPath, seams)
   const staleLocks: GatewayState['staleLocks'] = []
@@ -232,7 +287,11 @@ export async function probeGateway(
       const p = identifyGateway({path: '(port listener)', pid}, stateDir, configPath, seams)
       if (p?.isGateway) {
         const belongs = processStateDir(pid, seams) === path.resolve(stateDir)
-        gateway = {...p, belongsToStateDir: belongs, reason: belongs ? 'listener on the gateway port' : 'gateway listener of another (or unknown) state dir'}
+        gateway = {
+          ...p,
+          belongsToStateDir: belongs,
+          reason: belongs ? 'listener on the gateway port' : 'gateway listener of another (or unknown) state dir',
+        }
         break
       }
     }
@@ -241,7 +300,15 @@ export async function probeGateway(
   const foreign = gateway !== undefined && !gateway.belongsToStateDir
   return {
     state: (gateway?.alive && !foreign) || (healthz && !foreign) ? 'up' : 'down',
-    pid: gateway?.pid, port, portSource: source, healthz, startupz, locks, process: gateway, staleLocks, listenerPids: listeners,
+    pid: gateway?.pid,
+    port,
+    portSource: source,
+    healthz,
+    startupz,
+    locks,
+    process: gateway,
+    staleLocks,
+    listenerPids: listeners,
   }
 }
 
@@ -258,7 +325,6 @@ export function processStateDir(pid: number, seams: GatewayProbeSeams = {}): str
     return undefined
   }
 }
-
 
 function num(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined

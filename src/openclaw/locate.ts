@@ -78,7 +78,10 @@ export function resolveInstall(target: Target = {}, host: HostEnv = realHost()):
   else configPath = findConfig(stateDir, source === 'default' || source === 'legacy' ? home : undefined)
 
   return {
-    stateDir, configPath, profile, source,
+    stateDir,
+    configPath,
+    profile,
+    source,
     stateDirExists: isDir(stateDir),
     configExists: existsSync(configPath),
   }

@@ -13,8 +13,20 @@ export type DmPolicy = 'disabled' | 'pairing' | 'allowlist'
 export type GroupPolicy = 'disabled' | 'allowlist'
 
 export type LockdownId =
-  | 'dm' | 'allowFrom' | 'groups' | 'mentions' | 'bind' | 'tailscale' | 'mdns' | 'proxy' | 'http'
-  | 'elevated' | 'exec' | 'hooks' | 'browser' | 'auth'
+  | 'dm'
+  | 'allowFrom'
+  | 'groups'
+  | 'mentions'
+  | 'bind'
+  | 'tailscale'
+  | 'mdns'
+  | 'proxy'
+  | 'http'
+  | 'elevated'
+  | 'exec'
+  | 'hooks'
+  | 'browser'
+  | 'auth'
 
 export interface LockdownEdit extends ConfigEdit {
   /** Only applied when this other sub-change is accepted too (e.g. dropping "*" needs dmPolicy ≠ open). */
@@ -45,12 +57,47 @@ export interface LockdownOptions {
  * key makes the whole config invalid.
  */
 const DM_POLICY_TOP: Record<string, string[]> = Object.fromEntries([
-  ...['discord', 'feishu', 'googlechat', 'imessage', 'irc', 'line', 'mattermost', 'msteams', 'nextcloud-talk', 'nostr',
-    'signal', 'slack', 'sms', 'telegram', 'whatsapp', 'zalo', 'zalouser'].map((c) => [c, ['dmPolicy']]),
+  ...[
+    'discord',
+    'feishu',
+    'googlechat',
+    'imessage',
+    'irc',
+    'line',
+    'mattermost',
+    'msteams',
+    'nextcloud-talk',
+    'nostr',
+    'signal',
+    'slack',
+    'sms',
+    'telegram',
+    'whatsapp',
+    'zalo',
+    'zalouser',
+  ].map((c) => [c, ['dmPolicy']]),
   ['matrix', ['dm', 'policy']],
 ])
-const GROUP_POLICY_TOP = new Set(['buzz', 'discord', 'feishu', 'googlechat', 'imessage', 'irc', 'line', 'matrix', 'mattermost',
-  'msteams', 'nextcloud-talk', 'qa-channel', 'signal', 'slack', 'telegram', 'whatsapp', 'zalo', 'zalouser'])
+const GROUP_POLICY_TOP = new Set([
+  'buzz',
+  'discord',
+  'feishu',
+  'googlechat',
+  'imessage',
+  'irc',
+  'line',
+  'matrix',
+  'mattermost',
+  'msteams',
+  'nextcloud-talk',
+  'qa-channel',
+  'signal',
+  'slack',
+  'telegram',
+  'whatsapp',
+  'zalo',
+  'zalouser',
+])
 
 const q = (v: unknown) => (v === undefined ? '(unset)' : JSON.stringify(v))
 
@@ -59,8 +106,12 @@ export function lockdownChanges(config: JsonObject, opts: LockdownOptions): Lock
   const add = (id: LockdownId, question: string, summary: string, edits: LockdownEdit[]) => {
     if (edits.length) changes.push({id, question, summary, edits})
   }
-  const set = (path: string[], value: unknown, before: unknown, extra: Partial<LockdownEdit> = {}): LockdownEdit =>
-    ({path, value, line: `${path.join('.')}: ${extra.secret ? '(none)' : q(before)} -> ${extra.secret ? '«new secret»' : q(value)}`, ...extra})
+  const set = (path: string[], value: unknown, before: unknown, extra: Partial<LockdownEdit> = {}): LockdownEdit => ({
+    path,
+    value,
+    line: `${path.join('.')}: ${extra.secret ? '(none)' : q(before)} -> ${extra.secret ? '«new secret»' : q(value)}`,
+    ...extra,
+  })
 
   const scopes = channelScopes(config)
   const scopeName = (s: ChannelScope) => (s.accountId ? `${s.channel}[${s.accountId}]` : s.channel)
@@ -79,9 +130,18 @@ export function lockdownChanges(config: JsonObject, opts: LockdownOptions): Lock
     dm.push(set(path, opts.dmPolicy, before))
     dmScopes.push(scopeName(s))
   }
-  const dmVerb = opts.dmPolicy === 'disabled' ? 'Disable DMs' : opts.dmPolicy === 'pairing' ? 'Require pairing for DMs' : 'Restrict DMs to the allowlist'
-  add('dm', `${dmVerb} on ${plural(dmScopes.length, 'channel')} (${dmScopes.join(', ')})?`,
-    `dmPolicy -> "${opts.dmPolicy}" on ${dmScopes.join(', ')}`, dm)
+  const dmVerb =
+    opts.dmPolicy === 'disabled'
+      ? 'Disable DMs'
+      : opts.dmPolicy === 'pairing'
+        ? 'Require pairing for DMs'
+        : 'Restrict DMs to the allowlist'
+  add(
+    'dm',
+    `${dmVerb} on ${plural(dmScopes.length, 'channel')} (${dmScopes.join(', ')})?`,
+    `dmPolicy -> "${opts.dmPolicy}" on ${dmScopes.join(', ')}`,
+    dm,
+  )
 
   // 2. "*" out of every allowFrom / groupAllowFrom (any depth of the channel section).
   const wild: LockdownEdit[] = []
@@ -92,10 +152,22 @@ export function lockdownChanges(config: JsonObject, opts: LockdownOptions): Lock
       const isDmList = samePath(path, s.allowFromPath)
       // dmPolicy "open" requires "*" in allowFrom: keep it unless the DM change is accepted too.
       const requires: LockdownId | undefined = isDmList && s.dmPolicy === 'open' ? 'dm' : undefined
-      wild.push(set(path, list.filter((x) => x !== '*'), list, requires ? {requires} : {}))
+      wild.push(
+        set(
+          path,
+          list.filter((x) => x !== '*'),
+          list,
+          requires ? {requires} : {},
+        ),
+      )
     }
   }
-  add('allowFrom', `Remove "*" (everyone) from ${plural(wild.length, 'allow list')}?`, `"*" removed from ${wild.map((e) => e.path.join('.')).join(', ')}`, wild)
+  add(
+    'allowFrom',
+    `Remove "*" (everyone) from ${plural(wild.length, 'allow list')}?`,
+    `"*" removed from ${wild.map((e) => e.path.join('.')).join(', ')}`,
+    wild,
+  )
 
   // 3. Groups: groupPolicy -> disabled|allowlist.
   const groups: LockdownEdit[] = []
@@ -107,8 +179,12 @@ export function lockdownChanges(config: JsonObject, opts: LockdownOptions): Lock
     groups.push(set(s.groupPolicyPath, opts.groupPolicy, s.groupPolicy))
     groupScopes.push(scopeName(s))
   }
-  add('groups', `${opts.groupPolicy === 'disabled' ? 'Disable group chats' : 'Restrict group chats to the allowlist'} on ${plural(groupScopes.length, 'channel')} (${groupScopes.join(', ')})?`,
-    `groupPolicy -> "${opts.groupPolicy}" on ${groupScopes.join(', ')}`, groups)
+  add(
+    'groups',
+    `${opts.groupPolicy === 'disabled' ? 'Disable group chats' : 'Restrict group chats to the allowlist'} on ${plural(groupScopes.length, 'channel')} (${groupScopes.join(', ')})?`,
+    `groupPolicy -> "${opts.groupPolicy}" on ${groupScopes.join(', ')}`,
+    groups,
+  )
 
   // 4. Groups answer only when mentioned.
   const mentions: LockdownEdit[] = []
@@ -118,22 +194,41 @@ export function lockdownChanges(config: JsonObject, opts: LockdownOptions): Lock
       for (const path of falseMentions(section, ['channels', channel])) mentions.push(set(path, true, false))
     }
   }
-  add('mentions', `Require a mention in ${plural(mentions.length, 'group setting')}?`, `requireMention -> true in ${plural(mentions.length, 'place')}`, mentions)
+  add(
+    'mentions',
+    `Require a mention in ${plural(mentions.length, 'group setting')}?`,
+    `requireMention -> true in ${plural(mentions.length, 'place')}`,
+    mentions,
+  )
 
   // 5. Gateway exposure.
   const bind = getPath(config, ['gateway', 'bind'])
   if (bind !== undefined && bind !== 'loopback') {
-    add('bind', `Bind the gateway to loopback (now ${q(bind)})?`, 'gateway.bind -> "loopback"', [set(['gateway', 'bind'], 'loopback', bind)])
+    add('bind', `Bind the gateway to loopback (now ${q(bind)})?`, 'gateway.bind -> "loopback"', [
+      set(['gateway', 'bind'], 'loopback', bind),
+    ])
   }
   const ts = str(getPath(config, ['gateway', 'tailscale', 'mode']))
   if (ts && ts !== 'off') {
-    add('tailscale', `Turn Tailscale ${ts} off?`, `gateway.tailscale.mode "${ts}" -> "off"`, [set(['gateway', 'tailscale', 'mode'], 'off', ts)])
+    add('tailscale', `Turn Tailscale ${ts} off?`, `gateway.tailscale.mode "${ts}" -> "off"`, [
+      set(['gateway', 'tailscale', 'mode'], 'off', ts),
+    ])
   }
   const mdns = getPath(config, ['discovery', 'mdns', 'mode'])
-  if (mdns !== 'off') add('mdns', `Turn mDNS discovery off (now ${mdns === undefined ? 'minimal by default' : q(mdns)})?`, 'discovery.mdns.mode -> "off"', [set(['discovery', 'mdns', 'mode'], 'off', mdns)])
+  if (mdns !== 'off')
+    add(
+      'mdns',
+      `Turn mDNS discovery off (now ${mdns === undefined ? 'minimal by default' : q(mdns)})?`,
+      'discovery.mdns.mode -> "off"',
+      [set(['discovery', 'mdns', 'mode'], 'off', mdns)],
+    )
   if (getPath(config, ['gateway', 'allowRealIpFallback']) === true) {
-    add('proxy', 'Stop trusting client-supplied X-Real-IP (gateway.allowRealIpFallback)?', 'gateway.allowRealIpFallback -> false',
-      [set(['gateway', 'allowRealIpFallback'], false, true)])
+    add(
+      'proxy',
+      'Stop trusting client-supplied X-Real-IP (gateway.allowRealIpFallback)?',
+      'gateway.allowRealIpFallback -> false',
+      [set(['gateway', 'allowRealIpFallback'], false, true)],
+    )
   }
   const http: LockdownEdit[] = []
   for (const ep of ['chatCompletions', 'responses']) {
@@ -141,8 +236,18 @@ export function lockdownChanges(config: JsonObject, opts: LockdownOptions): Lock
     if (getPath(config, p) === true) http.push(set(p, false, true))
   }
   const toolsAllow = getPath(config, ['gateway', 'tools', 'allow'])
-  if (Array.isArray(toolsAllow) && toolsAllow.length) http.push({path: ['gateway', 'tools', 'allow'], remove: true, line: `gateway.tools.allow: ${q(toolsAllow)} -> (removed)`})
-  add('http', 'Close the extra HTTP APIs (OpenAI-compatible endpoints, /tools/invoke allow list)?', `${plural(http.length, 'HTTP setting')} closed`, http)
+  if (Array.isArray(toolsAllow) && toolsAllow.length)
+    http.push({
+      path: ['gateway', 'tools', 'allow'],
+      remove: true,
+      line: `gateway.tools.allow: ${q(toolsAllow)} -> (removed)`,
+    })
+  add(
+    'http',
+    'Close the extra HTTP APIs (OpenAI-compatible endpoints, /tools/invoke allow list)?',
+    `${plural(http.length, 'HTTP setting')} closed`,
+    http,
+  )
 
   // 6. Tools: elevated off, exec denied — globally and in every agent that overrides it.
   const elevated: LockdownEdit[] = []
@@ -157,28 +262,53 @@ export function lockdownChanges(config: JsonObject, opts: LockdownOptions): Lock
     const s = getPath(agent.value, ['tools', 'exec', 'security'])
     if (s !== undefined && s !== 'deny') exec.push(set([...agent.path, 'tools', 'exec', 'security'], 'deny', s))
   }
-  add('elevated', `Disable elevated (host) exec${elevated.length > 1 ? ` (${elevated.length} places)` : ''}?`, 'tools.elevated.enabled -> false', elevated)
-  add('exec', `Deny the exec tool (tools.exec.security -> "deny"${exec.length > 1 ? `, ${exec.length} places` : ''})?`, 'tools.exec.security -> "deny"', exec)
+  add(
+    'elevated',
+    `Disable elevated (host) exec${elevated.length > 1 ? ` (${elevated.length} places)` : ''}?`,
+    'tools.elevated.enabled -> false',
+    elevated,
+  )
+  add(
+    'exec',
+    `Deny the exec tool (tools.exec.security -> "deny"${exec.length > 1 ? `, ${exec.length} places` : ''})?`,
+    'tools.exec.security -> "deny"',
+    exec,
+  )
 
   // 7. Other ingress and reach.
   const hooks = config.hooks
   if (isObject(hooks) && hooks.enabled !== false) {
-    add('hooks', 'Disable webhooks (hooks.enabled)?', 'hooks.enabled -> false', [set(['hooks', 'enabled'], false, hooks.enabled)])
+    add('hooks', 'Disable webhooks (hooks.enabled)?', 'hooks.enabled -> false', [
+      set(['hooks', 'enabled'], false, hooks.enabled),
+    ])
   }
   const browser = getPath(config, ['browser', 'enabled'])
-  if (browser !== false) add('browser', 'Turn browser control off?', 'browser.enabled -> false', [set(['browser', 'enabled'], false, browser)])
+  if (browser !== false)
+    add('browser', 'Turn browser control off?', 'browser.enabled -> false', [
+      set(['browser', 'enabled'], false, browser),
+    ])
 
   // 8. No auth -> token auth with a fresh secret (never shown: diffs mask it).
   if (gatewayAuthMode(config) === 'none') {
-    const edits: LockdownEdit[] = [set(['gateway', 'auth', 'mode'], 'token', 'none'), set(['gateway', 'auth', 'token'], opts.newSecret(), undefined, {secret: true})]
-    add('auth', 'Switch gateway auth from "none" to a fresh token?', 'gateway.auth "none" -> token auth with a fresh token', edits)
+    const edits: LockdownEdit[] = [
+      set(['gateway', 'auth', 'mode'], 'token', 'none'),
+      set(['gateway', 'auth', 'token'], opts.newSecret(), undefined, {secret: true}),
+    ]
+    add(
+      'auth',
+      'Switch gateway auth from "none" to a fresh token?',
+      'gateway.auth "none" -> token auth with a fresh token',
+      edits,
+    )
   }
   return changes
 }
 
 /** The edits of the accepted sub-changes, minus those that depend on a declined one. */
 export function selectEdits(changes: LockdownChange[], accepted: ReadonlySet<LockdownId>): LockdownEdit[] {
-  return changes.filter((c) => accepted.has(c.id)).flatMap((c) => c.edits.filter((e) => !e.requires || accepted.has(e.requires)))
+  return changes
+    .filter((c) => accepted.has(c.id))
+    .flatMap((c) => c.edits.filter((e) => !e.requires || accepted.has(e.requires)))
 }
 
 function agentDefaults(config: JsonObject): Array<{path: string[]; value: JsonObject}> {
@@ -191,7 +321,8 @@ function wildcardLists(section: JsonObject, at: string[]): Array<{path: string[]
   const out: Array<{path: string[]; list: unknown[]}> = []
   for (const [k, v] of Object.entries(section)) {
     if (k === 'accounts' && at.length === 2) continue // accounts are scopes of their own
-    if ((k === 'allowFrom' || k === 'groupAllowFrom') && Array.isArray(v) && v.includes('*')) out.push({path: [...at, k], list: v})
+    if ((k === 'allowFrom' || k === 'groupAllowFrom') && Array.isArray(v) && v.includes('*'))
+      out.push({path: [...at, k], list: v})
     else if (isObject(v)) out.push(...wildcardLists(v, [...at, k]))
   }
   return out

@@ -45,10 +45,15 @@ export async function gatewayApplied(opts: AppliedCheckOptions): Promise<Applied
   let last = 'no answer'
   for (;;) {
     attempts++
-    const r = await opts.runner.run(cli.command, [...cli.args, 'gateway', 'call', 'config.get', '--json'], {env, timeoutMs: 30_000})
+    const r = await opts.runner.run(cli.command, [...cli.args, 'gateway', 'call', 'config.get', '--json'], {
+      env,
+      timeoutMs: 30_000,
+    })
     const snap = r.exitCode === 0 ? parseJsonObject(r.stdout) : undefined
     if (!snap) {
-      last = r.timedOut ? 'config.get timed out' : `config.get failed (exit ${r.exitCode ?? '?'}): ${firstLine(r.stderr || r.stdout)}`
+      last = r.timedOut
+        ? 'config.get timed out'
+        : `config.get failed (exit ${r.exitCode ?? '?'}): ${firstLine(r.stderr || r.stdout)}`
     } else {
       const verdict = judgeSnapshot(snap, opts.edits)
       if (verdict.applied) return {applied: true, detail: verdict.detail, via: 'rpc config.get', attempts}
@@ -57,7 +62,12 @@ export async function gatewayApplied(opts: AppliedCheckOptions): Promise<Applied
     if (Date.now() >= deadline) break
     await sleep(1000)
   }
-  return {applied: false, detail: `not applied after ${Math.round(opts.timeoutMs / 1000)} s: ${last}`, via: 'rpc config.get', attempts}
+  return {
+    applied: false,
+    detail: `not applied after ${Math.round(opts.timeoutMs / 1000)} s: ${last}`,
+    via: 'rpc config.get',
+    attempts,
+  }
 }
 
 /** One config.get answer: is the edited file what the runtime runs? */
@@ -67,13 +77,20 @@ export function judgeSnapshot(snap: JsonObject, edits: ConfigEdit[]): {applied: 
   const applied = snap.appliedConfigHash
   const source = isObject(snap.sourceConfig) ? snap.sourceConfig : isObject(snap.config) ? snap.config : undefined
   if (!source) return {applied: false, detail: 'config.get returned no config'}
-  const missing = edits.filter((e) => !e.secret).filter((e) => {
-    const got = getPath(source, e.path)
-    return e.remove ? got !== undefined : JSON.stringify(got) !== JSON.stringify(e.value)
-  })
-  if (missing.length) return {applied: false, detail: `the gateway does not see the edit yet (${missing[0]!.path.join('.')})`}
-  if (typeof rev !== 'string' || rev !== applied) return {applied: false, detail: 'the gateway has not applied the edited config yet (applied hash differs)'}
-  return {applied: true, detail: `the running gateway applied the edited config (config.get: appliedConfigHash = configRevisionHash, ${edits.length} edited key(s) present)`}
+  const missing = edits
+    .filter((e) => !e.secret)
+    .filter((e) => {
+      const got = getPath(source, e.path)
+      return e.remove ? got !== undefined : JSON.stringify(got) !== JSON.stringify(e.value)
+    })
+  if (missing.length)
+    return {applied: false, detail: `the gateway does not see the edit yet (${missing[0]!.path.join('.')})`}
+  if (typeof rev !== 'string' || rev !== applied)
+    return {applied: false, detail: 'the gateway has not applied the edited config yet (applied hash differs)'}
+  return {
+    applied: true,
+    detail: `the running gateway applied the edited config (config.get: appliedConfigHash = configRevisionHash, ${edits.length} edited key(s) present)`,
+  }
 }
 
 const RELOAD_LINE = /config hot reload applied|config change requires gateway restart|restarting gateway now/
@@ -85,7 +102,9 @@ function logEvidence(opts: AppliedCheckOptions): AppliedCheck {
     let text = ''
     try {
       text = readFileSync(file, 'utf8')
-    } catch { continue }
+    } catch {
+      continue
+    }
     for (const line of text.split('\n').reverse()) {
       if (!RELOAD_LINE.test(line)) continue
       try {
@@ -95,10 +114,17 @@ function logEvidence(opts: AppliedCheckOptions): AppliedCheck {
           const msg = String(rec['1'] ?? rec.message ?? '').slice(0, 160)
           return {applied: true, detail: `gateway log ${file}: "${msg}"`, via: 'gateway log', attempts: 1}
         }
-      } catch { /* not a JSON line */ }
+      } catch {
+        /* not a JSON line */
+      }
     }
   }
-  return {applied: false, detail: 'no openclaw CLI to ask the running gateway, and no reload line in its log since the edit', via: 'none', attempts: 0}
+  return {
+    applied: false,
+    detail: 'no openclaw CLI to ask the running gateway, and no reload line in its log since the edit',
+    via: 'none',
+    attempts: 0,
+  }
 }
 
 function parseJsonObject(text: string): JsonObject | undefined {
@@ -113,5 +139,10 @@ function parseJsonObject(text: string): JsonObject | undefined {
 }
 
 function firstLine(s: string): string {
-  return (s.split('\n').map((l) => l.trim()).find(Boolean) ?? '').slice(0, 200)
+  return (
+    s
+      .split('\n')
+      .map((l) => l.trim())
+      .find(Boolean) ?? ''
+  ).slice(0, 200)
 }

@@ -38,7 +38,13 @@ export interface StoreOptions {
   retryDelayMs?: number
 }
 
-interface Row {name: string; value: string; kind: 'secret' | 'env'; updated_at_ms: number; updated_by: string | null}
+interface Row {
+  name: string
+  value: string
+  kind: 'secret' | 'env'
+  updated_at_ms: number
+  updated_by: string | null
+}
 
 /** One live team entry, or undefined (no DB, no table, no row). Read-only, never creates anything. */
 export function readStoreEntry(stateDir: string, name: string, opts: StoreOptions = {}): StoreEntry | undefined {
@@ -48,9 +54,15 @@ export function readStoreEntry(stateDir: string, name: string, opts: StoreOption
     const db = new Database(file, {readonly: true, fileMustExist: true, timeout: opts.busyTimeoutMs ?? 1000})
     try {
       if (!hasTable(db)) return undefined
-      const row = db.prepare(`SELECT name, value, kind, updated_at_ms, updated_by FROM ${STORE_TABLE}
-        WHERE scope_kind = 'team' AND scope_id = '' AND name = ? AND deleted_at_ms IS NULL`).get(name) as Row | undefined
-      return row ? {name: row.name, value: row.value, kind: row.kind, updatedAtMs: row.updated_at_ms, updatedBy: row.updated_by} : undefined
+      const row = db
+        .prepare(
+          `SELECT name, value, kind, updated_at_ms, updated_by FROM ${STORE_TABLE}
+        WHERE scope_kind = 'team' AND scope_id = '' AND name = ? AND deleted_at_ms IS NULL`,
+        )
+        .get(name) as Row | undefined
+      return row
+        ? {name: row.name, value: row.value, kind: row.kind, updatedAtMs: row.updated_at_ms, updatedBy: row.updated_by}
+        : undefined
     } finally {
       db.close()
     }
@@ -71,28 +83,46 @@ export interface StoreWrite {
 export function writeStoreEntry(stateDir: string, w: StoreWrite, opts: StoreOptions = {}): {created: boolean} {
   const file = stateDbPath(stateDir)
   if (!existsSync(file)) {
-    throw new IrError(`OpenClaw's state database ${file} does not exist, so the secret store entry ${w.name} cannot be written.`,
-      ExitCode.PreconditionFailed, ['Start the gateway once (it creates the database), or store the value with `openclaw secrets store set`.'], 'STORE_MISSING')
+    throw new IrError(
+      `OpenClaw's state database ${file} does not exist, so the secret store entry ${w.name} cannot be written.`,
+      ExitCode.PreconditionFailed,
+      ['Start the gateway once (it creates the database), or store the value with `openclaw secrets store set`.'],
+      'STORE_MISSING',
+    )
   }
   return withRetry(file, opts, () => {
     const db = new Database(file, {fileMustExist: true, timeout: opts.busyTimeoutMs ?? 1000})
     try {
       if (!hasTable(db)) {
-        throw new IrError(`${file} has no ${STORE_TABLE} table (OpenClaw before the shared secret store).`, ExitCode.PreconditionFailed,
-          ['Update the SecretRef to a source this OpenClaw supports, or store the value with `openclaw secrets store set`.'], 'STORE_MISSING')
+        throw new IrError(
+          `${file} has no ${STORE_TABLE} table (OpenClaw before the shared secret store).`,
+          ExitCode.PreconditionFailed,
+          [
+            'Update the SecretRef to a source this OpenClaw supports, or store the value with `openclaw secrets store set`.',
+          ],
+          'STORE_MISSING',
+        )
       }
       const now = (w.now ?? Date.now)()
       const tx = db.transaction(() => {
-        const current = db.prepare(`SELECT value, kind FROM ${STORE_TABLE} WHERE scope_kind = 'team' AND scope_id = '' AND name = ? AND deleted_at_ms IS NULL`)
+        const current = db
+          .prepare(
+            `SELECT value, kind FROM ${STORE_TABLE} WHERE scope_kind = 'team' AND scope_id = '' AND name = ? AND deleted_at_ms IS NULL`,
+          )
           .get(w.name) as {value: string; kind: string} | undefined
         if (w.expectedValue !== undefined && current?.value !== w.expectedValue) {
-          throw new IrError(`Secret store entry ${w.name} changed since ir read it; it was left as it is.`, ExitCode.PreconditionFailed,
-            ['Someone else rotated it meanwhile: re-run `ir rotate` to plan against the current value.'], 'STORE_CHANGED')
+          throw new IrError(
+            `Secret store entry ${w.name} changed since ir read it; it was left as it is.`,
+            ExitCode.PreconditionFailed,
+            ['Someone else rotated it meanwhile: re-run `ir rotate` to plan against the current value.'],
+            'STORE_CHANGED',
+          )
         }
-        db.prepare(`INSERT INTO ${STORE_TABLE} (scope_kind, scope_id, name, value, kind, created_at_ms, updated_at_ms, updated_by, deleted_at_ms, allowed_hosts)
+        db.prepare(
+          `INSERT INTO ${STORE_TABLE} (scope_kind, scope_id, name, value, kind, created_at_ms, updated_at_ms, updated_by, deleted_at_ms, allowed_hosts)
           VALUES ('team', '', @name, @value, 'secret', @now, @now, @by, NULL, NULL)
-          ON CONFLICT (scope_kind, scope_id, name) DO UPDATE SET value = @value, updated_at_ms = @now, updated_by = @by, deleted_at_ms = NULL`)
-          .run({name: w.name, value: w.value, now, by: w.updatedBy ?? 'ir'})
+          ON CONFLICT (scope_kind, scope_id, name) DO UPDATE SET value = @value, updated_at_ms = @now, updated_by = @by, deleted_at_ms = NULL`,
+        ).run({name: w.name, value: w.value, now, by: w.updatedBy ?? 'ir'})
         return {created: current === undefined}
       })
       return tx.immediate()
@@ -120,12 +150,22 @@ function withRetry<T>(file: string, opts: StoreOptions, fn: () => T): T {
     } catch (err) {
       if (err instanceof IrError) throw err
       if (!isBusy(err)) {
-        throw new IrError(`OpenClaw's state database ${file} could not be used: ${errorMessage(err)}.`, ExitCode.Failure,
-          ['Check that the file is a readable SQLite database owned by this user (`ir status` shows the state dir).'], 'STORE_FAILED')
+        throw new IrError(
+          `OpenClaw's state database ${file} could not be used: ${errorMessage(err)}.`,
+          ExitCode.Failure,
+          ['Check that the file is a readable SQLite database owned by this user (`ir status` shows the state dir).'],
+          'STORE_FAILED',
+        )
       }
       if (i >= attempts) {
-        throw new IrError(`OpenClaw's state database ${file} stayed locked through ${attempts} attempts; the secret store was not changed.`,
-          ExitCode.Failure, ['Another process holds a long write transaction on it: wait a moment and re-run `ir rotate` (nothing else was written for this secret).'], 'STORE_LOCKED')
+        throw new IrError(
+          `OpenClaw's state database ${file} stayed locked through ${attempts} attempts; the secret store was not changed.`,
+          ExitCode.Failure,
+          [
+            'Another process holds a long write transaction on it: wait a moment and re-run `ir rotate` (nothing else was written for this secret).',
+          ],
+          'STORE_LOCKED',
+        )
       }
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delay)
       delay = Math.min(delay * 2, 2000)

@@ -24,10 +24,16 @@ import {safeRead, safeReaddir} from '../system/safe-fs.js'
 export type SecretScope = 'gateway' | 'remote' | 'hooks'
 export const SECRET_SCOPES: readonly SecretScope[] = ['gateway', 'remote', 'hooks']
 
-/** A dotted config key path: gateway.auth.token|password, gateway.remote.token|password, hooks.token (or, for pasted replacements, any credential path). */
+/**
+ * A dotted config key path: gateway.auth.token|password, gateway.remote.token|password, hooks.token (or, for pasted
+ * replacements, any credential path).
+ */
 export type SecretKeyPath = string
 
-/** How the config names the value. `implicit-env`: unset in config, OpenClaw falls back to OPENCLAW_GATEWAY_TOKEN/PASSWORD. */
+/**
+ * How the config names the value. `implicit-env`: unset in config, OpenClaw falls back to
+ * OPENCLAW_GATEWAY_TOKEN/PASSWORD.
+ */
 export type SecretForm = 'plain' | 'env' | 'implicit-env' | 'store' | 'file' | 'exec'
 
 export interface SecretRefValue {
@@ -114,8 +120,14 @@ export interface InventoryOptions {
   services?: ServiceDefinition[]
 }
 
-const GATEWAY_ENV: Record<string, string> = {'gateway.auth.token': 'OPENCLAW_GATEWAY_TOKEN', 'gateway.auth.password': 'OPENCLAW_GATEWAY_PASSWORD'}
-const LEGACY_ENV: Record<string, string> = {OPENCLAW_GATEWAY_TOKEN: 'CLAWDBOT_GATEWAY_TOKEN', OPENCLAW_GATEWAY_PASSWORD: 'CLAWDBOT_GATEWAY_PASSWORD'}
+const GATEWAY_ENV: Record<string, string> = {
+  'gateway.auth.token': 'OPENCLAW_GATEWAY_TOKEN',
+  'gateway.auth.password': 'OPENCLAW_GATEWAY_PASSWORD',
+}
+const LEGACY_ENV: Record<string, string> = {
+  OPENCLAW_GATEWAY_TOKEN: 'CLAWDBOT_GATEWAY_TOKEN',
+  OPENCLAW_GATEWAY_PASSWORD: 'CLAWDBOT_GATEWAY_PASSWORD',
+}
 
 export function inventorySecrets(opts: InventoryOptions): InventoryResult {
   const loaded = loadConfig(opts.configPath, {env: opts.env})
@@ -129,14 +141,21 @@ export function inventorySecrets(opts: InventoryOptions): InventoryResult {
 
   if (scopes.includes('gateway')) {
     if (authMode === 'none') {
-      notes.push('gateway.auth.mode is "none": the gateway has no secret to rotate. Run `ir contain` to require token auth first.')
+      notes.push(
+        'gateway.auth.mode is "none": the gateway has no secret to rotate. Run `ir contain` to require token auth first.',
+      )
     } else if (authMode === 'trusted-proxy') {
-      notes.push('gateway.auth.mode is "trusted-proxy": identity comes from the proxy, there is no shared gateway secret to rotate.')
+      notes.push(
+        'gateway.auth.mode is "trusted-proxy": identity comes from the proxy, there is no shared gateway secret to rotate.',
+      )
     } else {
       const key: SecretKeyPath = authMode === 'password' ? 'gateway.auth.password' : 'gateway.auth.token'
       const s = classify(key, 'gateway', getPath(config, key.split('.')), loaded, opts, sources, values, true)
       if (s) secrets.push(s)
-      else notes.push(`${key} is not set anywhere ir can see (config, .env, service units, the gateway's environment): nothing to rotate for the gateway.`)
+      else
+        notes.push(
+          `${key} is not set anywhere ir can see (config, .env, service units, the gateway's environment): nothing to rotate for the gateway.`,
+        )
     }
   }
   if (scopes.includes('remote')) {
@@ -156,16 +175,32 @@ export function inventorySecrets(opts: InventoryOptions): InventoryResult {
     if (token !== undefined) {
       const s = classify('hooks.token', 'hooks', token, loaded, opts, sources, values, false)
       if (s) {
-        if (getPath(config, ['hooks', 'enabled']) !== true) s.notes.push('hooks.enabled is not true: nothing listens on the hooks path, so there is nothing to prove.')
+        if (getPath(config, ['hooks', 'enabled']) !== true)
+          s.notes.push('hooks.enabled is not true: nothing listens on the hooks path, so there is nothing to prove.')
         secrets.push(s)
       }
     }
   }
   const gw = values.get('gateway.auth.token') ?? values.get('gateway.auth.password')
   if (gw !== undefined && values.get('hooks.token') === gw) {
-    secrets.find((s) => s.key === 'hooks.token')?.notes.push('hooks.token equals the gateway secret (audit hooks.token_reuse_gateway_token): the new hooks token is a separate value.')
+    secrets
+      .find((s) => s.key === 'hooks.token')
+      ?.notes.push(
+        'hooks.token equals the gateway secret (audit hooks.token_reuse_gateway_token): the new hooks token is a separate value.',
+      )
   }
-  return {inventory: {stateDir: opts.stateDir, configPath: opts.configPath, authMode, gateway: opts.gateway, secrets, residue: findResidue(opts, loaded, values), notes}, values}
+  return {
+    inventory: {
+      stateDir: opts.stateDir,
+      configPath: opts.configPath,
+      authMode,
+      gateway: opts.gateway,
+      secrets,
+      residue: findResidue(opts, loaded, values),
+      notes,
+    },
+    values,
+  }
 }
 
 /** Where one credential at any config path lives (for replacements the operator pastes). */
@@ -182,8 +217,14 @@ export function locateSecret(opts: InventoryOptions, key: string): {secret?: Inv
 // Classification
 
 function classify(
-  key: SecretKeyPath, scope: SecretScope, raw: unknown, loaded: LoadedConfig, opts: InventoryOptions,
-  sources: EnvSources, values: Map<SecretKeyPath, string>, secretInput: boolean,
+  key: SecretKeyPath,
+  scope: SecretScope,
+  raw: unknown,
+  loaded: LoadedConfig,
+  opts: InventoryOptions,
+  sources: EnvSources,
+  values: Map<SecretKeyPath, string>,
+  secretInput: boolean,
 ): InventoriedSecret | undefined {
   const keyPath = key.split('.')
   const configFile = fileHolding(loaded, keyPath)
@@ -194,38 +235,84 @@ function classify(
     const found = envLocations(envName, sources, opts)
     if (!found.locations.length) return undefined
     if (found.value !== undefined) values.set(key, found.value)
-    return {...base, form: 'implicit-env', envName, fingerprint: fp(found.value), resolved: found.value !== undefined, locations: found.locations,
-      notes: [`${key} is not set in the config: OpenClaw falls back to ${envName}.`, ...found.notes]}
+    return {
+      ...base,
+      form: 'implicit-env',
+      envName,
+      fingerprint: fp(found.value),
+      resolved: found.value !== undefined,
+      locations: found.locations,
+      notes: [`${key} is not set in the config: OpenClaw falls back to ${envName}.`, ...found.notes],
+    }
   }
   if (typeof raw === 'string') {
     const envName = envRef(raw, secretInput)
     if (envName) return fromEnv({...base, envName}, envName, sources, opts, values, undefined)
     values.set(key, raw)
-    const locations: SecretLocation[] = [{kind: 'config', path: configFile, where: key, fingerprint: fp(raw), active: true, writable: true, target: {type: 'config', keyPath}}]
-    if (/\$\{[A-Z_][A-Z0-9_]*\}/.test(raw)) base.notes.push(`${key} mixes text and \${VAR} substitution; ir replaces the whole value with a literal.`)
+    const locations: SecretLocation[] = [
+      {
+        kind: 'config',
+        path: configFile,
+        where: key,
+        fingerprint: fp(raw),
+        active: true,
+        writable: true,
+        target: {type: 'config', keyPath},
+      },
+    ]
+    if (/\$\{[A-Z_][A-Z0-9_]*\}/.test(raw))
+      base.notes.push(`${key} mixes text and \${VAR} substitution; ir replaces the whole value with a literal.`)
     // Copies of the gateway secret in env sources (old installers, hand-made .env files).
     const envName2 = GATEWAY_ENV[key]
     if (envName2) {
       const copies = envLocations(envName2, sources, opts)
       for (const loc of copies.locations) {
         if (loc.fingerprint === fp(raw) && loc.writable) locations.push({...loc, active: false})
-        else if (loc.kind === 'process-env') base.notes.push(`${envName2} is also set in ${loc.path} (not used while the config sets ${key}); remove it where it is exported.`)
-        else base.notes.push(`${loc.path} sets ${envName2} to a different value («sha256:${loc.fingerprint}»), unused while the config sets ${key}; left alone.`)
+        else if (loc.kind === 'process-env')
+          base.notes.push(
+            `${envName2} is also set in ${loc.path} (not used while the config sets ${key}); remove it where it is exported.`,
+          )
+        else
+          base.notes.push(
+            `${loc.path} sets ${envName2} to a different value («sha256:${loc.fingerprint}»), unused while the config sets ${key}; left alone.`,
+          )
       }
     }
     return {...base, form: 'plain', fingerprint: fp(raw), resolved: true, locations}
   }
   if (isObject(raw) && typeof raw.source === 'string') {
-    const ref: SecretRefValue = {source: raw.source as SecretRefValue['source'], provider: typeof raw.provider === 'string' ? raw.provider : 'default', id: String(raw.id ?? '')}
+    const ref: SecretRefValue = {
+      source: raw.source as SecretRefValue['source'],
+      provider: typeof raw.provider === 'string' ? raw.provider : 'default',
+      id: String(raw.id ?? ''),
+    }
     const providers = getPath(loaded.value, ['secrets', 'providers'])
-    const provider = isObject(providers) && isObject(providers[ref.provider]) ? providers[ref.provider] as JsonObject : undefined
+    const provider =
+      isObject(providers) && isObject(providers[ref.provider]) ? (providers[ref.provider] as JsonObject) : undefined
     if (ref.source === 'env') return fromEnv({...base, envName: ref.id}, ref.id, sources, opts, values, ref)
     if (ref.source === 'store') {
       const dbFile = stateDbPath(opts.stateDir)
       if (!existsSync(dbFile)) {
-        return {...base, form: 'store', ref, resolved: false, notes: [`${dbFile} does not exist (an install from before the SQLite state database?): the store SecretRef cannot resolve.`],
-          locations: [{kind: 'store', path: dbFile, where: `secret_store_entries team/${ref.id}`, active: true, writable: false, target: {type: 'none'},
-            manual: `Store the new ${key} with \`openclaw secrets store set ${ref.id}\` (value on stdin) on the gateway host, then run \`openclaw secrets reload\`.`}]}
+        return {
+          ...base,
+          form: 'store',
+          ref,
+          resolved: false,
+          notes: [
+            `${dbFile} does not exist (an install from before the SQLite state database?): the store SecretRef cannot resolve.`,
+          ],
+          locations: [
+            {
+              kind: 'store',
+              path: dbFile,
+              where: `secret_store_entries team/${ref.id}`,
+              active: true,
+              writable: false,
+              target: {type: 'none'},
+              manual: `Store the new ${key} with \`openclaw secrets store set ${ref.id}\` (value on stdin) on the gateway host, then run \`openclaw secrets reload\`.`,
+            },
+          ],
+        }
       }
       let value: string | undefined
       const notes: string[] = []
@@ -234,46 +321,138 @@ function classify(
       } catch (err) {
         notes.push(`${dbFile}: ${(err as Error).message}`)
       }
-      if (value === undefined && !notes.length) notes.push(`secret store entry ${ref.id} does not exist yet; ir creates it.`)
+      if (value === undefined && !notes.length)
+        notes.push(`secret store entry ${ref.id} does not exist yet; ir creates it.`)
       if (value !== undefined) values.set(key, value)
-      return {...base, form: 'store', ref, fingerprint: fp(value), resolved: value !== undefined, notes,
-        locations: [{kind: 'store', path: dbFile, where: `secret_store_entries team/${ref.id}`, fingerprint: fp(value), active: true, writable: true, target: {type: 'store', name: ref.id}}]}
+      return {
+        ...base,
+        form: 'store',
+        ref,
+        fingerprint: fp(value),
+        resolved: value !== undefined,
+        notes,
+        locations: [
+          {
+            kind: 'store',
+            path: dbFile,
+            where: `secret_store_entries team/${ref.id}`,
+            fingerprint: fp(value),
+            active: true,
+            writable: true,
+            target: {type: 'store', name: ref.id},
+          },
+        ],
+      }
     }
     if (ref.source === 'file') {
-      const file = typeof provider?.path === 'string' && provider.source === 'file' ? path.resolve(expandTilde(provider.path, opts.home)) : undefined
+      const file =
+        typeof provider?.path === 'string' && provider.source === 'file'
+          ? path.resolve(expandTilde(provider.path, opts.home))
+          : undefined
       if (!file) {
-        return {...base, form: 'file', ref, resolved: false, notes: [`secrets.providers.${ref.provider} is not a file provider with a path.`],
-          locations: [{kind: 'secret-file', path: '(unknown)', where: ref.id, active: true, writable: false, target: {type: 'none'},
-            manual: `Put the new ${key} where SecretRef file provider "${ref.provider}" reads id ${ref.id}, then run \`openclaw secrets reload\`.`}]}
+        return {
+          ...base,
+          form: 'file',
+          ref,
+          resolved: false,
+          notes: [`secrets.providers.${ref.provider} is not a file provider with a path.`],
+          locations: [
+            {
+              kind: 'secret-file',
+              path: '(unknown)',
+              where: ref.id,
+              active: true,
+              writable: false,
+              target: {type: 'none'},
+              manual: `Put the new ${key} where SecretRef file provider "${ref.provider}" reads id ${ref.id}, then run \`openclaw secrets reload\`.`,
+            },
+          ],
+        }
       }
       const mode = provider?.mode === 'singleValue' ? 'singleValue' : 'json'
       const read = readSecretFile(file, mode, ref.id)
       if (read.value !== undefined) values.set(key, read.value)
-      return {...base, form: 'file', ref, fingerprint: fp(read.value), resolved: read.value !== undefined, notes: read.problem ? [read.problem] : [],
-        locations: [{kind: 'secret-file', path: file, where: mode === 'json' ? `JSON pointer ${ref.id}` : 'whole file (singleValue)', fingerprint: fp(read.value),
-          active: true, writable: read.writable, target: read.writable ? {type: 'secret-file', file, mode, pointer: mode === 'json' ? ref.id : undefined} : {type: 'none'},
-          manual: read.writable ? undefined : `Write the new ${key} into ${file} (${mode === 'json' ? `pointer ${ref.id}` : 'the whole file'}) as a private regular file, then run \`openclaw secrets reload\`.`}]}
+      return {
+        ...base,
+        form: 'file',
+        ref,
+        fingerprint: fp(read.value),
+        resolved: read.value !== undefined,
+        notes: read.problem ? [read.problem] : [],
+        locations: [
+          {
+            kind: 'secret-file',
+            path: file,
+            where: mode === 'json' ? `JSON pointer ${ref.id}` : 'whole file (singleValue)',
+            fingerprint: fp(read.value),
+            active: true,
+            writable: read.writable,
+            target: read.writable
+              ? {type: 'secret-file', file, mode, pointer: mode === 'json' ? ref.id : undefined}
+              : {type: 'none'},
+            manual: read.writable
+              ? undefined
+              : `Write the new ${key} into ${file} (${mode === 'json' ? `pointer ${ref.id}` : 'the whole file'}) as a private regular file, then run \`openclaw secrets reload\`.`,
+          },
+        ],
+      }
     }
     // exec: a secret manager ir must not drive (running the provider could act).
     const command = typeof provider?.command === 'string' ? provider.command : '(its command)'
-    return {...base, form: 'exec', ref, resolved: false, notes: ['exec providers are never run by ir.'],
-      locations: [{kind: 'exec', path: command, where: `exec provider "${ref.provider}" id ${ref.id}`, active: true, writable: false, target: {type: 'none'},
-        manual: `Store the new ${key} in the secret manager behind exec provider "${ref.provider}" (${command}) under id "${ref.id}", then run \`openclaw secrets reload\` (or restart the gateway).`}]}
+    return {
+      ...base,
+      form: 'exec',
+      ref,
+      resolved: false,
+      notes: ['exec providers are never run by ir.'],
+      locations: [
+        {
+          kind: 'exec',
+          path: command,
+          where: `exec provider "${ref.provider}" id ${ref.id}`,
+          active: true,
+          writable: false,
+          target: {type: 'none'},
+          manual: `Store the new ${key} in the secret manager behind exec provider "${ref.provider}" (${command}) under id "${ref.id}", then run \`openclaw secrets reload\` (or restart the gateway).`,
+        },
+      ],
+    }
   }
   return undefined
 }
 
 function fromEnv(
-  base: {key: SecretKeyPath; scope: SecretScope; notes: string[]; envName: string}, envName: string, sources: EnvSources,
-  opts: InventoryOptions, values: Map<SecretKeyPath, string>, ref: SecretRefValue | undefined,
+  base: {key: SecretKeyPath; scope: SecretScope; notes: string[]; envName: string},
+  envName: string,
+  sources: EnvSources,
+  opts: InventoryOptions,
+  values: Map<SecretKeyPath, string>,
+  ref: SecretRefValue | undefined,
 ): InventoriedSecret {
   const found = envLocations(envName, sources, opts)
   if (found.value !== undefined) values.set(base.key, found.value)
-  const locations = found.locations.length ? found.locations : [{
-    kind: 'process-env' as const, path: 'the gateway environment', where: envName, active: true, writable: false, target: {type: 'none' as const},
-    manual: `${envName} is not set in any file ir knows: export the new ${base.key} as ${envName} wherever the gateway gets it (shell profile, container env, supervisor), then restart the gateway.`,
-  }]
-  return {...base, form: 'env', ref, fingerprint: fp(found.value), resolved: found.value !== undefined, locations, notes: [...base.notes, ...found.notes]}
+  const locations = found.locations.length
+    ? found.locations
+    : [
+        {
+          kind: 'process-env' as const,
+          path: 'the gateway environment',
+          where: envName,
+          active: true,
+          writable: false,
+          target: {type: 'none' as const},
+          manual: `${envName} is not set in any file ir knows: export the new ${base.key} as ${envName} wherever the gateway gets it (shell profile, container env, supervisor), then restart the gateway.`,
+        },
+      ]
+  return {
+    ...base,
+    form: 'env',
+    ref,
+    fingerprint: fp(found.value),
+    resolved: found.value !== undefined,
+    locations,
+    notes: [...base.notes, ...found.notes],
+  }
 }
 
 function envRef(value: string, secretInput: boolean): string | undefined {
@@ -290,7 +469,9 @@ function fileHolding(loaded: LoadedConfig, keyPath: string[]): string {
       const raw = parseJson5(readFileSync(inc.file, 'utf8'), inc.file)
       if (getPath(raw, keyPath.slice(inc.at.length)) !== undefined) return inc.file
     }
-  } catch { /* the root then */ }
+  } catch {
+    /* the root then */
+  }
   return loaded.path
 }
 
@@ -309,11 +490,20 @@ function remotePointsHere(url: string | undefined, config: JsonObject, port: num
 // ------------------------------------------------------------------------------------------------
 // Environment sources
 
-interface EnvAssignment {name: string; value: string; line: number}
+interface EnvAssignment {
+  name: string
+  value: string
+  line: number
+}
 
 interface EnvSources {
   envFiles: Array<{file: string; entries: EnvAssignment[]}>
-  services: Array<{def: ServiceDefinition; matches: boolean; entries: EnvAssignment[]; envFiles: Array<{file: string; entries: EnvAssignment[]}>}>
+  services: Array<{
+    def: ServiceDefinition
+    matches: boolean
+    entries: EnvAssignment[]
+    envFiles: Array<{file: string; entries: EnvAssignment[]}>
+  }>
   configVars: Array<{keyPath: string[]; value: string}>
   processEnv?: {pid: number; env: Record<string, string>}
 }
@@ -334,9 +524,16 @@ function envSources(opts: InventoryOptions, config: JsonObject): EnvSources {
   const defs = opts.services ?? findServiceDefinitions(opts.home, opts.stateDir)
   const services = defs.map((def) => {
     const text = safeRead(def.file) ?? ''
-    const {entries, envFiles: files} = def.kind === 'systemd' ? parseSystemdEnv(text) : def.kind === 'launchd' ? {entries: parsePlistEnv(text), envFiles: []} : {entries: parseCmdEnv(text), envFiles: []}
+    const {entries, envFiles: files} =
+      def.kind === 'systemd'
+        ? parseSystemdEnv(text)
+        : def.kind === 'launchd'
+          ? {entries: parsePlistEnv(text), envFiles: []}
+          : {entries: parseCmdEnv(text), envFiles: []}
     return {
-      def, matches: serviceMatches(def, opts.stateDir, opts.home, opts.profile), entries,
+      def,
+      matches: serviceMatches(def, opts.stateDir, opts.home, opts.profile),
+      entries,
       envFiles: files.flatMap((f) => {
         const t = safeRead(f)
         return t === undefined ? [] : [{file: f, entries: parseEnvFile(t)}]
@@ -346,8 +543,11 @@ function envSources(opts: InventoryOptions, config: JsonObject): EnvSources {
   const configVars: EnvSources['configVars'] = []
   const env = config.env
   if (isObject(env)) {
-    if (isObject(env.vars)) for (const [k, v] of Object.entries(env.vars)) if (typeof v === 'string') configVars.push({keyPath: ['env', 'vars', k], value: v})
-    for (const [k, v] of Object.entries(env)) if (typeof v === 'string' && /^[A-Z_][A-Z0-9_]*$/.test(k)) configVars.push({keyPath: ['env', k], value: v})
+    if (isObject(env.vars))
+      for (const [k, v] of Object.entries(env.vars))
+        if (typeof v === 'string') configVars.push({keyPath: ['env', 'vars', k], value: v})
+    for (const [k, v] of Object.entries(env))
+      if (typeof v === 'string' && /^[A-Z_][A-Z0-9_]*$/.test(k)) configVars.push({keyPath: ['env', k], value: v})
   }
   const penv = pid ? (opts.readProcessEnv ?? processEnviron)(pid) : undefined
   return {envFiles, services, configVars, processEnv: pid && penv ? {pid, env: penv} : undefined}
@@ -360,7 +560,11 @@ function envSources(opts: InventoryOptions, config: JsonObject): EnvSources {
  * (dotenv never overrides), config env.vars. Node-host services only count when they hold the
  * same value (they are clients of this gateway).
  */
-function envLocations(name: string, src: EnvSources, opts: InventoryOptions): {locations: SecretLocation[]; value?: string; notes: string[]} {
+function envLocations(
+  name: string,
+  src: EnvSources,
+  opts: InventoryOptions,
+): {locations: SecretLocation[]; value?: string; notes: string[]} {
   const names = [name, ...(LEGACY_ENV[name] ? [LEGACY_ENV[name]] : [])]
   const locations: SecretLocation[] = []
   const notes: string[] = []
@@ -369,33 +573,90 @@ function envLocations(name: string, src: EnvSources, opts: InventoryOptions): {l
     if (!s.matches && !s.def.nodeHost) continue
     for (const e of s.entries.filter((x) => names.includes(x.name))) {
       serviceValues.push(e.value)
-      locations.push({kind: 'service', path: s.def.file, where: `${e.name} (${s.def.kind} ${s.def.name}, line ${e.line})`, fingerprint: fp(e.value),
-        active: s.matches, writable: true, target: {type: 'service', file: s.def.file, name: e.name, service: s.def.kind, unit: s.def.name, system: s.def.file.startsWith('/etc/systemd/system')}})
+      locations.push({
+        kind: 'service',
+        path: s.def.file,
+        where: `${e.name} (${s.def.kind} ${s.def.name}, line ${e.line})`,
+        fingerprint: fp(e.value),
+        active: s.matches,
+        writable: true,
+        target: {
+          type: 'service',
+          file: s.def.file,
+          name: e.name,
+          service: s.def.kind,
+          unit: s.def.name,
+          system: s.def.file.startsWith('/etc/systemd/system'),
+        },
+      })
     }
     for (const f of s.envFiles) {
       for (const e of f.entries.filter((x) => names.includes(x.name))) {
         serviceValues.push(e.value)
-        locations.push({kind: 'env-file', path: f.file, where: `${e.name} (EnvironmentFile of ${s.def.name}, line ${e.line})`, fingerprint: fp(e.value),
-          active: s.matches, writable: true, target: {type: 'env-file', file: f.file, name: e.name}})
+        locations.push({
+          kind: 'env-file',
+          path: f.file,
+          where: `${e.name} (EnvironmentFile of ${s.def.name}, line ${e.line})`,
+          fingerprint: fp(e.value),
+          active: s.matches,
+          writable: true,
+          target: {type: 'env-file', file: f.file, name: e.name},
+        })
       }
     }
   }
   const procValue = names.map((n) => src.processEnv?.env[n]).find((v) => v !== undefined)
   const fileValues = src.envFiles.flatMap((f) => f.entries.filter((x) => names.includes(x.name)).map((x) => x.value))
-  if (src.processEnv && procValue !== undefined && fileValues.includes(procValue) && !serviceValues.includes(procValue)) {
-    notes.push(`${name} is in the gateway's start environment with the value of a .env file: whatever exported it (e.g. \`set -a; . .env\`) picks up the new value at the next start.`)
+  if (
+    src.processEnv &&
+    procValue !== undefined &&
+    fileValues.includes(procValue) &&
+    !serviceValues.includes(procValue)
+  ) {
+    notes.push(
+      `${name} is in the gateway's start environment with the value of a .env file: whatever exported it (e.g. \`set -a; . .env\`) picks up the new value at the next start.`,
+    )
   }
-  if (src.processEnv && procValue !== undefined && !serviceValues.includes(procValue) && !fileValues.includes(procValue)) {
-    locations.unshift({kind: 'process-env', path: `pid ${src.processEnv.pid}`, where: name, fingerprint: fp(procValue), active: true, writable: false, target: {type: 'none'},
-      manual: `${name} is exported into the running gateway (pid ${src.processEnv.pid}) from outside any file ir knows: set it to the new value where it is exported (shell profile, container env, supervisor config), then restart the gateway.`})
+  if (
+    src.processEnv &&
+    procValue !== undefined &&
+    !serviceValues.includes(procValue) &&
+    !fileValues.includes(procValue)
+  ) {
+    locations.unshift({
+      kind: 'process-env',
+      path: `pid ${src.processEnv.pid}`,
+      where: name,
+      fingerprint: fp(procValue),
+      active: true,
+      writable: false,
+      target: {type: 'none'},
+      manual: `${name} is exported into the running gateway (pid ${src.processEnv.pid}) from outside any file ir knows: set it to the new value where it is exported (shell profile, container env, supervisor config), then restart the gateway.`,
+    })
   }
   for (const f of src.envFiles) {
     for (const e of f.entries.filter((x) => names.includes(x.name))) {
-      locations.push({kind: 'env-file', path: f.file, where: `${e.name} (line ${e.line})`, fingerprint: fp(e.value), active: false, writable: true, target: {type: 'env-file', file: f.file, name: e.name}})
+      locations.push({
+        kind: 'env-file',
+        path: f.file,
+        where: `${e.name} (line ${e.line})`,
+        fingerprint: fp(e.value),
+        active: false,
+        writable: true,
+        target: {type: 'env-file', file: f.file, name: e.name},
+      })
     }
   }
   for (const v of src.configVars.filter((x) => names.includes(x.keyPath.at(-1)!))) {
-    locations.push({kind: 'config', path: opts.configPath, where: v.keyPath.join('.'), fingerprint: fp(v.value), active: false, writable: true, target: {type: 'config', keyPath: v.keyPath}})
+    locations.push({
+      kind: 'config',
+      path: opts.configPath,
+      where: v.keyPath.join('.'),
+      fingerprint: fp(v.value),
+      active: false,
+      writable: true,
+      target: {type: 'config', keyPath: v.keyPath},
+    })
   }
   // The value OpenClaw uses: the first location in precedence order (a node-host unit is only a
   // client copy), else ir's own environment.
@@ -409,20 +670,34 @@ function envLocations(name: string, src: EnvSources, opts: InventoryOptions): {l
     const own = names.map((n) => opts.env[n]).find((v) => v !== undefined)
     if (own !== undefined && !locations.length) {
       value = own
-      locations.push({kind: 'process-env', path: 'this shell', where: name, fingerprint: fp(own), active: true, writable: false, target: {type: 'none'},
-        manual: `${name} comes from the environment (set in this shell, not in a file ir knows): set it to the new value where it is exported, then restart the gateway.`})
+      locations.push({
+        kind: 'process-env',
+        path: 'this shell',
+        where: name,
+        fingerprint: fp(own),
+        active: true,
+        writable: false,
+        target: {type: 'none'},
+        manual: `${name} comes from the environment (set in this shell, not in a file ir knows): set it to the new value where it is exported, then restart the gateway.`,
+      })
     }
   }
-  if (src.processEnv === undefined && opts.gateway.pid) notes.push(`the environment of the gateway (pid ${opts.gateway.pid}) is not readable: a value exported there would not be seen.`)
+  if (src.processEnv === undefined && opts.gateway.pid)
+    notes.push(
+      `the environment of the gateway (pid ${opts.gateway.pid}) is not readable: a value exported there would not be seen.`,
+    )
   return {locations, value, notes}
 }
 
 function valueAt(loc: SecretLocation, src: EnvSources, names: string[]): string | undefined {
   const t = loc.target
   if (loc.kind === 'process-env') return names.map((n) => src.processEnv?.env[n]).find((v) => v !== undefined)
-  if (t.type === 'service') return src.services.find((s) => s.def.file === t.file)?.entries.find((e) => e.name === t.name)?.value
+  if (t.type === 'service')
+    return src.services.find((s) => s.def.file === t.file)?.entries.find((e) => e.name === t.name)?.value
   if (t.type === 'env-file') {
-    const entries = [...src.envFiles, ...src.services.flatMap((s) => s.envFiles)].find((f) => f.file === t.file)?.entries.filter((e) => e.name === t.name)
+    const entries = [...src.envFiles, ...src.services.flatMap((s) => s.envFiles)]
+      .find((f) => f.file === t.file)
+      ?.entries.filter((e) => e.name === t.name)
     return entries?.at(-1)?.value
   }
   if (t.type === 'config') return src.configVars.find((v) => v.keyPath.join('.') === t.keyPath.join('.'))?.value
@@ -438,13 +713,20 @@ function findResidue(opts: InventoryOptions, loaded: LoadedConfig, values: Map<S
   const skip = new Set([loaded.path, ...loaded.includes.map((i) => i.file)])
   const files = configHistoryFiles(opts.configPath).filter((f) => !skip.has(f))
   const logs = path.join(opts.stateDir, 'logs')
-  for (const n of safeReaddir(logs)) if (/^config-audit\.jsonl(\.migrated(\.\d+)?\.raw)?$/.test(n)) files.push(path.join(logs, n))
+  for (const n of safeReaddir(logs))
+    if (/^config-audit\.jsonl(\.migrated(\.\d+)?\.raw)?$/.test(n)) files.push(path.join(logs, n))
   for (const file of files) {
     const text = safeRead(file)
     if (text === undefined) continue
     const keys = [...values].filter(([, v]) => v.length >= 8 && text.includes(v)).map(([k]) => k)
     if (keys.length) {
-      out.push({path: file, keys, what: file.includes('config-audit') ? 'config write audit log (argv of an old `config set`)' : 'config backup/history copy'})
+      out.push({
+        path: file,
+        keys,
+        what: file.includes('config-audit')
+          ? 'config write audit log (argv of an old `config set`)'
+          : 'config backup/history copy',
+      })
     }
   }
   return out
@@ -522,11 +804,14 @@ export function rewriteSystemdEnv(text: string, name: string, value: string): {t
   const lines = text.split(/\r?\n/).map((line) => {
     const env = /^(\s*Environment\s*=\s*)(.*)$/.exec(line)
     if (!env) return line
-    const rest = env[2]!.replace(/("|')?([A-Za-z_][A-Za-z0-9_]*)=([^"'\s]*)(\1)/g, (all, q: string | undefined, k: string, _v: string) => {
-      if (k !== name) return all
-      count++
-      return `${q ?? ''}${k}=${value}${q ?? ''}`
-    })
+    const rest = env[2]!.replace(
+      /("|')?([A-Za-z_][A-Za-z0-9_]*)=([^"'\s]*)(\1)/g,
+      (all, q: string | undefined, k: string, _v: string) => {
+        if (k !== name) return all
+        count++
+        return `${q ?? ''}${k}=${value}${q ?? ''}`
+      },
+    )
     return env[1] + rest
   })
   return {text: lines.join(eol), count}
@@ -546,12 +831,20 @@ export function parsePlistEnv(text: string): EnvAssignment[] {
 export function rewritePlistEnv(text: string, name: string, value: string): {text: string; count: number} {
   assertWritableValue(value, /[<>&\r\n]/, 'a plist string')
   let count = 0
-  const out = text.replace(/(<key>EnvironmentVariables<\/key>\s*<dict>)([\s\S]*?)(<\/dict>)/, (_all, a: string, body: string, c: string) =>
-    a + body.replace(/(<key>([^<]+)<\/key>\s*<string>)([^<]*)(<\/string>)/g, (all, open: string, k: string, _v: string, close: string) => {
-      if (k !== name) return all
-      count++
-      return `${open}${value}${close}`
-    }) + c)
+  const out = text.replace(
+    /(<key>EnvironmentVariables<\/key>\s*<dict>)([\s\S]*?)(<\/dict>)/,
+    (_all, a: string, body: string, c: string) =>
+      a +
+      body.replace(
+        /(<key>([^<]+)<\/key>\s*<string>)([^<]*)(<\/string>)/g,
+        (all, open: string, k: string, _v: string, close: string) => {
+          if (k !== name) return all
+          count++
+          return `${open}${value}${close}`
+        },
+      ) +
+      c,
+  )
   return {text: out, count}
 }
 
@@ -568,33 +861,55 @@ export function rewriteCmdEnv(text: string, name: string, value: string): {text:
   assertWritableValue(value, /["%^&|<>\r\n]/, 'a gateway.cmd set line')
   let count = 0
   const eol = text.includes('\r\n') ? '\r\n' : '\n'
-  const lines = text.split(/\r?\n/).map((line) => line.replace(/^(\s*set\s+"?)([A-Za-z_][A-Za-z0-9_]*)=([^"\r\n]*)("?\s*)$/i, (all, a: string, k: string, _v: string, z: string) => {
-    if (k !== name) return all
-    count++
-    return `${a}${k}=${value}${z}`
-  }))
+  const lines = text.split(/\r?\n/).map((line) =>
+    line.replace(
+      /^(\s*set\s+"?)([A-Za-z_][A-Za-z0-9_]*)=([^"\r\n]*)("?\s*)$/i,
+      (all, a: string, k: string, _v: string, z: string) => {
+        if (k !== name) return all
+        count++
+        return `${a}${k}=${value}${z}`
+      },
+    ),
+  )
   return {text: lines.join(eol), count}
 }
 
-export function rewriteServiceEnv(kind: ServiceKind, text: string, name: string, value: string): {text: string; count: number} {
-  return kind === 'systemd' ? rewriteSystemdEnv(text, name, value) : kind === 'launchd' ? rewritePlistEnv(text, name, value) : rewriteCmdEnv(text, name, value)
+export function rewriteServiceEnv(
+  kind: ServiceKind,
+  text: string,
+  name: string,
+  value: string,
+): {text: string; count: number} {
+  return kind === 'systemd'
+    ? rewriteSystemdEnv(text, name, value)
+    : kind === 'launchd'
+      ? rewritePlistEnv(text, name, value)
+      : rewriteCmdEnv(text, name, value)
 }
 
 /** RFC 6901 pointer → key path. */
 export function pointerPath(pointer: string): string[] {
   if (pointer === '' || pointer === '/') return []
-  return pointer.replace(/^\//, '').split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+  return pointer
+    .replace(/^\//, '')
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
 }
 
 /** A file provider's file: private regular file, one link (what OpenClaw accepts). */
-export function readSecretFile(file: string, mode: 'json' | 'singleValue', id: string): {value?: string; writable: boolean; problem?: string} {
+export function readSecretFile(
+  file: string,
+  mode: 'json' | 'singleValue',
+  id: string,
+): {value?: string; writable: boolean; problem?: string} {
   let st
   try {
     st = lstatSync(file)
   } catch {
     return {writable: false, problem: `${file} does not exist.`}
   }
-  if (st.isSymbolicLink()) return {writable: false, problem: `${file} is a symlink (OpenClaw rejects it); ir does not write through it.`}
+  if (st.isSymbolicLink())
+    return {writable: false, problem: `${file} is a symlink (OpenClaw rejects it); ir does not write through it.`}
   if (!st.isFile()) return {writable: false, problem: `${file} is not a regular file.`}
   const problem = st.nlink > 1 ? `${file} has ${st.nlink} hard links (OpenClaw rejects it).` : undefined
   const text = safeRead(file)
@@ -602,19 +917,34 @@ export function readSecretFile(file: string, mode: 'json' | 'singleValue', id: s
   if (mode === 'singleValue') return {value: text.replace(/\r?\n$/, ''), writable: true, problem}
   try {
     const v = getPath(JSON.parse(text), pointerPath(id))
-    return {value: typeof v === 'string' ? v : undefined, writable: true, problem: problem ?? (typeof v === 'string' ? undefined : `${file} has no string at ${id}; ir adds it.`)}
+    return {
+      value: typeof v === 'string' ? v : undefined,
+      writable: true,
+      problem: problem ?? (typeof v === 'string' ? undefined : `${file} has no string at ${id}; ir adds it.`),
+    }
   } catch {
     return {writable: false, problem: `${file} is not valid JSON.`}
   }
 }
 
 /** New content of a file provider's file with `value` at the pointer (formatting kept). */
-export function rewriteSecretFile(text: string, mode: 'json' | 'singleValue', pointer: string | undefined, value: string): string {
+export function rewriteSecretFile(
+  text: string,
+  mode: 'json' | 'singleValue',
+  pointer: string | undefined,
+  value: string,
+): string {
   if (mode === 'singleValue') return value + (text.endsWith('\n') ? '\n' : '')
   const keys = pointerPath(pointer ?? '')
   if (!keys.length) throw new Error('a JSON file provider needs a pointer below the root')
   const indent = /\n([ \t]+)"/.exec(text)?.[1]
-  const opts = {formattingOptions: {insertSpaces: !indent?.startsWith('\t'), tabSize: indent && !indent.startsWith('\t') ? indent.length : 2, eol: '\n'}}
+  const opts = {
+    formattingOptions: {
+      insertSpaces: !indent?.startsWith('\t'),
+      tabSize: indent && !indent.startsWith('\t') ? indent.length : 2,
+      eol: '\n',
+    },
+  }
   const base = parseJsonc(text) === undefined ? '{}\n' : text
   return applyEdits(base, modify(base, keys, value, opts))
 }
@@ -645,22 +975,35 @@ function processCwd(pid: number): string | undefined {
 }
 
 function xmlUnescape(s: string): string {
-  return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&')
+  return s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&')
 }
-
-
 
 /** The inventory as table rows (fingerprints, never values). */
 export function inventoryTable(inv: SecretInventory): string[] {
   const rows: string[][] = [['secret', 'form', 'fingerprint', 'location', 'where', '']]
   for (const s of inv.secrets) {
-    s.locations.forEach((l, i) => rows.push([
-      i === 0 ? s.key : '', i === 0 ? s.form + (s.ref ? ` (${s.ref.source}:${s.ref.provider})` : '') : '',
-      l.fingerprint ? `«sha256:${l.fingerprint}»` : '-', l.path, l.where,
-      [l.active ? 'active' : 'copy', l.writable ? '' : 'manual'].filter(Boolean).join(', '),
-    ]))
+    s.locations.forEach((l, i) =>
+      rows.push([
+        i === 0 ? s.key : '',
+        i === 0 ? s.form + (s.ref ? ` (${s.ref.source}:${s.ref.provider})` : '') : '',
+        l.fingerprint ? `«sha256:${l.fingerprint}»` : '-',
+        l.path,
+        l.where,
+        [l.active ? 'active' : 'copy', l.writable ? '' : 'manual'].filter(Boolean).join(', '),
+      ]),
+    )
   }
   for (const r of inv.residue) rows.push(['residue', '', '', r.path, `${r.what}: holds ${r.keys.join(', ')}`, ''])
   const widths = rows[0]!.map((_, c) => Math.min(60, Math.max(...rows.map((r) => r[c]!.length))))
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd())
+  return rows.map((r) =>
+    r
+      .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd(),
+  )
 }

@@ -98,18 +98,32 @@ export function restoreCommands(def: ServiceDefinition, uid: number, start: bool
   }
 }
 
-export const commandLine = (c: ServiceCommand) => [c.file, ...c.args.map((a) => (/\s/.test(a) ? `"${a}"` : a))].join(' ')
+export const commandLine = (c: ServiceCommand) =>
+  [c.file, ...c.args.map((a) => (/\s/.test(a) ? `"${a}"` : a))].join(' ')
 
 /** Stop, then disable. A stop that finds nothing loaded is fine: the point is "not running, not coming back". */
-export async function stopAndDisable(def: ServiceDefinition, runner: ProcessRunner, uid: number): Promise<ServiceControlResult> {
+export async function stopAndDisable(
+  def: ServiceDefinition,
+  runner: ProcessRunner,
+  uid: number,
+): Promise<ServiceControlResult> {
   return runAll(def, stopCommands(def, uid), runner)
 }
 
-export async function restoreService(def: ServiceDefinition, runner: ProcessRunner, uid: number, start: boolean): Promise<ServiceControlResult> {
+export async function restoreService(
+  def: ServiceDefinition,
+  runner: ProcessRunner,
+  uid: number,
+  start: boolean,
+): Promise<ServiceControlResult> {
   return runAll(def, restoreCommands(def, uid, start), runner)
 }
 
-async function runAll(def: ServiceDefinition, commands: ServiceCommand[], runner: ProcessRunner): Promise<ServiceControlResult> {
+async function runAll(
+  def: ServiceDefinition,
+  commands: ServiceCommand[],
+  runner: ProcessRunner,
+): Promise<ServiceControlResult> {
   const results: ServiceCommandResult[] = []
   for (const c of commands) {
     const r = await runner.run(c.file, c.args, {timeoutMs: CONTROL_TIMEOUT_MS})
@@ -118,29 +132,49 @@ async function runAll(def: ServiceDefinition, commands: ServiceCommand[], runner
   return {service: def.name, kind: def.kind, file: def.file, commands: results, ok: results.every((r) => r.ok)}
 }
 
-function judge(def: ServiceDefinition, c: ServiceCommand, r: RunResult): {ok: boolean; notFound: boolean; detail: string} {
+function judge(
+  def: ServiceDefinition,
+  c: ServiceCommand,
+  r: RunResult,
+): {ok: boolean; notFound: boolean; detail: string} {
   if (r.notFound) return {ok: false, notFound: true, detail: `${c.file} is not installed here`}
   if (r.timedOut) return {ok: false, notFound: false, detail: `${commandLine(c)} timed out`}
   if (r.exitCode === 0) return {ok: true, notFound: false, detail: `${commandLine(c)}: ok`}
   const out = `${r.stderr}\n${r.stdout}`
   // Already in the wanted state: launchctl bootout of an unloaded label (3/36/113, "No such process"),
   // schtasks /End of a task that is not running.
-  const already = (def.kind === 'launchd' && c.what === 'stop' && (/no such process|could not find service|not loaded/i.test(out) || [3, 36, 113].includes(r.exitCode ?? -1)))
-    || (def.kind === 'schtasks' && c.what === 'stop' && /not running/i.test(out))
+  const already =
+    (def.kind === 'launchd' &&
+      c.what === 'stop' &&
+      (/no such process|could not find service|not loaded/i.test(out) || [3, 36, 113].includes(r.exitCode ?? -1))) ||
+    (def.kind === 'schtasks' && c.what === 'stop' && /not running/i.test(out))
   if (already) return {ok: true, notFound: false, detail: `${commandLine(c)}: was not running`}
-  const why = out.split('\n').map((l) => l.trim()).find(Boolean) ?? `exit ${r.exitCode}`
+  const why =
+    out
+      .split('\n')
+      .map((l) => l.trim())
+      .find(Boolean) ?? `exit ${r.exitCode}`
   return {ok: false, notFound: false, detail: `${commandLine(c)} failed: ${why}`}
 }
 
 /** Is the service down and disabled now? (systemd, launchd; schtasks: unknown.) */
-export async function serviceStoppedAndDisabled(def: ServiceDefinition, runner: ProcessRunner, uid: number): Promise<{ok: boolean; detail: string}> {
+export async function serviceStoppedAndDisabled(
+  def: ServiceDefinition,
+  runner: ProcessRunner,
+  uid: number,
+): Promise<{ok: boolean; detail: string}> {
   if (def.kind === 'launchd') {
-    const printed = await runner.run('launchctl', ['print', `${launchdDomain(def, uid)}/${def.name}`], {timeoutMs: 5000})
+    const printed = await runner.run('launchctl', ['print', `${launchdDomain(def, uid)}/${def.name}`], {
+      timeoutMs: 5000,
+    })
     const disabled = await runner.run('launchctl', ['print-disabled', launchdDomain(def, uid)], {timeoutMs: 5000})
     if (printed.notFound) return {ok: false, detail: 'launchctl is not available to check'}
     const loaded = printed.exitCode === 0
     const isDisabled = new RegExp(`"${def.name.replace(/\./g, '\\.')}"\\s*=>\\s*(true|disabled)`).test(disabled.stdout)
-    return {ok: !loaded && isDisabled, detail: `${def.name}: ${loaded ? 'still loaded' : 'not loaded'}, ${isDisabled ? 'disabled' : 'not disabled'}`}
+    return {
+      ok: !loaded && isDisabled,
+      detail: `${def.name}: ${loaded ? 'still loaded' : 'not loaded'}, ${isDisabled ? 'disabled' : 'not disabled'}`,
+    }
   }
   if (def.kind === 'schtasks') {
     const q = await runner.run('schtasks', ['/Query', '/TN', taskName(def), '/FO', 'LIST'], {timeoutMs: 5000})

@@ -37,13 +37,22 @@ export function findServiceDefinitions(home: string, stateDir?: string): Service
     for (const name of safeReaddir(dir)) if (SYSTEMD_RE.test(name)) found.push(parseSystemd(path.join(dir, name), name))
   }
   for (const dir of [path.join(home, 'Library', 'LaunchAgents'), '/Library/LaunchDaemons']) {
-    for (const name of safeReaddir(dir)) if (LAUNCHD_RE.test(name)) found.push(parsePlist(path.join(dir, name), name.replace(/\.plist$/, '')))
+    for (const name of safeReaddir(dir))
+      if (LAUNCHD_RE.test(name)) found.push(parsePlist(path.join(dir, name), name.replace(/\.plist$/, '')))
   }
   if (stateDir) {
     for (const name of ['gateway.cmd']) {
       const file = path.join(stateDir, name)
       const text = safeRead(file)
-      if (text !== undefined) found.push({...envFacts(parseCmdEnv(text)), kind: 'schtasks', name: 'OpenClaw Gateway', file, legacy: false, nodeHost: false})
+      if (text !== undefined)
+        found.push({
+          ...envFacts(parseCmdEnv(text)),
+          kind: 'schtasks',
+          name: 'OpenClaw Gateway',
+          file,
+          legacy: false,
+          nodeHost: false,
+        })
     }
   }
   return found
@@ -63,8 +72,12 @@ export function parseSystemd(file: string, unit: string): ServiceDefinition {
     }
   }
   return {
-    ...envFacts(env), kind: 'systemd', name: unit, file,
-    legacy: /^(clawdbot|moltbot)-/.test(unit), nodeHost: unit.startsWith('openclaw-node'),
+    ...envFacts(env),
+    kind: 'systemd',
+    name: unit,
+    file,
+    legacy: /^(clawdbot|moltbot)-/.test(unit),
+    nodeHost: unit.startsWith('openclaw-node'),
   }
 }
 
@@ -72,10 +85,15 @@ export function parsePlist(file: string, label: string): ServiceDefinition {
   const text = safeRead(file) ?? ''
   const env: Record<string, string> = {}
   const block = /<key>EnvironmentVariables<\/key>\s*<dict>([\s\S]*?)<\/dict>/.exec(text)?.[1] ?? ''
-  for (const m of block.matchAll(/<key>([^<]+)<\/key>\s*<string>([^<]*)<\/string>/g)) env[m[1] as string] = m[2] as string
+  for (const m of block.matchAll(/<key>([^<]+)<\/key>\s*<string>([^<]*)<\/string>/g))
+    env[m[1] as string] = m[2] as string
   return {
-    ...envFacts(env), kind: 'launchd', name: label, file,
-    legacy: /^(bot\.molt|com\.clawdbot)\./.test(label), nodeHost: /\.node$/.test(label),
+    ...envFacts(env),
+    kind: 'launchd',
+    name: label,
+    file,
+    legacy: /^(bot\.molt|com\.clawdbot)\./.test(label),
+    nodeHost: /\.node$/.test(label),
   }
 }
 
@@ -85,7 +103,9 @@ function parseCmdEnv(text: string): Record<string, string> {
   return env
 }
 
-function envFacts(env: Record<string, string>): Pick<ServiceDefinition, 'stateDir' | 'configPath' | 'profile' | 'embedsToken'> {
+function envFacts(
+  env: Record<string, string>,
+): Pick<ServiceDefinition, 'stateDir' | 'configPath' | 'profile' | 'embedsToken'> {
   return {
     stateDir: env.OPENCLAW_STATE_DIR,
     configPath: env.OPENCLAW_CONFIG_PATH,
@@ -101,11 +121,19 @@ export function serviceMatches(def: ServiceDefinition, stateDir: string, home: s
   const defaultDir = path.join(home, def.profile ? `.openclaw-${def.profile}` : '.openclaw')
   if (path.resolve(defaultDir) === path.resolve(stateDir)) return true
   // Legacy units ran on the legacy dirs.
-  return def.legacy && ['.clawdbot', '.moltbot', '.moldbot'].some((d) => path.join(home, d) === path.resolve(stateDir)) && !profile
+  return (
+    def.legacy &&
+    ['.clawdbot', '.moltbot', '.moldbot'].some((d) => path.join(home, d) === path.resolve(stateDir)) &&
+    !profile
+  )
 }
 
 /** systemctl/launchctl state through the runner (bounded; unknown when the manager is absent). */
-export async function serviceRuntime(def: ServiceDefinition, runner: ProcessRunner, uid: number): Promise<{active?: boolean; enabled?: boolean}> {
+export async function serviceRuntime(
+  def: ServiceDefinition,
+  runner: ProcessRunner,
+  uid: number,
+): Promise<{active?: boolean; enabled?: boolean}> {
   if (def.kind === 'systemd') {
     const scope = def.file.startsWith('/etc/systemd/system') ? [] : ['--user']
     const active = await runner.run('systemctl', [...scope, 'is-active', def.name], {timeoutMs: 5000})

@@ -18,18 +18,26 @@ export interface OpenClawCli {
  */
 export function findOpenClawCli(env: NodeJS.ProcessEnv = process.env): OpenClawCli | undefined {
   const explicit = env.IR_OPENCLAW_BIN
-  const candidates = explicit ? [explicit] : (env.PATH ?? '').split(path.delimiter).filter(Boolean).map((d) => path.join(d, 'openclaw'))
+  const candidates = explicit
+    ? [explicit]
+    : (env.PATH ?? '')
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((d) => path.join(d, 'openclaw'))
   for (const c of candidates) {
     if (!existsSync(c)) continue
     let real: string
     try {
       real = realpathSync(c)
-    } catch { continue }
+    } catch {
+      continue
+    }
     const packageDir = findPackageDir(real)
     if (!packageDir) continue
     const version = readVersion(packageDir)
     const node = env.IR_OPENCLAW_NODE
-    if (real.endsWith('.mjs') || real.endsWith('.js')) return {command: node ?? process.execPath, args: [real], version, packageDir}
+    if (real.endsWith('.mjs') || real.endsWith('.js'))
+      return {command: node ?? process.execPath, args: [real], version, packageDir}
     return {command: c, args: [], version, packageDir}
   }
   return undefined
@@ -42,7 +50,9 @@ function findPackageDir(file: string): string | undefined {
     if (existsSync(pj)) {
       try {
         if ((JSON.parse(readFileSync(pj, 'utf8')) as {name?: string}).name === 'openclaw') return dir
-      } catch { /* keep walking */ }
+      } catch {
+        /* keep walking */
+      }
     }
     dir = path.dirname(dir)
   }

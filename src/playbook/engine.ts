@@ -28,12 +28,26 @@ export async function runPlaybook(pb: Playbook, ctx: ActionContext, opts: Engine
   const steps: StepResult[] = []
   const journal = (r: StepResult, step: PlaybookStep) => {
     ctx.case.journal.append({
-      playbook: pb.id, step: step.id, action: step.action, status: r.status, detail: r.detail, files: r.files, fingerprints: r.fingerprints,
-      data: r.plan ? {plan: r.plan, verified: r.verified} : r.verified === undefined ? undefined : {verified: r.verified},
+      playbook: pb.id,
+      step: step.id,
+      action: step.action,
+      status: r.status,
+      detail: r.detail,
+      files: r.files,
+      fingerprints: r.fingerprints,
+      data: r.plan
+        ? {plan: r.plan, verified: r.verified}
+        : r.verified === undefined
+          ? undefined
+          : {verified: r.verified},
     })
   }
-  ctx.case.journal.append({playbook: pb.id, status: 'start', detail: ctx.dryRun ? 'dry run' : opts.mayChange ? 'run' : 'plan only (no TTY, no --yes)',
-    data: {stateDir: ctx.install.stateDir, configPath: ctx.install.configPath, vars: publicVars(ctx.vars)}})
+  ctx.case.journal.append({
+    playbook: pb.id,
+    status: 'start',
+    detail: ctx.dryRun ? 'dry run' : opts.mayChange ? 'run' : 'plan only (no TTY, no --yes)',
+    data: {stateDir: ctx.install.stateDir, configPath: ctx.install.configPath, vars: publicVars(ctx.vars)},
+  })
   let stopped = false
   let needsConfirmation = false
   for (const step of pb.steps) {
@@ -44,7 +58,11 @@ export async function runPlaybook(pb: Playbook, ctx: ActionContext, opts: Engine
       continue
     }
     if (step.when && !whenHolds(step.when, ctx.vars)) {
-      const r: StepResult = {...base, status: 'skipped', detail: `skipped: ${step.when.startsWith('!') ? step.when.slice(1) : `not ${step.when}`}`}
+      const r: StepResult = {
+        ...base,
+        status: 'skipped',
+        detail: `skipped: ${step.when.startsWith('!') ? step.when.slice(1) : `not ${step.when}`}`,
+      }
       steps.push(r)
       ctx.results.set(step.id, r)
       journal(r, step)
@@ -58,37 +76,55 @@ export async function runPlaybook(pb: Playbook, ctx: ActionContext, opts: Engine
     if (result.status === 'failed' && step.onError === 'stop') stopped = true
   }
   const exitCode = outcomeCode(steps, ctx.dryRun, needsConfirmation)
-  const verified = !ctx.dryRun && !needsConfirmation && steps.every((s) => s.verified !== false && s.status !== 'failed')
+  const verified =
+    !ctx.dryRun && !needsConfirmation && steps.every((s) => s.verified !== false && s.status !== 'failed')
   ctx.case.journal.append({playbook: pb.id, status: 'end', detail: `exit ${exitCode}`, data: {verified}})
   return {case: ctx.case.id, playbook: pb.id, steps, verified, exitCode, needsConfirmation}
 }
 
-async function runStep(step: PlaybookStep, action: ActionDefinition<unknown>, ctx: ActionContext, opts: EngineOptions): Promise<StepResult> {
+async function runStep(
+  step: PlaybookStep,
+  action: ActionDefinition<unknown>,
+  ctx: ActionContext,
+  opts: EngineOptions,
+): Promise<StepResult> {
   const base = {id: step.id, action: step.action}
   try {
     if (step.ask && !(step.ask.var in ctx.vars)) {
       const a = step.ask
-      ctx.vars[a.var] = typeof a.default === 'boolean'
-        ? await ctx.prompter.confirm(a.message, a.default)
-        : a.choices ? await ctx.prompter.select(a.message, a.choices, a.default) : await ctx.prompter.input(a.message, {default: a.default})
+      ctx.vars[a.var] =
+        typeof a.default === 'boolean'
+          ? await ctx.prompter.confirm(a.message, a.default)
+          : a.choices
+            ? await ctx.prompter.select(a.message, a.choices, a.default)
+            : await ctx.prompter.input(a.message, {default: a.default})
     }
     const params = action.params.parse(step.with ?? {})
     const plan = await action.plan(ctx, params)
     const planView = {summary: plan.summary, lines: plan.lines}
     if (plan.noop) return {...base, status: 'noop', detail: plan.summary, plan: planView}
-    if (ctx.dryRun || (action.mutates && !opts.mayChange)) return {...base, status: 'planned', detail: plan.summary, plan: planView}
+    if (ctx.dryRun || (action.mutates && !opts.mayChange))
+      return {...base, status: 'planned', detail: plan.summary, plan: planView}
     if (action.mutates && ctx.prompter.interactive) {
       const question = step.confirm ?? plan.question ?? `${step.title}?`
-      if (!(await ctx.prompter.confirm(question, true))) return {...base, status: 'declined', detail: `declined: ${plan.summary}`, plan: planView}
+      if (!(await ctx.prompter.confirm(question, true)))
+        return {...base, status: 'declined', detail: `declined: ${plan.summary}`, plan: planView}
     }
     const applied = await action.apply(ctx, params, plan)
     const trail = {files: applied.files, fingerprints: applied.fingerprints}
-    if (applied.status === 'manual') return {...base, ...trail, status: 'manual', detail: applied.detail, plan: planView, data: applied.data}
+    if (applied.status === 'manual')
+      return {...base, ...trail, status: 'manual', detail: applied.detail, plan: planView, data: applied.data}
     const verdict = action.verify ? await action.verify(ctx, params, plan, applied) : undefined
     return {
-      ...base, ...trail, status: verdict && !verdict.ok ? 'failed' : 'done',
-      detail: verdict ? `${applied.detail}; ${verdict.ok ? 'verified' : 'NOT verified'}: ${verdict.detail}` : applied.detail,
-      plan: planView, verified: verdict?.ok, data: applied.data,
+      ...base,
+      ...trail,
+      status: verdict && !verdict.ok ? 'failed' : 'done',
+      detail: verdict
+        ? `${applied.detail}; ${verdict.ok ? 'verified' : 'NOT verified'}: ${verdict.detail}`
+        : applied.detail,
+      plan: planView,
+      verified: verdict?.ok,
+      data: applied.data,
     }
   } catch (err) {
     return {...base, status: 'failed', detail: errorMessage(err)}
@@ -104,7 +140,8 @@ function outcomeCode(steps: StepResult[], dryRun: boolean, needsConfirmation: bo
   if (needsConfirmation) return ExitCode.Aborted
   const failed = steps.filter((s) => s.status === 'failed')
   const verificationFailed = failed.some((s) => s.verified === false)
-  if (verificationFailed && failed.length === 1 && !steps.some((s) => s.status === 'manual')) return ExitCode.PreconditionFailed
+  if (verificationFailed && failed.length === 1 && !steps.some((s) => s.status === 'manual'))
+    return ExitCode.PreconditionFailed
   if (failed.length || steps.some((s) => s.status === 'manual' || s.status === 'not-run')) return ExitCode.Partial
   if (steps.some((s) => s.status === 'declined') && !steps.some((s) => s.status === 'done')) return ExitCode.Aborted
   return ExitCode.Ok

@@ -18,7 +18,12 @@ export interface PlaybookProblem {
 
 export class PlaybookError extends IrError {
   constructor(readonly problems: PlaybookProblem[]) {
-    super(problems.map(formatProblem).join('; '), ExitCode.Usage, ['Fix the playbook, then check it with `ir playbook validate FILE`.'], 'PLAYBOOK_INVALID')
+    super(
+      problems.map(formatProblem).join('; '),
+      ExitCode.Usage,
+      ['Fix the playbook, then check it with `ir playbook validate FILE`.'],
+      'PLAYBOOK_INVALID',
+    )
   }
 }
 
@@ -31,19 +36,30 @@ export function playbooksDir(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url))
   for (let i = 0; i < 5; i++) {
     try {
-      if (readdirSync(dir).includes('package.json') && readdirSync(dir).includes('playbooks')) return path.join(dir, 'playbooks')
-    } catch { /* keep walking */ }
+      if (readdirSync(dir).includes('package.json') && readdirSync(dir).includes('playbooks'))
+        return path.join(dir, 'playbooks')
+    } catch {
+      /* keep walking */
+    }
     dir = path.dirname(dir)
   }
-  throw new IrError('The shipped playbooks/ folder was not found next to ir.', ExitCode.Failure, ['Reinstall ir (npm ci).'], 'PLAYBOOKS_MISSING')
+  throw new IrError(
+    'The shipped playbooks/ folder was not found next to ir.',
+    ExitCode.Failure,
+    ['Reinstall ir (npm ci).'],
+    'PLAYBOOKS_MISSING',
+  )
 }
 
 export function listPlaybooks(): Array<{id: string; file: string; title: string}> {
   const dir = playbooksDir()
-  return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => {
-    const pb = loadPlaybook(path.join(dir, f))
-    return {id: pb.id, file: path.join(dir, f), title: pb.title}
-  })
+  return readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => {
+      const pb = loadPlaybook(path.join(dir, f))
+      return {id: pb.id, file: path.join(dir, f), title: pb.title}
+    })
 }
 
 /** A shipped playbook id ("contain") or a path to a YAML file. */
@@ -58,12 +74,22 @@ export function loadPlaybook(file: string): Playbook {
   try {
     text = readFileSync(file, 'utf8')
   } catch (err) {
-    throw new IrError(`Playbook ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}).`, ExitCode.Usage,
-      ['`ir playbook list` shows the shipped playbooks.'], 'PLAYBOOK_MISSING')
+    throw new IrError(
+      `Playbook ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}).`,
+      ExitCode.Usage,
+      ['`ir playbook list` shows the shipped playbooks.'],
+      'PLAYBOOK_MISSING',
+    )
   }
   const doc = parseDocument(text, {prettyErrors: false})
   if (doc.errors.length) {
-    throw new PlaybookError(doc.errors.map((e) => ({file, field: 'yaml', message: `${e.message.split('\n')[0]} (line ${e.linePos?.[0]?.line ?? '?'})`})))
+    throw new PlaybookError(
+      doc.errors.map((e) => ({
+        file,
+        field: 'yaml',
+        message: `${e.message.split('\n')[0]} (line ${e.linePos?.[0]?.line ?? '?'})`,
+      })),
+    )
   }
   const raw = doc.toJS() as unknown
   const parsed = PlaybookSchema.safeParse(raw)
@@ -75,14 +101,25 @@ export function loadPlaybook(file: string): Playbook {
     seen.add(step.id)
     const action = ACTIONS[step.action]
     if (!action) {
-      problems.push({file, step: step.id, field: 'action', message: `unknown action "${step.action}" (known: ${Object.keys(ACTIONS).sort().join(', ')})`})
+      problems.push({
+        file,
+        step: step.id,
+        field: 'action',
+        message: `unknown action "${step.action}" (known: ${Object.keys(ACTIONS).sort().join(', ')})`,
+      })
       continue
     }
     const p = action.params.safeParse(step.with ?? {})
     if (!p.success) {
       for (const issue of p.error.issues) {
-        const keys = issue.code === 'unrecognized_keys' ? (issue as {keys: string[]}).keys.join(', ') : issue.path.join('.')
-        problems.push({file, step: step.id, field: `with${keys ? `.${keys}` : ''}`, message: issue.code === 'unrecognized_keys' ? 'unknown parameter' : issue.message})
+        const keys =
+          issue.code === 'unrecognized_keys' ? (issue as {keys: string[]}).keys.join(', ') : issue.path.join('.')
+        problems.push({
+          file,
+          step: step.id,
+          field: `with${keys ? `.${keys}` : ''}`,
+          message: issue.code === 'unrecognized_keys' ? 'unknown parameter' : issue.message,
+        })
       }
     }
   }
@@ -100,7 +137,8 @@ function zodProblems(file: string, raw: unknown, error: z.ZodError): PlaybookPro
       step = typeof s?.id === 'string' ? s.id : `#${index + 1}`
       field = rest.join('.') || '(step)'
     }
-    if (issue.code === 'unrecognized_keys') return {file, step, field: (issue as {keys: string[]}).keys.join(', '), message: 'unknown field'}
+    if (issue.code === 'unrecognized_keys')
+      return {file, step, field: (issue as {keys: string[]}).keys.join(', '), message: 'unknown field'}
     return {file, step, field, message: issue.message}
   })
 }

@@ -26,12 +26,27 @@ export async function runPlaybookOn(req: PlaybookRunRequest): Promise<RunOutcome
   const pb = loadPlaybook(resolvePlaybook(req.playbook))
   const install = resolveInstall(req.target, host)
   if (!install.stateDirExists) {
-    throw new IrError(`OpenClaw state dir ${install.stateDir} does not exist.`, ExitCode.PreconditionFailed,
-      ['Point ir at the install with --state-dir or --profile (`ir status` lists what it finds).'], 'STATE_DIR_MISSING')
+    throw new IrError(
+      `OpenClaw state dir ${install.stateDir} does not exist.`,
+      ExitCode.PreconditionFailed,
+      ['Point ir at the install with --state-dir or --profile (`ir status` lists what it finds).'],
+      'STATE_DIR_MISSING',
+    )
   }
   const c = openCase(req.caseId, {home: req.irHome, now: req.now})
-  return runPlaybook(pb, {
-    install, case: c, prompter: req.prompter, runner: req.runner ?? realRunner, env: host.env,
-    now: req.now ?? (() => new Date()), vars: {...req.vars}, dryRun: req.dryRun, results: new Map(),
-  }, {mayChange: req.mayChange})
+  return runPlaybook(
+    pb,
+    {
+      install,
+      case: c,
+      prompter: req.prompter,
+      runner: req.runner ?? realRunner,
+      env: host.env,
+      now: req.now ?? (() => new Date()),
+      vars: {...req.vars},
+      dryRun: req.dryRun,
+      results: new Map(),
+    },
+    {mayChange: req.mayChange},
+  )
 }

@@ -43,18 +43,26 @@ function fsyncDir(dir: string): void {
     } finally {
       closeSync(fd)
     }
-  } catch { /* some filesystems refuse fsync on dirs; the rename already happened */ }
+  } catch {
+    /* some filesystems refuse fsync on dirs; the rename already happened */
+  }
 }
 
 export function writeError(file: string, err: unknown): IrError {
   const code = (err as NodeJS.ErrnoException).code
   const why: Record<string, [string, string]> = {
-    EROFS: ['is on a read-only filesystem', 'Remount it read-write or copy the state dir elsewhere and point --state-dir at the copy.'],
+    EROFS: [
+      'is on a read-only filesystem',
+      'Remount it read-write or copy the state dir elsewhere and point --state-dir at the copy.',
+    ],
     EACCES: ['is not writable by this user', 'Run ir as the user that owns the OpenClaw state dir.'],
     EPERM: ['is not writable (immutable or not owned)', 'Check `lsattr` and ownership, then re-run.'],
     ENOSPC: ['cannot be written: the disk is full', 'Free space on that filesystem, then re-run; nothing was changed.'],
     EDQUOT: ['cannot be written: disk quota exceeded', 'Free space, then re-run; nothing was changed.'],
   }
-  const [what, next] = why[code ?? ''] ?? [`could not be written (${code ?? (err as Error).message})`, 'Check the path and re-run.']
+  const [what, next] = why[code ?? ''] ?? [
+    `could not be written (${code ?? (err as Error).message})`,
+    'Check the path and re-run.',
+  ]
   return new IrError(`${file} ${what}.`, ExitCode.Failure, [next], `WRITE_${code ?? 'FAILED'}`)
 }

@@ -18,7 +18,9 @@ export function tcpListeners(proc = '/proc'): Map<string, TcpListener> {
     let text = ''
     try {
       text = readFileSync(path.join(proc, 'net', table), 'utf8')
-    } catch { continue }
+    } catch {
+      continue
+    }
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/)
       if (f[3] !== '0A' || !f[1] || !f[9]) continue
@@ -36,14 +38,18 @@ export function socketInodes(pid: number, proc = '/proc'): string[] {
     try {
       const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(path.join(proc, String(pid), 'fd', fd)))?.[1]
       if (inode) inodes.push(inode)
-    } catch { /* fd closed meanwhile */ }
+    } catch {
+      /* fd closed meanwhile */
+    }
   }
   return inodes
 }
 
 /** Every pid on the host (that this user can see). */
 export function allPids(proc = '/proc'): number[] {
-  return safeReaddir(proc).filter((e) => /^\d+$/.test(e)).map(Number)
+  return safeReaddir(proc)
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number)
 }
 
 function decodeAddress(hex: string): string {

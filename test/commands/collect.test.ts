@@ -24,7 +24,19 @@ afterEach(() => {
 describe('ir collect', () => {
   it('--help names the flags and shows examples', async () => {
     const {stdout} = await runCommand(['collect', '--help'], import.meta.url)
-    for (const f of ['--out', '--since', '--rules', '--format', '--include-secrets', '--dry-run', '--yes', '--case', '--state-dir', '--json']) expect(stdout).toContain(f)
+    for (const f of [
+      '--out',
+      '--since',
+      '--rules',
+      '--format',
+      '--include-secrets',
+      '--dry-run',
+      '--yes',
+      '--case',
+      '--state-dir',
+      '--json',
+    ])
+      expect(stdout).toContain(f)
     expect(stdout).toContain('EXAMPLES')
   })
 
@@ -34,7 +46,10 @@ describe('ir collect', () => {
     const {stateDir} = fileEraState(root)
     const out = path.join(root, 'out')
     // When collected non-interactively
-    const {stdout} = await runCommand(['collect', '--state-dir', stateDir, '--yes', '--json', '--out', out], import.meta.url)
+    const {stdout} = await runCommand(
+      ['collect', '--state-dir', stateDir, '--yes', '--json', '--out', out],
+      import.meta.url,
+    )
     // Then stdout is the result object only
     const r = JSON.parse(stdout) as Record<string, unknown>
     expect(process.exitCode ?? 0).toBe(0)
@@ -43,7 +58,11 @@ describe('ir collect', () => {
     expect(readFileSync(`${r.bundle as string}.sha256`, 'utf8').split(' ')[0]).toBe(r.bundleSha256)
     expect(typeof r.files).toBe('number')
     expect(Array.isArray(r.findings) && (r.findings as unknown[]).length > 0).toBe(true)
-    expect(r.skipped).toEqual(expect.arrayContaining([{path: path.join(stateDir, 'agents/main/sessions/x.jsonl'), reason: 'symlink: recorded, not followed'}]))
+    expect(r.skipped).toEqual(
+      expect.arrayContaining([
+        {path: path.join(stateDir, 'agents/main/sessions/x.jsonl'), reason: 'symlink: recorded, not followed'},
+      ]),
+    )
     expect(r.verified).toBe(true)
     expect(stdout).not.toContain(SECRETS.gatewayToken)
   })
@@ -51,10 +70,21 @@ describe('ir collect', () => {
   it('prints the steps, the bundle and its hash as text', async () => {
     const root = tempDir('ir-collect-cmd-')
     const {stateDir} = fileEraState(root)
-    const {stdout} = await runCommand(['collect', '--state-dir', stateDir, '--yes', '--out', path.join(root, 'out'), '--case', 'IR-text-1'], import.meta.url)
+    const {stdout} = await runCommand(
+      ['collect', '--state-dir', stateDir, '--yes', '--out', path.join(root, 'out'), '--case', 'IR-text-1'],
+      import.meta.url,
+    )
     const lines = stdout.split('\n')
     expect(lines[0]).toBe('case IR-text-1  playbook collect')
-    expect(lines.map((l) => l.slice(0, 20).trim())).toEqual(expect.arrayContaining(['done      discover', 'done      volatile', 'done      acquire', 'done      scan', 'done      bundle']))
+    expect(lines.map((l) => l.slice(0, 20).trim())).toEqual(
+      expect.arrayContaining([
+        'done      discover',
+        'done      volatile',
+        'done      acquire',
+        'done      scan',
+        'done      bundle',
+      ]),
+    )
     expect(stdout).toMatch(/^bundle {3}\/.+\.tar\.gz$/m)
     expect(stdout).toMatch(/^sha256 {3}[0-9a-f]{64} /m)
     expect(stdout).toContain('verified  every file hashed again as archived matches the manifest')
@@ -73,11 +103,17 @@ describe('ir collect', () => {
   it('refuses a --since that is not a date (exit 2) and a missing state dir (exit 3)', async () => {
     const root = tempDir('ir-collect-cmd-')
     const {stateDir} = fileEraState(root)
-    const bad = await runCommand(['collect', '--state-dir', stateDir, '--yes', '--json', '--since', 'yesterday'], import.meta.url)
+    const bad = await runCommand(
+      ['collect', '--state-dir', stateDir, '--yes', '--json', '--since', 'yesterday'],
+      import.meta.url,
+    )
     expect(JSON.parse(bad.stdout)).toMatchObject({error: {code: 'USAGE', exitCode: 2}})
     expect(process.exitCode).toBe(2)
     process.exitCode = undefined
-    const missing = await runCommand(['collect', '--state-dir', path.join(root, 'nope'), '--yes', '--json'], import.meta.url)
+    const missing = await runCommand(
+      ['collect', '--state-dir', path.join(root, 'nope'), '--yes', '--json'],
+      import.meta.url,
+    )
     expect(JSON.parse(missing.stdout)).toMatchObject({error: {code: 'STATE_DIR_MISSING', exitCode: 3}})
     expect(process.exitCode).toBe(3)
     process.exitCode = undefined
@@ -88,37 +124,66 @@ describe('ir collect', () => {
   it('refuses --out inside the state dir: collect never writes into the install', async () => {
     const root = tempDir('ir-collect-cmd-')
     const {stateDir} = fileEraState(root)
-    const {stdout} = await runCommand(['collect', '--state-dir', stateDir, '--yes', '--json', '--out', path.join(stateDir, 'evidence')], import.meta.url)
+    const {stdout} = await runCommand(
+      ['collect', '--state-dir', stateDir, '--yes', '--json', '--out', path.join(stateDir, 'evidence')],
+      import.meta.url,
+    )
     expect(JSON.parse(stdout)).toMatchObject({error: {code: 'OUT_INSIDE_STATE', exitCode: 2}})
     expect(existsSync(path.join(stateDir, 'evidence'))).toBe(false)
   })
 
   // root reads everything: unreadable files need an ordinary user (nobody), through setpriv
-  it.skipIf(process.getuid?.() !== 0)('records unreadable files and directories as failed, still seals a verified bundle, exits 5 (partial)', async () => {
-    // Given an install owned by nobody, with one file and one directory only root can read
-    const root = tempDir('ir-collect-nobody-')
-    chmodSync(root, 0o755)
-    const {stateDir} = fileEraState(root)
-    const secretFile = path.join(stateDir, 'workspace', 'root-only.md')
-    writeFileSync(secretFile, 'root only\n', {mode: 0o600})
-    const secretDir = path.join(stateDir, 'cron', 'root-only')
-    mkdirSync(secretDir, {mode: 0o700})
-    writeFileSync(path.join(secretDir, 'x.json'), '{}')
-    const home = path.join(root, 'home')
-    mkdirSync(home)
-    await execa('chown', ['-R', 'nobody:nogroup', root])
-    for (const p of [secretFile, secretDir]) chownSync(p, 0, 0)
-    // When nobody collects it
-    const r = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, path.join(repo, 'bin/dev.js'),
-      'collect', '--state-dir', stateDir, '--yes', '--json', '--out', path.join(root, 'out')], {
-      env: {PATH: process.env.PATH, HOME: home, IR_HOME: path.join(root, 'irhome'), TMPDIR: home}, extendEnv: false, reject: false, cwd: home, timeout: 60_000})
-    // Then: exit 5, both items failed with the reason, everything else bundled and verified
-    expect(r.exitCode, r.stderr).toBe(5)
-    const json = JSON.parse(r.stdout) as {verified: boolean; skipped: Array<{path: string; reason: string}>}
-    expect(json.verified).toBe(true)
-    expect(json.skipped).toEqual(expect.arrayContaining([
-      {path: secretFile, reason: 'failed: not readable by this user (EACCES)'},
-      {path: secretDir, reason: 'failed: cannot list: EACCES'},
-    ]))
-  })
+  it.skipIf(process.getuid?.() !== 0)(
+    'records unreadable files and directories as failed, still seals a verified bundle, exits 5 (partial)',
+    async () => {
+      // Given an install owned by nobody, with one file and one directory only root can read
+      const root = tempDir('ir-collect-nobody-')
+      chmodSync(root, 0o755)
+      const {stateDir} = fileEraState(root)
+      const secretFile = path.join(stateDir, 'workspace', 'root-only.md')
+      writeFileSync(secretFile, 'root only\n', {mode: 0o600})
+      const secretDir = path.join(stateDir, 'cron', 'root-only')
+      mkdirSync(secretDir, {mode: 0o700})
+      writeFileSync(path.join(secretDir, 'x.json'), '{}')
+      const home = path.join(root, 'home')
+      mkdirSync(home)
+      await execa('chown', ['-R', 'nobody:nogroup', root])
+      for (const p of [secretFile, secretDir]) chownSync(p, 0, 0)
+      // When nobody collects it
+      const r = await execa(
+        'setpriv',
+        [
+          '--reuid=65534',
+          '--regid=65534',
+          '--clear-groups',
+          process.execPath,
+          path.join(repo, 'bin/dev.js'),
+          'collect',
+          '--state-dir',
+          stateDir,
+          '--yes',
+          '--json',
+          '--out',
+          path.join(root, 'out'),
+        ],
+        {
+          env: {PATH: process.env.PATH, HOME: home, IR_HOME: path.join(root, 'irhome'), TMPDIR: home},
+          extendEnv: false,
+          reject: false,
+          cwd: home,
+          timeout: 60_000,
+        },
+      )
+      // Then: exit 5, both items failed with the reason, everything else bundled and verified
+      expect(r.exitCode, r.stderr).toBe(5)
+      const json = JSON.parse(r.stdout) as {verified: boolean; skipped: Array<{path: string; reason: string}>}
+      expect(json.verified).toBe(true)
+      expect(json.skipped).toEqual(
+        expect.arrayContaining([
+          {path: secretFile, reason: 'failed: not readable by this user (EACCES)'},
+          {path: secretDir, reason: 'failed: cannot list: EACCES'},
+        ]),
+      )
+    },
+  )
 })

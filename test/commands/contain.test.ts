@@ -38,7 +38,9 @@ describe('ir contain', () => {
     const lines = stdout.split('\n')
     expect(lines[0]).toMatch(/^case IR-\d{8}-\d{6}-[0-9a-f]{4} {2}playbook contain$/)
     expect(lines).toContain('noop      stop         already stopped: no gateway process, port 9 closed')
-    expect(lines).toContain(`${' '.repeat(12)}-  "gateway": {"mode": "local", "port": 9, "bind": "lan", "auth": {"mode": "none"}},`)
+    expect(lines).toContain(
+      `${' '.repeat(12)}-  "gateway": {"mode": "local", "port": 9, "bind": "lan", "auth": {"mode": "none"}},`,
+    )
     expect(lines).toContain(`${' '.repeat(12)}lock: gateway.auth "none" -> token auth with a fresh token`)
     expect(stdout).toContain(`chmod 700 ${state}   (now 755)`)
     expect(stdout).not.toContain(HOOKS)
@@ -50,21 +52,30 @@ describe('ir contain', () => {
   it('without a TTY and without --yes changes nothing and exits 4', async () => {
     const {state, config} = openState()
     const {stdout} = await runCommand(['contain', '--state-dir', state], import.meta.url)
-    expect(stdout).toContain('Nothing was changed: no TTY to confirm. Re-run with --yes to apply, or --dry-run to see the plan.')
+    expect(stdout).toContain(
+      'Nothing was changed: no TTY to confirm. Re-run with --yes to apply, or --dry-run to see the plan.',
+    )
     expect(readFileSync(config, 'utf8')).toBe(OPEN)
     expect(process.exitCode).toBe(4)
   })
 
-  it('--yes --json gives DESIGN.md\'s result, and --undo --case restores the original bytes', async () => {
+  it("--yes --json gives DESIGN.md's result, and --undo --case restores the original bytes", async () => {
     // Given an open install
     const {state, config} = openState()
     // When contained
     const run = await runCommand(['contain', '--state-dir', state, '--yes', '--json'], import.meta.url)
     const r = JSON.parse(run.stdout)
     // Then: case, steps [{id, action, status, detail}], verified
-    expect(r.steps.map((s: {id: string; action: string; status: string}) => `${s.id}:${s.action}:${s.status}`)).toEqual([
-      'preserve:preserve-evidence:done', 'stop:stop-gateway:noop', 'lockdown:lockdown:done', 'permissions:tighten-permissions:done',
-      'audit:security-audit:done', 'report:report-status:done'])
+    expect(r.steps.map((s: {id: string; action: string; status: string}) => `${s.id}:${s.action}:${s.status}`)).toEqual(
+      [
+        'preserve:preserve-evidence:done',
+        'stop:stop-gateway:noop',
+        'lockdown:lockdown:done',
+        'permissions:tighten-permissions:done',
+        'audit:security-audit:done',
+        'report:report-status:done',
+      ],
+    )
     expect(r.verified).toBe(true)
     expect(run.stdout).not.toContain(HOOKS)
     expect(statSync(config).mode & 0o777).toBe(0o600)
@@ -79,7 +90,11 @@ describe('ir contain', () => {
 
   it('--undo needs --case (exit 2), and an unknown case is a precondition failure (exit 3)', async () => {
     const noCase = await runCommand(['contain', '--undo', '--json'], import.meta.url)
-    expect(JSON.parse(noCase.stdout).error).toMatchObject({code: 'USAGE', message: '--undo needs the case to undo: --case ID.', exitCode: 2})
+    expect(JSON.parse(noCase.stdout).error).toMatchObject({
+      code: 'USAGE',
+      message: '--undo needs the case to undo: --case ID.',
+      exitCode: 2,
+    })
     expect(process.exitCode).toBe(2)
     process.exitCode = undefined
     const missing = await runCommand(['contain', '--undo', '--case', 'IR-nope', '--yes', '--json'], import.meta.url)
@@ -91,13 +106,26 @@ describe('ir contain', () => {
     await runCommand(['contain', '--dm-policy', 'open', '--dry-run'], import.meta.url)
     expect(process.exitCode).toBe(2)
     process.exitCode = undefined
-    const gone = await runCommand(['contain', '--state-dir', path.join(tempDir(), 'nope'), '--dry-run', '--json'], import.meta.url)
+    const gone = await runCommand(
+      ['contain', '--state-dir', path.join(tempDir(), 'nope'), '--dry-run', '--json'],
+      import.meta.url,
+    )
     expect(JSON.parse(gone.stdout).error.code).toBe('STATE_DIR_MISSING')
     expect(process.exitCode).toBe(3)
   })
 
   it('has help with examples for --dry-run, --yes --json, --keep-running and --undo', async () => {
     const {stdout} = await runCommand(['contain', '--help'], import.meta.url)
-    for (const s of ['--dm-policy', '--keep-running', '--undo', '--dry-run', '--yes', '--case', '--state-dir', 'ir contain --undo --case IR-']) expect(stdout).toContain(s)
+    for (const s of [
+      '--dm-policy',
+      '--keep-running',
+      '--undo',
+      '--dry-run',
+      '--yes',
+      '--case',
+      '--state-dir',
+      'ir contain --undo --case IR-',
+    ])
+      expect(stdout).toContain(s)
   })
 })

@@ -23,8 +23,16 @@ describe('ir playbook run on a TTY', () => {
     const dir = tempDir()
     const marker = path.join(dir, 'changed')
     ACTIONS['test-touch'] = {
-      name: 'test-touch', description: 'test', mutates: true, params: z.object({}).strict(),
-      plan: async () => ({noop: false, summary: 'touch the marker', lines: ['+ marker'], question: 'Touch the marker file?'}),
+      name: 'test-touch',
+      description: 'test',
+      mutates: true,
+      params: z.object({}).strict(),
+      plan: async () => ({
+        noop: false,
+        summary: 'touch the marker',
+        lines: ['+ marker'],
+        question: 'Touch the marker file?',
+      }),
       apply: async () => {
         writeFileSync(marker, 'x')
         return {detail: 'touched'}

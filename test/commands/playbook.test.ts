@@ -12,9 +12,17 @@ afterEach(() => {
 
 describe('ir playbook', () => {
   it('validate passes on the shipped playbooks', async () => {
-    const {stdout, error} = await runCommand(['playbook', 'validate', 'playbooks/contain.yaml', 'playbooks/rotate.yaml', 'playbooks/collect.yaml'], import.meta.url)
+    const {stdout, error} = await runCommand(
+      ['playbook', 'validate', 'playbooks/contain.yaml', 'playbooks/rotate.yaml', 'playbooks/collect.yaml'],
+      import.meta.url,
+    )
     expect(error).toBeUndefined()
-    expect(stdout.split('\n').filter(Boolean).every((l) => l.startsWith('ok '))).toBe(true)
+    expect(
+      stdout
+        .split('\n')
+        .filter(Boolean)
+        .every((l) => l.startsWith('ok ')),
+    ).toBe(true)
   })
 
   it('validate rejects a broken playbook precisely, exit 2, same code with --json', async () => {
@@ -32,7 +40,9 @@ describe('ir playbook', () => {
 
   it('list and show describe the shipped playbooks', async () => {
     const list = await runCommand(['playbook', 'list', '--json'], import.meta.url)
-    expect(JSON.parse(list.stdout).playbooks.map((p: {id: string}) => p.id)).toEqual(expect.arrayContaining(['contain', 'rotate', 'collect']))
+    expect(JSON.parse(list.stdout).playbooks.map((p: {id: string}) => p.id)).toEqual(
+      expect.arrayContaining(['contain', 'rotate', 'collect']),
+    )
     const show = await runCommand(['playbook', 'show', 'contain'], import.meta.url)
     expect(show.stdout).toMatch(/^contain: /)
   })

@@ -24,25 +24,47 @@ afterEach(() => {
 
 async function install(config?: object) {
   const port = await closedPort()
-  return stateWithConfig(config ?? {gateway: {mode: 'local', port, auth: {mode: 'token', token: T0}}, hooks: {enabled: true, token: H0}})
+  return stateWithConfig(
+    config ?? {gateway: {mode: 'local', port, auth: {mode: 'token', token: T0}}, hooks: {enabled: true, token: H0}},
+  )
 }
 
 describe('ir rotate', () => {
   it('documents its flags and examples', async () => {
     const {stdout} = await runCommand(['rotate', '--help'], import.meta.url)
-    for (const flag of ['--only', '--secrets-out', '--allow-unverified', '--dry-run', '--yes', '--case', '--state-dir', '--json']) expect(stdout).toContain(flag)
+    for (const flag of [
+      '--only',
+      '--secrets-out',
+      '--allow-unverified',
+      '--dry-run',
+      '--yes',
+      '--case',
+      '--state-dir',
+      '--json',
+    ])
+      expect(stdout).toContain(flag)
     expect(stdout).toContain('rotate --yes --secrets-out ./rotated.json --json')
   })
 
   it('rotates with --yes --secrets-out --json: the DESIGN.md result shape, values only in the 0600 file', async () => {
     const {state, configPath} = await install()
     const out = path.join(tempDir(), 'new.json')
-    const {stdout} = await runCommand(['rotate', '--state-dir', state, '--config', configPath, '--yes', '--secrets-out', out, '--json'], import.meta.url)
+    const {stdout} = await runCommand(
+      ['rotate', '--state-dir', state, '--config', configPath, '--yes', '--secrets-out', out, '--json'],
+      import.meta.url,
+    )
     const r = JSON.parse(stdout)
     expect(r).toMatchObject({case: expect.stringMatching(/^IR-/), verified: false, exitCode: 0})
-    expect(r.steps.map((s: {id: string; action: string; status: string}) => `${s.id}:${s.action}:${s.status}`)).toEqual([
-      'inventory:rotate-inventory:done', 'rotate:rotate-secrets:done', 'prove:rotate-prove:done', 'restart:rotate-restart:noop',
-      'handover:rotate-handover:done', 'checklist:rotate-checklist:done'])
+    expect(r.steps.map((s: {id: string; action: string; status: string}) => `${s.id}:${s.action}:${s.status}`)).toEqual(
+      [
+        'inventory:rotate-inventory:done',
+        'rotate:rotate-secrets:done',
+        'prove:rotate-prove:done',
+        'restart:rotate-restart:noop',
+        'handover:rotate-handover:done',
+        'checklist:rotate-checklist:done',
+      ],
+    )
     expect(r.steps.every((s: {detail: unknown}) => typeof s.detail === 'string')).toBe(true)
     const handed = JSON.parse(readFileSync(out, 'utf8')) as Record<string, string>
     expect(Object.keys(handed)).toEqual(['gateway.auth.token', 'hooks.token'])
@@ -57,9 +79,18 @@ describe('ir rotate', () => {
     const before = readFileSync(configPath, 'utf8')
     const out = path.join(tempDir(), 'exists.json')
     writeFileSync(out, 'keep me')
-    const {stdout} = await runCommand(['rotate', '--state-dir', state, '--yes', '--secrets-out', out, '--json'], import.meta.url)
-    expect(JSON.parse(stdout)).toEqual({error: {code: 'SECRETS_OUT_EXISTS', exitCode: 2, message: `${out} already exists; ir never overwrites a --secrets-out file.`,
-      suggestions: ['Pass a new file name (e.g. ./rotated-$(date +%s).json); nothing was changed.']}})
+    const {stdout} = await runCommand(
+      ['rotate', '--state-dir', state, '--yes', '--secrets-out', out, '--json'],
+      import.meta.url,
+    )
+    expect(JSON.parse(stdout)).toEqual({
+      error: {
+        code: 'SECRETS_OUT_EXISTS',
+        exitCode: 2,
+        message: `${out} already exists; ir never overwrites a --secrets-out file.`,
+        suggestions: ['Pass a new file name (e.g. ./rotated-$(date +%s).json); nothing was changed.'],
+      },
+    })
     expect(process.exitCode).toBe(2)
     expect(readFileSync(out, 'utf8')).toBe('keep me')
     expect(readFileSync(configPath, 'utf8')).toBe(before)
@@ -67,8 +98,14 @@ describe('ir rotate', () => {
 
   it('rejects an unknown --only scope (exit 2)', async () => {
     const {state} = await install()
-    const {stdout} = await runCommand(['rotate', '--state-dir', state, '--only', 'gateway,channels', '--json'], import.meta.url)
-    expect(JSON.parse(stdout).error).toMatchObject({code: 'USAGE', message: '--only gateway,channels: unknown scope "channels".'})
+    const {stdout} = await runCommand(
+      ['rotate', '--state-dir', state, '--only', 'gateway,channels', '--json'],
+      import.meta.url,
+    )
+    expect(JSON.parse(stdout).error).toMatchObject({
+      code: 'USAGE',
+      message: '--only gateway,channels: unknown scope "channels".',
+    })
     expect(process.exitCode).toBe(2)
   })
 
@@ -95,7 +132,10 @@ describe('ir rotate', () => {
   it('says there is nothing to rotate with auth mode none and points to ir contain (exit 3)', async () => {
     const {state} = await install({gateway: {port: await closedPort(), auth: {mode: 'none'}}})
     const out = path.join(tempDir(), 'new.json')
-    const {stdout} = await runCommand(['rotate', '--state-dir', state, '--yes', '--secrets-out', out, '--json'], import.meta.url)
+    const {stdout} = await runCommand(
+      ['rotate', '--state-dir', state, '--yes', '--secrets-out', out, '--json'],
+      import.meta.url,
+    )
     const e = JSON.parse(stdout).error
     expect(e).toMatchObject({code: 'NOTHING_TO_ROTATE', exitCode: 3})
     expect(e.message).toMatch(/^Nothing to rotate: gateway\.auth\.mode is "none"/)

@@ -34,8 +34,15 @@ describe('ir scan', () => {
     const r = JSON.parse(stdout)
     // Then the shape is DESIGN.md's and nothing prints the token
     expect(r.scanned).toMatchObject({files: 1, events: expect.any(Number), bytes: expect.any(Number), skipped: []})
-    expect(r.findings.map((f: {ruleId: string}) => f.ruleId)).toEqual(expect.arrayContaining([
-      'chain.untrusted-credential-exfil', 'injection.instruction-override', 'cred.ssh-keys', 'exfil.paste-or-dropsite', 'secret.github-pat']))
+    expect(r.findings.map((f: {ruleId: string}) => f.ruleId)).toEqual(
+      expect.arrayContaining([
+        'chain.untrusted-credential-exfil',
+        'injection.instruction-override',
+        'cred.ssh-keys',
+        'exfil.paste-or-dropsite',
+        'secret.github-pat',
+      ]),
+    )
     expect(r.findings[0]).toMatchObject({severity: 'critical', source: {file}})
     expect(stdout).not.toContain(SECRET)
     expect(process.exitCode).toBeUndefined()
@@ -46,7 +53,9 @@ describe('ir scan', () => {
     const {stdout} = await runCommand(['scan', state, '--format', 'text'], import.meta.url)
     const lines = stdout.split('\n')
     expect(lines[0]).toBe(`${file} — session 11111111-2222-4333-8444-555555555555 [agent main]`)
-    expect(lines[1]).toMatch(/^ {2}CRITICAL line 3 +toolResult web_fetch +injection\.instruction-override  Instruction override/)
+    expect(lines[1]).toMatch(
+      /^ {2}CRITICAL line 3 +toolResult web_fetch +injection\.instruction-override  Instruction override/,
+    )
     expect(stdout).toMatch(/Scanned 1 file\(s\), 7 event\(s\), .*: \d+ finding\(s\) \(\d+ critical/)
     expect(stdout).not.toContain(SECRET)
   })
@@ -56,8 +65,11 @@ describe('ir scan', () => {
     const sarif = JSON.parse((await runCommand(['scan', state, '--format', 'sarif'], import.meta.url)).stdout)
     expect(sarif.version).toBe('2.1.0')
     expect(sarif.runs[0].tool.driver.rules.length).toBeGreaterThan(3)
-    expect(sarif.runs[0].results[0]).toMatchObject({level: 'error', partialFingerprints: {'irFingerprint/v1': expect.any(String)},
-      locations: [{physicalLocation: {region: {startLine: expect.any(Number)}}}]})
+    expect(sarif.runs[0].results[0]).toMatchObject({
+      level: 'error',
+      partialFingerprints: {'irFingerprint/v1': expect.any(String)},
+      locations: [{physicalLocation: {region: {startLine: expect.any(Number)}}}],
+    })
     expect(JSON.stringify(sarif)).not.toContain(SECRET)
     const md = (await runCommand(['scan', state, '--format', 'md'], import.meta.url)).stdout
     expect(md).toMatch(/^# ir scan report/)
@@ -83,7 +95,10 @@ describe('ir scan', () => {
     const baseline = path.join(await tempDir(), 'known.jsonl')
     await writeFile(baseline, first.stdout)
     // When scanned again with it
-    const {stdout} = await runCommand(['scan', state, '--baseline', baseline, '--json', '--fail-on', 'info'], import.meta.url)
+    const {stdout} = await runCommand(
+      ['scan', state, '--baseline', baseline, '--json', '--fail-on', 'info'],
+      import.meta.url,
+    )
     // Then nothing is left and --fail-on is not met
     const r = JSON.parse(stdout)
     expect(r.findings).toEqual([])

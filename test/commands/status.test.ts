@@ -14,13 +14,18 @@ afterEach(() => {
 describe('ir status', () => {
   it('reports a file-era install in one screen', async () => {
     // Given a file-era state dir with an open Telegram DM policy
-    const state = fileEraStateDir(tempDir(), '{"gateway":{"bind":"loopback","auth":{"mode":"token","token":"short"}},"channels":{"telegram":{"dmPolicy":"open","allowFrom":["*"]}}}')
+    const state = fileEraStateDir(
+      tempDir(),
+      '{"gateway":{"bind":"loopback","auth":{"mode":"token","token":"short"}},"channels":{"telegram":{"dmPolicy":"open","allowFrom":["*"]}}}',
+    )
     chmodSync(state, 0o700)
     // When ir status runs on it
     const {stdout, error} = await runCommand(['status', '--state-dir', state], import.meta.url)
     // Then it names the era, the gateway state and each exposure with its severity
     expect(error).toBeUndefined()
-    expect(stdout).toContain(`${state}\n  config   ${state}/openclaw.json\n  era      file (1 agent)   version unknown\n  gateway  down (port 18789)`)
+    expect(stdout).toContain(
+      `${state}\n  config   ${state}/openclaw.json\n  era      file (1 agent)   version unknown\n  gateway  down (port 18789)`,
+    )
     expect(stdout).toContain('CRIT  telegram: anyone may DM the agent (dmPolicy "open")   [channels.telegram.dmPolicy]')
     expect(stdout).toContain('HIGH  Gateway token is short (5 chars)   [gateway.auth.token]')
     expect(stdout).not.toContain('"short"')
@@ -32,8 +37,11 @@ describe('ir status', () => {
     const r = JSON.parse(stdout)
     expect(r.installs).toHaveLength(1)
     expect(r.installs[0]).toMatchObject({
-      stateDir: state, config: {ok: true}, era: {era: 'sqlite', agents: ['main']},
-      version: {config: '2026.9.6', stateDb: '2026.9.6'}, gateway: {state: 'down', port: 18789, healthz: false},
+      stateDir: state,
+      config: {ok: true},
+      era: {era: 'sqlite', agents: ['main']},
+      version: {config: '2026.9.6', stateDb: '2026.9.6'},
+      gateway: {state: 'down', port: 18789, healthz: false},
     })
   })
 
@@ -57,7 +65,9 @@ describe('ir status', () => {
 
   it('keeps usage errors at exit 2 with the JSON error envelope', async () => {
     const {stdout} = await runCommand(['status', '--bogus', '--json'], import.meta.url)
-    expect(JSON.parse(stdout)).toEqual({error: {code: 'USAGE', message: 'Nonexistent flag: --bogus', exitCode: 2, suggestions: ['See --help.']}})
+    expect(JSON.parse(stdout)).toEqual({
+      error: {code: 'USAGE', message: 'Nonexistent flag: --bogus', exitCode: 2, suggestions: ['See --help.']},
+    })
     expect(process.exitCode).toBe(2)
   })
 })

@@ -22,8 +22,18 @@ afterEach(() => {
 async function bundle(): Promise<string> {
   const root = tempDir('ir-verify-cmd-')
   const {stateDir} = fileEraState(root)
-  const r = await collect({target: {stateDir}, dryRun: false, prompter, mayChange: true, runner: noRunner, out: path.join(root, 'out'),
-    irHome: path.join(root, 'irhome'), host: {env: {}, homedir: root, uid: 0}, includeSecrets: false, seams: {home: root, tmpDir: path.join(root, 'tmp')}})
+  const r = await collect({
+    target: {stateDir},
+    dryRun: false,
+    prompter,
+    mayChange: true,
+    runner: noRunner,
+    out: path.join(root, 'out'),
+    irHome: path.join(root, 'irhome'),
+    host: {env: {}, homedir: root, uid: 0},
+    includeSecrets: false,
+    seams: {home: root, tmpDir: path.join(root, 'tmp')},
+  })
   return r.bundle
 }
 

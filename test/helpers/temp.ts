@@ -33,7 +33,8 @@ export function scriptedPrompter(answers: Array<boolean | string>): Prompter & {
     return answers.shift()!
   }
   return {
-    asked, interactive: true,
+    asked,
+    interactive: true,
     confirm: async (m) => next(m) as boolean,
     select: async (m) => next(m) as string,
     input: async (m) => next(m) as string,

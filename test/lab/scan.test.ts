@@ -14,8 +14,18 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {Finding, ScanResult} from '../../src/detect/types.js'
 import {
-  byPrompt, execThenText, type IrRun, type LabGateway, readThenText, readTranscript, replyText, requireLabOpenClaw, runIr,
-  sessionIdsForKey, startLabGateway, type TranscriptRow,
+  byPrompt,
+  execThenText,
+  type IrRun,
+  type LabGateway,
+  readThenText,
+  readTranscript,
+  replyText,
+  requireLabOpenClaw,
+  runIr,
+  sessionIdsForKey,
+  startLabGateway,
+  type TranscriptRow,
 } from './harness/index.js'
 
 const log = (line: string) => process.stderr.write(`[lab scan] ${line}\n`)
@@ -110,7 +120,11 @@ interface Plant {
 
 // ---------------------------------------------------------------------------------------------
 
-interface Scan {run: IrRun; result: ScanResult; ms: number}
+interface Scan {
+  run: IrRun
+  result: ScanResult
+  ms: number
+}
 
 async function scan(gw: LabGateway, args: string[] = []): Promise<Scan> {
   const t0 = performance.now()
@@ -143,12 +157,21 @@ describe('ir scan on a real gateway (SQLite era)', () => {
       const m = r.event.message
       if (r.event.type !== 'message' || !m) return false
       if (p.kind === 'toolCall') {
-        return m.role === 'assistant' && Array.isArray(m.content) && m.content.some((b: {type?: string; name?: string; arguments?: {command?: string}}) =>
-          b.type === 'toolCall' && b.name === p.toolName && b.arguments?.command === p.locate)
+        return (
+          m.role === 'assistant' &&
+          Array.isArray(m.content) &&
+          m.content.some(
+            (b: {type?: string; name?: string; arguments?: {command?: string}}) =>
+              b.type === 'toolCall' && b.name === p.toolName && b.arguments?.command === p.locate,
+          )
+        )
       }
       return m.role === p.kind && JSON.stringify(m.content).includes(p.locate)
     })
-    expect(hits.map((h) => h.seq), `exactly one transcript row holds ${p.name}`).toHaveLength(1)
+    expect(
+      hits.map((h) => h.seq),
+      `exactly one transcript row holds ${p.name}`,
+    ).toHaveLength(1)
     return hits[0]!
   }
 
@@ -156,17 +179,24 @@ describe('ir scan on a real gateway (SQLite era)', () => {
     requireLabOpenClaw()
     const t0 = performance.now()
     // Given a real gateway whose fake model answers each kind of turn with one harmless tool call
-    gw = await startLabGateway({fakeModelOptions: {script: byPrompt({
-      'BENIGN-ECHO': execThenText(CMD.hello, 'It printed hello.'),
-      'BENIGN-NOTES': execThenText(CMD.todo, 'Your list has milk, eggs and bread.'),
-      'READ-NOTES': execThenText(CMD.notes, 'I read your notes.'),
-      'SSH-CHECK': execThenText(CMD.ssh, 'SSH check done.'),
-      'UPLOAD-CHECK': execThenText(CMD.upload, 'Upload check done.'),
-      'READ-FETCHED': readThenText('notes/fetched.md', 'It will be sunny.'),
-      'PIPE-CHECK': execThenText(CMD.pipe, 'Installer check done.'),
-      'REVSHELL-CHECK': execThenText(CMD.revshell, 'Shell check done.'),
-      'NOTION-CHECK': execThenText(CMD.notion, 'Notion check done.'),
-    }, replyText('Paris is the capital of France.'))}})
+    gw = await startLabGateway({
+      fakeModelOptions: {
+        script: byPrompt(
+          {
+            'BENIGN-ECHO': execThenText(CMD.hello, 'It printed hello.'),
+            'BENIGN-NOTES': execThenText(CMD.todo, 'Your list has milk, eggs and bread.'),
+            'READ-NOTES': execThenText(CMD.notes, 'I read your notes.'),
+            'SSH-CHECK': execThenText(CMD.ssh, 'SSH check done.'),
+            'UPLOAD-CHECK': execThenText(CMD.upload, 'Upload check done.'),
+            'READ-FETCHED': readThenText('notes/fetched.md', 'It will be sunny.'),
+            'PIPE-CHECK': execThenText(CMD.pipe, 'Installer check done.'),
+            'REVSHELL-CHECK': execThenText(CMD.revshell, 'Shell check done.'),
+            'NOTION-CHECK': execThenText(CMD.notion, 'Notion check done.'),
+          },
+          replyText('Paris is the capital of France.'),
+        ),
+      },
+    })
     log(`gateway ready in ${gw.readyMs} ms (pid ${gw.pid}, port ${gw.port})`)
     gatewayToken = gw.token
     mkdirSync(path.join(gw.workspaceDir, 'notes'), {recursive: true})
@@ -181,7 +211,10 @@ describe('ir scan on a real gateway (SQLite era)', () => {
       ['BENIGN-ECHO say hello please', KEY.benignEcho],
       ['BENIGN-NOTES what is on my shopping list?', KEY.benignNotes],
       [USER_INJECTION, KEY.userInjection],
-      [`keep these for later: ${FAKE.ghpUser} ${FAKE.projUser} ${FAKE.awsUser} and the gateway token is ${gw.token}`, KEY.userSecrets],
+      [
+        `keep these for later: ${FAKE.ghpUser} ${FAKE.projUser} ${FAKE.awsUser} and the gateway token is ${gw.token}`,
+        KEY.userSecrets,
+      ],
       ['READ-NOTES summarize my project notes', KEY.chain],
       ['SSH-CHECK is my key there?', KEY.chain],
       ['UPLOAD-CHECK back it up', KEY.chain],
@@ -206,8 +239,9 @@ describe('ir scan on a real gateway (SQLite era)', () => {
     const stop = await gw.stop()
     log(`gateway stopped in ${stop.durationMs} ms (code ${stop.exitCode}, signal ${stop.signal})`)
     const stateDb = path.join(gw.stateDir, 'state', 'openclaw.sqlite')
-    const storeState = () => JSON.stringify([gw!.agentDbPath, stateDb].map((p) => [p, sha256File(p), statSync(p).mtimeMs]))
-      + JSON.stringify([path.dirname(gw!.agentDbPath), path.dirname(stateDb)].map((d) => readdirSync(d).sort()))
+    const storeState = () =>
+      JSON.stringify([gw!.agentDbPath, stateDb].map((p) => [p, sha256File(p), statSync(p).mtimeMs])) +
+      JSON.stringify([path.dirname(gw!.agentDbPath), path.dirname(stateDb)].map((d) => readdirSync(d).sort()))
     storeBefore = storeState()
     stopped = await scan(gw, ['--json'])
     log(`ir scan (gateway stopped) in ${stopped.ms} ms: ${stopped.result?.findings.length} findings`)
@@ -218,7 +252,9 @@ describe('ir scan on a real gateway (SQLite era)', () => {
     ])
     failOn = f!
     formats = {text: text!, jsonl: jsonl!, sarif: sarif!, md: md!}
-    log(`ir scan --fail-on high and --format text|jsonl|sarif|md (in parallel) in ${Math.round(performance.now() - t1)} ms`)
+    log(
+      `ir scan --fail-on high and --format text|jsonl|sarif|md (in parallel) in ${Math.round(performance.now() - t1)} ms`,
+    )
     storeAfter = storeState()
 
     // The ground truth: the transcript rows of each session, and the state DB's task_runs
@@ -228,29 +264,100 @@ describe('ir scan on a real gateway (SQLite era)', () => {
     }
     const db = new Database(stateDb, {readonly: true, fileMustExist: true})
     try {
-      taskRuns = (db.prepare('SELECT rowid, requester_session_key AS key, task FROM task_runs ORDER BY rowid').all() as typeof taskRuns)
+      taskRuns = db
+        .prepare('SELECT rowid, requester_session_key AS key, task FROM task_runs ORDER BY rowid')
+        .all() as typeof taskRuns
     } finally {
       db.close()
     }
 
     plants = [
-      {name: 'injection in the owner\'s message', key: KEY.userInjection, kind: 'user', locate: USER_INJECTION,
-        rules: ['injection.instruction-override', 'injection.system-prompt-extraction']},
-      {name: 'secrets in the owner\'s message', key: KEY.userSecrets, kind: 'user', locate: 'keep these for later',
-        rules: ['secret.already-masked', 'secret.openclaw-gateway-token'], masked: [FAKE.ghpUser, FAKE.projUser, FAKE.awsUser]},
-      {name: 'injection and secrets in exec output (cat notes/readme.md)', key: KEY.chain, kind: 'toolResult', toolName: 'exec', locate: '# Project notes',
-        rules: ['injection.instruction-override', 'injection.hidden-note-to-model', 'secret.already-masked', 'secret.linear-api-key'],
-        masked: [FAKE.ghpNotes, FAKE.projNotes]},
-      {name: 'SSH key read', key: KEY.chain, kind: 'toolCall', toolName: 'exec', locate: CMD.ssh, rules: ['cred.ssh-keys']},
-      {name: 'upload to a request catcher', key: KEY.chain, kind: 'toolCall', toolName: 'exec', locate: CMD.upload,
-        rules: ['exfil.request-catcher', 'exfil.base64-upload', 'chain.untrusted-credential-exfil']},
-      {name: 'forged boundary, persona switch and a key in read output', key: KEY.fetched, kind: 'toolResult', toolName: 'read', locate: 'Weather today: sunny',
-        rules: ['injection.boundary-forgery', 'injection.persona-switch', 'secret.already-masked'], masked: [FAKE.awsFetched]},
-      {name: 'pipe to shell', key: KEY.danger, kind: 'toolCall', toolName: 'exec', locate: CMD.pipe, rules: ['exec.pipe-to-shell']},
-      {name: 'reverse shell', key: KEY.danger, kind: 'toolCall', toolName: 'exec', locate: CMD.revshell, rules: ['exec.reverse-shell']},
-      {name: 'Notion key in a tool call', key: KEY.danger, kind: 'toolCall', toolName: 'exec', locate: CMD.notion, rules: ['secret.notion-api-token']},
-      {name: 'Notion key in its tool result', key: KEY.danger, kind: 'toolResult', toolName: 'exec', locate: `using notion key ${FAKE.notionCall}`,
-        rules: ['secret.notion-api-token']},
+      {
+        name: "injection in the owner's message",
+        key: KEY.userInjection,
+        kind: 'user',
+        locate: USER_INJECTION,
+        rules: ['injection.instruction-override', 'injection.system-prompt-extraction'],
+      },
+      {
+        name: "secrets in the owner's message",
+        key: KEY.userSecrets,
+        kind: 'user',
+        locate: 'keep these for later',
+        rules: ['secret.already-masked', 'secret.openclaw-gateway-token'],
+        masked: [FAKE.ghpUser, FAKE.projUser, FAKE.awsUser],
+      },
+      {
+        name: 'injection and secrets in exec output (cat notes/readme.md)',
+        key: KEY.chain,
+        kind: 'toolResult',
+        toolName: 'exec',
+        locate: '# Project notes',
+        rules: [
+          'injection.instruction-override',
+          'injection.hidden-note-to-model',
+          'secret.already-masked',
+          'secret.linear-api-key',
+        ],
+        masked: [FAKE.ghpNotes, FAKE.projNotes],
+      },
+      {
+        name: 'SSH key read',
+        key: KEY.chain,
+        kind: 'toolCall',
+        toolName: 'exec',
+        locate: CMD.ssh,
+        rules: ['cred.ssh-keys'],
+      },
+      {
+        name: 'upload to a request catcher',
+        key: KEY.chain,
+        kind: 'toolCall',
+        toolName: 'exec',
+        locate: CMD.upload,
+        rules: ['exfil.request-catcher', 'exfil.base64-upload', 'chain.untrusted-credential-exfil'],
+      },
+      {
+        name: 'forged boundary, persona switch and a key in read output',
+        key: KEY.fetched,
+        kind: 'toolResult',
+        toolName: 'read',
+        locate: 'Weather today: sunny',
+        rules: ['injection.boundary-forgery', 'injection.persona-switch', 'secret.already-masked'],
+        masked: [FAKE.awsFetched],
+      },
+      {
+        name: 'pipe to shell',
+        key: KEY.danger,
+        kind: 'toolCall',
+        toolName: 'exec',
+        locate: CMD.pipe,
+        rules: ['exec.pipe-to-shell'],
+      },
+      {
+        name: 'reverse shell',
+        key: KEY.danger,
+        kind: 'toolCall',
+        toolName: 'exec',
+        locate: CMD.revshell,
+        rules: ['exec.reverse-shell'],
+      },
+      {
+        name: 'Notion key in a tool call',
+        key: KEY.danger,
+        kind: 'toolCall',
+        toolName: 'exec',
+        locate: CMD.notion,
+        rules: ['secret.notion-api-token'],
+      },
+      {
+        name: 'Notion key in its tool result',
+        key: KEY.danger,
+        kind: 'toolResult',
+        toolName: 'exec',
+        locate: `using notion key ${FAKE.notionCall}`,
+        rules: ['secret.notion-api-token'],
+      },
     ]
     log(`setup, turns and scans in ${Math.round(performance.now() - t0)} ms`)
   }, 300_000)
@@ -263,11 +370,17 @@ describe('ir scan on a real gateway (SQLite era)', () => {
   const scans = () => ({running: running.result, stopped: stopped.result})
 
   it('scans the running and the stopped store, reads both stores in full, and finds the same', () => {
-    for (const [when, s] of [['running', running], ['stopped', stopped]] as const) {
+    for (const [when, s] of [
+      ['running', running],
+      ['stopped', stopped],
+    ] as const) {
       expect(s.run.exitCode, `${when}: ${s.run.stderr}`).toBe(0)
       expect(s.result?.findings, when).toBeDefined()
       const stores = [gw!.agentDbPath, path.join(gw!.stateDir, 'state', 'openclaw.sqlite')]
-      expect(s.result.scanned.skipped.filter((k) => stores.includes(k.path)), when).toEqual([])
+      expect(
+        s.result.scanned.skipped.filter((k) => stores.includes(k.path)),
+        when,
+      ).toEqual([])
       // every transcript event of every session was read
       const total = [...rows.values()].reduce((n, r) => n + r.length, 0)
       expect(s.result.scanned.events, when).toBeGreaterThanOrEqual(total + taskRuns.length)
@@ -282,10 +395,16 @@ describe('ir scan on a real gateway (SQLite era)', () => {
     for (const [when, r] of Object.entries(scans())) {
       for (const p of plants) {
         const row = rowOf(p)
-        const here = r.findings.filter((f) => f.source.table === 'transcript_events' && f.source.sessionId === row.sessionId && f.source.seq === row.seq)
+        const here = r.findings.filter(
+          (f) =>
+            f.source.table === 'transcript_events' && f.source.sessionId === row.sessionId && f.source.seq === row.seq,
+        )
         for (const rule of p.rules) {
           const f = here.find((x) => x.ruleId === rule)
-          expect(f, `${when}: ${p.name}: ${rule} at ${p.key} seq ${row.seq}; found there: ${here.map((x) => x.ruleId).join(', ') || 'nothing'}`).toBeDefined()
+          expect(
+            f,
+            `${when}: ${p.name}: ${rule} at ${p.key} seq ${row.seq}; found there: ${here.map((x) => x.ruleId).join(', ') || 'nothing'}`,
+          ).toBeDefined()
           expect(f!.source).toMatchObject({store: gw!.agentDbPath, sessionKey: p.key, agentId: 'main'})
           expect(f!.kind, `${p.name}: ${rule}`).toBe(p.kind)
           expect(f!.role, `${p.name}: ${rule}`).toBe(p.kind === 'toolCall' ? 'assistant' : p.kind)
@@ -296,16 +415,22 @@ describe('ir scan on a real gateway (SQLite era)', () => {
           expect(JSON.stringify(row.event)).toContain(openclawMask(value))
           expect(JSON.stringify(row.event)).not.toContain(value)
           const m = here.filter((x) => x.ruleId === 'secret.already-masked').map((x) => x.secret?.masked)
-          expect(m, `${when}: ${p.name}: ${openclawMask(value)} reported as already masked`).toContain(openclawMask(value))
+          expect(m, `${when}: ${p.name}: ${openclawMask(value)} reported as already masked`).toContain(
+            openclawMask(value),
+          )
         }
       }
     }
   })
 
-  it('finds the owner\'s prompts again, unredacted, in the state DB task_runs, with their session key and row', () => {
+  it("finds the owner's prompts again, unredacted, in the state DB task_runs, with their session key and row", () => {
     const expected: Array<[string, string, string[]]> = [
       [KEY.userInjection, USER_INJECTION, ['injection.instruction-override', 'injection.system-prompt-extraction']],
-      [KEY.userSecrets, 'keep these for later', ['secret.github-pat', 'secret.openai-generic', 'secret.aws-access-token', 'secret.openclaw-gateway-token']],
+      [
+        KEY.userSecrets,
+        'keep these for later',
+        ['secret.github-pat', 'secret.openai-generic', 'secret.aws-access-token', 'secret.openclaw-gateway-token'],
+      ],
     ]
     for (const [when, r] of Object.entries(scans())) {
       for (const [key, text, rules] of expected) {
@@ -314,8 +439,15 @@ describe('ir scan on a real gateway (SQLite era)', () => {
         const here = r.findings.filter((f) => f.source.table === 'task_runs' && f.source.seq === task[0]!.rowid)
         for (const rule of rules) {
           const f = here.find((x) => x.ruleId === rule)
-          expect(f, `${when}: ${rule} in task_runs row ${task[0]!.rowid} (${key}); found there: ${here.map((x) => x.ruleId).join(', ') || 'nothing'}`).toBeDefined()
-          expect(f).toMatchObject({kind: 'user', role: 'task', source: {sessionKey: key, store: path.join(gw!.stateDir, 'state', 'openclaw.sqlite')}})
+          expect(
+            f,
+            `${when}: ${rule} in task_runs row ${task[0]!.rowid} (${key}); found there: ${here.map((x) => x.ruleId).join(', ') || 'nothing'}`,
+          ).toBeDefined()
+          expect(f).toMatchObject({
+            kind: 'user',
+            role: 'task',
+            source: {sessionKey: key, store: path.join(gw!.stateDir, 'state', 'openclaw.sqlite')},
+          })
         }
       }
     }
@@ -327,17 +459,30 @@ describe('ir scan on a real gateway (SQLite era)', () => {
     expect(JSON.stringify(rows.get(KEY.benignNotes))).toContain('Shopping list')
     expect(JSON.stringify(rows.get(KEY.benignChat))).toContain('deploy on Mondays')
     const plantedRows = new Set(plants.map((p) => `${p.key}#${rowOf(p).seq}`))
-    const plantedTasks = new Set(taskRuns.filter((t) => t.key === KEY.userInjection || t.key === KEY.userSecrets).map((t) => t.rowid))
+    const plantedTasks = new Set(
+      taskRuns.filter((t) => t.key === KEY.userInjection || t.key === KEY.userSecrets).map((t) => t.rowid),
+    )
     for (const [when, r] of Object.entries(scans())) {
-      for (const key of BENIGN) expect(r.findings.filter((f) => keyOf(f) === key), `${when}: ${key}`).toEqual([])
-      const stray = r.findings.filter((f) => f.source.table === 'task_runs'
-        ? !plantedTasks.has(f.source.seq ?? -1)
-        : f.source.table !== 'transcript_events' || !plantedRows.has(`${keyOf(f)}#${f.source.seq}`))
-      expect(stray.map((f) => `${f.ruleId} ${f.source.table ?? f.source.file} ${keyOf(f)} seq ${f.source.seq}: ${f.excerpt}`), when).toEqual([])
+      for (const key of BENIGN)
+        expect(
+          r.findings.filter((f) => keyOf(f) === key),
+          `${when}: ${key}`,
+        ).toEqual([])
+      const stray = r.findings.filter((f) =>
+        f.source.table === 'task_runs'
+          ? !plantedTasks.has(f.source.seq ?? -1)
+          : f.source.table !== 'transcript_events' || !plantedRows.has(`${keyOf(f)}#${f.source.seq}`),
+      )
+      expect(
+        stray.map(
+          (f) => `${f.ruleId} ${f.source.table ?? f.source.file} ${keyOf(f)} seq ${f.source.seq}: ${f.excerpt}`,
+        ),
+        when,
+      ).toEqual([])
     }
   })
 
-  it('raises injection in tool output followed by a tool call, lowers it in the owner\'s message, and chains injection → credential read → upload', () => {
+  it("raises injection in tool output followed by a tool call, lowers it in the owner's message, and chains injection → credential read → upload", () => {
     for (const [when, r] of Object.entries(scans())) {
       const at = (p: Plant) => {
         const row = rowOf(p)
@@ -345,33 +490,62 @@ describe('ir scan on a real gateway (SQLite era)', () => {
       }
       const [owner, , notes, ssh, upload, fetched] = plants as [Plant, Plant, Plant, Plant, Plant, Plant]
       // the owner's own words: one step down (high → medium)
-      expect(at(owner).find((f) => f.ruleId === 'injection.instruction-override'), when)
-        .toMatchObject({severity: 'medium', context: "in the owner's own message"})
+      expect(
+        at(owner).find((f) => f.ruleId === 'injection.instruction-override'),
+        when,
+      ).toMatchObject({severity: 'medium', context: "in the owner's own message"})
       // tool output the agent acted on afterwards: one step up (high → critical)
-      expect(at(notes).find((f) => f.ruleId === 'injection.instruction-override'), when)
-        .toMatchObject({severity: 'critical', context: 'in untrusted tool output, followed by a tool call in the same session'})
+      expect(
+        at(notes).find((f) => f.ruleId === 'injection.instruction-override'),
+        when,
+      ).toMatchObject({
+        severity: 'critical',
+        context: 'in untrusted tool output, followed by a tool call in the same session',
+      })
       // tool output nothing followed: as the rule says
-      expect(at(fetched).find((f) => f.ruleId === 'injection.persona-switch'), when).toMatchObject({severity: 'high', context: 'in untrusted tool output'})
+      expect(
+        at(fetched).find((f) => f.ruleId === 'injection.persona-switch'),
+        when,
+      ).toMatchObject({severity: 'high', context: 'in untrusted tool output'})
       // the chain: one critical finding at the upload, made of the three parts
       const chain = r.findings.filter((f) => f.ruleId === 'chain.untrusted-credential-exfil')
       expect(chain, when).toHaveLength(1)
-      expect(chain[0]).toMatchObject({severity: 'critical', category: 'exfiltration', source: {sessionKey: KEY.chain, seq: rowOf(upload).seq}})
+      expect(chain[0]).toMatchObject({
+        severity: 'critical',
+        category: 'exfiltration',
+        source: {sessionKey: KEY.chain, seq: rowOf(upload).seq},
+      })
       const parts = chain[0]!.chain ?? []
       expect(parts).toHaveLength(3)
-      expect(at(notes).filter((f) => f.category === 'prompt-injection').map((f) => f.fingerprint)).toContain(parts[0])
+      expect(
+        at(notes)
+          .filter((f) => f.category === 'prompt-injection')
+          .map((f) => f.fingerprint),
+      ).toContain(parts[0])
       expect(at(ssh).find((f) => f.ruleId === 'cred.ssh-keys')?.fingerprint).toBe(parts[1])
-      expect(at(upload).filter((f) => f.category === 'exfiltration' && f !== chain[0]).map((f) => f.fingerprint)).toContain(parts[2])
+      expect(
+        at(upload)
+          .filter((f) => f.category === 'exfiltration' && f !== chain[0])
+          .map((f) => f.fingerprint),
+      ).toContain(parts[2])
       // and the dangerous tool calls keep their rule's severity
       for (const rule of ['exec.pipe-to-shell', 'exec.reverse-shell', 'cred.ssh-keys']) {
-        expect(r.findings.filter((f) => f.ruleId === rule).map((f) => f.severity), `${when}: ${rule}`).toContain('critical')
+        expect(
+          r.findings.filter((f) => f.ruleId === rule).map((f) => f.severity),
+          `${when}: ${rule}`,
+        ).toContain('critical')
       }
     }
   })
 
   it('prints no planted secret in clear, in any format, while the clear ones are really in the store', () => {
     const secrets = [...Object.values(FAKE), gatewayToken]
-    const outputs: Array<[string, IrRun]> = [['running --json', running.run], ['stopped --json', stopped.run], ['--fail-on high', failOn.run],
-      ...Object.entries(formats).map(([k, s]) => [`--format ${k}`, s.run] as [string, IrRun])]
+    const outputs: Array<[string, IrRun]> = [
+      ['running --json', running.run],
+      ['stopped --json', stopped.run],
+      ['--fail-on high', failOn.run],
+      ...Object.entries(formats).map(([k, s]) => [`--format ${k}`, s.run] as [string, IrRun]),
+    ]
     for (const [name, run] of outputs) {
       for (const secret of secrets) {
         expect(run.stdout.includes(secret), `${name} stdout holds ${secret.slice(0, 8)}…`).toBe(false)
@@ -380,10 +554,13 @@ describe('ir scan on a real gateway (SQLite era)', () => {
     }
     // (the test proves something: these values are in clear in the store, and were found)
     const store = JSON.stringify([...rows.values()]) + JSON.stringify(taskRuns)
-    for (const v of [gatewayToken, FAKE.linearNotes, FAKE.notionCall, FAKE.ghpUser, FAKE.projUser, FAKE.awsUser]) expect(store).toContain(v)
+    for (const v of [gatewayToken, FAKE.linearNotes, FAKE.notionCall, FAKE.ghpUser, FAKE.projUser, FAKE.awsUser])
+      expect(store).toContain(v)
     const hashes = stopped.result.findings.map((f) => f.secret?.sha256)
     for (const v of [gatewayToken, FAKE.linearNotes, FAKE.notionCall, FAKE.ghpUser, FAKE.projUser, FAKE.awsUser]) {
-      expect(hashes, `a finding names ${v.slice(0, 8)}… by its hash`).toContain(createHash('sha256').update(v).digest('hex').slice(0, 8))
+      expect(hashes, `a finding names ${v.slice(0, 8)}… by its hash`).toContain(
+        createHash('sha256').update(v).digest('hex').slice(0, 8),
+      )
     }
     // and the other formats carry the same findings
     for (const [k, s] of Object.entries(formats)) expect(s.run.exitCode, `--format ${k}: ${s.run.stderr}`).toBe(0)
@@ -396,6 +573,8 @@ describe('ir scan on a real gateway (SQLite era)', () => {
 
   it('exits 10 with --fail-on high, still printing the result', () => {
     expect(failOn.run.exitCode, failOn.run.stderr).toBe(10)
-    expect(failOn.result.findings.map((f) => f.fingerprint).sort()).toEqual(stopped.result.findings.map((f) => f.fingerprint).sort())
+    expect(failOn.result.findings.map((f) => f.fingerprint).sort()).toEqual(
+      stopped.result.findings.map((f) => f.fingerprint).sort(),
+    )
   })
 })

@@ -5,7 +5,14 @@ import path from 'node:path'
 
 import {afterAll, describe, expect, it} from 'vitest'
 
-import {prepareLabStateDir, requireLabOpenClaw, runIr, startLabGateway, type LabGateway, type LabStateDir} from './harness/index.js'
+import {
+  prepareLabStateDir,
+  requireLabOpenClaw,
+  runIr,
+  startLabGateway,
+  type LabGateway,
+  type LabStateDir,
+} from './harness/index.js'
 
 describe('ir status on a real gateway', () => {
   let gw: LabGateway | undefined
@@ -21,7 +28,13 @@ describe('ir status on a real gateway', () => {
     expect(up.exitCode).toBe(0)
     const install = up.json.installs[0]
     expect(install).toMatchObject({stateDir: gw.stateDir, config: {ok: true}})
-    expect(install.gateway).toMatchObject({state: 'up', pid: gw.pid, port: gw.port, healthz: true, process: {isGateway: true, belongsToStateDir: true}})
+    expect(install.gateway).toMatchObject({
+      state: 'up',
+      pid: gw.pid,
+      port: gw.port,
+      healthz: true,
+      process: {isGateway: true, belongsToStateDir: true},
+    })
     expect(install.version.running).toBe('2026.9.6')
     // And the text view says the same in one line
     const text = await runIr(gw, ['status'])
@@ -47,7 +60,15 @@ describe('exposure summary vs openclaw security audit', () => {
       config: {
         gateway: {bind: 'lan', auth: {mode: 'none', token: null}, allowRealIpFallback: true},
         discovery: {mdns: {mode: 'full'}},
-        channels: {telegram: {enabled: true, botToken: '123456789:FAKE-telegram-bot-token-for-tests-only', dmPolicy: 'open', allowFrom: ['*'], groupPolicy: 'open'}},
+        channels: {
+          telegram: {
+            enabled: true,
+            botToken: '123456789:FAKE-telegram-bot-token-for-tests-only',
+            dmPolicy: 'open',
+            allowFrom: ['*'],
+            groupPolicy: 'open',
+          },
+        },
         hooks: {enabled: true, token: 'short', path: '/'},
       },
     })
@@ -62,10 +83,16 @@ describe('exposure summary vs openclaw security audit', () => {
     expect(audit.exitCode).toBe(0)
     const report = JSON.parse(audit.stdout) as {findings: Array<{checkId: string; severity: string}>}
     // Then, for those surfaces, the criticals are the same set
-    const surface = /^(gateway\.(bind|loopback_no_auth|http\.no_auth|real_ip)|discovery\.mdns|hooks\.|fs\.(state_dir|config\.|credentials_dir))/
-    const theirs = report.findings.filter((f) => f.severity === 'critical' && surface.test(f.checkId)).map((f) => f.checkId).sort()
+    const surface =
+      /^(gateway\.(bind|loopback_no_auth|http\.no_auth|real_ip)|discovery\.mdns|hooks\.|fs\.(state_dir|config\.|credentials_dir))/
+    const theirs = report.findings
+      .filter((f) => f.severity === 'critical' && surface.test(f.checkId))
+      .map((f) => f.checkId)
+      .sort()
     const ours = (ir.json.installs[0].exposure as Array<{checkId: string; severity: string}>)
-      .filter((e) => e.severity === 'critical' && surface.test(e.checkId)).map((e) => e.checkId).sort()
+      .filter((e) => e.severity === 'critical' && surface.test(e.checkId))
+      .map((e) => e.checkId)
+      .sort()
     expect(theirs.length).toBeGreaterThanOrEqual(6)
     expect(ours).toEqual(theirs)
     // And what OpenClaw only warns about, ir does not call critical

@@ -32,15 +32,26 @@ function setup(configText: (port: number) => string = OPEN, port = 9) {
   chmodSync(config, 0o644)
   const irHome = tempDir('ir-home-')
   const home = tempDir('ir-user-')
-  const req = (over: Partial<ContainRequest> = {}): ContainRequest => ({target: {stateDir: state}, dryRun: false, prompter: defaultsPrompter, mayChange: true,
-    runner: recordingRunner(), host: fakeHost(home, {PATH: ''}), irHome, ...over})
+  const req = (over: Partial<ContainRequest> = {}): ContainRequest => ({
+    target: {stateDir: state},
+    dryRun: false,
+    prompter: defaultsPrompter,
+    mayChange: true,
+    runner: recordingRunner(),
+    host: fakeHost(home, {PATH: ''}),
+    irHome,
+    ...over,
+  })
   return {state, config, irHome, req}
 }
 
 /** Every case file except backups/ and evidence/ (raw copies made before anything changed). */
 function caseText(irHome: string, id: string): string {
   const dir = path.join(irHome, 'cases', id)
-  return readdirSync(dir).filter((n) => !['backups', 'evidence'].includes(n)).map((n) => readFileSync(path.join(dir, n), 'utf8')).join('\n')
+  return readdirSync(dir)
+    .filter((n) => !['backups', 'evidence'].includes(n))
+    .map((n) => readFileSync(path.join(dir, n), 'utf8'))
+    .join('\n')
 }
 
 describe('contain (playbook)', () => {
@@ -53,12 +64,22 @@ describe('contain (playbook)', () => {
     // When contained with --yes
     const r = await contain(req({caseId: 'IR-yes'}))
     // Then every step did its part, in order, and the whole run is verified
-    expect(r.steps.map((s) => [s.id, s.status])).toEqual([['preserve', 'done'], ['stop', 'done'], ['lockdown', 'done'], ['permissions', 'done'], ['audit', 'done'], ['report', 'done']])
+    expect(r.steps.map((s) => [s.id, s.status])).toEqual([
+      ['preserve', 'done'],
+      ['stop', 'done'],
+      ['lockdown', 'done'],
+      ['permissions', 'done'],
+      ['audit', 'done'],
+      ['report', 'done'],
+    ])
     expect(r.verified).toBe(true)
     expect(r.exitCode).toBe(ExitCode.Ok)
     expect(gw.running()).toBe(false)
     const cfg = JSON5.parse(readFileSync(config, 'utf8'))
-    expect(cfg).toMatchObject({gateway: {bind: 'loopback', auth: {mode: 'token'}, allowRealIpFallback: false}, channels: {telegram: {dmPolicy: 'disabled', allowFrom: []}}})
+    expect(cfg).toMatchObject({
+      gateway: {bind: 'loopback', auth: {mode: 'token'}, allowRealIpFallback: false},
+      channels: {telegram: {dmPolicy: 'disabled', allowFrom: []}},
+    })
     expect([statSync(state).mode & 0o777, statSync(config).mode & 0o777]).toEqual([0o700, 0o600])
     // And no secret (old or new) is in the result or the case's journal, changes, status
     const token = cfg.gateway.auth.token as string
@@ -66,7 +87,9 @@ describe('contain (playbook)', () => {
       expect(JSON.stringify(r)).not.toContain(secret)
       expect(caseText(irHome, 'IR-yes')).not.toContain(secret)
     }
-    expect(r.steps.find((s) => s.id === 'lockdown')!.detail).toMatch(/new gateway token sha256:[0-9a-f]{12} is in the config/)
+    expect(r.steps.find((s) => s.id === 'lockdown')!.detail).toMatch(
+      /new gateway token sha256:[0-9a-f]{12} is in the config/,
+    )
   })
 
   it('a broken config: the stop still happens, the lockdown fails with file:line:col and writes nothing (exit 5)', async () => {
@@ -92,14 +115,29 @@ describe('contain (playbook)', () => {
     const {state, irHome, req} = setup()
     const gw = await startFakeGateway(state)
     const partial = path.join(tempDir('ir-pb-'), 'partial.yaml')
-    writeFileSync(partial, 'id: contain\ntitle: t\nsteps:\n  - {id: preserve, title: p, action: preserve-evidence}\n  - {id: stop, title: s, action: stop-gateway}\n')
-    await runPlaybookOn({playbook: partial, target: {stateDir: state}, caseId: 'IR-resume', dryRun: false, prompter: defaultsPrompter, mayChange: true,
-      runner: recordingRunner(), host: req().host, irHome})
+    writeFileSync(
+      partial,
+      'id: contain\ntitle: t\nsteps:\n  - {id: preserve, title: p, action: preserve-evidence}\n  - {id: stop, title: s, action: stop-gateway}\n',
+    )
+    await runPlaybookOn({
+      playbook: partial,
+      target: {stateDir: state},
+      caseId: 'IR-resume',
+      dryRun: false,
+      prompter: defaultsPrompter,
+      mayChange: true,
+      runner: recordingRunner(),
+      host: req().host,
+      irHome,
+    })
     expect(gw.running()).toBe(false)
     // When contain is re-run with the same case
     const r = await contain(req({caseId: 'IR-resume'}))
     // Then the stop is a noop ("already stopped"), the lockdown happens, and the journal holds both runs in one chain
-    expect(r.steps.find((s) => s.id === 'stop')).toMatchObject({status: 'noop', detail: 'already stopped: no gateway process, port 9 closed'})
+    expect(r.steps.find((s) => s.id === 'stop')).toMatchObject({
+      status: 'noop',
+      detail: 'already stopped: no gateway process, port 9 closed',
+    })
     expect(r.steps.find((s) => s.id === 'lockdown')!.status).toBe('done')
     const journal = openCase('IR-resume', {home: irHome}).journal.entries()
     expect(journal.filter((e) => e.status === 'start')).toHaveLength(2)
@@ -113,11 +151,22 @@ describe('contain (playbook)', () => {
     // When contained interactively
     const r = await contain(req({prompter}))
     // Then the questions came in playbook order, the write question carried the diff
-    expect(prompter.asked.slice(0, 11)).toEqual(['Disable DMs on 1 channel (telegram)?', 'Remove "*" (everyone) from 1 allow list?',
-      'Disable group chats on 1 channel (telegram)?', 'Bind the gateway to loopback (now "lan")?', 'Turn mDNS discovery off (now "full")?',
-      'Stop trusting client-supplied X-Real-IP (gateway.allowRealIpFallback)?', 'Disable elevated (host) exec?', 'Deny the exec tool (tools.exec.security -> "deny")?',
-      'Disable webhooks (hooks.enabled)?', 'Turn browser control off?', 'Switch gateway auth from "none" to a fresh token?'])
-    expect(prompter.asked[11]).toMatch(/^--- [\s\S]*-  "gateway": \{"mode": "local", "port": 9, "bind": "lan"[\s\S]*\nWrite this change to openclaw\.json\?$/)
+    expect(prompter.asked.slice(0, 11)).toEqual([
+      'Disable DMs on 1 channel (telegram)?',
+      'Remove "*" (everyone) from 1 allow list?',
+      'Disable group chats on 1 channel (telegram)?',
+      'Bind the gateway to loopback (now "lan")?',
+      'Turn mDNS discovery off (now "full")?',
+      'Stop trusting client-supplied X-Real-IP (gateway.allowRealIpFallback)?',
+      'Disable elevated (host) exec?',
+      'Deny the exec tool (tools.exec.security -> "deny")?',
+      'Disable webhooks (hooks.enabled)?',
+      'Turn browser control off?',
+      'Switch gateway auth from "none" to a fresh token?',
+    ])
+    expect(prompter.asked[11]).toMatch(
+      /^--- [\s\S]*-  "gateway": \{"mode": "local", "port": 9, "bind": "lan"[\s\S]*\nWrite this change to openclaw\.json\?$/,
+    )
     expect(prompter.asked[12]).toMatch(/^chmod 700 [\s\S]*\nRemove group\/world access from these 2 path\(s\)\?$/)
     // And the answers were honoured
     const cfg = JSON5.parse(readFileSync(config, 'utf8'))
@@ -126,8 +175,7 @@ describe('contain (playbook)', () => {
     expect(statSync(config).mode & 0o777).toBe(0o644)
   })
 
-  it('--keep-running skips the stop step'
-, async () => {
+  it('--keep-running skips the stop step', async () => {
     const {req} = setup()
     const r = await contain(req({keepRunning: true, dryRun: true}))
     expect(r.steps.find((s) => s.id === 'stop')).toMatchObject({status: 'skipped', detail: 'skipped: keepRunning'})
@@ -143,7 +191,14 @@ describe('contain --undo', () => {
     recordServiceChange(openCase('IR-undo', {home: irHome}), {ts: 'x', stoppedPid: 4242, port: 9})
     // When undone with --yes
     const runner = recordingRunner()
-    const u = await containUndo({caseId: 'IR-undo', dryRun: false, prompter: defaultsPrompter, mayChange: true, runner, irHome})
+    const u = await containUndo({
+      caseId: 'IR-undo',
+      dryRun: false,
+      prompter: defaultsPrompter,
+      mayChange: true,
+      runner,
+      irHome,
+    })
     // Then the original bytes and modes are back, verified, and nothing was started
     expect(readFileSync(config, 'utf8')).toBe(original)
     expect([statSync(state).mode & 0o777, statSync(config).mode & 0o777]).toEqual([0o755, 0o644])
@@ -158,34 +213,81 @@ describe('contain --undo', () => {
     const edited = readFileSync(config, 'utf8').replace('"disabled"', '"pairing"')
     writeFileSync(config, edited)
     // When undone
-    const u = await containUndo({caseId: 'IR-conflict', dryRun: false, prompter: defaultsPrompter, mayChange: true, runner: recordingRunner(), irHome})
+    const u = await containUndo({
+      caseId: 'IR-conflict',
+      dryRun: false,
+      prompter: defaultsPrompter,
+      mayChange: true,
+      runner: recordingRunner(),
+      irHome,
+    })
     // Then nothing was restored (modes neither), the conflict carries a masked diff, exit 3
     expect(u.exitCode).toBe(ExitCode.PreconditionFailed)
     expect(readFileSync(config, 'utf8')).toBe(edited)
     expect(statSync(state).mode & 0o777).toBe(0o700)
     const conflict = u.files.find((f) => f.status === 'conflict')!
-    expect(conflict.diff!.join('\n')).toMatch(/^- {2}"channels": \{"telegram": \{"botToken": "«sha256:[0-9a-f]{12}»", "dmPolicy": "pairing"/m)
-    expect(conflict.diff!.join('\n')).toContain('+  "gateway": {"mode": "local", "port": 9, "bind": "lan", "auth": {"mode": "none"}, "allowRealIpFallback": true},')
+    expect(conflict.diff!.join('\n')).toMatch(
+      /^- {2}"channels": \{"telegram": \{"botToken": "«sha256:[0-9a-f]{12}»", "dmPolicy": "pairing"/m,
+    )
+    expect(conflict.diff!.join('\n')).toContain(
+      '+  "gateway": {"mode": "local", "port": 9, "bind": "lan", "auth": {"mode": "none"}, "allowRealIpFallback": true},',
+    )
     expect(JSON.stringify(u)).not.toContain(BOT)
-    expect(u.detail).toBe('nothing restored: 1 path(s) changed since ir wrote them (diff below); resolve by hand, then re-run')
+    expect(u.detail).toBe(
+      'nothing restored: 1 path(s) changed since ir wrote them (diff below); resolve by hand, then re-run',
+    )
   })
 
   it('leaves services it disabled disabled under --yes, and re-enables only what the operator confirms (never starts by default)', async () => {
     // Given a case that disabled a systemd unit
     const irHome = tempDir('ir-home-')
     const c = openCase('IR-svc', {home: irHome})
-    const service = {kind: 'systemd' as const, name: 'openclaw-gateway.service', file: '/home/u/.config/systemd/user/openclaw-gateway.service', embedsToken: false, legacy: false, nodeHost: false}
-    recordServiceChange(c, {ts: 'x', service, results: [{what: 'stop', ok: true, detail: ''}, {what: 'disable', ok: true, detail: ''}]})
+    const service = {
+      kind: 'systemd' as const,
+      name: 'openclaw-gateway.service',
+      file: '/home/u/.config/systemd/user/openclaw-gateway.service',
+      embedsToken: false,
+      legacy: false,
+      nodeHost: false,
+    }
+    recordServiceChange(c, {
+      ts: 'x',
+      service,
+      results: [
+        {what: 'stop', ok: true, detail: ''},
+        {what: 'disable', ok: true, detail: ''},
+      ],
+    })
     // When undone with --yes, Then it stays disabled and the commands to bring it back are listed
     const runner = recordingRunner(() => ({exitCode: 0}))
-    const yes = await containUndo({caseId: 'IR-svc', dryRun: false, prompter: defaultsPrompter, mayChange: true, runner, irHome})
-    expect(yes.services).toEqual([{service: 'openclaw-gateway.service', kind: 'systemd', status: 'left disabled', detail: 'not re-enabled (run the commands below when ready)',
-      commands: ['systemctl --user enable openclaw-gateway.service', 'systemctl --user start openclaw-gateway.service']}])
+    const yes = await containUndo({
+      caseId: 'IR-svc',
+      dryRun: false,
+      prompter: defaultsPrompter,
+      mayChange: true,
+      runner,
+      irHome,
+    })
+    expect(yes.services).toEqual([
+      {
+        service: 'openclaw-gateway.service',
+        kind: 'systemd',
+        status: 'left disabled',
+        detail: 'not re-enabled (run the commands below when ready)',
+        commands: [
+          'systemctl --user enable openclaw-gateway.service',
+          'systemctl --user start openclaw-gateway.service',
+        ],
+      },
+    ])
     expect(runner.calls).toEqual([])
     // When undone interactively: yes to re-enable, no to start
     const prompter = scriptedPrompter([true, false])
     const asked = await containUndo({caseId: 'IR-svc', dryRun: false, prompter, mayChange: true, runner, irHome})
-    expect(prompter.asked).toEqual(['Re-enable openclaw-gateway.service (disabled by this case)?', 'Start openclaw-gateway.service now?'])
+    expect(prompter.asked).toEqual([
+      'Re-enable openclaw-gateway.service (disabled by this case)?',
+      'Start openclaw-gateway.service now?',
+    ])
     expect(runner.calls).toEqual(['systemctl --user enable openclaw-gateway.service'])
     expect(asked.services[0]!.status).toBe('re-enabled')
   })
@@ -194,8 +296,18 @@ describe('contain --undo', () => {
     const {config, irHome, req} = setup()
     await contain(req({caseId: 'IR-notty'}))
     const locked = readFileSync(config, 'utf8')
-    const u = await containUndo({caseId: 'IR-notty', dryRun: false, prompter: defaultsPrompter, mayChange: false, irHome})
-    expect(u).toMatchObject({exitCode: ExitCode.Aborted, needsConfirmation: true, detail: expect.stringMatching(/^would restore \d+ change\(s\)$/)})
+    const u = await containUndo({
+      caseId: 'IR-notty',
+      dryRun: false,
+      prompter: defaultsPrompter,
+      mayChange: false,
+      irHome,
+    })
+    expect(u).toMatchObject({
+      exitCode: ExitCode.Aborted,
+      needsConfirmation: true,
+      detail: expect.stringMatching(/^would restore \d+ change\(s\)$/),
+    })
     expect(readFileSync(config, 'utf8')).toBe(locked)
   })
 })

@@ -82,19 +82,23 @@ export interface FakeModel {
 const SAFE_PROGRAMS: Record<string, (args: string[]) => string | undefined> = {
   echo: () => undefined,
   printf: () => undefined,
-  true: args => (args.length === 0 ? undefined : 'takes no arguments'),
-  pwd: args => (args.length === 0 ? undefined : 'takes no arguments'),
-  whoami: args => (args.length === 0 ? undefined : 'takes no arguments'),
-  id: args => onlyOptions(args, ['-u', '-g', '-n', '-un', '-gn', '-G']),
-  uname: args => onlyOptions(args, ['-a', '-s', '-r', '-m', '-n']),
-  cat: args => workspacePaths(args, []),
-  ls: args => workspacePaths(args, ['-l', '-a', '-la', '-al', '-1']),
-  wc: args => workspacePaths(args, ['-l', '-c', '-w']),
-  head: args => workspacePaths(args.filter((a, i) => !(/^\d+$/.test(a) && args[i - 1] === '-n')), ['-n']),
+  true: (args) => (args.length === 0 ? undefined : 'takes no arguments'),
+  pwd: (args) => (args.length === 0 ? undefined : 'takes no arguments'),
+  whoami: (args) => (args.length === 0 ? undefined : 'takes no arguments'),
+  id: (args) => onlyOptions(args, ['-u', '-g', '-n', '-un', '-gn', '-G']),
+  uname: (args) => onlyOptions(args, ['-a', '-s', '-r', '-m', '-n']),
+  cat: (args) => workspacePaths(args, []),
+  ls: (args) => workspacePaths(args, ['-l', '-a', '-la', '-al', '-1']),
+  wc: (args) => workspacePaths(args, ['-l', '-c', '-w']),
+  head: (args) =>
+    workspacePaths(
+      args.filter((a, i) => !(/^\d+$/.test(a) && args[i - 1] === '-n')),
+      ['-n'],
+    ),
 }
 
 function onlyOptions(args: string[], allowed: string[]): string | undefined {
-  const bad = args.find(a => !allowed.includes(a))
+  const bad = args.find((a) => !allowed.includes(a))
   return bad === undefined ? undefined : `argument ${JSON.stringify(bad)} is not one of ${allowed.join(' ')}`
 }
 
@@ -127,7 +131,7 @@ export function workspacePathProblem(p: string): string | undefined {
 function parseCommand(command: string): string[][] {
   const commands: string[][] = [[]]
   let word: string | undefined
-  let quote: '' | '\'' | '"' = ''
+  let quote: '' | "'" | '"' = ''
   const endWord = () => {
     if (word !== undefined) commands.at(-1)!.push(word)
     word = undefined
@@ -135,18 +139,19 @@ function parseCommand(command: string): string[][] {
   for (let i = 0; i < command.length; i++) {
     const c = command[i]!
     if (c === '\n' || c === '\r' || c === '\0') throw new Error('newlines and NUL are not allowed')
-    if (quote === '\'') {
-      if (c === '\'') quote = ''
+    if (quote === "'") {
+      if (c === "'") quote = ''
       else word += c
       continue
     }
     if (quote === '"') {
       if (c === '"') quote = ''
-      else if (c === '$' || c === '`' || c === '\\' || c === '!') throw new Error(`${JSON.stringify(c)} inside double quotes`)
+      else if (c === '$' || c === '`' || c === '\\' || c === '!')
+        throw new Error(`${JSON.stringify(c)} inside double quotes`)
       else word += c
       continue
     }
-    if (c === '\'' || c === '"') {
+    if (c === "'" || c === '"') {
       quote = c
       word ??= ''
     } else if (c === ' ' || c === '\t') {
@@ -163,17 +168,19 @@ function parseCommand(command: string): string[][] {
   }
   if (quote) throw new Error('unterminated quote')
   endWord()
-  if (commands.some(words => words.length === 0)) throw new Error('empty command')
+  if (commands.some((words) => words.length === 0)) throw new Error('empty command')
   return commands
 }
 
 /** Throws unless the command is a short sequence of harmless, literal commands. */
 export function assertHarmlessCommand(command: string): void {
   try {
-    if (typeof command !== 'string' || command.length === 0 || command.length > 500) throw new Error('empty or over 500 chars')
+    if (typeof command !== 'string' || command.length === 0 || command.length > 500)
+      throw new Error('empty or over 500 chars')
     for (const [program, ...args] of parseCommand(command)) {
       const check = SAFE_PROGRAMS[program!]
-      if (!check) throw new Error(`program ${JSON.stringify(program)} is not one of ${Object.keys(SAFE_PROGRAMS).join(' ')}`)
+      if (!check)
+        throw new Error(`program ${JSON.stringify(program)} is not one of ${Object.keys(SAFE_PROGRAMS).join(' ')}`)
       const problem = check(args)
       if (problem) throw new Error(`${program}: ${problem}`)
     }
@@ -231,7 +238,7 @@ export function replyText(text: string): FakeScript {
  */
 export function toolThenText(call: FakeToolCall, finalText: string): FakeScript {
   const reply = checkedReply({toolCall: call})
-  return request => (request.toolResultsSincePrompt === 0 ? reply : {text: finalText})
+  return (request) => (request.toolResultsSincePrompt === 0 ? reply : {text: finalText})
 }
 
 export function execThenText(command: string, finalText: string): FakeScript {
@@ -244,16 +251,19 @@ export function readThenText(filePath: string, finalText: string): FakeScript {
 
 /** Answers in order, one reply per chat request; `fallback` once the queue is empty. */
 export function replyQueue(replies: FakeReply[], fallback: FakeReply = {text: 'fake-model: queue empty'}): FakeScript {
-  const queue = replies.map(r => checkedReply(r))
+  const queue = replies.map((r) => checkedReply(r))
   const last = checkedReply(fallback)
   return () => queue.shift() ?? last
 }
 
 /** Picks a script by the user prompt: the first entry whose key occurs in the prompt wins. */
-export function byPrompt(routes: Record<string, FakeScript>, otherwise: FakeScript = replyText('fake-model: ok')): FakeScript {
-  return request => {
+export function byPrompt(
+  routes: Record<string, FakeScript>,
+  otherwise: FakeScript = replyText('fake-model: ok'),
+): FakeScript {
+  return (request) => {
     const prompt = request.lastUserPrompt ?? ''
-    const hit = Object.keys(routes).find(key => prompt.includes(key))
+    const hit = Object.keys(routes).find((key) => prompt.includes(key))
     return (hit === undefined ? otherwise : routes[hit]!)(request)
   }
 }
@@ -264,8 +274,13 @@ export function byPrompt(routes: Record<string, FakeScript>, otherwise: FakeScri
 export function messageText(content: unknown): string {
   if (typeof content === 'string') return content
   if (Array.isArray(content)) {
-    return content.map(part => (part && typeof part === 'object' && typeof (part as {text?: unknown}).text === 'string'
-      ? (part as {text: string}).text : '')).join('')
+    return content
+      .map((part) =>
+        part && typeof part === 'object' && typeof (part as {text?: unknown}).text === 'string'
+          ? (part as {text: string}).text
+          : '',
+      )
+      .join('')
   }
   return ''
 }
@@ -283,8 +298,11 @@ function analyse(messages: ChatMessage[]): {lastUserPrompt?: string; toolResults
       break
     }
   }
-  const toolResultsSincePrompt = messages.slice(promptIndex + 1).filter(m => m.role === 'tool').length
-  return {lastUserPrompt: promptIndex >= 0 ? messageText(messages[promptIndex]!.content) : undefined, toolResultsSincePrompt}
+  const toolResultsSincePrompt = messages.slice(promptIndex + 1).filter((m) => m.role === 'tool').length
+  return {
+    lastUserPrompt: promptIndex >= 0 ? messageText(messages[promptIndex]!.content) : undefined,
+    toolResultsSincePrompt,
+  }
 }
 
 function toolName(tool: unknown): string {
@@ -324,9 +342,16 @@ export async function startFakeModel(options: FakeModelOptions = {}): Promise<Fa
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
     const raw = await readBody(req)
     const record: FakeModelRequest = {
-      index: requests.length, at: new Date().toISOString(), method: req.method ?? '?', path: url.pathname,
-      authorization: req.headers.authorization ? 'present' : 'absent', bodyBytes: raw.length, stream: false,
-      roles: [], toolNames: [], toolResultsSincePrompt: 0,
+      index: requests.length,
+      at: new Date().toISOString(),
+      method: req.method ?? '?',
+      path: url.pathname,
+      authorization: req.headers.authorization ? 'present' : 'absent',
+      bodyBytes: raw.length,
+      stream: false,
+      roles: [],
+      toolNames: [],
+      toolResultsSincePrompt: 0,
     }
     requests.push(record)
 
@@ -350,8 +375,11 @@ export async function startFakeModel(options: FakeModelOptions = {}): Promise<Fa
     }
     const messages = Array.isArray(body.messages) ? body.messages : []
     Object.assign(record, {
-      body, stream: body.stream === true, roles: messages.map(m => String(m?.role)),
-      toolNames: (Array.isArray(body.tools) ? body.tools : []).map(toolName), ...analyse(messages),
+      body,
+      stream: body.stream === true,
+      roles: messages.map((m) => String(m?.role)),
+      toolNames: (Array.isArray(body.tools) ? body.tools : []).map(toolName),
+      ...analyse(messages),
     })
 
     let reply: FakeReply
@@ -369,22 +397,41 @@ export async function startFakeModel(options: FakeModelOptions = {}): Promise<Fa
     const id = `chatcmpl-fake-${n}`
     const created = Math.floor(Date.now() / 1000)
     const model = typeof body.model === 'string' ? body.model : FAKE_MODEL_ID
-    const toolCall = 'toolCall' in reply
-      ? {index: 0, id: `call_fake_${++toolCalls}`, type: 'function' as const,
-        function: {name: reply.toolCall.name, arguments: JSON.stringify(reply.toolCall.arguments)}}
-      : undefined
+    const toolCall =
+      'toolCall' in reply
+        ? {
+            index: 0,
+            id: `call_fake_${++toolCalls}`,
+            type: 'function' as const,
+            function: {name: reply.toolCall.name, arguments: JSON.stringify(reply.toolCall.arguments)},
+          }
+        : undefined
     const text = 'text' in reply ? reply.text : ''
     const finishReason = toolCall ? 'tool_calls' : 'stop'
     const promptTokens = 20 + 10 * messages.length
     const completionTokens = Math.max(1, Math.ceil((text.length + (toolCall?.function.arguments.length ?? 0)) / 4))
-    const usage = {prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens}
+    const usage = {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    }
 
     if (!record.stream) {
       const message = toolCall
-        ? {role: 'assistant', content: null, tool_calls: [{id: toolCall.id, type: 'function', function: toolCall.function}]}
+        ? {
+            role: 'assistant',
+            content: null,
+            tool_calls: [{id: toolCall.id, type: 'function', function: toolCall.function}],
+          }
         : {role: 'assistant', content: text}
-      sendJson(res, 200, {id, object: 'chat.completion', created, model,
-        choices: [{index: 0, message, finish_reason: finishReason}], usage})
+      sendJson(res, 200, {
+        id,
+        object: 'chat.completion',
+        created,
+        model,
+        choices: [{index: 0, message, finish_reason: finishReason}],
+        usage,
+      })
       return
     }
 
@@ -400,8 +447,9 @@ export async function startFakeModel(options: FakeModelOptions = {}): Promise<Fa
   }
 
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch(error => {
-      if (!res.headersSent) sendJson(res, 500, {error: {message: String((error as Error).message), type: 'fake_model_error'}})
+    handle(req, res).catch((error) => {
+      if (!res.headersSent)
+        sendJson(res, 500, {error: {message: String((error as Error).message), type: 'fake_model_error'}})
       else res.destroy()
     })
   })
@@ -416,12 +464,12 @@ export async function startFakeModel(options: FakeModelOptions = {}): Promise<Fa
     port,
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
-    chatRequests: () => requests.filter(r => r.path === '/v1/chat/completions' && r.body !== undefined),
+    chatRequests: () => requests.filter((r) => r.path === '/v1/chat/completions' && r.body !== undefined),
     setScript(next) {
       script = next
     },
     close() {
-      closed ??= new Promise<void>(resolve => {
+      closed ??= new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeAllConnections()
       })

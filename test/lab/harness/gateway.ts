@@ -152,7 +152,7 @@ function installExitHook(): void {
 }
 
 function canListen(port: number): Promise<boolean> {
-  return new Promise(resolve => {
+  return new Promise((resolve) => {
     const server = createServer()
     server.once('error', () => resolve(false))
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
@@ -173,7 +173,13 @@ export async function freeLoopbackPort(avoid: number[] = []): Promise<number> {
         server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
       })
     })
-    if (port > 0 && port + 2 <= 65535 && !avoid.some(a => a === port || a === port + 2) && await canListen(port + 2)) return port
+    if (
+      port > 0 &&
+      port + 2 <= 65535 &&
+      !avoid.some((a) => a === port || a === port + 2) &&
+      (await canListen(port + 2))
+    )
+      return port
   }
   throw new Error('No free loopback port found after 50 attempts.')
 }
@@ -200,19 +206,39 @@ export function defaultLabConfig(ctx: LabConfigContext): JsonObject {
     logging: {file: ctx.logFile},
   }
   if (ctx.fakeModelBaseUrl) {
-    config.models = {mode: 'merge', providers: {fake: {
-      baseUrl: ctx.fakeModelBaseUrl, apiKey: FAKE_MODEL_API_KEY, api: 'openai-completions', timeoutSeconds: 30,
-      models: [{id: FAKE_MODEL_ID, name: 'Fake Model', reasoning: false, input: ['text'],
-        cost: {input: 0, output: 0, cacheRead: 0, cacheWrite: 0}, contextWindow: 32_000, maxTokens: 1024}],
-    }}}
+    config.models = {
+      mode: 'merge',
+      providers: {
+        fake: {
+          baseUrl: ctx.fakeModelBaseUrl,
+          apiKey: FAKE_MODEL_API_KEY,
+          api: 'openai-completions',
+          timeoutSeconds: 30,
+          models: [
+            {
+              id: FAKE_MODEL_ID,
+              name: 'Fake Model',
+              reasoning: false,
+              input: ['text'],
+              cost: {input: 0, output: 0, cacheRead: 0, cacheWrite: 0},
+              contextWindow: 32_000,
+              maxTokens: 1024,
+            },
+          ],
+        },
+      },
+    }
     config.agents = {defaults: {model: {primary: `fake/${FAKE_MODEL_ID}`}}}
   }
   return config
 }
 
 /** The isolated env of openclaw-live.md §2 step 3, built from scratch (nothing else leaks in). */
-function isolatedEnv(lab: LabOpenClaw, dirs: {home: string; state: string; config: string; tmp: string},
-  extra: Record<string, string> = {}): Record<string, string> {
+function isolatedEnv(
+  lab: LabOpenClaw,
+  dirs: {home: string; state: string; config: string; tmp: string},
+  extra: Record<string, string> = {},
+): Record<string, string> {
   const env: Record<string, string> = {
     PATH: [path.dirname(lab.node24), process.env.PATH || '/usr/local/bin:/usr/bin:/bin'].join(path.delimiter),
     HOME: dirs.home,
@@ -253,11 +279,13 @@ export async function prepareLabStateDir(options: LabStateDirOptions = {}): Prom
   for (const d of [homeDir, stateDir, tmpDir, path.dirname(logFile)]) await mkdir(d, {recursive: true})
   await chmod(stateDir, 0o700)
 
-  const port = options.port ?? await freeLoopbackPort()
+  const port = options.port ?? (await freeLoopbackPort())
   const token = options.token ?? `lab-${randomBytes(24).toString('hex')}`
   const ctx: LabConfigContext = {dir, stateDir, port, token, logFile, fakeModelBaseUrl: options.fakeModelBaseUrl}
-  const text = typeof options.configText === 'function' ? options.configText(ctx)
-    : options.configText ?? `${JSON.stringify(deepMerge(defaultLabConfig(ctx), options.config ?? {}), null, 2)}\n`
+  const text =
+    typeof options.configText === 'function'
+      ? options.configText(ctx)
+      : (options.configText ?? `${JSON.stringify(deepMerge(defaultLabConfig(ctx), options.config ?? {}), null, 2)}\n`)
   await writeFile(configPath, text, {mode: 0o600})
   await chmod(configPath, 0o600)
 
@@ -265,18 +293,37 @@ export async function prepareLabStateDir(options: LabStateDirOptions = {}): Prom
   let removed: Promise<void> | undefined
 
   return {
-    lab, dir, homeDir, stateDir, configPath, logFile, port, token, env,
+    lab,
+    dir,
+    homeDir,
+    stateDir,
+    configPath,
+    logFile,
+    port,
+    token,
+    env,
     workspaceDir: path.join(stateDir, 'workspace'),
     agentDbPath: path.join(stateDir, 'agents', 'main', 'agent', 'openclaw-agent.sqlite'),
     url: `http://127.0.0.1:${port}`,
     async runCli(args, {timeout = 60_000} = {}) {
       const started = performance.now()
       const result = await execa(lab.node24, [lab.openclawMjs, ...args], {
-        env, extendEnv: false, cwd: dir, timeout, reject: false, stdin: 'ignore', stripFinalNewline: false,
+        env,
+        extendEnv: false,
+        cwd: dir,
+        timeout,
+        reject: false,
+        stdin: 'ignore',
+        stripFinalNewline: false,
         forceKillAfterDelay: 5_000,
       })
-      return {exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr,
-        durationMs: Math.round(performance.now() - started), timedOut: result.timedOut}
+      return {
+        exitCode: result.exitCode,
+        stdout: result.stdout,
+        stderr: result.stderr,
+        durationMs: Math.round(performance.now() - started),
+        timedOut: result.timedOut,
+      }
     },
     cleanup() {
       removed ??= rm(dir, {recursive: true, force: true, maxRetries: 5, retryDelay: 200}).then(() => {
@@ -295,7 +342,7 @@ function tailOf(file: string, lines: number): string {
   }
 }
 
-const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function getStatus(url: string, timeoutMs = 3_000): Promise<number> {
   const res = await fetch(url, {signal: AbortSignal.timeout(timeoutMs)})
@@ -307,10 +354,10 @@ async function getStatus(url: string, timeoutMs = 3_000): Promise<number> {
 export async function startLabGateway(options: LabGatewayOptions = {}): Promise<LabGateway> {
   requireLabOpenClaw()
   const ownModel = !options.fakeModel
-  const fakeModel = options.fakeModel ?? await startFakeModel(options.fakeModelOptions)
+  const fakeModel = options.fakeModel ?? (await startFakeModel(options.fakeModelOptions))
   let state: LabStateDir
   try {
-    const port = options.port ?? await freeLoopbackPort([fakeModel.port])
+    const port = options.port ?? (await freeLoopbackPort([fakeModel.port]))
     state = await prepareLabStateDir({...options, port, fakeModelBaseUrl: fakeModel.baseUrl})
   } catch (error) {
     if (ownModel) await fakeModel.close()
@@ -325,7 +372,10 @@ export async function startLabGateway(options: LabGatewayOptions = {}): Promise<
   let child: ChildProcess
   try {
     child = spawn(state.lab.node24, [state.lab.openclawMjs, 'gateway', 'run'], {
-      cwd: state.dir, env: state.env, detached: false, stdio: ['ignore', outFd, errFd],
+      cwd: state.dir,
+      env: state.env,
+      detached: false,
+      stdio: ['ignore', outFd, errFd],
     })
   } finally {
     closeSync(outFd)
@@ -334,12 +384,12 @@ export async function startLabGateway(options: LabGatewayOptions = {}): Promise<
   installExitHook()
   live.add(child)
   let spawnError: Error | undefined
-  const exited = new Promise<StopResult>(resolve => {
+  const exited = new Promise<StopResult>((resolve) => {
     child.once('exit', (exitCode, signal) => {
       live.delete(child)
       resolve({exitCode, signal, durationMs: 0})
     })
-    child.once('error', error => {
+    child.once('error', (error) => {
       if (child.pid) return // a failed kill(), not a failed spawn: 'exit' still comes
       spawnError = error
       live.delete(child)
@@ -347,9 +397,11 @@ export async function startLabGateway(options: LabGatewayOptions = {}): Promise<
     })
   })
   const running = () => child.exitCode === null && child.signalCode === null && live.has(child)
-  const outputTail = (lines = 40) => maskToken(
-    `--- stdout (${stdoutFile}) ---\n${tailOf(stdoutFile, lines)}\n--- stderr (${stderrFile}) ---\n${tailOf(stderrFile, lines)}`,
-    state.token)
+  const outputTail = (lines = 40) =>
+    maskToken(
+      `--- stdout (${stdoutFile}) ---\n${tailOf(stdoutFile, lines)}\n--- stderr (${stderrFile}) ---\n${tailOf(stderrFile, lines)}`,
+      state.token,
+    )
 
   const waitExit = async (signal: NodeJS.Signals, timeoutMs: number): Promise<StopResult> => {
     const t0 = performance.now()
@@ -361,9 +413,12 @@ export async function startLabGateway(options: LabGatewayOptions = {}): Promise<
       }
     }
     let timer: NodeJS.Timeout | undefined
-    const done = await Promise.race([exited, new Promise<undefined>(resolve => {
-      timer = setTimeout(() => resolve(undefined), timeoutMs)
-    })])
+    const done = await Promise.race([
+      exited,
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), timeoutMs)
+      }),
+    ])
     clearTimeout(timer)
     if (done) return {...done, durationMs: Math.round(performance.now() - t0)}
     if (child.pid && running()) process.kill(child.pid, 'SIGKILL')
@@ -394,8 +449,10 @@ export async function startLabGateway(options: LabGatewayOptions = {}): Promise<
     throw new Error(`Lab gateway ${reason}.\n${tail}`)
   }
   let dead: string | undefined
-  void exited.then(r => {
-    dead = spawnError ? `could not be spawned: ${spawnError.message}` : `exited early (code ${r.exitCode}, signal ${r.signal})`
+  void exited.then((r) => {
+    dead = spawnError
+      ? `could not be spawned: ${spawnError.message}`
+      : `exited early (code ${r.exitCode}, signal ${r.signal})`
   })
   for (;;) {
     if (dead) await fail(dead)
@@ -422,7 +479,9 @@ export async function startLabGateway(options: LabGatewayOptions = {}): Promise<
     cleanup,
     async agentTurn(message, sessionKey, {timeout = 150_000} = {}) {
       const result = await state.runCli(
-        ['agent', '--agent', 'main', '--session-key', sessionKey, '--message', message, '--json'], {timeout})
+        ['agent', '--agent', 'main', '--session-key', sessionKey, '--message', message, '--json'],
+        {timeout},
+      )
       let json: JsonObject | undefined
       try {
         const parsed: unknown = JSON.parse(result.stdout)
@@ -435,14 +494,17 @@ export async function startLabGateway(options: LabGatewayOptions = {}): Promise<
     async probeToken(token) {
       const res = await fetch(`${state.url}/tools/invoke`, {
         method: 'POST',
-        headers: {'content-type': 'application/json', ...(token === undefined ? {} : {authorization: `Bearer ${token}`})},
+        headers: {
+          'content-type': 'application/json',
+          ...(token === undefined ? {} : {authorization: `Bearer ${token}`}),
+        },
         body: JSON.stringify({tool: '__ir_lab_no_such_tool__'}),
         signal: AbortSignal.timeout(10_000),
       })
       await res.arrayBuffer()
       return res.status
     },
-    httpStatus: probePath => getStatus(`${state.url}${probePath}`, 10_000),
+    httpStatus: (probePath) => getStatus(`${state.url}${probePath}`, 10_000),
     childPids() {
       return childPidsOf(child.pid)
     },

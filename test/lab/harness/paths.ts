@@ -28,8 +28,10 @@ export function labOpenClaw(env: NodeJS.ProcessEnv = process.env): LabOpenClaw {
 export function requireLabOpenClaw(env: NodeJS.ProcessEnv = process.env): LabOpenClaw {
   const lab = labOpenClaw(env)
   if (!lab.available) {
-    throw new Error(`The lab's OpenClaw is not installed in ${lab.cacheDir}: run bash test/lab/install.sh`
-      + ' (or npm run test:lab, which runs it first).')
+    throw new Error(
+      `The lab's OpenClaw is not installed in ${lab.cacheDir}: run bash test/lab/install.sh` +
+        ' (or npm run test:lab, which runs it first).',
+    )
   }
   return lab
 }

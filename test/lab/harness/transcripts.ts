@@ -30,8 +30,10 @@ export function decodeEvent(row: {event_json: string | null; event_zstd: Uint8Ar
 export function sessionIdsForKey(dbPath: string, sessionKey: string): string[] {
   const db = new Database(dbPath, {readonly: true, fileMustExist: true})
   try {
-    return db.prepare('SELECT DISTINCT session_id FROM session_windows WHERE session_key = ?')
-      .all(sessionKey).map(r => (r as {session_id: string}).session_id)
+    return db
+      .prepare('SELECT DISTINCT session_id FROM session_windows WHERE session_key = ?')
+      .all(sessionKey)
+      .map((r) => (r as {session_id: string}).session_id)
   } finally {
     db.close()
   }
@@ -41,12 +43,19 @@ export function sessionIdsForKey(dbPath: string, sessionKey: string): string[] {
 export function readTranscript(dbPath: string, sessionKey: string): TranscriptRow[] {
   const db = new Database(dbPath, {readonly: true, fileMustExist: true})
   try {
-    const rows = db.prepare(`SELECT e.session_id, e.seq, e.created_at, e.event_json, e.event_zstd
+    const rows = db
+      .prepare(
+        `SELECT e.session_id, e.seq, e.created_at, e.event_json, e.event_zstd
       FROM transcript_events e
       WHERE e.session_id IN (SELECT session_id FROM session_windows WHERE session_key = ?)
-      ORDER BY e.session_id, e.seq`).all(sessionKey) as RawRow[]
-    return rows.map(r => ({
-      sessionId: r.session_id, seq: r.seq, createdAt: r.created_at, compressed: r.event_json === null,
+      ORDER BY e.session_id, e.seq`,
+      )
+      .all(sessionKey) as RawRow[]
+    return rows.map((r) => ({
+      sessionId: r.session_id,
+      seq: r.seq,
+      createdAt: r.created_at,
+      compressed: r.event_json === null,
       event: decodeEvent(r) as TranscriptRow['event'],
     }))
   } finally {

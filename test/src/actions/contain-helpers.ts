@@ -18,7 +18,9 @@ export interface RecordingRunner extends ProcessRunner {
 }
 
 /** Answers each call from `reply` (by "file arg arg…"); unknown commands are "not installed". */
-export function recordingRunner(reply: (line: string) => Partial<RunResult> | undefined = () => undefined): RecordingRunner {
+export function recordingRunner(
+  reply: (line: string) => Partial<RunResult> | undefined = () => undefined,
+): RecordingRunner {
   const calls: string[] = []
   return {
     calls,
@@ -26,19 +28,43 @@ export function recordingRunner(reply: (line: string) => Partial<RunResult> | un
       const line = [file, ...args].join(' ')
       calls.push(line)
       const r = reply(line)
-      return r ? {exitCode: 0, stdout: '', stderr: '', timedOut: false, notFound: false, ...r} : {exitCode: undefined, stdout: '', stderr: '', timedOut: false, notFound: true}
+      return r
+        ? {exitCode: 0, stdout: '', stderr: '', timedOut: false, notFound: false, ...r}
+        : {exitCode: undefined, stdout: '', stderr: '', timedOut: false, notFound: true}
     },
   }
 }
 
-export function contextFor(stateDir: string, opts: {configPath?: string; runner?: ProcessRunner; prompter?: Prompter; env?: NodeJS.ProcessEnv;
-  vars?: Record<string, unknown>; dryRun?: boolean; case?: Case} = {}): ActionContext {
+export function contextFor(
+  stateDir: string,
+  opts: {
+    configPath?: string
+    runner?: ProcessRunner
+    prompter?: Prompter
+    env?: NodeJS.ProcessEnv
+    vars?: Record<string, unknown>
+    dryRun?: boolean
+    case?: Case
+  } = {},
+): ActionContext {
   const configPath = opts.configPath ?? path.join(stateDir, 'openclaw.json')
-  const install: Install = {stateDir, configPath, source: 'flag', stateDirExists: true, configExists: existsSync(configPath)}
+  const install: Install = {
+    stateDir,
+    configPath,
+    source: 'flag',
+    stateDirExists: true,
+    configExists: existsSync(configPath),
+  }
   return {
-    install, case: opts.case ?? openCase(undefined, {home: tempDir('ir-case-')}), prompter: opts.prompter ?? defaultsPrompter,
-    runner: opts.runner ?? recordingRunner(), env: opts.env ?? {HOME: tempDir('ir-home-')}, now: () => new Date('2026-11-23T10:00:00Z'),
-    vars: opts.vars ?? {}, dryRun: opts.dryRun ?? false, results: new Map(),
+    install,
+    case: opts.case ?? openCase(undefined, {home: tempDir('ir-case-')}),
+    prompter: opts.prompter ?? defaultsPrompter,
+    runner: opts.runner ?? recordingRunner(),
+    env: opts.env ?? {HOME: tempDir('ir-home-')},
+    now: () => new Date('2026-11-23T10:00:00Z'),
+    vars: opts.vars ?? {},
+    dryRun: opts.dryRun ?? false,
+    results: new Map(),
   }
 }
 
@@ -62,7 +88,10 @@ export interface FakeGateway {
  * (pid, port, stateDir, configPath, startTime from /proc). `title` makes it another program;
  * `ignoreTerm` makes it ignore SIGTERM, like a gateway draining active work.
  */
-export async function startFakeGateway(stateDir: string, opts: {title?: string; ignoreTerm?: boolean; lock?: boolean} = {}): Promise<FakeGateway> {
+export async function startFakeGateway(
+  stateDir: string,
+  opts: {title?: string; ignoreTerm?: boolean; lock?: boolean} = {},
+): Promise<FakeGateway> {
   const lockDir = path.join(stateDir, 'tmp', `openclaw-${process.getuid?.() ?? 0}`)
   mkdirSync(lockDir, {recursive: true})
   const script = `

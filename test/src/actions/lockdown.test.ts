@@ -48,22 +48,39 @@ describe('lockdown', () => {
     const cfg = JSON5.parse(text)
     expect(cfg.gateway).toMatchObject({bind: 'loopback', auth: {mode: 'token'}})
     expect(cfg.gateway.auth.token).toMatch(/^[A-Za-z0-9._~-]{43}$/)
-    expect(cfg.channels.telegram).toMatchObject({dmPolicy: 'disabled', allowFrom: [], groupPolicy: 'disabled', botToken: '123:FAKE-bot-token'})
-    expect(cfg).toMatchObject({tools: {exec: {security: 'deny'}, elevated: {enabled: false}}, hooks: {enabled: false}, browser: {enabled: false}, discovery: {mdns: {mode: 'off'}}})
+    expect(cfg.channels.telegram).toMatchObject({
+      dmPolicy: 'disabled',
+      allowFrom: [],
+      groupPolicy: 'disabled',
+      botToken: '123:FAKE-bot-token',
+    })
+    expect(cfg).toMatchObject({
+      tools: {exec: {security: 'deny'}, elevated: {enabled: false}},
+      hooks: {enabled: false},
+      browser: {enabled: false},
+      discovery: {mdns: {mode: 'off'}},
+    })
     expect(text).toContain('// production gateway — keep this comment')
     expect(text).toContain('// main bot')
     expect(statSync(file).mode & 0o777).toBe(0o640)
     // And the plan showed a diff in which no secret appears, and said where the token is
     const shown = plan.lines.join('\n')
     expect(shown).toContain('-  "gateway": {"mode": "local", "port": 18789, "bind": "lan", "auth": {"mode": "none"}},')
-    for (const secret of [cfg.gateway.auth.token, '123:FAKE-bot-token', 'hooks-token-value-xyz']) expect(shown).not.toContain(secret)
-    expect(shown).toMatch(/new gateway token \(sha256:[0-9a-f]{12}\) is written to .*openclaw\.json only — never printed;/)
-    // And the original bytes are in the case, the change recorded for undo, and the journal trail carries a fingerprint only
+    for (const secret of [cfg.gateway.auth.token, '123:FAKE-bot-token', 'hooks-token-value-xyz'])
+      expect(shown).not.toContain(secret)
+    expect(shown).toMatch(
+      /new gateway token \(sha256:[0-9a-f]{12}\) is written to .*openclaw\.json only — never printed;/,
+    )
+    // And the original bytes are in the case, the change recorded for undo, and the journal trail carries a
+    // fingerprint only
     const [change] = readChanges(ctx.case)
     expect(readFileSync(change!.backup!, 'utf8')).toBe(OPEN)
     expect(applied.fingerprints).toEqual({'gateway.auth.token': expect.stringMatching(/^[0-9a-f]{12}$/)})
     expect(applied.detail).not.toContain(cfg.gateway.auth.token)
-    expect(verdict).toEqual({ok: true, detail: `re-read: ${plan.summary.split(' ')[0]} key(s) hold the locked-down values; gateway is stopped: the lockdown applies when it starts again`})
+    expect(verdict).toEqual({
+      ok: true,
+      detail: `re-read: ${plan.summary.split(' ')[0]} key(s) hold the locked-down values; gateway is stopped: the lockdown applies when it starts again`,
+    })
   })
 
   it('asks each sub-change in an interactive run and writes only what was accepted; the final question shows the diff', async () => {
@@ -76,12 +93,21 @@ describe('lockdown', () => {
     const plan = await lockdown.plan(ctx, params({groupPolicy: 'allowlist'}))
     // Then every question came with its count, safe default first
     expect(prompter.asked).toEqual([
-      'Disable DMs on 1 channel (telegram)?', 'Remove "*" (everyone) from 1 allow list?', 'Restrict group chats to the allowlist on 1 channel (telegram)?',
-      'Bind the gateway to loopback (now "lan")?', 'Turn mDNS discovery off (now minimal by default)?', 'Disable elevated (host) exec?',
-      'Deny the exec tool (tools.exec.security -> "deny")?', 'Disable webhooks (hooks.enabled)?', 'Turn browser control off?',
-      'Switch gateway auth from "none" to a fresh token?'])
+      'Disable DMs on 1 channel (telegram)?',
+      'Remove "*" (everyone) from 1 allow list?',
+      'Restrict group chats to the allowlist on 1 channel (telegram)?',
+      'Bind the gateway to loopback (now "lan")?',
+      'Turn mDNS discovery off (now minimal by default)?',
+      'Disable elevated (host) exec?',
+      'Deny the exec tool (tools.exec.security -> "deny")?',
+      'Disable webhooks (hooks.enabled)?',
+      'Turn browser control off?',
+      'Switch gateway auth from "none" to a fresh token?',
+    ])
     expect(plan.lines).toContain('declined: tools.exec.security -> "deny"')
-    expect(plan.question).toMatch(/^--- .*openclaw\.json\n\+\+\+ .*openclaw\.json\n@@[\s\S]*\nWrite this change to openclaw\.json\?$/)
+    expect(plan.question).toMatch(
+      /^--- .*openclaw\.json\n\+\+\+ .*openclaw\.json\n@@[\s\S]*\nWrite this change to openclaw\.json\?$/,
+    )
     // When applied, Then the declined keys are untouched
     await lockdown.apply(ctx, params(), plan)
     const cfg = JSON5.parse(readFileSync(file, 'utf8'))
@@ -96,7 +122,9 @@ describe('lockdown', () => {
     const text = '{\n  "gateway": {"bind": "lan"},\n  "channels": {,}\n}\n'
     const file = writeConfig(state, text)
     // When planned, Then the error points at the spot and the file is unchanged
-    await expect(lockdown.plan(contextFor(state), params())).rejects.toThrow(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:16: `))
+    await expect(lockdown.plan(contextFor(state), params())).rejects.toThrow(
+      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:16: `),
+    )
     expect(readFileSync(file, 'utf8')).toBe(text)
   })
 
@@ -106,47 +134,69 @@ describe('lockdown', () => {
     const file = writeConfig(state, OPEN)
     chmodSync(file, 0o400)
     // When planned, Then it says read-only and how to proceed; nothing changed
-    await expect(lockdown.plan(contextFor(state), params())).rejects.toThrow(`${file} is read-only (mode 400); nothing was written.`)
+    await expect(lockdown.plan(contextFor(state), params())).rejects.toThrow(
+      `${file} is read-only (mode 400); nothing was written.`,
+    )
     expect(readFileSync(file, 'utf8')).toBe(OPEN)
     expect(statSync(file).mode & 0o777).toBe(0o400)
   })
 
-  it('edits the $include\'d file that holds a key, and the root for the rest', async () => {
+  it("edits the $include'd file that holds a key, and the root for the rest", async () => {
     // Given channels kept in an included file
     const state = tempDir('ir-lock-')
-    writeFileSync(path.join(state, 'channels.json5'), '{\n  // team bots\n  "telegram": {"dmPolicy": "open", "allowFrom": ["*"]},\n}\n')
-    const file = writeConfig(state, '{"gateway": {"bind": "loopback", "auth": {"mode": "token", "token": "t-0123456789012345678901234"}}, "channels": {"$include": "./channels.json5"}}')
+    writeFileSync(
+      path.join(state, 'channels.json5'),
+      '{\n  // team bots\n  "telegram": {"dmPolicy": "open", "allowFrom": ["*"]},\n}\n',
+    )
+    const file = writeConfig(
+      state,
+      '{"gateway": {"bind": "loopback", "auth": {"mode": "token", "token": "t-0123456789012345678901234"}}, "channels": {"$include": "./channels.json5"}}',
+    )
     const ctx = contextFor(state)
     // When locked down
     const plan = await lockdown.plan(ctx, params())
     await lockdown.apply(ctx, params(), plan)
-    // Then the keys the include holds changed there (its comment kept); new keys went to the root, which overrides includes
+    // Then the keys the include holds changed there (its comment kept); new keys went to the root, which overrides
+    // includes
     const incText = readFileSync(path.join(state, 'channels.json5'), 'utf8')
     expect(JSON5.parse(incText).telegram).toEqual({dmPolicy: 'disabled', allowFrom: []})
     expect(incText).toContain('// team bots')
     const root = JSON5.parse(readFileSync(file, 'utf8'))
     expect(root.channels).toEqual({$include: './channels.json5', telegram: {groupPolicy: 'disabled'}})
     expect(root.tools).toEqual({elevated: {enabled: false}, exec: {security: 'deny'}})
-    expect(loadConfig(file).value.channels).toEqual({telegram: {dmPolicy: 'disabled', allowFrom: [], groupPolicy: 'disabled'}})
-    expect(readChanges(ctx.case).map((c) => path.basename(c.path)).sort()).toEqual(['channels.json5', 'openclaw.json'])
+    expect(loadConfig(file).value.channels).toEqual({
+      telegram: {dmPolicy: 'disabled', allowFrom: [], groupPolicy: 'disabled'},
+    })
+    expect(
+      readChanges(ctx.case)
+        .map((c) => path.basename(c.path))
+        .sort(),
+    ).toEqual(['channels.json5', 'openclaw.json'])
   })
 
   it('puts the original bytes back when `openclaw config validate` rejects the edit', async () => {
     // Given an openclaw CLI that rejects the result
     const state = tempDir('ir-lock-')
     const file = writeConfig(state, OPEN)
-    const runner = recordingRunner((line) => line.endsWith('config validate') ? {exitCode: 1, stderr: 'channels.telegram: invalid config'} : undefined)
+    const runner = recordingRunner((line) =>
+      line.endsWith('config validate') ? {exitCode: 1, stderr: 'channels.telegram: invalid config'} : undefined,
+    )
     const ctx = contextFor(state, {runner, env: {HOME: tempDir(), ...fakeCli()}})
     // When applied, Then it fails with OpenClaw's reason and the file is byte-identical
     const plan = await lockdown.plan(ctx, params())
-    await expect(lockdown.apply(ctx, params(), plan)).rejects.toThrow('openclaw config validate rejected the edited config: channels.telegram: invalid config')
+    await expect(lockdown.apply(ctx, params(), plan)).rejects.toThrow(
+      'openclaw config validate rejected the edited config: channels.telegram: invalid config',
+    )
     expect(readFileSync(file, 'utf8')).toBe(OPEN)
   })
 
   it('resets Tailscale serve when the config used it and it is active, and checks it is gone', async () => {
     // Given tailscale serve active for the gateway
     const state = tempDir('ir-lock-')
-    writeConfig(state, '{"gateway": {"bind": "loopback", "auth": {"mode": "token", "token": "t-0123456789012345678901234"}, "tailscale": {"mode": "serve"}}}')
+    writeConfig(
+      state,
+      '{"gateway": {"bind": "loopback", "auth": {"mode": "token", "token": "t-0123456789012345678901234"}, "tailscale": {"mode": "serve"}}}',
+    )
     let served = true
     const runner = recordingRunner((line) => {
       if (line === 'tailscale serve status --json') return {stdout: served ? '{"TCP": {"443": {"HTTPS": true}}}' : '{}'}
@@ -159,7 +209,9 @@ describe('lockdown', () => {
     const applied = await lockdown.apply(ctx, params(), plan)
     const verdict = await lockdown.verify!(ctx, params(), plan, applied)
     // Then the reset was planned, run, and verified
-    expect(plan.lines).toContain('run: tailscale serve reset   (Serve/Funnel config persists in tailscaled after the gateway stops)')
+    expect(plan.lines).toContain(
+      'run: tailscale serve reset   (Serve/Funnel config persists in tailscaled after the gateway stops)',
+    )
     expect(runner.calls).toContain('tailscale serve reset')
     expect(applied.detail).toContain('; tailscale serve reset')
     expect(verdict.ok).toBe(true)
@@ -168,7 +220,10 @@ describe('lockdown', () => {
   it('--keep-running: proves the running gateway applied the edit through its own config.get', async () => {
     // Given a running gateway of this state dir, and its RPC answering first before, then after the reload
     const state = tempDir('ir-lock-')
-    const file = writeConfig(state, '{"gateway": {"mode": "local", "bind": "loopback", "auth": {"mode": "token", "token": "t-0123456789012345678901234"}}, "channels": {"telegram": {"dmPolicy": "open", "allowFrom": ["*"]}}}')
+    const file = writeConfig(
+      state,
+      '{"gateway": {"mode": "local", "bind": "loopback", "auth": {"mode": "token", "token": "t-0123456789012345678901234"}}, "channels": {"telegram": {"dmPolicy": "open", "allowFrom": ["*"]}}}',
+    )
     const gw = await startFakeGateway(state)
     let calls = 0
     const runner = recordingRunner((line) => {
@@ -176,7 +231,14 @@ describe('lockdown', () => {
       calls++
       const source = JSON5.parse(readFileSync(file, 'utf8'))
       source.gateway.auth.token = '__OPENCLAW_REDACTED__'
-      return {stdout: JSON.stringify({valid: true, sourceConfig: source, configRevisionHash: 'rev-2', appliedConfigHash: calls === 1 ? 'rev-1' : 'rev-2'})}
+      return {
+        stdout: JSON.stringify({
+          valid: true,
+          sourceConfig: source,
+          configRevisionHash: 'rev-2',
+          appliedConfigHash: calls === 1 ? 'rev-1' : 'rev-2',
+        }),
+      }
     })
     const ctx = contextFor(state, {runner, env: {HOME: tempDir(), ...fakeCli()}, vars: {keepRunning: true}})
     // When locked down and verified
@@ -186,16 +248,31 @@ describe('lockdown', () => {
     // Then it asked the gateway until the applied hash matched the file
     expect(calls).toBe(2)
     expect(verdict.ok).toBe(true)
-    expect(verdict.detail).toContain(`running gateway (pid ${gw.pid}): the running gateway applied the edited config (config.get: appliedConfigHash = configRevisionHash`)
+    expect(verdict.detail).toContain(
+      `running gateway (pid ${gw.pid}): the running gateway applied the edited config (config.get: appliedConfigHash = configRevisionHash`,
+    )
   })
 
   it('--keep-running: fails verification when the gateway never applies the edit (reload off or invalid)', async () => {
     // Given a running gateway whose applied hash never moves
     const state = tempDir('ir-lock-')
-    const file = writeConfig(state, '{"gateway": {"mode": "local", "reload": {"mode": "off"}}, "channels": {"telegram": {"dmPolicy": "open", "allowFrom": ["*"]}}}')
+    const file = writeConfig(
+      state,
+      '{"gateway": {"mode": "local", "reload": {"mode": "off"}}, "channels": {"telegram": {"dmPolicy": "open", "allowFrom": ["*"]}}}',
+    )
     await startFakeGateway(state)
-    const runner = recordingRunner((line) => line.endsWith('gateway call config.get --json')
-      ? {stdout: JSON.stringify({valid: true, sourceConfig: JSON5.parse(readFileSync(file, 'utf8')), configRevisionHash: 'rev-2', appliedConfigHash: 'rev-1'})} : {})
+    const runner = recordingRunner((line) =>
+      line.endsWith('gateway call config.get --json')
+        ? {
+            stdout: JSON.stringify({
+              valid: true,
+              sourceConfig: JSON5.parse(readFileSync(file, 'utf8')),
+              configRevisionHash: 'rev-2',
+              appliedConfigHash: 'rev-1',
+            }),
+          }
+        : {},
+    )
     const ctx = contextFor(state, {runner, env: {HOME: tempDir(), ...fakeCli()}, vars: {keepRunning: true}})
     // When verified with a short budget
     const plan = await lockdown.plan(ctx, params())
@@ -203,38 +280,53 @@ describe('lockdown', () => {
     const verdict = await lockdown.verify!(ctx, params({applyTimeoutSeconds: 1}), plan, applied)
     // Then it says the running gateway has not applied the lockdown
     expect(verdict.ok).toBe(false)
-    expect(verdict.detail).toMatch(/has NOT applied the lockdown: not applied after 1 s: the gateway has not applied the edited config yet \(applied hash differs\)$/)
+    expect(verdict.detail).toMatch(
+      /has NOT applied the lockdown: not applied after 1 s: the gateway has not applied the edited config yet \(applied hash differs\)$/,
+    )
   })
 
   it('locks down a legacy (file era) state dir with the old Discord dm.policy shape', async () => {
     // Given a file-era state dir whose config still uses dm.policy
-    const state = fileEraStateDir(tempDir('ir-lock-'), '{"gateway": {"mode": "local", "bind": "loopback", "auth": {"mode": "token", "token": "fixture-token-0123456789abcdef0123"}}, "channels": {"discord": {"dm": {"policy": "open", "allowFrom": ["*"]}}}}')
+    const state = fileEraStateDir(
+      tempDir('ir-lock-'),
+      '{"gateway": {"mode": "local", "bind": "loopback", "auth": {"mode": "token", "token": "fixture-token-0123456789abcdef0123"}}, "channels": {"discord": {"dm": {"policy": "open", "allowFrom": ["*"]}}}}',
+    )
     mkdirSync(path.join(state, 'logs'), {recursive: true})
     const ctx = contextFor(state)
     // When locked down
     const plan = await lockdown.plan(ctx, params())
     await lockdown.apply(ctx, params(), plan)
     // Then the key is edited where that version keeps it
-    expect(JSON5.parse(readFileSync(path.join(state, 'openclaw.json'), 'utf8')).channels.discord).toEqual({dm: {policy: 'disabled', allowFrom: []}, groupPolicy: 'disabled'})
+    expect(JSON5.parse(readFileSync(path.join(state, 'openclaw.json'), 'utf8')).channels.discord).toEqual({
+      dm: {policy: 'disabled', allowFrom: []},
+      groupPolicy: 'disabled',
+    })
   })
 
   it('closes per-agent overrides in agents.list[] in place (array index paths), keeping comments', async () => {
     // Given an agent in the old list shape with exec unrestricted
     const state = tempDir('ir-lock-')
-    const file = writeConfig(state, '{\n  "gateway": {"bind": "loopback", "auth": {"mode": "token", "token": "t-0123456789012345678901234"}},\n  "agents": {"list": [\n    // the ops agent\n    {"id": "ops", "tools": {"exec": {"security": "full"}, "elevated": {"enabled": true}}},\n  ]},\n}\n')
+    const file = writeConfig(
+      state,
+      '{\n  "gateway": {"bind": "loopback", "auth": {"mode": "token", "token": "t-0123456789012345678901234"}},\n  "agents": {"list": [\n    // the ops agent\n    {"id": "ops", "tools": {"exec": {"security": "full"}, "elevated": {"enabled": true}}},\n  ]},\n}\n',
+    )
     const ctx = contextFor(state)
     // When locked down
     await lockdown.apply(ctx, params(), await lockdown.plan(ctx, params()))
     // Then the list entry itself changed and the comment inside the list survived
     const text = readFileSync(file, 'utf8')
-    expect(JSON5.parse(text).agents.list[0]).toEqual({id: 'ops', tools: {exec: {security: 'deny'}, elevated: {enabled: false}}})
+    expect(JSON5.parse(text).agents.list[0]).toEqual({
+      id: 'ops',
+      tools: {exec: {security: 'deny'}, elevated: {enabled: false}},
+    })
     expect(text).toContain('// the ops agent')
   })
 
-  it('rejects an unknown --dm-policy'
-, async () => {
+  it('rejects an unknown --dm-policy', async () => {
     const state = tempDir('ir-lock-')
     writeConfig(state, OPEN)
-    await expect(lockdown.plan(contextFor(state, {vars: {dmPolicy: 'open'}}), params())).rejects.toThrow('--dm-policy "open" is not one of disabled, pairing, allowlist.')
+    await expect(lockdown.plan(contextFor(state, {vars: {dmPolicy: 'open'}}), params())).rejects.toThrow(
+      '--dm-policy "open" is not one of disabled, pairing, allowlist.',
+    )
   })
 })

@@ -27,15 +27,38 @@ describe('preserve-evidence', () => {
     const before = statSync(config).mtimeMs
     const c = openCase(undefined, {home: tempDir()})
     // When the step runs
-    const out = await runPlaybook({id: 'p', title: 't', description: '', steps: [{id: 'keep', title: 'keep', action: 'preserve-evidence', onError: 'stop'}]},
-      {install: {stateDir: state, configPath: config, source: 'flag', stateDirExists: true, configExists: true}, case: c,
-        prompter: defaultsPrompter, runner: realRunner, env: {}, now: () => new Date(), vars: {}, dryRun: false, results: new Map()}, {mayChange: false})
+    const out = await runPlaybook(
+      {
+        id: 'p',
+        title: 't',
+        description: '',
+        steps: [{id: 'keep', title: 'keep', action: 'preserve-evidence', onError: 'stop'}],
+      },
+      {
+        install: {stateDir: state, configPath: config, source: 'flag', stateDirExists: true, configExists: true},
+        case: c,
+        prompter: defaultsPrompter,
+        runner: realRunner,
+        env: {},
+        now: () => new Date(),
+        vars: {},
+        dryRun: false,
+        results: new Map(),
+      },
+      {mayChange: false},
+    )
     // Then each file is in evidence/ with the hash the journal records, and the source kept its mtime
     expect(out.steps[0]).toMatchObject({status: 'done', verified: true})
     const entry = c.journal.entries().find((e) => e.step === 'keep')!
     // (gateway logs of this user in /tmp/openclaw are kept too; only the state dir's files are checked here)
     const inState = entry.files!.filter((f) => f.path.startsWith(state))
-    expect(inState.map((f) => path.basename(f.path)).sort()).toEqual(['config-audit.jsonl', 'openclaw.json', 'openclaw.json.bak', 'openclaw.json.bak.1', 'openclaw.json.last-good'])
+    expect(inState.map((f) => path.basename(f.path)).sort()).toEqual([
+      'config-audit.jsonl',
+      'openclaw.json',
+      'openclaw.json.bak',
+      'openclaw.json.bak.1',
+      'openclaw.json.last-good',
+    ])
     for (const f of inState) {
       const copy = path.join(c.dir, 'evidence', 'state', path.relative(state, f.path))
       expect(f.sha256).toBe(sha256(readFileSync(f.path)))
@@ -60,8 +83,17 @@ describe('preserve-evidence in a rerun of the same case', () => {
     const state = tempDir()
     const config = writeConfig(state, '{"gateway": {"bind": "lan"}}')
     const c = openCase(undefined, {home: tempDir()})
-    const ctx = {install: {stateDir: state, configPath: config, source: 'flag' as const, stateDirExists: true, configExists: true}, case: c,
-      prompter: defaultsPrompter, runner: realRunner, env: {}, now: () => new Date(), vars: {}, dryRun: false, results: new Map()}
+    const ctx = {
+      install: {stateDir: state, configPath: config, source: 'flag' as const, stateDirExists: true, configExists: true},
+      case: c,
+      prompter: defaultsPrompter,
+      runner: realRunner,
+      env: {},
+      now: () => new Date(),
+      vars: {},
+      dryRun: false,
+      results: new Map(),
+    }
     const plan = await preserveEvidence.plan(ctx, {logs: false})
     await preserveEvidence.apply(ctx, {logs: false}, plan)
     // When the config is locked down and the step runs again

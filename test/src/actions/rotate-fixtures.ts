@@ -25,23 +25,33 @@ export const SECRET_STORE_SCHEMA = `CREATE TABLE IF NOT EXISTS secret_store_entr
 ) STRICT;
 CREATE INDEX IF NOT EXISTS secret_store_entries_live_idx ON secret_store_entries (scope_kind, scope_id, name) WHERE deleted_at_ms IS NULL;`
 
-/** A state dir whose state/openclaw.sqlite holds the given team entries (as `openclaw secrets store set` writes them). */
-export function stateWithStore(entries: Record<string, string> = {}, opts: {table?: boolean; state?: string} = {}): string {
+/**
+ * A state dir whose state/openclaw.sqlite holds the given team entries (as `openclaw secrets store set` writes them).
+ */
+export function stateWithStore(
+  entries: Record<string, string> = {},
+  opts: {table?: boolean; state?: string} = {},
+): string {
   const state = opts.state ?? tempDir('ir-store-')
   mkdirSync(path.join(state, 'state'), {recursive: true})
   const db = new Database(stateDbPath(state))
   db.pragma('journal_mode = WAL')
   if (opts.table !== false) db.exec(SECRET_STORE_SCHEMA)
   for (const [name, value] of Object.entries(entries)) {
-    db.prepare(`INSERT INTO secret_store_entries VALUES ('team', '', ?, ?, 'secret', 1, 1, 'cli', NULL, NULL)`).run(name, value)
+    db.prepare(`INSERT INTO secret_store_entries VALUES ('team', '', ?, ?, 'secret', 1, 1, 'cli', NULL, NULL)`).run(
+      name,
+      value,
+    )
   }
   db.close()
   return state
 }
 
-
 /** A state dir with this config text (0600). */
-export function stateWithConfig(config: string | object, state = tempDir('ir-rot-')): {state: string; configPath: string} {
+export function stateWithConfig(
+  config: string | object,
+  state = tempDir('ir-rot-'),
+): {state: string; configPath: string} {
   mkdirSync(state, {recursive: true})
   const configPath = path.join(state, 'openclaw.json')
   writeFileSync(configPath, typeof config === 'string' ? config : JSON.stringify(config, null, 2) + '\n')
@@ -61,27 +71,36 @@ export interface FakeGateway {
   close(): Promise<void>
 }
 
-export async function fakeGateway(secrets: {gateway: () => string | undefined; hooks?: () => string | undefined; hooksPath?: string}, port = 0): Promise<FakeGateway> {
+export async function fakeGateway(
+  secrets: {gateway: () => string | undefined; hooks?: () => string | undefined; hooksPath?: string},
+  port = 0,
+): Promise<FakeGateway> {
   const {createServer} = await import('node:http')
   const requests: FakeGateway['requests'] = []
   const server = createServer((req, res) => {
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1]
     let status = 404
     if (req.method === 'GET' && (req.url === '/healthz' || req.url === '/readyz')) status = 200
-    else if (req.method === 'POST' && req.url === '/tools/invoke') status = bearer !== undefined && bearer === secrets.gateway() ? 404 : 401
-    else if (req.method === 'POST' && req.url === (secrets.hooksPath ?? '/hooks')) status = bearer !== undefined && bearer === secrets.hooks?.() ? 404 : 401
+    else if (req.method === 'POST' && req.url === '/tools/invoke')
+      status = bearer !== undefined && bearer === secrets.gateway() ? 404 : 401
+    else if (req.method === 'POST' && req.url === (secrets.hooksPath ?? '/hooks'))
+      status = bearer !== undefined && bearer === secrets.hooks?.() ? 404 : 401
     requests.push({path: req.url ?? '', status})
     req.resume()
-    req.on('end', () => res.writeHead(status, {'content-type': 'application/json'}).end(status === 200 ? '{"ok":true}' : '{}'))
+    req.on('end', () =>
+      res.writeHead(status, {'content-type': 'application/json'}).end(status === 200 ? '{"ok":true}' : '{}'),
+    )
   })
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
   const address = server.address()
   return {
-    port: typeof address === 'object' && address ? address.port : 0, requests,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections()
-      server.close(() => resolve())
-    }),
+    port: typeof address === 'object' && address ? address.port : 0,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   }
 }
 

@@ -3,7 +3,14 @@ import {createServer, type Server} from 'node:http'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {classifyStatus, httpProber, normalizeHooksPath, proveRotation, type ProbeAnswer, type Prober} from '../../../src/openclaw/auth-probe.js'
+import {
+  classifyStatus,
+  httpProber,
+  normalizeHooksPath,
+  proveRotation,
+  type ProbeAnswer,
+  type Prober,
+} from '../../../src/openclaw/auth-probe.js'
 import {decodeFrame, encodeFrame, gatewayRpc} from '../../../src/openclaw/gateway-ws.js'
 import {fakeGateway, type FakeGateway} from './rotate-fixtures.js'
 
@@ -15,9 +22,12 @@ afterEach(async () => {
 /** A clock that only moves when the prover sleeps. */
 function clock() {
   let t = 0
-  return {now: () => t, sleep: async (ms: number) => {
-    t += ms
-  }}
+  return {
+    now: () => t,
+    sleep: async (ms: number) => {
+      t += ms
+    },
+  }
 }
 
 function scripted(answers: Record<string, ProbeAnswer[]>): Prober & {log: string[]} {
@@ -39,18 +49,35 @@ describe('proving a rotation', () => {
     const prober = scripted({new: [A(401), A(401), A(404)], old: [A(401)]})
     const proof = await proveRotation({kind: 'gateway', port: 1}, 'old', 'new', {prober, ...c})
     expect(proof).toMatchObject({outcome: 'proven', attempts: 4})
-    expect(proof.detail).toMatch(/^POST \/tools\/invoke: old value rejected \(401\), new value accepted \(404\) after 0\.7 s$/)
+    expect(proof.detail).toMatch(
+      /^POST \/tools\/invoke: old value rejected \(401\), new value accepted \(404\) after 0\.7 s$/,
+    )
     expect(prober.log).toEqual(['new', 'new', 'new', 'old'])
   })
 
   it('reports "old still accepted" when the change never reaches the process, and "both rejected" when ir wrote the wrong place', async () => {
-    const still = await proveRotation({kind: 'gateway', port: 1}, 'old', 'new', {prober: scripted({new: [A(401)], old: [A(404)]}), timeoutMs: 2000, ...clock()})
+    const still = await proveRotation({kind: 'gateway', port: 1}, 'old', 'new', {
+      prober: scripted({new: [A(401)], old: [A(404)]}),
+      timeoutMs: 2000,
+      ...clock(),
+    })
     expect(still.outcome).toBe('old-still-accepted')
-    const both = await proveRotation({kind: 'gateway', port: 1}, 'old', 'new', {prober: scripted({new: [A(401)], old: [A(401)]}), timeoutMs: 2000, ...clock()})
+    const both = await proveRotation({kind: 'gateway', port: 1}, 'old', 'new', {
+      prober: scripted({new: [A(401)], old: [A(401)]}),
+      timeoutMs: 2000,
+      ...clock(),
+    })
     expect(both).toMatchObject({outcome: 'both-rejected', detail: expect.stringMatching(/somewhere ir did not write/)})
-    const down = await proveRotation({kind: 'gateway', port: 1}, 'old', 'new', {prober: scripted({new: [{verdict: 'unreachable'}], old: [{verdict: 'unreachable'}]}), timeoutMs: 1000, ...clock()})
+    const down = await proveRotation({kind: 'gateway', port: 1}, 'old', 'new', {
+      prober: scripted({new: [{verdict: 'unreachable'}], old: [{verdict: 'unreachable'}]}),
+      timeoutMs: 1000,
+      ...clock(),
+    })
     expect(down.outcome).toBe('unreachable')
-    const unknownOld = await proveRotation({kind: 'gateway', port: 1}, undefined, 'new', {prober: scripted({new: [A(404)]}), ...clock()})
+    const unknownOld = await proveRotation({kind: 'gateway', port: 1}, undefined, 'new', {
+      prober: scripted({new: [A(404)]}),
+      ...clock(),
+    })
     expect(unknownOld.outcome).toBe('new-accepted')
   })
 
@@ -78,13 +105,20 @@ describe('proving a rotation', () => {
 })
 
 /** A tiny gateway WebSocket: challenge, connect (token check), one request; server frames unmasked. */
-function wsGateway(token: string, onRequest: (method: string) => unknown): Promise<{port: number; server: Server; close(): Promise<void>}> {
+function wsGateway(
+  token: string,
+  onRequest: (method: string) => unknown,
+): Promise<{port: number; server: Server; close(): Promise<void>}> {
   const server = createServer()
   const sockets = new Set<{destroy(): void}>()
   server.on('upgrade', (req, socket) => {
     sockets.add(socket)
-    const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64')
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`)
+    const accept = createHash('sha1')
+      .update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+      .digest('base64')
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+    )
     const send = (o: unknown) => {
       const payload = Buffer.from(JSON.stringify(o))
       // Split in two fragments to exercise continuation frames; 126-length header for big ones.
@@ -101,23 +135,39 @@ function wsGateway(token: string, onRequest: (method: string) => unknown): Promi
         if (f.opcode !== 0x1) continue
         const m = JSON.parse(f.payload.toString()) as {id: string; method: string; params: {auth?: {token?: string}}}
         if (m.method === 'connect') {
-          send(m.params.auth?.token === token ? {type: 'res', id: m.id, ok: true, payload: {type: 'hello-ok', features: {methods: 'x'.repeat(70_000)}}}
-            : {type: 'res', id: m.id, ok: false, error: {code: 'INVALID_REQUEST', message: 'unauthorized: gateway token mismatch', details: {code: 'AUTH_TOKEN_MISMATCH'}}})
+          send(
+            m.params.auth?.token === token
+              ? {type: 'res', id: m.id, ok: true, payload: {type: 'hello-ok', features: {methods: 'x'.repeat(70_000)}}}
+              : {
+                  type: 'res',
+                  id: m.id,
+                  ok: false,
+                  error: {
+                    code: 'INVALID_REQUEST',
+                    message: 'unauthorized: gateway token mismatch',
+                    details: {code: 'AUTH_TOKEN_MISMATCH'},
+                  },
+                },
+          )
         } else send({type: 'res', id: m.id, ok: true, payload: onRequest(m.method)})
       }
     })
     socket.on('error', () => {})
   })
-  const close = () => new Promise<void>((resolve) => {
-    for (const s of sockets) s.destroy()
-    server.close(() => resolve())
-  })
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({port: (server.address() as {port: number}).port, server, close})))
+  const close = () =>
+    new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy()
+      server.close(() => resolve())
+    })
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({port: (server.address() as {port: number}).port, server, close})),
+  )
 }
 
 function serverFrame(opcode: number, payload: Buffer, fin: boolean): Buffer {
   const len = payload.length
-  const head = len < 126 ? Buffer.from([(fin ? 0x80 : 0) | opcode, len]) : len < 65_536 ? Buffer.alloc(4) : Buffer.alloc(10)
+  const head =
+    len < 126 ? Buffer.from([(fin ? 0x80 : 0) | opcode, len]) : len < 65_536 ? Buffer.alloc(4) : Buffer.alloc(10)
   if (len >= 126) {
     head[0] = (fin ? 0x80 : 0) | opcode
     head[1] = len < 65_536 ? 126 : 127
@@ -149,7 +199,11 @@ describe('gateway RPC over WebSocket (secrets.reload with the old credential)', 
     expect(ok).toEqual({ok: true, stage: 'request', payload: {ok: true, warningCount: 0}})
     expect(methods).toEqual(['secrets.reload'])
     const refused = await gatewayRpc({port, auth: {token: 'wrong-token'}}, 'secrets.reload')
-    expect(refused).toEqual({ok: false, stage: 'connect', error: {code: 'AUTH_TOKEN_MISMATCH', message: 'unauthorized: gateway token mismatch'}})
+    expect(refused).toEqual({
+      ok: false,
+      stage: 'connect',
+      error: {code: 'AUTH_TOKEN_MISMATCH', message: 'unauthorized: gateway token mismatch'},
+    })
     const down = await gatewayRpc({port: 1, auth: {token: 'x'}}, 'secrets.reload')
     expect(down).toMatchObject({ok: false, stage: 'transport'})
   })

@@ -28,10 +28,17 @@ afterEach(async () => {
   for (const g of gateways.splice(0)) await g.close()
 })
 
-interface Call {file: string; args: string[]; options?: RunOptions}
+interface Call {
+  file: string
+  args: string[]
+  options?: RunOptions
+}
 
 /** Records every subprocess; answers systemctl as the test says; "no such command" otherwise. */
-function fakeRunner(answers: Record<string, {exitCode: number; stdout?: string}> = {}, onCall?: (c: Call) => void): ProcessRunner & {calls: Call[]} {
+function fakeRunner(
+  answers: Record<string, {exitCode: number; stdout?: string}> = {},
+  onCall?: (c: Call) => void,
+): ProcessRunner & {calls: Call[]} {
   const calls: Call[] = []
   return {
     calls,
@@ -40,7 +47,8 @@ function fakeRunner(answers: Record<string, {exitCode: number; stdout?: string}>
       calls.push(c)
       onCall?.(c)
       const a = answers[[file, ...args].join(' ')]
-      return a ? {exitCode: a.exitCode, stdout: a.stdout ?? '', stderr: '', timedOut: false, notFound: false}
+      return a
+        ? {exitCode: a.exitCode, stdout: a.stdout ?? '', stderr: '', timedOut: false, notFound: false}
         : {exitCode: undefined, stdout: '', stderr: '', timedOut: false, notFound: true}
     },
   }
@@ -54,24 +62,43 @@ interface Run {
   caseText: string
 }
 
-async function rotate(state: string, configPath: string, o: {vars?: Record<string, unknown>; runner?: ProcessRunner; env?: NodeJS.ProcessEnv; prompter?: Prompter; dryRun?: boolean; home?: string; playbook?: string} = {}): Promise<Run> {
+async function rotate(
+  state: string,
+  configPath: string,
+  o: {
+    vars?: Record<string, unknown>
+    runner?: ProcessRunner
+    env?: NodeJS.ProcessEnv
+    prompter?: Prompter
+    dryRun?: boolean
+    home?: string
+    playbook?: string
+  } = {},
+): Promise<Run> {
   const outFile = path.join(tempDir('ir-out-'), 'rotated.json')
   const out = reserveSecretsOut(outFile, !o.dryRun)
   const ctx: ActionContext = {
     install: {stateDir: state, configPath, source: 'flag', stateDirExists: true, configExists: true},
-    case: openCase(undefined, {home: tempDir('ir-home-')}), prompter: o.prompter ?? defaultsPrompter, runner: o.runner ?? fakeRunner(),
-    env: o.env ?? {PATH: '', HOME: o.home ?? tempDir('ir-oc-home-')}, now: () => new Date(), dryRun: Boolean(o.dryRun), results: new Map(),
+    case: openCase(undefined, {home: tempDir('ir-home-')}),
+    prompter: o.prompter ?? defaultsPrompter,
+    runner: o.runner ?? fakeRunner(),
+    env: o.env ?? {PATH: '', HOME: o.home ?? tempDir('ir-oc-home-')},
+    now: () => new Date(),
+    dryRun: Boolean(o.dryRun),
+    results: new Map(),
     vars: {secretsOut: out, secretVault: new SecretVault(), ...o.vars},
   }
   const outcome = await runPlaybook(loadPlaybook(o.playbook ?? resolvePlaybook('rotate')), ctx, {mayChange: true})
   releaseSecretsOut(out)
-  const handed = existsSync(outFile) ? JSON.parse(readFileSync(outFile, 'utf8')) as Record<string, string> : {}
+  const handed = existsSync(outFile) ? (JSON.parse(readFileSync(outFile, 'utf8')) as Record<string, string>) : {}
   return {outcome, ctx, out, handed, caseText: readTree(ctx.case.dir)}
 }
 
 function readTree(dir: string): string {
-  return readdirSync(dir, {recursive: true, withFileTypes: true}).filter((e) => e.isFile())
-    .map((e) => readFileSync(path.join(e.parentPath, e.name), 'utf8')).join('\n')
+  return readdirSync(dir, {recursive: true, withFileTypes: true})
+    .filter((e) => e.isFile())
+    .map((e) => readFileSync(path.join(e.parentPath, e.name), 'utf8'))
+    .join('\n')
 }
 
 function statuses(o: RunOutcome): string[] {
@@ -79,24 +106,39 @@ function statuses(o: RunOutcome): string[] {
 }
 
 /** What the gateway would use now: the config value, resolved like OpenClaw (plain only here). */
-const configValue = (configPath: string, ...keys: string[]) => () => {
-  let v: unknown = loadConfig(configPath).value
-  for (const k of keys) v = (v as Record<string, unknown> | undefined)?.[k]
-  return typeof v === 'string' ? v : undefined
-}
+const configValue =
+  (configPath: string, ...keys: string[]) =>
+  () => {
+    let v: unknown = loadConfig(configPath).value
+    for (const k of keys) v = (v as Record<string, unknown> | undefined)?.[k]
+    return typeof v === 'string' ? v : undefined
+  }
 
 describe('rotate playbook: write and prove', () => {
   it('rotates a plain gateway token and hooks token, proves them on the running gateway, hands them over, and keeps every value out of the case', async () => {
     // Given a running gateway that hot-applies config edits, with token T0 and hooks token H0
     const dir = tempDir('ir-rot-')
     let configPath = ''
-    const gw = await fakeGateway({gateway: () => configValue(configPath, 'gateway', 'auth', 'token')(), hooks: () => configValue(configPath, 'hooks', 'token')()})
+    const gw = await fakeGateway({
+      gateway: () => configValue(configPath, 'gateway', 'auth', 'token')(),
+      hooks: () => configValue(configPath, 'hooks', 'token')(),
+    })
     gateways.push(gw)
-    ;({configPath} = stateWithConfig(`{\n  // owner's note\n  "gateway": {"mode": "local", "port": ${gw.port}, "auth": {"mode": "token", "token": "${T0}"}},\n  "hooks": {"enabled": true, "token": "${H0}"}\n}\n`, dir))
+    ;({configPath} = stateWithConfig(
+      `{\n  // owner's note\n  "gateway": {"mode": "local", "port": ${gw.port}, "auth": {"mode": "token", "token": "${T0}"}},\n  "hooks": {"enabled": true, "token": "${H0}"}\n}\n`,
+      dir,
+    ))
     // When ir rotates with --yes --secrets-out
     const {outcome, ctx, out, handed, caseText} = await rotate(dir, configPath)
     // Then every step ran, the gateway rejects T0/H0 and accepts the new values
-    expect(statuses(outcome)).toEqual(['inventory:done', 'rotate:done', 'prove:done', 'restart:noop', 'handover:done', 'checklist:done'])
+    expect(statuses(outcome)).toEqual([
+      'inventory:done',
+      'rotate:done',
+      'prove:done',
+      'restart:noop',
+      'handover:done',
+      'checklist:done',
+    ])
     expect(rotationVerdict(outcome)).toMatchObject({verified: true, exitCode: 0})
     expect(Object.keys(handed)).toEqual(['gateway.auth.token', 'hooks.token'])
     const [G1, H1] = [handed['gateway.auth.token']!, handed['hooks.token']!]
@@ -108,15 +150,23 @@ describe('rotate playbook: write and prove', () => {
     expect(text).toContain(`"token": "${G1}"`)
     expect(text).not.toContain(T0)
     expect(gw.requests.filter((r) => r.path === '/tools/invoke').map((r) => r.status)).toEqual([404, 404, 401])
-    // And the journal has fingerprints of old and new, the chain holds, and no value is anywhere in the case or the result
+    // And the journal has fingerprints of old and new, the chain holds, and no value is anywhere in the case or the
+    // result
     const entry = ctx.case.journal.entries().find((e) => e.step === 'rotate')!
-    expect(entry.fingerprints).toEqual({'gateway.auth.token:old': fingerprint(T0), 'gateway.auth.token:new': fingerprint(G1), 'hooks.token:old': fingerprint(H0), 'hooks.token:new': fingerprint(H1)})
+    expect(entry.fingerprints).toEqual({
+      'gateway.auth.token:old': fingerprint(T0),
+      'gateway.auth.token:new': fingerprint(G1),
+      'hooks.token:old': fingerprint(H0),
+      'hooks.token:new': fingerprint(H1),
+    })
     expect(verifyChain(readFileSync(ctx.case.journal.file, 'utf8'))).toEqual([])
     for (const v of [T0, H0, G1, H1]) {
       expect(caseText).not.toContain(v)
       expect(JSON.stringify(outcome)).not.toContain(v)
     }
-    expect(readdirSync(path.join(ctx.case.dir, 'backups'))).toEqual([expect.stringMatching(/-openclaw\.json\.redacted$/)])
+    expect(readdirSync(path.join(ctx.case.dir, 'backups'))).toEqual([
+      expect.stringMatching(/-openclaw\.json\.redacted$/),
+    ])
     expect(caseText).toContain(`«sha256:${fingerprint(T0)}»`)
   })
 
@@ -125,14 +175,26 @@ describe('rotate playbook: write and prove', () => {
     writeFileSync(path.join(dir, '.env'), `OPENCLAW_GATEWAY_TOKEN=${T0}\n`, {mode: 0o600})
     const gw = await fakeGateway({gateway: () => T0}) // read from its environment at start
     gateways.push(gw)
-    const {configPath} = stateWithConfig({gateway: {port: gw.port, auth: {mode: 'token', token: '${OPENCLAW_GATEWAY_TOKEN}'}}}, dir)
+    const {configPath} = stateWithConfig(
+      {gateway: {port: gw.port, auth: {mode: 'token', token: '${OPENCLAW_GATEWAY_TOKEN}'}}},
+      dir,
+    )
     const {outcome, handed} = await rotate(dir, configPath)
     const G1 = handed['gateway.auth.token']!
     expect(readFileSync(path.join(dir, '.env'), 'utf8')).toBe(`OPENCLAW_GATEWAY_TOKEN=${G1}\n`)
     expect(statSync(path.join(dir, '.env')).mode & 0o777).toBe(0o600)
     expect(readFileSync(configPath, 'utf8')).toContain('${OPENCLAW_GATEWAY_TOKEN}')
-    expect(statuses(outcome)).toEqual(['inventory:done', 'rotate:done', 'prove:done', 'restart:manual', 'handover:done', 'checklist:done'])
-    expect(outcome.steps[3]!.detail).toMatch(/runs outside a service manager ir can drive.*start it the way it was started/)
+    expect(statuses(outcome)).toEqual([
+      'inventory:done',
+      'rotate:done',
+      'prove:done',
+      'restart:manual',
+      'handover:done',
+      'checklist:done',
+    ])
+    expect(outcome.steps[3]!.detail).toMatch(
+      /runs outside a service manager ir can drive.*start it the way it was started/,
+    )
     const verdict = rotationVerdict(outcome)
     expect(verdict).toMatchObject({verified: false, exitCode: 5})
     expect(verdict.messages[0]).toMatch(/still accepts the old secret and ir cannot restart it/)
@@ -146,24 +208,39 @@ describe('rotate playbook: write and prove', () => {
     const unitDir = path.join(home, '.config', 'systemd', 'user')
     mkdirSync(unitDir, {recursive: true})
     const unitFile = path.join(unitDir, 'openclaw-gateway.service')
-    writeFileSync(unitFile, `[Service]\nEnvironment=OPENCLAW_STATE_DIR=${dir} OPENCLAW_GATEWAY_TOKEN=${T0}\nExecStart=/usr/bin/openclaw gateway\n`)
+    writeFileSync(
+      unitFile,
+      `[Service]\nEnvironment=OPENCLAW_STATE_DIR=${dir} OPENCLAW_GATEWAY_TOKEN=${T0}\nExecStart=/usr/bin/openclaw gateway\n`,
+    )
     const gw = await fakeGateway({gateway: () => live})
     gateways.push(gw)
     const {configPath} = stateWithConfig({gateway: {port: gw.port, auth: {mode: 'token'}}}, dir)
-    const runner = fakeRunner({
-      'systemctl --user daemon-reload': {exitCode: 0},
-      'systemctl --user is-active openclaw-gateway.service': {exitCode: 0, stdout: 'active\n'},
-      'systemctl --user is-enabled openclaw-gateway.service': {exitCode: 0, stdout: 'enabled\n'},
-      'systemctl --user restart openclaw-gateway.service': {exitCode: 0},
-    }, (c) => {
-      // The restart makes the process read its unit environment again.
-      if (c.args.includes('restart')) live = /OPENCLAW_GATEWAY_TOKEN=(\S+)/.exec(readFileSync(unitFile, 'utf8'))![1]!
-    })
+    const runner = fakeRunner(
+      {
+        'systemctl --user daemon-reload': {exitCode: 0},
+        'systemctl --user is-active openclaw-gateway.service': {exitCode: 0, stdout: 'active\n'},
+        'systemctl --user is-enabled openclaw-gateway.service': {exitCode: 0, stdout: 'enabled\n'},
+        'systemctl --user restart openclaw-gateway.service': {exitCode: 0},
+      },
+      (c) => {
+        // The restart makes the process read its unit environment again.
+        if (c.args.includes('restart')) live = /OPENCLAW_GATEWAY_TOKEN=(\S+)/.exec(readFileSync(unitFile, 'utf8'))![1]!
+      },
+    )
     const {outcome, handed} = await rotate(dir, configPath, {runner, env: {PATH: '', HOME: home}, home})
     const G1 = handed['gateway.auth.token']!
     expect(readFileSync(unitFile, 'utf8')).toContain(`OPENCLAW_GATEWAY_TOKEN=${G1}`)
-    expect(runner.calls.map((c) => [c.file, ...c.args].join(' '))).toEqual(expect.arrayContaining(['systemctl --user daemon-reload', 'systemctl --user restart openclaw-gateway.service']))
-    expect(statuses(outcome)).toEqual(['inventory:done', 'rotate:done', 'prove:done', 'restart:done', 'handover:done', 'checklist:done'])
+    expect(runner.calls.map((c) => [c.file, ...c.args].join(' '))).toEqual(
+      expect.arrayContaining(['systemctl --user daemon-reload', 'systemctl --user restart openclaw-gateway.service']),
+    )
+    expect(statuses(outcome)).toEqual([
+      'inventory:done',
+      'rotate:done',
+      'prove:done',
+      'restart:done',
+      'handover:done',
+      'checklist:done',
+    ])
     expect(outcome.steps[3]!.verified).toBe(true)
     expect(rotationVerdict(outcome)).toMatchObject({verified: true, exitCode: 0})
   })
@@ -171,13 +248,31 @@ describe('rotate playbook: write and prove', () => {
   it('leaves an exec SecretRef to the operator with exact instructions, rotates the rest, hands the value over and exits 5', async () => {
     const dir = tempDir('ir-rot-')
     const port = await closedPort()
-    const {configPath} = stateWithConfig({gateway: {port, auth: {mode: 'token', token: {source: 'exec', provider: 'vault', id: 'gw/token'}}},
-      secrets: {providers: {vault: {source: 'exec', command: '/usr/local/bin/vault-resolver'}}}, hooks: {enabled: true, token: H0}}, dir)
+    const {configPath} = stateWithConfig(
+      {
+        gateway: {port, auth: {mode: 'token', token: {source: 'exec', provider: 'vault', id: 'gw/token'}}},
+        secrets: {providers: {vault: {source: 'exec', command: '/usr/local/bin/vault-resolver'}}},
+        hooks: {enabled: true, token: H0},
+      },
+      dir,
+    )
     const {outcome, handed} = await rotate(dir, configPath)
-    expect(statuses(outcome)).toEqual(['inventory:done', 'rotate:manual', 'prove:done', 'restart:noop', 'handover:done', 'checklist:done'])
-    expect(outcome.steps[1]!.detail).toContain('Store the new gateway.auth.token in the secret manager behind exec provider "vault" (/usr/local/bin/vault-resolver) under id "gw/token"')
+    expect(statuses(outcome)).toEqual([
+      'inventory:done',
+      'rotate:manual',
+      'prove:done',
+      'restart:noop',
+      'handover:done',
+      'checklist:done',
+    ])
+    expect(outcome.steps[1]!.detail).toContain(
+      'Store the new gateway.auth.token in the secret manager behind exec provider "vault" (/usr/local/bin/vault-resolver) under id "gw/token"',
+    )
     expect(Object.keys(handed)).toEqual(['gateway.auth.token', 'hooks.token'])
-    expect(loadConfig(configPath).value).toMatchObject({hooks: {token: handed['hooks.token']}, gateway: {auth: {token: {source: 'exec'}}}})
+    expect(loadConfig(configPath).value).toMatchObject({
+      hooks: {token: handed['hooks.token']},
+      gateway: {auth: {token: {source: 'exec'}}},
+    })
     expect(outcome.exitCode).toBe(5)
   })
 
@@ -185,31 +280,65 @@ describe('rotate playbook: write and prove', () => {
     const dir = tempDir('ir-rot-')
     stateWithStore({OPENCLAW_GATEWAY_TOKEN: T0}, {state: dir})
     const secretsFile = path.join(dir, 'secrets.json')
-    writeFileSync(secretsFile, JSON.stringify({remote: {token: 'remote-OLD-0123456789'}}, null, 2) + '\n', {mode: 0o600})
+    writeFileSync(secretsFile, JSON.stringify({remote: {token: 'remote-OLD-0123456789'}}, null, 2) + '\n', {
+      mode: 0o600,
+    })
     const port = await closedPort()
-    const {configPath} = stateWithConfig({gateway: {port, auth: {mode: 'token', token: {source: 'store', provider: 'default', id: 'OPENCLAW_GATEWAY_TOKEN'}},
-      remote: {url: 'wss://other.example.net', token: {source: 'file', provider: 'fm', id: '/remote/token'}}}, secrets: {providers: {fm: {source: 'file', path: secretsFile}}}}, dir)
+    const {configPath} = stateWithConfig(
+      {
+        gateway: {
+          port,
+          auth: {mode: 'token', token: {source: 'store', provider: 'default', id: 'OPENCLAW_GATEWAY_TOKEN'}},
+          remote: {url: 'wss://other.example.net', token: {source: 'file', provider: 'fm', id: '/remote/token'}},
+        },
+        secrets: {providers: {fm: {source: 'file', path: secretsFile}}},
+      },
+      dir,
+    )
     const {outcome, handed, ctx, caseText} = await rotate(dir, configPath, {vars: {only: ['gateway', 'remote']}})
-    expect(readStoreEntry(dir, 'OPENCLAW_GATEWAY_TOKEN')).toMatchObject({value: handed['gateway.auth.token'], updatedBy: 'ir'})
+    expect(readStoreEntry(dir, 'OPENCLAW_GATEWAY_TOKEN')).toMatchObject({
+      value: handed['gateway.auth.token'],
+      updatedBy: 'ir',
+    })
     expect(JSON.parse(readFileSync(secretsFile, 'utf8'))).toEqual({remote: {token: handed['gateway.remote.token']}})
     expect(statSync(secretsFile).mode & 0o777).toBe(0o600)
-    expect(outcome.steps[2]!.detail).toMatch(/^gateway is not running: not verified now; "verify on next start" recorded in verify-on-next-start\.md/)
-    expect(readFileSync(path.join(ctx.case.dir, 'verify-on-next-start.md'), 'utf8')).toContain(`http://127.0.0.1:${port}/tools/invoke`)
-    expect(rotationVerdict(outcome)).toMatchObject({verified: false, exitCode: 0, messages: [expect.stringMatching(/verify on next start/i)]})
+    expect(outcome.steps[2]!.detail).toMatch(
+      /^gateway is not running: not verified now; "verify on next start" recorded in verify-on-next-start\.md/,
+    )
+    expect(readFileSync(path.join(ctx.case.dir, 'verify-on-next-start.md'), 'utf8')).toContain(
+      `http://127.0.0.1:${port}/tools/invoke`,
+    )
+    expect(rotationVerdict(outcome)).toMatchObject({
+      verified: false,
+      exitCode: 0,
+      messages: [expect.stringMatching(/verify on next start/i)],
+    })
     expect(caseText).not.toContain(handed['gateway.auth.token'])
     expect(caseText).not.toContain('remote-OLD-0123456789')
   })
 
   it('skips a remote credential for another gateway by default and rotates the one that points at this gateway together with it', async () => {
     const port = await closedPort()
-    const a = stateWithConfig({gateway: {port, auth: {mode: 'token', token: T0}, remote: {url: `ws://127.0.0.1:${port}`, token: T0}}})
+    const a = stateWithConfig({
+      gateway: {port, auth: {mode: 'token', token: T0}, remote: {url: `ws://127.0.0.1:${port}`, token: T0}},
+    })
     const here = await rotate(a.state, a.configPath)
     expect(here.handed['gateway.remote.token']).toBe(here.handed['gateway.auth.token'])
-    expect(loadConfig(a.configPath).value).toMatchObject({gateway: {remote: {token: here.handed['gateway.auth.token']}}})
-    const b = stateWithConfig({gateway: {port, auth: {mode: 'token', token: T0}, remote: {url: 'wss://gw.example.net', token: 'remote-0123456789abcdef'}}})
+    expect(loadConfig(a.configPath).value).toMatchObject({
+      gateway: {remote: {token: here.handed['gateway.auth.token']}},
+    })
+    const b = stateWithConfig({
+      gateway: {
+        port,
+        auth: {mode: 'token', token: T0},
+        remote: {url: 'wss://gw.example.net', token: 'remote-0123456789abcdef'},
+      },
+    })
     const elsewhere = await rotate(b.state, b.configPath)
     expect(Object.keys(elsewhere.handed)).toEqual(['gateway.auth.token'])
-    expect(elsewhere.outcome.steps[1]!.plan!.lines).toContain('skipped gateway.remote.token: credential for another gateway (wss://gw.example.net): rotate it on that gateway, or re-run with --only remote and give it the new value')
+    expect(elsewhere.outcome.steps[1]!.plan!.lines).toContain(
+      'skipped gateway.remote.token: credential for another gateway (wss://gw.example.net): rotate it on that gateway, or re-run with --only remote and give it the new value',
+    )
     const explicit = await rotate(b.state, b.configPath, {vars: {only: ['remote']}})
     expect(Object.keys(explicit.handed)).toEqual(['gateway.remote.token'])
   })
@@ -224,10 +353,21 @@ describe('rotate playbook: write and prove', () => {
     mkdirSync(pkg, {recursive: true})
     writeFileSync(path.join(pkg, 'package.json'), '{"name":"openclaw","version":"2026.9.6"}')
     writeFileSync(path.join(pkg, 'openclaw.mjs'), '')
-    const runner = fakeRunner({[`${process.execPath} ${path.join(pkg, 'openclaw.mjs')} config validate`]: {exitCode: 1, stdout: 'gateway.auth: Unrecognized key'}})
-    const {outcome, handed} = await rotate(dir, configPath, {runner, env: {PATH: '', IR_OPENCLAW_BIN: path.join(pkg, 'openclaw.mjs')}})
+    const runner = fakeRunner({
+      [`${process.execPath} ${path.join(pkg, 'openclaw.mjs')} config validate`]: {
+        exitCode: 1,
+        stdout: 'gateway.auth: Unrecognized key',
+      },
+    })
+    const {outcome, handed} = await rotate(dir, configPath, {
+      runner,
+      env: {PATH: '', IR_OPENCLAW_BIN: path.join(pkg, 'openclaw.mjs')},
+    })
     expect(readFileSync(configPath, 'utf8')).toBe(before)
-    expect(outcome.steps[1]).toMatchObject({status: 'failed', detail: expect.stringMatching(/openclaw config validate rejected the edited config/)})
+    expect(outcome.steps[1]).toMatchObject({
+      status: 'failed',
+      detail: expect.stringMatching(/openclaw config validate rejected the edited config/),
+    })
     expect(handed).toEqual({})
     expect(outcome.exitCode).toBe(5)
   })
@@ -236,7 +376,13 @@ describe('rotate playbook: write and prove', () => {
     const dir = tempDir('ir-rot-')
     stateWithStore({OPENCLAW_GATEWAY_TOKEN: T0}, {state: dir})
     const port = await closedPort()
-    const {configPath} = stateWithConfig({gateway: {port, auth: {mode: 'token', token: {source: 'store', id: 'OPENCLAW_GATEWAY_TOKEN'}}}, hooks: {token: H0}}, dir)
+    const {configPath} = stateWithConfig(
+      {
+        gateway: {port, auth: {mode: 'token', token: {source: 'store', id: 'OPENCLAW_GATEWAY_TOKEN'}}},
+        hooks: {token: H0},
+      },
+      dir,
+    )
     const holder = new Database(stateDbPath(dir))
     holder.exec('BEGIN IMMEDIATE')
     let run: Run
@@ -246,31 +392,53 @@ describe('rotate playbook: write and prove', () => {
       holder.exec('ROLLBACK')
       holder.close()
     }
-    expect(run.outcome.steps[1]).toMatchObject({status: 'failed', detail: expect.stringMatching(/gateway\.auth\.token → secret store OPENCLAW_GATEWAY_TOKEN .*stayed locked through 4 attempts/)})
+    expect(run.outcome.steps[1]).toMatchObject({
+      status: 'failed',
+      detail: expect.stringMatching(
+        /gateway\.auth\.token → secret store OPENCLAW_GATEWAY_TOKEN .*stayed locked through 4 attempts/,
+      ),
+    })
     expect(readStoreEntry(dir, 'OPENCLAW_GATEWAY_TOKEN')?.value).toBe(T0)
     expect(Object.keys(run.handed)).toEqual(['hooks.token'])
     expect(run.outcome.exitCode).toBe(5)
   }, 30_000)
 
   it('plans with fingerprints in a dry run and changes nothing', async () => {
-    const {state, configPath} = stateWithConfig({gateway: {port: await closedPort(), auth: {mode: 'token', token: T0}}, hooks: {token: H0}})
+    const {state, configPath} = stateWithConfig({
+      gateway: {port: await closedPort(), auth: {mode: 'token', token: T0}},
+      hooks: {token: H0},
+    })
     const before = readFileSync(configPath, 'utf8')
     const {outcome} = await rotate(state, configPath, {dryRun: true})
-    expect(statuses(outcome)).toEqual(['inventory:planned', 'rotate:planned', 'prove:noop', 'restart:noop', 'handover:noop', 'checklist:planned'])
+    expect(statuses(outcome)).toEqual([
+      'inventory:planned',
+      'rotate:planned',
+      'prove:noop',
+      'restart:noop',
+      'handover:noop',
+      'checklist:planned',
+    ])
     expect(readFileSync(configPath, 'utf8')).toBe(before)
     const lines = outcome.steps[1]!.plan!.lines
-    expect(lines[0]).toMatch(new RegExp(`^gateway\\.auth\\.token  «sha256:${fingerprint(T0)}» -> «sha256:[0-9a-f]{12}»$`))
+    expect(lines[0]).toMatch(
+      new RegExp(`^gateway\\.auth\\.token  «sha256:${fingerprint(T0)}» -> «sha256:[0-9a-f]{12}»$`),
+    )
     expect(lines).toContain('  write: config gateway.auth.token')
     expect(JSON.stringify(outcome)).not.toContain(T0)
     expect(JSON.stringify(outcome)).not.toContain(H0)
   })
 
   it('asks before replacing and, interactively without --secrets-out, shows the values once only when the operator asks', async () => {
-    const {state, configPath} = stateWithConfig({gateway: {port: await closedPort(), auth: {mode: 'token', token: T0}}, hooks: {token: H0}})
+    const {state, configPath} = stateWithConfig({
+      gateway: {port: await closedPort(), auth: {mode: 'token', token: T0}},
+      hooks: {token: H0},
+    })
     const prompter = scriptedPrompter([true, true])
     const {outcome, ctx, caseText} = await rotate(state, configPath, {prompter, vars: {secretsOut: undefined}})
-    expect(prompter.asked).toEqual(['Replace gateway.auth.token, hooks.token with new values now?',
-      'Show the 2 new value(s) once now (gateway.auth.token, hooks.token)? They are not written anywhere else by ir.'])
+    expect(prompter.asked).toEqual([
+      'Replace gateway.auth.token, hooks.token with new values now?',
+      'Show the 2 new value(s) once now (gateway.auth.token, hooks.token)? They are not written anywhere else by ir.',
+    ])
     const vault = ctx.vars.secretVault as SecretVault
     expect(vault.showRequested).toBe(true)
     expect(outcome.steps[4]!.detail).toBe('2 new value(s) shown once on the terminal')
@@ -288,35 +456,69 @@ describe('rotate playbook: write and prove', () => {
     gateways.push({port: 0, requests: [], close: () => new Promise<void>((resolve) => server.close(() => resolve()))})
     const port = (server.address() as {port: number}).port
     const fast = path.join(tempDir(), 'rotate-fast.yaml')
-    writeFileSync(fast, readFileSync(resolvePlaybook('rotate'), 'utf8').replace('timeoutSeconds: 10', 'timeoutSeconds: 1'))
+    writeFileSync(
+      fast,
+      readFileSync(resolvePlaybook('rotate'), 'utf8').replace('timeoutSeconds: 10', 'timeoutSeconds: 1'),
+    )
     const a = stateWithConfig({gateway: {port, auth: {mode: 'token', token: T0}}})
     const strict = await rotate(a.state, a.configPath, {playbook: fast})
-    expect(strict.outcome.steps[2]).toMatchObject({status: 'failed', verified: false, detail: expect.stringMatching(/NOT verified: gateway.auth.token: POST \/tools\/invoke: gateway not reachable/)})
+    expect(strict.outcome.steps[2]).toMatchObject({
+      status: 'failed',
+      verified: false,
+      detail: expect.stringMatching(/NOT verified: gateway.auth.token: POST \/tools\/invoke: gateway not reachable/),
+    })
     expect(rotationVerdict(strict.outcome)).toMatchObject({verified: false, exitCode: 3})
     const b = stateWithConfig({gateway: {port, auth: {mode: 'token', token: T0}}})
     const lenient = await rotate(b.state, b.configPath, {playbook: fast, vars: {allowUnverified: true}})
-    expect(lenient.outcome.steps[2]).toMatchObject({status: 'done', detail: expect.stringMatching(/accepted by --allow-unverified/)})
+    expect(lenient.outcome.steps[2]).toMatchObject({
+      status: 'done',
+      detail: expect.stringMatching(/accepted by --allow-unverified/),
+    })
     expect(rotationVerdict(lenient.outcome, {allowUnverified: true})).toMatchObject({verified: false, exitCode: 0})
   })
 
   it('rotates a file-era install (no state database); a store SecretRef there is a manual step', async () => {
     const port = await closedPort()
-    const state = fileEraStateDir(tempDir('ir-fe-'), JSON.stringify({gateway: {mode: 'local', port, auth: {mode: 'token', token: T0}}}))
+    const state = fileEraStateDir(
+      tempDir('ir-fe-'),
+      JSON.stringify({gateway: {mode: 'local', port, auth: {mode: 'token', token: T0}}}),
+    )
     const configPath = path.join(state, 'openclaw.json')
     const {outcome, handed} = await rotate(state, configPath)
     expect(loadConfig(configPath).value).toMatchObject({gateway: {auth: {token: handed['gateway.auth.token']}}})
     expect(rotationVerdict(outcome)).toMatchObject({exitCode: 0, verified: false})
-    const ref = fileEraStateDir(tempDir('ir-fe-'), JSON.stringify({gateway: {port, auth: {mode: 'token', token: {source: 'store', provider: 'default', id: 'OPENCLAW_GATEWAY_TOKEN'}}}}))
+    const ref = fileEraStateDir(
+      tempDir('ir-fe-'),
+      JSON.stringify({
+        gateway: {
+          port,
+          auth: {mode: 'token', token: {source: 'store', provider: 'default', id: 'OPENCLAW_GATEWAY_TOKEN'}},
+        },
+      }),
+    )
     const r = await rotate(ref, path.join(ref, 'openclaw.json'))
-    expect(r.outcome.steps[1]).toMatchObject({status: 'manual', detail: expect.stringContaining('`openclaw secrets store set OPENCLAW_GATEWAY_TOKEN` (value on stdin)')})
+    expect(r.outcome.steps[1]).toMatchObject({
+      status: 'manual',
+      detail: expect.stringContaining('`openclaw secrets store set OPENCLAW_GATEWAY_TOKEN` (value on stdin)'),
+    })
     expect(rotationVerdict(r.outcome).exitCode).toBe(5)
   })
 
   it('stops with exit 3 when the config cannot be read, changing nothing', async () => {
     const {state, configPath} = stateWithConfig('{ "gateway": { broken')
     const {outcome} = await rotate(state, configPath)
-    expect(outcome.steps.map((s) => s.status)).toEqual(['failed', 'not-run', 'not-run', 'not-run', 'not-run', 'not-run'])
-    expect(rotationVerdict(outcome)).toMatchObject({exitCode: 3, messages: [expect.stringMatching(/^Nothing was rotated: the inventory failed \(.*openclaw\.json:1:/)]})
+    expect(outcome.steps.map((s) => s.status)).toEqual([
+      'failed',
+      'not-run',
+      'not-run',
+      'not-run',
+      'not-run',
+      'not-run',
+    ])
+    expect(rotationVerdict(outcome)).toMatchObject({
+      exitCode: 3,
+      messages: [expect.stringMatching(/^Nothing was rotated: the inventory failed \(.*openclaw\.json:1:/)],
+    })
   })
 
   it('finds nothing to rotate with auth mode none (exit 3, pointing to ir contain)', async () => {

@@ -18,17 +18,33 @@ function fakeCli(): NodeJS.ProcessEnv {
 }
 
 /** The shape of a real 2026.9.6 report (openclaw-live.md §6), echoing a secret in a detail. */
-const report = (criticals: string[]) => JSON.stringify({ts: 1, summary: {critical: criticals.length, warn: 1, info: 1},
-  findings: [{checkId: 'summary.attack_surface', severity: 'info', title: 'Attack surface summary', detail: 'x'},
-    ...criticals.map((c) => ({checkId: c, severity: 'critical', title: c, detail: 'hooks.token="hooks-token-value-xyz"'})),
-    {checkId: 'gateway.trusted_proxies_missing', severity: 'warn', title: 'w', detail: 'w'}], secretDiagnostics: []})
+const report = (criticals: string[]) =>
+  JSON.stringify({
+    ts: 1,
+    summary: {critical: criticals.length, warn: 1, info: 1},
+    findings: [
+      {checkId: 'summary.attack_surface', severity: 'info', title: 'Attack surface summary', detail: 'x'},
+      ...criticals.map((c) => ({
+        checkId: c,
+        severity: 'critical',
+        title: c,
+        detail: 'hooks.token="hooks-token-value-xyz"',
+      })),
+      {checkId: 'gateway.trusted_proxies_missing', severity: 'warn', title: 'w', detail: 'w'},
+    ],
+    secretDiagnostics: [],
+  })
 
 describe('security-audit', () => {
   it('records the real audit in the case (secrets masked) and lists the critical findings that remain', async () => {
     // Given an openclaw CLI whose audit still reports two criticals
     const state = tempDir('ir-audit-')
     writeConfig(state, '{"hooks": {"enabled": true, "token": "hooks-token-value-xyz"}}')
-    const runner = recordingRunner((line) => line.endsWith('security audit --json') ? {stdout: report(['gateway.bind_no_auth', 'fs.config.perms_world_readable'])} : undefined)
+    const runner = recordingRunner((line) =>
+      line.endsWith('security audit --json')
+        ? {stdout: report(['gateway.bind_no_auth', 'fs.config.perms_world_readable'])}
+        : undefined,
+    )
     const ctx = contextFor(state, {runner, env: {HOME: tempDir(), ...fakeCli()}})
     // When it runs
     const plan = await securityAudit.plan(ctx, params)
@@ -38,9 +54,17 @@ describe('security-audit', () => {
     const saved = readFileSync(path.join(ctx.case.dir, 'security-audit.json'), 'utf8')
     expect(JSON.parse(saved).summary).toEqual({critical: 2, warn: 1, info: 1})
     expect(saved).not.toContain('hooks-token-value-xyz')
-    expect(applied.detail).toBe('openclaw security audit: 2 critical, 1 warn (saved security-audit.json); critical findings remain: gateway.bind_no_auth, fs.config.perms_world_readable')
-    expect(verdict).toEqual({ok: false, detail: '2 critical finding(s) remain: gateway.bind_no_auth, fs.config.perms_world_readable'})
-    expect(applied.files?.map((f) => [path.basename(f.path), f.role])).toEqual([['security-audit.json', 'collected'], ['openclaw.json', 'read']])
+    expect(applied.detail).toBe(
+      'openclaw security audit: 2 critical, 1 warn (saved security-audit.json); critical findings remain: gateway.bind_no_auth, fs.config.perms_world_readable',
+    )
+    expect(verdict).toEqual({
+      ok: false,
+      detail: '2 critical finding(s) remain: gateway.bind_no_auth, fs.config.perms_world_readable',
+    })
+    expect(applied.files?.map((f) => [path.basename(f.path), f.role])).toEqual([
+      ['security-audit.json', 'collected'],
+      ['openclaw.json', 'read'],
+    ])
     // And the CLI ran on this state dir's config
     expect(runner.calls).toEqual([`${process.execPath} ${ctx.env.IR_OPENCLAW_BIN} security audit --json`])
   })
@@ -48,21 +72,29 @@ describe('security-audit', () => {
   it('passes when no critical finding remains', async () => {
     const state = tempDir('ir-audit-')
     writeConfig(state, '{}')
-    const ctx = contextFor(state, {runner: recordingRunner(() => ({stdout: report([])})), env: {HOME: tempDir(), ...fakeCli()}})
+    const ctx = contextFor(state, {
+      runner: recordingRunner(() => ({stdout: report([])})),
+      env: {HOME: tempDir(), ...fakeCli()},
+    })
     const applied = await securityAudit.apply(ctx, params, await securityAudit.plan(ctx, params))
     expect(applied.detail).toContain('no critical finding remains')
     expect((await securityAudit.verify!(ctx, params, {noop: false, summary: '', lines: []}, applied)).ok).toBe(true)
   })
 
-  it('without an openclaw CLI, falls back to ir\'s own exposure check', async () => {
+  it("without an openclaw CLI, falls back to ir's own exposure check", async () => {
     // Given no CLI and a world-readable config
     const state = tempDir('ir-audit-')
-    const file = writeConfig(state, '{"gateway": {"bind": "loopback", "auth": {"mode": "token", "token": "t-0123456789012345678901234"}}}')
+    const file = writeConfig(
+      state,
+      '{"gateway": {"bind": "loopback", "auth": {"mode": "token", "token": "t-0123456789012345678901234"}}}',
+    )
     await import('node:fs').then((fs) => fs.chmodSync(file, 0o644))
     const ctx = contextFor(state, {env: {HOME: tempDir(), PATH: ''}})
     // When it runs, Then ir's model reports the critical and the step fails verification
     const applied = await securityAudit.apply(ctx, params, await securityAudit.plan(ctx, params))
-    expect(applied.detail).toBe("no openclaw CLI found (set IR_OPENCLAW_BIN or put openclaw on PATH); ir's check: critical exposure remains: fs.config.perms_world_readable")
+    expect(applied.detail).toBe(
+      "no openclaw CLI found (set IR_OPENCLAW_BIN or put openclaw on PATH); ir's check: critical exposure remains: fs.config.perms_world_readable",
+    )
     expect((await securityAudit.verify!(ctx, params, {noop: false, summary: '', lines: []}, applied)).ok).toBe(false)
   })
 })

@@ -24,13 +24,18 @@ describe('stop-gateway', () => {
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString()
     const lockDir = path.join(state, 'tmp', `openclaw-${process.getuid?.() ?? 0}`)
     mkdirSync(lockDir, {recursive: true})
-    writeFileSync(path.join(lockDir, 'gateway.state.lock'), JSON.stringify({pid: Number(dead), port: 1, stateDir: state}))
+    writeFileSync(
+      path.join(lockDir, 'gateway.state.lock'),
+      JSON.stringify({pid: Number(dead), port: 1, stateDir: state}),
+    )
     // When the stop is planned
     const plan = await stopGateway.plan(contextFor(state), params())
     // Then nothing is to be done and nothing is signalled
     expect(plan.noop).toBe(true)
     expect(plan.summary).toBe('already stopped: no gateway process, port 1 closed')
-    expect(plan.lines).toEqual([`left alone: ${path.join(lockDir, 'gateway.state.lock')} (pid ${dead}: pid is not running (stale lock))`])
+    expect(plan.lines).toEqual([
+      `left alone: ${path.join(lockDir, 'gateway.state.lock')} (pid ${dead}: pid is not running (stale lock))`,
+    ])
   })
 
   it('SIGTERMs the verified gateway of this state dir and proves it gone: no process, port closed, /healthz unreachable', async () => {
@@ -42,7 +47,11 @@ describe('stop-gateway', () => {
     const plan = await stopGateway.plan(ctx, params())
     expect(plan.noop).toBe(false)
     expect(plan.summary).toBe(`SIGTERM gateway pid ${gw.pid}`)
-    expect(plan.lines[0]).toMatch(new RegExp(`^signal: SIGTERM pid ${gw.pid} \\(gateway of this state dir; openclaw-gateway\\), wait ≤ 20 s for it to exit and port ${gw.port} to close$`))
+    expect(plan.lines[0]).toMatch(
+      new RegExp(
+        `^signal: SIGTERM pid ${gw.pid} \\(gateway of this state dir; openclaw-gateway\\), wait ≤ 20 s for it to exit and port ${gw.port} to close$`,
+      ),
+    )
     // When applied and verified
     const applied = await stopGateway.apply(ctx, params(), plan)
     const verdict = await stopGateway.verify!(ctx, params(), plan, applied)
@@ -64,8 +73,14 @@ describe('stop-gateway', () => {
     const plan = await stopGateway.plan(ctx, params())
     const applied = await stopGateway.apply(ctx, params(), plan)
     // Then it is reported, left running, and the step asks for a human
-    expect(plan.lines).toContain(`not signalled: port ${other.port} is held by pid ${other.pid}, which is not an OpenClaw gateway of this state dir`)
-    expect(plan.lines.some((l) => l.startsWith('left alone:') && l.includes('pid now belongs to another program (postgres-worker)'))).toBe(true)
+    expect(plan.lines).toContain(
+      `not signalled: port ${other.port} is held by pid ${other.pid}, which is not an OpenClaw gateway of this state dir`,
+    )
+    expect(
+      plan.lines.some(
+        (l) => l.startsWith('left alone:') && l.includes('pid now belongs to another program (postgres-worker)'),
+      ),
+    ).toBe(true)
     expect(applied.status).toBe('manual')
     expect(other.running()).toBe(true)
   })
@@ -80,7 +95,9 @@ describe('stop-gateway', () => {
     const plan = await stopGateway.plan(ctx, params(0.5))
     const applied = await stopGateway.apply(ctx, params(0.5), plan)
     // Then SIGKILL followed the confirmation
-    expect(prompter.asked).toEqual([`Gateway pid ${gw.pid} is still running 0.5 s after SIGTERM (OpenClaw drains active work for up to 5 min). Send SIGKILL?`])
+    expect(prompter.asked).toEqual([
+      `Gateway pid ${gw.pid} is still running 0.5 s after SIGTERM (OpenClaw drains active work for up to 5 min). Send SIGKILL?`,
+    ])
     expect(applied.detail).toMatch(new RegExp(`^pid ${gw.pid}: SIGTERM then SIGKILL, exited after`))
     await gw.exited
     expect((await stopGateway.verify!(ctx, params(0.5), plan, applied)).ok).toBe(true)
@@ -106,13 +123,18 @@ describe('stop-gateway', () => {
     const home = tempDir('ir-home-')
     const unitDir = path.join(home, '.config', 'systemd', 'user')
     mkdirSync(unitDir, {recursive: true})
-    writeFileSync(path.join(unitDir, 'openclaw-gateway.service'), `[Service]\nEnvironment=OPENCLAW_STATE_DIR=${state}\nRestart=always\n`)
+    writeFileSync(
+      path.join(unitDir, 'openclaw-gateway.service'),
+      `[Service]\nEnvironment=OPENCLAW_STATE_DIR=${state}\nRestart=always\n`,
+    )
     let active = true
     let enabled = true
     const runner = recordingRunner((line) => {
       if (line === 'systemctl --version') return {stdout: 'systemd 255'}
-      if (line.endsWith('is-active openclaw-gateway.service')) return {stdout: active ? 'active\n' : 'inactive\n', exitCode: active ? 0 : 3}
-      if (line.endsWith('is-enabled openclaw-gateway.service')) return {stdout: enabled ? 'enabled\n' : 'disabled\n', exitCode: enabled ? 0 : 1}
+      if (line.endsWith('is-active openclaw-gateway.service'))
+        return {stdout: active ? 'active\n' : 'inactive\n', exitCode: active ? 0 : 3}
+      if (line.endsWith('is-enabled openclaw-gateway.service'))
+        return {stdout: enabled ? 'enabled\n' : 'disabled\n', exitCode: enabled ? 0 : 1}
       if (line.endsWith('stop openclaw-gateway.service')) active = false
       if (line.endsWith('disable openclaw-gateway.service')) enabled = false
       return {exitCode: 0}
@@ -123,13 +145,25 @@ describe('stop-gateway', () => {
     const applied = await stopGateway.apply(ctx, params(), plan)
     const verdict = await stopGateway.verify!(ctx, params(), plan, applied)
     // Then the plan shows the exact commands, they ran in order, and the unit is down and disabled
-    expect(plan.lines).toEqual(['run: systemctl --user stop openclaw-gateway.service', 'run: systemctl --user disable openclaw-gateway.service'])
-    expect(runner.calls.filter((c) => / (stop|disable) /.test(c))).toEqual(['systemctl --user stop openclaw-gateway.service', 'systemctl --user disable openclaw-gateway.service'])
+    expect(plan.lines).toEqual([
+      'run: systemctl --user stop openclaw-gateway.service',
+      'run: systemctl --user disable openclaw-gateway.service',
+    ])
+    expect(runner.calls.filter((c) => / (stop|disable) /.test(c))).toEqual([
+      'systemctl --user stop openclaw-gateway.service',
+      'systemctl --user disable openclaw-gateway.service',
+    ])
     expect(applied.detail).toBe('1/1 service(s) stopped and disabled')
     expect(verdict.ok).toBe(true)
     expect(verdict.detail).toContain('service(s) inactive and disabled')
     // And the case records the disable for --undo
-    expect(JSON.parse(readFileSync(path.join(ctx.case.dir, 'services.jsonl'), 'utf8').split('\n')[0]!)).toMatchObject({service: {name: 'openclaw-gateway.service'}, results: [{what: 'stop', ok: true}, {what: 'disable', ok: true}]})
+    expect(JSON.parse(readFileSync(path.join(ctx.case.dir, 'services.jsonl'), 'utf8').split('\n')[0]!)).toMatchObject({
+      service: {name: 'openclaw-gateway.service'},
+      results: [
+        {what: 'stop', ok: true},
+        {what: 'disable', ok: true},
+      ],
+    })
   })
 
   it('fails clearly when the service cannot be disabled (the supervisor would respawn the gateway)', async () => {
@@ -138,20 +172,34 @@ describe('stop-gateway', () => {
     const home = tempDir('ir-home-')
     const unitDir = path.join(home, '.config', 'systemd', 'user')
     mkdirSync(unitDir, {recursive: true})
-    writeFileSync(path.join(unitDir, 'openclaw-gateway.service'), `[Service]\nEnvironment=OPENCLAW_STATE_DIR=${state}\n`)
-    const runner = recordingRunner((line) => line.includes(' disable ') ? {exitCode: 1, stderr: 'Failed to disable unit: Access denied'}
-      : line.endsWith('is-active openclaw-gateway.service') ? {stdout: 'active\n'} : line.endsWith('is-enabled openclaw-gateway.service') ? {stdout: 'enabled\n'} : {exitCode: 0})
+    writeFileSync(
+      path.join(unitDir, 'openclaw-gateway.service'),
+      `[Service]\nEnvironment=OPENCLAW_STATE_DIR=${state}\n`,
+    )
+    const runner = recordingRunner((line) =>
+      line.includes(' disable ')
+        ? {exitCode: 1, stderr: 'Failed to disable unit: Access denied'}
+        : line.endsWith('is-active openclaw-gateway.service')
+          ? {stdout: 'active\n'}
+          : line.endsWith('is-enabled openclaw-gateway.service')
+            ? {stdout: 'enabled\n'}
+            : {exitCode: 0},
+    )
     const ctx = contextFor(state, {runner, env: {HOME: home}})
     // When applied, Then the step fails naming the unit and the refusal
     const plan = await stopGateway.plan(ctx, params())
-    await expect(stopGateway.apply(ctx, params(), plan)).rejects.toThrow('Could not stop/disable openclaw-gateway.service: systemctl --user disable openclaw-gateway.service failed: Failed to disable unit: Access denied.')
+    await expect(stopGateway.apply(ctx, params(), plan)).rejects.toThrow(
+      'Could not stop/disable openclaw-gateway.service: systemctl --user disable openclaw-gateway.service failed: Failed to disable unit: Access denied.',
+    )
   })
 })
 
 describe('stop-gateway plan lines', () => {
   it('mask a secret passed on the gateway command line (old builds: --token T)', async () => {
     const {describeCmdline: show} = await import('../../../src/actions/stop-gateway.js')
-    expect(show('node /x/openclaw/dist/index.js gateway --port 1 --token s3cr3t-value')).toBe('node /x/openclaw/dist/index.js gateway --port 1 --token «masked»')
+    expect(show('node /x/openclaw/dist/index.js gateway --port 1 --token s3cr3t-value')).toBe(
+      'node /x/openclaw/dist/index.js gateway --port 1 --token «masked»',
+    )
     expect(show('openclaw gateway run --password=hunter2')).toBe('openclaw gateway run --password=«masked»')
   })
 })

@@ -21,8 +21,16 @@ describe('tighten-permissions', () => {
     writeFileSync(path.join(state, 'credentials', 'telegram-allowFrom.json'), '{}')
     writeFileSync(`${config}.bak`, '{"gateway": {"auth": {"token": "old"}}}')
     const store = path.join(state, 'agents', 'main', 'agent', 'openclaw-agent.sqlite')
-    for (const [p, m] of [[state, 0o777], [config, 0o644], [`${config}.bak`, 0o644], [path.join(state, 'credentials'), 0o755],
-      [path.join(state, 'credentials', 'telegram-allowFrom.json'), 0o644], [store, 0o644], [path.join(state, 'agents'), 0o755]] as const) chmodSync(p, m)
+    for (const [p, m] of [
+      [state, 0o777],
+      [config, 0o644],
+      [`${config}.bak`, 0o644],
+      [path.join(state, 'credentials'), 0o755],
+      [path.join(state, 'credentials', 'telegram-allowFrom.json'), 0o644],
+      [store, 0o644],
+      [path.join(state, 'agents'), 0o755],
+    ] as const)
+      chmodSync(p, m)
     const ctx = contextFor(state)
     // When planned
     const plan = await tightenPermissions.plan(ctx, params)
@@ -35,10 +43,20 @@ describe('tighten-permissions', () => {
     const applied = await tightenPermissions.apply(ctx, params, plan)
     const verdict = await tightenPermissions.verify!(ctx, params, plan, applied)
     // Then modes are 700/600 and the before/after of each is in the case
-    expect([mode(state), mode(config), mode(path.join(state, 'credentials')), mode(path.join(state, 'credentials', 'telegram-allowFrom.json')), mode(store)])
-      .toEqual([0o700, 0o600, 0o700, 0o600, 0o600])
+    expect([
+      mode(state),
+      mode(config),
+      mode(path.join(state, 'credentials')),
+      mode(path.join(state, 'credentials', 'telegram-allowFrom.json')),
+      mode(store),
+    ]).toEqual([0o700, 0o600, 0o700, 0o600, 0o600])
     expect(verdict.ok).toBe(true)
-    expect(readChanges(ctx.case).find((c) => c.path === state)).toMatchObject({kind: 'mode', modeBefore: 0o777, modeAfter: 0o700, step: 'permissions'})
+    expect(readChanges(ctx.case).find((c) => c.path === state)).toMatchObject({
+      kind: 'mode',
+      modeBefore: 0o777,
+      modeAfter: 0o700,
+      step: 'permissions',
+    })
     // And undo puts every mode back
     undoChanges(ctx.case)
     expect([mode(state), mode(config), mode(store)]).toEqual([0o777, 0o644, 0o644])

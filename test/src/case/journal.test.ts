@@ -18,7 +18,9 @@ describe('case journal', () => {
     const text = readFileSync(c.journal.file, 'utf8')
     expect(verifyChain(text)).toEqual([])
     const tampered = text.replace('"step":"b"', '"step":"B"')
-    expect(verifyChain(tampered)).toEqual([{line: 3, problem: 'hash chain broken: prev does not match the previous line'}])
+    expect(verifyChain(tampered)).toEqual([
+      {line: 3, problem: 'hash chain broken: prev does not match the previous line'},
+    ])
     expect(statSync(c.dir).mode & 0o777).toBe(0o700)
     expect(statSync(c.journal.file).mode & 0o777).toBe(0o600)
   })
@@ -43,10 +45,13 @@ describe('case journal', () => {
     const script = `import {Journal} from '${path.resolve('src/case/journal.ts')}';
       const j = new Journal(process.argv[1], 'IR-test-3');
       for (let i = 0; i < 60; i++) j.append({step: 'p' + process.pid + '-' + i, status: 'done', detail: 'x'.repeat(2000)});`
-    const run = () => new Promise<number>((resolve) => {
-      const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, c.journal.file], {stdio: 'inherit'})
-      p.on('exit', (code) => resolve(code ?? 1))
-    })
+    const run = () =>
+      new Promise<number>((resolve) => {
+        const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, c.journal.file], {
+          stdio: 'inherit',
+        })
+        p.on('exit', (code) => resolve(code ?? 1))
+      })
     // When both finish
     expect(await Promise.all([run(), run()])).toEqual([0, 0])
     // Then all 120 entries are whole lines in one valid chain

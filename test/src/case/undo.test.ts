@@ -15,7 +15,15 @@ function change(dir: string, content: string) {
   const b = backupFile(c, file)
   writeFileSync(file, content)
   chmodSync(file, 0o600)
-  recordChange(c, {path: file, kind: 'content', modeBefore: b.mode, modeAfter: 0o644, sha256Before: b.sha256, sha256After: sha256(content), backup: b.backup})
+  recordChange(c, {
+    path: file,
+    kind: 'content',
+    modeBefore: b.mode,
+    modeAfter: 0o644,
+    sha256Before: b.sha256,
+    sha256After: sha256(content),
+    backup: b.backup,
+  })
   recordChange(c, {path: file, kind: 'mode', modeBefore: 0o644, modeAfter: 0o600})
   return {c, file}
 }
@@ -46,7 +54,7 @@ describe('undo', () => {
 })
 
 describe('undo across several runs of one case', () => {
-  it('refuses when the file was edited by hand between two of ir\'s writes', () => {
+  it("refuses when the file was edited by hand between two of ir's writes", () => {
     // Given ir changed A→B, someone edited B→C, and ir changed C→D in the same case
     const dir = tempDir()
     const c = openCase('IR-undo-2', {home: path.join(dir, 'ir')})
@@ -54,7 +62,16 @@ describe('undo across several runs of one case', () => {
     const write = (text: string) => {
       const b = backupFile(c, file)
       writeFileSync(file, text)
-      recordChange(c, {path: file, kind: 'content', modeBefore: b.mode, modeAfter: b.mode, sha256Before: b.sha256, sha256After: sha256(text), backup: b.backup, step: 'lockdown'})
+      recordChange(c, {
+        path: file,
+        kind: 'content',
+        modeBefore: b.mode,
+        modeAfter: b.mode,
+        sha256Before: b.sha256,
+        sha256After: sha256(text),
+        backup: b.backup,
+        step: 'lockdown',
+      })
     }
     writeFileSync(file, 'A')
     write('B')

@@ -14,20 +14,56 @@ let n = 0
 const id = () => (++n).toString(16).padStart(8, '0')
 const ts = () => new Date(Date.UTC(2026, 10, 23, 21, 42, 0, n)).toISOString()
 
-export const header = (sessionId: string) => ({type: 'session', version: 3, id: sessionId, timestamp: ts(), cwd: '/root/.openclaw/workspace'})
-export const user = (text: string, owner = true) => ({type: 'message', id: id(), parentId: null, timestamp: ts(),
-  message: {role: 'user', content: text, timestamp: 1, __openclaw: {senderIsOwner: owner}}})
-export const assistant = (text: string) => ({type: 'message', id: id(), parentId: null, timestamp: ts(),
-  message: {role: 'assistant', content: [{type: 'text', text}], stopReason: 'stop'}})
-export const call = (name: string, args: Record<string, unknown>) => ({type: 'message', id: id(), parentId: null, timestamp: ts(),
-  message: {role: 'assistant', content: [{type: 'toolCall', id: `call_${id()}`, name, arguments: args}], stopReason: 'toolUse'}})
-export const result = (toolName: string, text: string) => ({type: 'message', id: id(), parentId: null, timestamp: ts(),
-  message: {role: 'toolResult', toolCallId: `call_${id()}`, toolName, content: [{type: 'text', text}], isError: false}})
+export const header = (sessionId: string) => ({
+  type: 'session',
+  version: 3,
+  id: sessionId,
+  timestamp: ts(),
+  cwd: '/root/.openclaw/workspace',
+})
+export const user = (text: string, owner = true) => ({
+  type: 'message',
+  id: id(),
+  parentId: null,
+  timestamp: ts(),
+  message: {role: 'user', content: text, timestamp: 1, __openclaw: {senderIsOwner: owner}},
+})
+export const assistant = (text: string) => ({
+  type: 'message',
+  id: id(),
+  parentId: null,
+  timestamp: ts(),
+  message: {role: 'assistant', content: [{type: 'text', text}], stopReason: 'stop'},
+})
+export const call = (name: string, args: Record<string, unknown>) => ({
+  type: 'message',
+  id: id(),
+  parentId: null,
+  timestamp: ts(),
+  message: {
+    role: 'assistant',
+    content: [{type: 'toolCall', id: `call_${id()}`, name, arguments: args}],
+    stopReason: 'toolUse',
+  },
+})
+export const result = (toolName: string, text: string) => ({
+  type: 'message',
+  id: id(),
+  parentId: null,
+  timestamp: ts(),
+  message: {role: 'toolResult', toolCallId: `call_${id()}`, toolName, content: [{type: 'text', text}], isError: false},
+})
 
 export const jsonl = (records: unknown[]) => records.map((r) => JSON.stringify(r)).join('\n') + '\n'
 
 /** Write a file-era transcript: <state>/agents/<agent>/sessions/<sessionId>.jsonl */
-export async function writeTranscript(state: string, agent: string, sessionId: string, records: unknown[], suffix = ''): Promise<string> {
+export async function writeTranscript(
+  state: string,
+  agent: string,
+  sessionId: string,
+  records: unknown[],
+  suffix = '',
+): Promise<string> {
   const dir = path.join(state, 'agents', agent, 'sessions')
   await mkdir(dir, {recursive: true})
   const file = path.join(dir, `${sessionId}.jsonl${suffix}`)
@@ -74,13 +110,16 @@ export function writeAgentStore(file: string, sessions: StoreSession[]): void {
     CREATE TABLE transcript_events (session_id TEXT NOT NULL, seq INTEGER NOT NULL, event_json TEXT, created_at INTEGER NOT NULL,
       event_zstd BLOB, event_utf8_bytes INTEGER, navigation_json TEXT, PRIMARY KEY (session_id, seq));`)
   const win = db.prepare('INSERT INTO session_windows VALUES (?, ?, ?)')
-  const ev = db.prepare('INSERT INTO transcript_events (session_id, seq, event_json, created_at, event_zstd, event_utf8_bytes) VALUES (?, ?, ?, ?, ?, ?)')
+  const ev = db.prepare(
+    'INSERT INTO transcript_events (session_id, seq, event_json, created_at, event_zstd, event_utf8_bytes) VALUES (?, ?, ?, ?, ?, ?)',
+  )
   for (const s of sessions) {
     win.run(s.sessionId, s.sessionKey, 'done')
     const rows = [header(s.sessionId), ...s.records]
     rows.forEach((r, i) => {
       const json = JSON.stringify(r)
-      if (s.zstdFrom !== undefined && i >= s.zstdFrom) ev.run(s.sessionId, i, null, 1, zstdStored(Buffer.from(json)), Buffer.byteLength(json))
+      if (s.zstdFrom !== undefined && i >= s.zstdFrom)
+        ev.run(s.sessionId, i, null, 1, zstdStored(Buffer.from(json)), Buffer.byteLength(json))
       else ev.run(s.sessionId, i, json, 1, null, null)
     })
   }

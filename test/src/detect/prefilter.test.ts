@@ -11,8 +11,16 @@ it('has the Hyperscan addon where it is expected', () => {
 })
 
 describe.each(ENGINES)('Prefilter on %s', (engine) => {
-  const pf = new Prefilter([{bytes: 'ignore', tag: 0}, {bytes: 'curl', tag: 1}, {bytes: 'ab', tag: 2}, {bytes: '"type":"toolcall"', tag: -1},
-    {bytes: 'from now on', tag: 3}], engine)
+  const pf = new Prefilter(
+    [
+      {bytes: 'ignore', tag: 0},
+      {bytes: 'curl', tag: 1},
+      {bytes: 'ab', tag: 2},
+      {bytes: '"type":"toolcall"', tag: -1},
+      {bytes: 'from now on', tag: 3},
+    ],
+    engine,
+  )
   const buf = (s: string) => Buffer.from(s, 'utf8')
   const all = (b: Buffer, from = 0, to = b.length) => {
     const found: string[] = []
@@ -29,13 +37,15 @@ describe.each(ENGINES)('Prefilter on %s', (engine) => {
   })
 
   it('anchors a long keyword on its rarest bytes: a common first word alone is not a candidate', () => {
-    // Given "from now on" and text where only "from" occurs  When searched  Then only the real phrase is found, at its start
+    // Given "from now on" and text where only "from" occurs  When searched  Then only the real phrase is found, at
+    // its start
     const b = buf('from the start, from here. From Now On we talk')
     expect(all(b)).toEqual(['3@27+11'])
   })
 
   it('reports only keywords wholly inside the range', () => {
-    // Given a keyword that starts before `from` or ends after `to`  When searched in that range  Then it is not reported
+    // Given a keyword that starts before `from` or ends after `to`  When searched in that range  Then it is not
+    // reported
     const b = buf('xxFROM NOW ONxx')
     expect(all(b, 3)).toEqual([])
     expect(all(b, 0, 12)).toEqual([])
@@ -83,7 +93,13 @@ describe.each(ENGINES)('Prefilter on %s', (engine) => {
 
   it('scans a string as its UTF-8 bytes, short or long', () => {
     // Given texts with non-ASCII characters before the keywords, one longer than a kernel window
-    const uni = new Prefilter([{bytes: Buffer.from('\u200b', 'utf8').toString('latin1'), tag: 5}, {bytes: 'curl', tag: 1}], engine)
+    const uni = new Prefilter(
+      [
+        {bytes: Buffer.from('\u200b', 'utf8').toString('latin1'), tag: 5},
+        {bytes: 'curl', tag: 1},
+      ],
+      engine,
+    )
     for (const text of ['héllo \u200b then CURL', `${'é'.repeat(700_000)} curl \u200b`]) {
       const bytes = Buffer.from(text, 'utf8')
       const viaBuffer: string[] = []
@@ -92,9 +108,11 @@ describe.each(ENGINES)('Prefilter on %s', (engine) => {
       })
       // When scanned as a string  Then the same keywords at the same byte offsets, and the byte length
       const viaString: string[] = []
-      expect(uni.eachUtf8(text, () => {
-        viaString.push(`${uni.tags[0]}@${uni.starts[0]}`)
-      })).toBe(bytes.length)
+      expect(
+        uni.eachUtf8(text, () => {
+          viaString.push(`${uni.tags[0]}@${uni.starts[0]}`)
+        }),
+      ).toBe(bytes.length)
       expect(viaString).toEqual(viaBuffer)
       expect(viaString).toHaveLength(2)
     }
@@ -102,7 +120,13 @@ describe.each(ENGINES)('Prefilter on %s', (engine) => {
 
   it('scans a keyword-dense string past a full batch of candidates', () => {
     // Given a text with 5000 keywords before a secret assignment (more candidates than one batch holds)
-    const dense = new Prefilter([{bytes: 'token', tag: 0}, {bytes: 'password', tag: 1}], engine)
+    const dense = new Prefilter(
+      [
+        {bytes: 'token', tag: 0},
+        {bytes: 'password', tag: 1},
+      ],
+      engine,
+    )
     const text = `${'token '.repeat(5000)}${'y'.repeat(60000)} password=hunter2hunter2 ${'z'.repeat(100000)}`
     const count = (run: (visit: () => void) => void) => {
       const seen = [0, 0]
@@ -132,7 +156,9 @@ describe('masking', () => {
   })
 
   it('masks random-looking long tokens and leaves words and paths', () => {
-    const out = maskHighEntropyTokens('key Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2Rl in /usr/local/lib/node_modules/openclaw')
+    const out = maskHighEntropyTokens(
+      'key Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2Rl in /usr/local/lib/node_modules/openclaw',
+    )
     expect(out).toMatch(/^key Zm9v…\[sha256:[0-9a-f]{8}\] in \/usr\/local\/lib\/node_modules\/openclaw$/)
   })
 
@@ -146,16 +172,36 @@ describe.each(ENGINES)('Prefilter on %s against a naive search', (engine) => {
   // Given keywords of every length the filter treats differently (2, 3, 4+ bytes, non-ASCII bytes,
   // shared prefixes, the same bytes under two tags, anchored at the start or on rare bytes) and
   // random text made of their pieces
-  const words = ['ab', '![', 'key', 'api', '\u00e2\u0080\u008b', 'ke', 'keys', 'token', 'tok', 'ignore all', 'ignore', '"type":"toolcall"',
-    '\u00f3\u00a0\u0080\u0081', 'x.io', 'from now on', '"totaltokens":']
-  const keywords = [...words.map((bytes, i) => ({bytes, tag: i % 5 === 4 ? -1 : i, anchorAtStart: i === 15})), {bytes: 'key', tag: 99}]
+  const words = [
+    'ab',
+    '![',
+    'key',
+    'api',
+    '\u00e2\u0080\u008b',
+    'ke',
+    'keys',
+    'token',
+    'tok',
+    'ignore all',
+    'ignore',
+    '"type":"toolcall"',
+    '\u00f3\u00a0\u0080\u0081',
+    'x.io',
+    'from now on',
+    '"totaltokens":',
+  ]
+  const keywords = [
+    ...words.map((bytes, i) => ({bytes, tag: i % 5 === 4 ? -1 : i, anchorAtStart: i === 15})),
+    {bytes: 'key', tag: 99},
+  ]
   const pf = new Prefilter(keywords, engine)
   const lower = (b: number) => (b >= 65 && b <= 90 ? b + 32 : b)
   const naive = (b: Buffer, from: number, to: number) => {
     const found: string[] = []
     for (let i = from; i < to; i++) {
       for (const k of keywords) {
-        if (i + k.bytes.length <= to && [...k.bytes].every((c, j) => lower(b[i + j]!) === c.charCodeAt(0))) found.push(`${k.tag}@${i}`)
+        if (i + k.bytes.length <= to && [...k.bytes].every((c, j) => lower(b[i + j]!) === c.charCodeAt(0)))
+          found.push(`${k.tag}@${i}`)
       }
     }
     return found.sort()
@@ -165,7 +211,24 @@ describe.each(ENGINES)('Prefilter on %s against a naive search', (engine) => {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
     return (seed >>> 8) % n
   }
-  const pieces = [...words, 'KEY', 'Api', 'IGNORE', 'Tok', ' ', 'x', '\n', '\u00e2', 'fro', 'A', '"', 'ke', 'FROM NOW', ' ON', '"TotalTokens"']
+  const pieces = [
+    ...words,
+    'KEY',
+    'Api',
+    'IGNORE',
+    'Tok',
+    ' ',
+    'x',
+    '\n',
+    '\u00e2',
+    'fro',
+    'A',
+    '"',
+    'ke',
+    'FROM NOW',
+    ' ON',
+    '"TotalTokens"',
+  ]
 
   it('finds every occurrence exactly once, at an anchor not before its start, at every offset and up to the very end', () => {
     for (let round = 0; round < 400; round++) {

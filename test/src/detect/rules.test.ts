@@ -17,7 +17,8 @@ const shipped = await loadRules([])
 function eventFor(rule: CompiledRule, tc: RuleTestCase): ScanEvent {
   const c = typeof tc === 'string' ? {text: tc} : tc
   const kind = c.kind ?? (rule.kinds ? [...rule.kinds][0]! : 'user')
-  const toolName = c.tool ?? (rule.tools ? [...rule.tools][0] : kind === 'toolCall' || kind === 'toolResult' ? 'exec' : undefined)
+  const toolName =
+    c.tool ?? (rule.tools ? [...rule.tools][0] : kind === 'toolCall' || kind === 'toolResult' ? 'exec' : undefined)
   return {kind, text: c.text, ...(toolName ? {toolName} : {})}
 }
 
@@ -56,7 +57,9 @@ describe('shipped rule packs', () => {
             const ev = eventFor(rule, tc)
             // When matched anchored and unanchored  Then the hits are the same
             const anchored = engine.matchRule(rule, ev).map((h) => [h.index, h.matched])
-            expect(anchored).toEqual(engine.matchRule({...rule, anchors: undefined}, ev).map((h) => [h.index, h.matched]))
+            expect(anchored).toEqual(
+              engine.matchRule({...rule, anchors: undefined}, ev).map((h) => [h.index, h.matched]),
+            )
           }
         })
       }
@@ -74,8 +77,31 @@ describe('rules anchored on their keywords', () => {
   it('find what a full scan finds on random keyword=value text', () => {
     // Given random text made of the anchored rules' keywords, assignments, quotes, escapes and tokens
     const engine = new Engine(shipped)
-    const pieces = ['api', 'KEY', 'Token', 'passwd', 'password', 'secret', '_key', ' ', '=', ': ', '"', "'", '\\n', ',', '=>', 'x',
-      'vZBrHeqTKOeFDGxdF2Kk', 'Zm9vYmFyYmF6cXV4MTIz', 'example', '-', '.', 'auth', 'credentials']
+    const pieces = [
+      'api',
+      'KEY',
+      'Token',
+      'passwd',
+      'password',
+      'secret',
+      '_key',
+      ' ',
+      '=',
+      ': ',
+      '"',
+      "'",
+      '\\n',
+      ',',
+      '=>',
+      'x',
+      'vZBrHeqTKOeFDGxdF2Kk',
+      'Zm9vYmFyYmF6cXV4MTIz',
+      'example',
+      '-',
+      '.',
+      'auth',
+      'credentials',
+    ]
     let seed = 11
     const rnd = (n: number) => {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
@@ -101,14 +127,20 @@ describe('rules anchored on their keywords', () => {
 
 describe('the build', () => {
   const built = path.resolve('dist', 'src', 'detect', 'rules.js')
-  it.skipIf(!existsSync(path.resolve('dist', 'rule-packs.json')))('loads the shipped packs pre-parsed: the same rules as from the YAML', async () => {
-    // Given the build (npm run build), which has dist/rule-packs.json
-    const fromBuild = await (import(pathToFileURL(built).href) as Promise<typeof import('../../../src/detect/rules.js')>)
-    // When its loadRules runs  Then every rule is the one the YAML gives
-    const a = await fromBuild.loadRules([])
-    const summary = (set: typeof shipped) => set.rules.map((r) => [r.id, r.severity, r.keywords, r.patterns.map((p) => p.source), r.tests])
-    expect(summary(a)).toEqual(summary(shipped))
-  })
+  it.skipIf(!existsSync(path.resolve('dist', 'rule-packs.json')))(
+    'loads the shipped packs pre-parsed: the same rules as from the YAML',
+    async () => {
+      // Given the build (npm run build), which has dist/rule-packs.json
+      const fromBuild = await (import(pathToFileURL(built).href) as Promise<
+        typeof import('../../../src/detect/rules.js')
+      >)
+      // When its loadRules runs  Then every rule is the one the YAML gives
+      const a = await fromBuild.loadRules([])
+      const summary = (set: typeof shipped) =>
+        set.rules.map((r) => [r.id, r.severity, r.keywords, r.patterns.map((p) => p.source), r.tests])
+      expect(summary(a)).toEqual(summary(shipped))
+    },
+  )
 })
 
 describe('loadRules with user packs', () => {
@@ -116,12 +148,15 @@ describe('loadRules with user packs', () => {
     // Given a user pack with one broken and one good rule
     const dir = await mkdtemp(path.join(os.tmpdir(), 'ir-rules-'))
     const file = path.join(dir, 'mine.yaml')
-    await writeFile(file, [
-      'pack: mine',
-      'rules:',
-      '  - {id: mine.broken, title: Broken, category: evasion, severity: low, keywords: [abc], patterns: ["(abc"], tests: {match: [abc]}}',
-      '  - {id: mine.good, title: Good one, category: evasion, severity: low, keywords: [xyz], patterns: ["xyz"], tests: {match: [xyz]}}',
-    ].join('\n'))
+    await writeFile(
+      file,
+      [
+        'pack: mine',
+        'rules:',
+        '  - {id: mine.broken, title: Broken, category: evasion, severity: low, keywords: [abc], patterns: ["(abc"], tests: {match: [abc]}}',
+        '  - {id: mine.good, title: Good one, category: evasion, severity: low, keywords: [xyz], patterns: ["xyz"], tests: {match: [xyz]}}',
+      ].join('\n'),
+    )
     // When loaded
     const set = await loadRules([file])
     // Then the broken one is rejected with file and id, the good one is there
@@ -135,7 +170,10 @@ describe('loadRules with user packs', () => {
     // Given a broken file and a pack redefining a shipped id
     const dir = await mkdtemp(path.join(os.tmpdir(), 'ir-rules-'))
     await writeFile(path.join(dir, 'a.yaml'), 'pack: [unclosed')
-    await writeFile(path.join(dir, 'b.yaml'), 'pack: b\nrules:\n  - {id: secret.github-pat, title: Dup rule, category: evasion, severity: low, keywords: [ab], patterns: [ab], tests: {match: [ab]}}\n')
+    await writeFile(
+      path.join(dir, 'b.yaml'),
+      'pack: b\nrules:\n  - {id: secret.github-pat, title: Dup rule, category: evasion, severity: low, keywords: [ab], patterns: [ab], tests: {match: [ab]}}\n',
+    )
     // When the directory is loaded
     const set = await loadRules([dir])
     // Then both are reported

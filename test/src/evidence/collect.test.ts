@@ -10,7 +10,21 @@ import {collect, type CollectRequest, type CollectResult} from '../../../src/evi
 import type {ItemRecord} from '../../../src/evidence/types.js'
 import {verifyBundle} from '../../../src/evidence/verify.js'
 import {
-  extract, fileEraState, filesContaining, noRunner, prompter, SECRETS, SESSION_A, SESSION_B, readNoAtime, snapshot, sqliteEraState, T_NEW, T_OLD, tmp, withoutDirAtimes,
+  extract,
+  fileEraState,
+  filesContaining,
+  noRunner,
+  prompter,
+  SECRETS,
+  SESSION_A,
+  SESSION_B,
+  readNoAtime,
+  snapshot,
+  sqliteEraState,
+  T_NEW,
+  T_OLD,
+  tmp,
+  withoutDirAtimes,
 } from './helpers.js'
 
 const roots: string[] = []
@@ -26,15 +40,32 @@ function setup() {
   return {root, home, irHome: path.join(root, 'irhome'), out: path.join(root, 'out')}
 }
 
-function run(stateDir: string, env: ReturnType<typeof setup>, extra: Partial<CollectRequest> = {}): Promise<CollectResult> {
+function run(
+  stateDir: string,
+  env: ReturnType<typeof setup>,
+  extra: Partial<CollectRequest> = {},
+): Promise<CollectResult> {
   return collect({
-    target: {stateDir}, dryRun: false, prompter, mayChange: true, runner: noRunner, out: env.out, irHome: env.irHome,
-    host: {env: {}, homedir: env.home, uid: process.getuid?.() ?? 0}, includeSecrets: false,
-    ...extra, seams: {home: env.home, tmpDir: path.join(env.root, 'tmp'), ...extra.seams},
+    target: {stateDir},
+    dryRun: false,
+    prompter,
+    mayChange: true,
+    runner: noRunner,
+    out: env.out,
+    irHome: env.irHome,
+    host: {env: {}, homedir: env.home, uid: process.getuid?.() ?? 0},
+    includeSecrets: false,
+    ...extra,
+    seams: {home: env.home, tmpDir: path.join(env.root, 'tmp'), ...extra.seams},
   })
 }
 
-function caseJson(bundleRoot: string): {items: ItemRecord[]; summary: Record<string, number>; install: {era: string}; consistency: string} {
+function caseJson(bundleRoot: string): {
+  items: ItemRecord[]
+  summary: Record<string, number>
+  install: {era: string}
+  consistency: string
+} {
   return JSON.parse(readFileSync(path.join(bundleRoot, 'case.json'), 'utf8'))
 }
 
@@ -42,7 +73,8 @@ const item = (items: ItemRecord[], suffix: string) => items.find((i) => i.path.e
 
 describe('ir collect on a file-era state dir', () => {
   it('bundles every source with an outcome, verifies, never leaks a planted secret, and leaves the source byte-identical', async () => {
-    // Given a file-era install with planted injection, a pattern-shaped exec, fake secrets, a symlink to /etc/shadow and a FIFO
+    // Given a file-era install with planted injection, a pattern-shaped exec, fake secrets, a symlink to /etc/shadow
+    // and a FIFO
     const env = setup()
     const {stateDir} = fileEraState(env.root)
     const before = snapshot(stateDir)
@@ -68,17 +100,30 @@ describe('ir collect on a file-era state dir', () => {
     const live = item(items, `${SESSION_A}.jsonl`)!
     expect(live).toMatchObject({outcome: 'collected', kind: 'transcript', agentId: 'main', sessionId: SESSION_A})
     expect(live.sha256).toBe(sha(path.join(stateDir, 'agents/main/sessions', `${SESSION_A}.jsonl`)))
-    expect(item(items, '.jsonl.deleted.2026-11-18T09-00-00.000Z')).toMatchObject({outcome: 'collected', method: 'redacted-copy'})
+    expect(item(items, '.jsonl.deleted.2026-11-18T09-00-00.000Z')).toMatchObject({
+      outcome: 'collected',
+      method: 'redacted-copy',
+    })
     expect(item(items, '.jsonl.reset.2026-11-17T09-00-00.000Z')).toMatchObject({outcome: 'collected', method: 'copy'})
     const tarList = execFileSync('tar', ['tzvf', r.bundle, '--full-time'], {encoding: 'utf8'})
     const resetLine = tarList.split('\n').find((l) => l.includes(`${SESSION_B}.jsonl.reset`))!
     expect(resetLine).toContain(`${T_OLD.getFullYear()}-11-01 ${String(T_OLD.getHours()).padStart(2, '0')}:00:00`)
-    for (const name of ['credentials/telegram-allowFrom.json', 'devices/paired.json', 'logs/config-audit.jsonl', 'workspace/SOUL.md', 'skills/weather/SKILL.md']) {
+    for (const name of [
+      'credentials/telegram-allowFrom.json',
+      'devices/paired.json',
+      'logs/config-audit.jsonl',
+      'workspace/SOUL.md',
+      'skills/weather/SKILL.md',
+    ]) {
       expect(item(items, name), name).toMatchObject({outcome: 'collected'})
       expect(existsSync(path.join(x, 'evidence/state', name)), name).toBe(true)
     }
     // the symlink is recorded with its target, never followed; the FIFO and node_modules are skipped with reasons
-    expect(item(items, 'sessions/x.jsonl')).toMatchObject({outcome: 'skipped', reason: 'symlink: recorded, not followed', linkTarget: '/etc/shadow'})
+    expect(item(items, 'sessions/x.jsonl')).toMatchObject({
+      outcome: 'skipped',
+      reason: 'symlink: recorded, not followed',
+      linkTarget: '/etc/shadow',
+    })
     expect(existsSync(path.join(x, 'evidence/state/agents/main/sessions/x.jsonl'))).toBe(false)
     expect(item(items, 'sessions/pipe.jsonl')).toMatchObject({outcome: 'skipped', reason: 'not a regular file (FIFO)'})
     expect(item(items, 'skills/weather/node_modules')).toMatchObject({outcome: 'skipped', kind: 'directory'})
@@ -87,7 +132,10 @@ describe('ir collect on a file-era state dir', () => {
     expect(envItem).toMatchObject({outcome: 'skipped', method: 'metadata', mode: '0600'})
     expect(envItem.sha256).toBe(sha(path.join(stateDir, '.env')))
     expect(existsSync(path.join(x, 'evidence/state/.env'))).toBe(false)
-    expect(item(items, 'credentials/whatsapp/default/creds.json')).toMatchObject({outcome: 'skipped', method: 'metadata'})
+    expect(item(items, 'credentials/whatsapp/default/creds.json')).toMatchObject({
+      outcome: 'skipped',
+      method: 'metadata',
+    })
     // the config is masked but keeps its structure and comments; the paired device keeps its scopes
     const cfg = readFileSync(path.join(x, 'evidence/state/openclaw.json'), 'utf8')
     expect(cfg).toContain('// OpenClaw config (JSON5)')
@@ -98,8 +146,12 @@ describe('ir collect on a file-era state dir', () => {
     const cats = new Set(r.findings.map((f) => f.category))
     expect(cats.has('prompt-injection')).toBe(true)
     expect(cats.has('secret-exposure')).toBe(true)
-    expect(r.findings.some((f) => f.source.file === `evidence/state/agents/main/sessions/${SESSION_A}.jsonl`)).toBe(true)
-    expect(readFileSync(path.join(x, 'findings/findings.jsonl'), 'utf8').trim().split('\n').length).toBe(r.findings.length)
+    expect(r.findings.some((f) => f.source.file === `evidence/state/agents/main/sessions/${SESSION_A}.jsonl`)).toBe(
+      true,
+    )
+    expect(readFileSync(path.join(x, 'findings/findings.jsonl'), 'utf8').trim().split('\n').length).toBe(
+      r.findings.length,
+    )
     const report = readFileSync(path.join(x, 'findings/report.md'), 'utf8')
     expect(report).toContain('## What was not collected, and why')
     expect(report).toContain('/etc/shadow')
@@ -133,8 +185,12 @@ describe('ir collect on a file-era state dir', () => {
     const x = extract(r.bundle)
     roots.push(path.dirname(x))
     expect(readFileSync(path.join(x, 'evidence/state/.env'))).toEqual(readFileSync(path.join(stateDir, '.env')))
-    expect(readFileSync(path.join(x, 'evidence/state/openclaw.json'))).toEqual(readFileSync(path.join(stateDir, 'openclaw.json')))
-    expect(readFileSync(path.join(x, `evidence/state/agents/main/sessions/${SESSION_A}.jsonl`))).toEqual(readFileSync(path.join(stateDir, `agents/main/sessions/${SESSION_A}.jsonl`)))
+    expect(readFileSync(path.join(x, 'evidence/state/openclaw.json'))).toEqual(
+      readFileSync(path.join(stateDir, 'openclaw.json')),
+    )
+    expect(readFileSync(path.join(x, `evidence/state/agents/main/sessions/${SESSION_A}.jsonl`))).toEqual(
+      readFileSync(path.join(stateDir, `agents/main/sessions/${SESSION_A}.jsonl`)),
+    )
     expect(readFileSync(path.join(x, 'findings/report.md'), 'utf8')).toContain('**included**')
   })
 
@@ -157,14 +213,23 @@ describe('ir collect on a file-era state dir', () => {
     roots.push(path.dirname(x))
     const items = caseJson(x).items
     // Then the old .reset transcript is skipped with the reason, and the log starts at the first line ≥ since
-    expect(item(items, '.jsonl.reset.2026-11-17T09-00-00.000Z')).toMatchObject({outcome: 'skipped', reason: `not modified since 2026-11-15T00:00:00.000Z (--since)`})
+    expect(item(items, '.jsonl.reset.2026-11-17T09-00-00.000Z')).toMatchObject({
+      outcome: 'skipped',
+      reason: `not modified since 2026-11-15T00:00:00.000Z (--since)`,
+    })
     const log = item(items, 'logs/gateway-big.log')!
     expect(log.range?.start).toBeGreaterThan(0)
     const copied = readFileSync(path.join(x, 'evidence/state/logs/gateway-big.log'), 'utf8').trim().split('\n')
     const first = JSON.parse(copied[0]!) as {time: string}
     expect(Date.parse(first.time)).toBe(Date.parse(since))
-    expect(copied.length).toBe(lines.filter((l) => Date.parse((JSON.parse(l) as {time: string}).time) >= Date.parse(since)).length)
-    expect(log.sha256).toBe(createHash('sha256').update(readFileSync(path.join(x, 'evidence/state/logs/gateway-big.log'))).digest('hex'))
+    expect(copied.length).toBe(
+      lines.filter((l) => Date.parse((JSON.parse(l) as {time: string}).time) >= Date.parse(since)).length,
+    )
+    expect(log.sha256).toBe(
+      createHash('sha256')
+        .update(readFileSync(path.join(x, 'evidence/state/logs/gateway-big.log')))
+        .digest('hex'),
+    )
     // config and secret stores are never narrowed
     expect(item(items, 'state/openclaw.json')).toMatchObject({outcome: 'collected'})
   })
@@ -173,12 +238,19 @@ describe('ir collect on a file-era state dir', () => {
     const env = setup()
     const {stateDir} = fileEraState(env.root)
     const victim = path.join(stateDir, 'workspace', 'SOUL.md')
-    const r = await run(stateDir, env, {seams: {afterSource: (src) => {
-      if (src.rel === 'cron/jobs.json') rmSync(victim)
-    }}})
+    const r = await run(stateDir, env, {
+      seams: {
+        afterSource: (src) => {
+          if (src.rel === 'cron/jobs.json') rmSync(victim)
+        },
+      },
+    })
     const x = extract(r.bundle)
     roots.push(path.dirname(x))
-    expect(item(caseJson(x).items, 'workspace/SOUL.md')).toMatchObject({outcome: 'missing', reason: 'vanished before it could be read'})
+    expect(item(caseJson(x).items, 'workspace/SOUL.md')).toMatchObject({
+      outcome: 'missing',
+      reason: 'vanished before it could be read',
+    })
     expect(r.verified).toBe(true)
   })
 
@@ -188,9 +260,16 @@ describe('ir collect on a file-era state dir', () => {
     const {stateDir} = fileEraState(env.root)
     const ac = new AbortController()
     const live = path.join(stateDir, 'agents/main/sessions', `${SESSION_A}.jsonl`)
-    const first = run(stateDir, env, {caseId: 'IR-resume-test', signal: ac.signal, seams: {batchFiles: 1, afterSource: (src) => {
-      if (src.path === live) ac.abort()
-    }}})
+    const first = run(stateDir, env, {
+      caseId: 'IR-resume-test',
+      signal: ac.signal,
+      seams: {
+        batchFiles: 1,
+        afterSource: (src) => {
+          if (src.path === live) ac.abort()
+        },
+      },
+    })
     await expect(first).rejects.toMatchObject({code: 'INTERRUPTED', exitCode: 4})
     expect(existsSync(env.out) ? readdirSync(env.out) : []).toEqual([])
     // When the transcript is rewritten with the same size and mtime (so a re-read would show), and the case re-run
@@ -239,26 +318,42 @@ describe('ir collect on a SQLite-era state dir (2026.9.6 schema)', () => {
     expect(c.install.era).toBe('sqlite')
 
     // Then the raw store set is hashed (metadata only by default) and the consistent backup is bundled
-    expect(item(c.items, 'agent/openclaw-agent.sqlite')).toMatchObject({outcome: 'skipped', method: 'metadata', sha256: sha(s.agentDb)})
-    expect(item(c.items, 'agent/openclaw-agent.sqlite-wal')).toMatchObject({outcome: 'skipped', method: 'metadata', sha256: sha(`${s.agentDb}-wal`)})
+    expect(item(c.items, 'agent/openclaw-agent.sqlite')).toMatchObject({
+      outcome: 'skipped',
+      method: 'metadata',
+      sha256: sha(s.agentDb),
+    })
+    expect(item(c.items, 'agent/openclaw-agent.sqlite-wal')).toMatchObject({
+      outcome: 'skipped',
+      method: 'metadata',
+      sha256: sha(`${s.agentDb}-wal`),
+    })
     const backup = path.join(x, 'derived/sqlite/state/agents/main/agent/openclaw-agent.sqlite')
     const db = new Database(backup, {readonly: true})
     try {
       expect(db.pragma('integrity_check', {simple: true})).toBe('ok')
       expect(db.pragma('journal_mode', {simple: true})).toBe('delete')
       // the WAL row is in the backup
-      expect(db.prepare('SELECT count(*) AS n FROM transcript_events WHERE session_id = ?').get(SESSION_B)).toEqual({n: s.counts[SESSION_B]})
+      expect(db.prepare('SELECT count(*) AS n FROM transcript_events WHERE session_id = ?').get(SESSION_B)).toEqual({
+        n: s.counts[SESSION_B],
+      })
     } finally {
       db.close()
     }
     // And each session's export has exactly the store's event count, the zstd row decoded
     for (const [id, n] of Object.entries(s.counts)) {
-      const lines = readFileSync(path.join(x, `derived/transcripts/main/${id}.jsonl`), 'utf8').trim().split('\n')
+      const lines = readFileSync(path.join(x, `derived/transcripts/main/${id}.jsonl`), 'utf8')
+        .trim()
+        .split('\n')
       expect(lines.length, id).toBe(n)
       for (const l of lines) JSON.parse(l)
     }
-    expect(readFileSync(path.join(x, `derived/transcripts/main/${SESSION_A}.jsonl`), 'utf8')).toContain('compressed row with ghp_')
-    expect(readFileSync(path.join(x, `derived/transcripts/main/${SESSION_B}.jsonl`), 'utf8')).toContain('row only in the WAL')
+    expect(readFileSync(path.join(x, `derived/transcripts/main/${SESSION_A}.jsonl`), 'utf8')).toContain(
+      'compressed row with ghp_',
+    )
+    expect(readFileSync(path.join(x, `derived/transcripts/main/${SESSION_B}.jsonl`), 'utf8')).toContain(
+      'row only in the WAL',
+    )
 
     // And findings come from the store (injection in the transcript, the unredacted task prompt)
     expect(r.findings.some((f) => f.category === 'prompt-injection' && f.source.sessionId === SESSION_A)).toBe(true)
@@ -279,9 +374,13 @@ describe('ir collect on a SQLite-era state dir (2026.9.6 schema)', () => {
     const x = extract(r.bundle)
     roots.push(path.dirname(x))
     for (const f of ['', '-wal']) {
-      expect(readFileSync(path.join(x, `evidence/state/agents/main/agent/openclaw-agent.sqlite${f}`))).toEqual(readFileSync(`${s.agentDb}${f}`))
+      expect(readFileSync(path.join(x, `evidence/state/agents/main/agent/openclaw-agent.sqlite${f}`))).toEqual(
+        readFileSync(`${s.agentDb}${f}`),
+      )
     }
-    expect(readFileSync(path.join(x, `derived/transcripts/main/${SESSION_A}.jsonl`), 'utf8')).toContain(SECRETS.sqliteUserSecret)
+    expect(readFileSync(path.join(x, `derived/transcripts/main/${SESSION_A}.jsonl`), 'utf8')).toContain(
+      SECRETS.sqliteUserSecret,
+    )
   })
 
   it('collects a consistent copy while a writer holds the store and keeps writing', async () => {
@@ -292,8 +391,15 @@ describe('ir collect on a SQLite-era state dir (2026.9.6 schema)', () => {
     w.pragma('journal_mode = WAL')
     w.pragma('wal_autocheckpoint = 0')
     let seq = 1000
-    const insert = () => w.prepare('INSERT INTO transcript_events (session_id, seq, event_json, created_at) VALUES (?,?,?,?)')
-      .run(SESSION_A, seq++, JSON.stringify({type: 'message', id: `r${seq}`, message: {role: 'assistant', content: 'x'.repeat(2000)}}), Date.now())
+    const insert = () =>
+      w
+        .prepare('INSERT INTO transcript_events (session_id, seq, event_json, created_at) VALUES (?,?,?,?)')
+        .run(
+          SESSION_A,
+          seq++,
+          JSON.stringify({type: 'message', id: `r${seq}`, message: {role: 'assistant', content: 'x'.repeat(2000)}}),
+          Date.now(),
+        )
     const timer = setInterval(() => {
       for (let i = 0; i < 5; i++) insert()
     }, 5)
@@ -306,7 +412,10 @@ describe('ir collect on a SQLite-era state dir (2026.9.6 schema)', () => {
       expect(r.verified).toBe(true)
       const x = extract(r.bundle)
       roots.push(path.dirname(x))
-      for (const f of ['derived/sqlite/state/agents/main/agent/openclaw-agent.sqlite', 'derived/sqlite/state/state/openclaw.sqlite']) {
+      for (const f of [
+        'derived/sqlite/state/agents/main/agent/openclaw-agent.sqlite',
+        'derived/sqlite/state/state/openclaw.sqlite',
+      ]) {
         const db = new Database(path.join(x, f), {readonly: true})
         try {
           expect(db.pragma('integrity_check', {simple: true})).toBe('ok')
@@ -315,9 +424,15 @@ describe('ir collect on a SQLite-era state dir (2026.9.6 schema)', () => {
         }
       }
       const c = caseJson(x)
-      const exported = readFileSync(path.join(x, `derived/transcripts/main/${SESSION_A}.jsonl`), 'utf8').trim().split('\n').length
-      const backup = new Database(path.join(x, 'derived/sqlite/state/agents/main/agent/openclaw-agent.sqlite'), {readonly: true})
-      expect(backup.prepare('SELECT count(*) AS n FROM transcript_events WHERE session_id = ?').get(SESSION_A)).toEqual({n: exported})
+      const exported = readFileSync(path.join(x, `derived/transcripts/main/${SESSION_A}.jsonl`), 'utf8')
+        .trim()
+        .split('\n').length
+      const backup = new Database(path.join(x, 'derived/sqlite/state/agents/main/agent/openclaw-agent.sqlite'), {
+        readonly: true,
+      })
+      expect(backup.prepare('SELECT count(*) AS n FROM transcript_events WHERE session_id = ?').get(SESSION_A)).toEqual(
+        {n: exported},
+      )
       backup.close()
       expect(c.items.some((i) => i.changedDuringCopy) || exported > s.counts[SESSION_A]!).toBe(true)
     } finally {
@@ -344,31 +459,40 @@ describe('ir collect on a full output disk', () => {
     }
   })()
 
-  it.skipIf(!canMount)('fails with a clear error, leaves no bundle under its name, and resumes on a bigger disk', async () => {
-    // Given --out on a 64 KiB filesystem
-    const env = setup()
-    const {stateDir} = fileEraState(env.root)
-    const padding = path.join(stateDir, 'workspace', 'big.md')
-    writeFileSync(padding, Array.from({length: 20_000}, (_, i) => `line ${i} ${createHash('sha256').update(String(i)).digest('hex')}`).join('\n'))
-    const small = path.join(env.root, 'small')
-    mkdirSync(small)
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', small])
-    try {
-      // When collected there
-      const failed = run(stateDir, {...env, out: small}, {caseId: 'IR-disk-full'})
-      // Then: a DISK_FULL error naming the fix, and nothing left in --out
-      await expect(failed).rejects.toMatchObject({code: 'DISK_FULL'})
-      expect(readdirSync(small)).toEqual([])
-    } finally {
-      execFileSync('umount', [small])
-    }
-    // And a rerun with the same case on a bigger disk reuses the copies
-    const r = await run(stateDir, env, {caseId: 'IR-disk-full'})
-    expect(r.verified).toBe(true)
-    const x = extract(r.bundle)
-    roots.push(path.dirname(x))
-    expect(caseJson(x).summary.resumed).toBeGreaterThan(0)
-  })
+  it.skipIf(!canMount)(
+    'fails with a clear error, leaves no bundle under its name, and resumes on a bigger disk',
+    async () => {
+      // Given --out on a 64 KiB filesystem
+      const env = setup()
+      const {stateDir} = fileEraState(env.root)
+      const padding = path.join(stateDir, 'workspace', 'big.md')
+      writeFileSync(
+        padding,
+        Array.from(
+          {length: 20_000},
+          (_, i) => `line ${i} ${createHash('sha256').update(String(i)).digest('hex')}`,
+        ).join('\n'),
+      )
+      const small = path.join(env.root, 'small')
+      mkdirSync(small)
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', small])
+      try {
+        // When collected there
+        const failed = run(stateDir, {...env, out: small}, {caseId: 'IR-disk-full'})
+        // Then: a DISK_FULL error naming the fix, and nothing left in --out
+        await expect(failed).rejects.toMatchObject({code: 'DISK_FULL'})
+        expect(readdirSync(small)).toEqual([])
+      } finally {
+        execFileSync('umount', [small])
+      }
+      // And a rerun with the same case on a bigger disk reuses the copies
+      const r = await run(stateDir, env, {caseId: 'IR-disk-full'})
+      expect(r.verified).toBe(true)
+      const x = extract(r.bundle)
+      roots.push(path.dirname(x))
+      expect(caseJson(x).summary.resumed).toBeGreaterThan(0)
+    },
+  )
 })
 
 function sha(file: string): string {

@@ -33,7 +33,9 @@ describe('bundle names', () => {
     expect(safeName('agents/main/sessions/a b.jsonl')).toBe('agents/main/sessions/a b.jsonl')
     expect(safeName('we\\ird\nname%é')).toBe('we%5Cird%0Aname%25%C3%A9')
     expect(evidencePath('/s/agents/x.jsonl', '/s')).toBe('evidence/state/agents/x.jsonl')
-    expect(evidencePath('/tmp/openclaw/openclaw-2026-11-20.log', '/s')).toBe('evidence/external/tmp/openclaw/openclaw-2026-11-20.log')
+    expect(evidencePath('/tmp/openclaw/openclaw-2026-11-20.log', '/s')).toBe(
+      'evidence/external/tmp/openclaw/openclaw-2026-11-20.log',
+    )
   })
 })
 
@@ -82,13 +84,17 @@ describe('secret masking', () => {
   })
 
   it('keeps the structure of JSON stores and masks random tokens', () => {
-    const m = maskJsonText(JSON.stringify({devices: [{id: 'dev-1', scopes: ['operator.admin'], token: 'dvc_0123456789abcdefABCDEF'}]}))
+    const m = maskJsonText(
+      JSON.stringify({devices: [{id: 'dev-1', scopes: ['operator.admin'], token: 'dvc_0123456789abcdefABCDEF'}]}),
+    )
     expect(m.text).toContain('operator.admin')
     expect(m.text).not.toContain('dvc_0123456789abcdefABCDEF')
   })
 
   it('reads secrets of .env files and unit files', () => {
-    expect(envSecretValues('OPENAI_API_KEY=sk-abc123def456\nexport GITHUB_TOKEN="ghp_x1y2z3"\nLOG_LEVEL=info\n')).toEqual(['sk-abc123def456', 'ghp_x1y2z3'])
+    expect(
+      envSecretValues('OPENAI_API_KEY=sk-abc123def456\nexport GITHUB_TOKEN="ghp_x1y2z3"\nLOG_LEVEL=info\n'),
+    ).toEqual(['sk-abc123def456', 'ghp_x1y2z3'])
     expect(envSecretValues('Environment="OPENCLAW_GATEWAY_TOKEN=tok-1234567890" "HOME=/x"')).toEqual(['tok-1234567890'])
   })
 })
@@ -123,7 +129,11 @@ describe('streaming redaction', () => {
 
   it('does not mask names that the generic keyword=value rule matches', async () => {
     const r = await redactor()
-    expect(r.redactText('{"skillKey":"browser-automation","packageName":"@openclaw/onepassword","packageVersion":"2026.9.6"}').count).toBe(0)
+    expect(
+      r.redactText(
+        '{"skillKey":"browser-automation","packageName":"@openclaw/onepassword","packageVersion":"2026.9.6"}',
+      ).count,
+    ).toBe(0)
   })
 })
 
@@ -132,7 +142,9 @@ describe('--since on big logs', () => {
     const dir = tmp()
     dirs.push(dir)
     const f = path.join(dir, 'a.log')
-    const lines = Array.from({length: 1000}, (_, i) => JSON.stringify({time: new Date(Date.UTC(2026, 10, 1) + i * 60_000).toISOString(), i}))
+    const lines = Array.from({length: 1000}, (_, i) =>
+      JSON.stringify({time: new Date(Date.UTC(2026, 10, 1) + i * 60_000).toISOString(), i}),
+    )
     writeFileSync(f, lines.join('\n') + '\n')
     const fh = await open(f, 'r')
     try {
@@ -155,7 +167,10 @@ describe('--since on big logs', () => {
 
 describe('manifest and tar reader', () => {
   it('writes sha256sum lines and reports malformed ones', () => {
-    const text = manifestText([{bundlePath: 'b', sha256: 'b'.repeat(64)}, {bundlePath: 'a', sha256: 'a'.repeat(64)}])
+    const text = manifestText([
+      {bundlePath: 'b', sha256: 'b'.repeat(64)},
+      {bundlePath: 'a', sha256: 'a'.repeat(64)},
+    ])
     expect(text).toBe(`${'a'.repeat(64)}  a\n${'b'.repeat(64)}  b\n`)
     const p = parseManifest(`${text}garbage\n`)
     expect(p.entries.size).toBe(2)
@@ -177,7 +192,10 @@ describe('manifest and tar reader', () => {
 describe('source errors', () => {
   it('maps read errors to item outcomes', () => {
     expect(sourceError(Object.assign(new Error('x'), {code: 'ENOENT'})).outcome).toBe('missing')
-    expect(sourceError(Object.assign(new Error('x'), {code: 'EACCES'}))).toMatchObject({outcome: 'failed', message: 'not readable by this user (EACCES)'})
+    expect(sourceError(Object.assign(new Error('x'), {code: 'EACCES'}))).toMatchObject({
+      outcome: 'failed',
+      message: 'not readable by this user (EACCES)',
+    })
     expect(sourceError(Object.assign(new Error('x'), {code: 'ELOOP'})).outcome).toBe('skipped')
   })
 })

@@ -19,8 +19,17 @@ beforeAll(async () => {
   const home = path.join(root, 'home')
   mkdirSync(home)
   const {stateDir} = fileEraState(root)
-  const base = {target: {stateDir}, dryRun: false, prompter, mayChange: true, runner: noRunner, irHome: path.join(root, 'irhome'),
-    host: {env: {}, homedir: home, uid: 0}, includeSecrets: false, seams: {home, tmpDir: path.join(root, 'tmp')}}
+  const base = {
+    target: {stateDir},
+    dryRun: false,
+    prompter,
+    mayChange: true,
+    runner: noRunner,
+    irHome: path.join(root, 'irhome'),
+    host: {env: {}, homedir: home, uid: 0},
+    includeSecrets: false,
+    seams: {home, tmpDir: path.join(root, 'tmp')},
+  }
   tgz = await collect({...base, out: path.join(root, 'out-tgz')})
   zip = await collect({...base, out: path.join(root, 'out-zip'), format: 'zip'})
 }, 60_000)
@@ -47,7 +56,10 @@ function copyOf(r: CollectResult): string {
   return file
 }
 
-/** Re-pack an extracted root as the collector would (tar czf), and re-write the sibling hash (an attacker covering tracks). */
+/**
+ * Re-pack an extracted root as the collector would (tar czf), and re-write the sibling hash (an attacker covering
+ * tracks).
+ */
 function repack(bundleRoot: string, file: string): void {
   execFileSync('tar', ['czf', file, '-C', path.dirname(bundleRoot), path.basename(bundleRoot)])
   const h = createHash('sha256').update(readFileSync(file)).digest('hex')
@@ -66,7 +78,8 @@ describe('ir verify', () => {
       const v = await verifyBundle(r.bundle)
       expect(v.problems).toEqual([])
       expect(v.ok).toBe(true)
-      expect(v.checked).toBe(r.files) // every manifest entry (files - manifest itself) + the archive against its sibling
+      // every manifest entry (files - manifest itself) + the archive against its sibling
+      expect(v.checked).toBe(r.files)
       expect(v.sha256).toBe(r.bundleSha256)
     }
     const v = await verifyBundle(extracted(tgz.bundle))
@@ -83,7 +96,9 @@ describe('ir verify', () => {
     // Then exactly that file is reported
     const v = await verifyBundle(file)
     expect(v.ok).toBe(false)
-    expect(v.problems).toEqual([{path: rel, problem: expect.stringMatching(/^SHA-256 [0-9a-f]{64} differs from the manifest/)}])
+    expect(v.problems).toEqual([
+      {path: rel, problem: expect.stringMatching(/^SHA-256 [0-9a-f]{64} differs from the manifest/)},
+    ])
   })
 
   it('fails when the archive bytes change and no longer match the sibling .sha256', async () => {
@@ -91,7 +106,9 @@ describe('ir verify', () => {
     flipByte(file, 2000)
     const v = await verifyBundle(file)
     expect(v.ok).toBe(false)
-    expect(v.problems.some((p) => p.path === path.basename(file) && /differs from .*\.sha256/.test(p.problem))).toBe(true)
+    expect(v.problems.some((p) => p.path === path.basename(file) && /differs from .*\.sha256/.test(p.problem))).toBe(
+      true,
+    )
   })
 
   it('reports files added to or removed from the bundle, and a missing sibling', async () => {
@@ -102,11 +119,13 @@ describe('ir verify', () => {
     repack(x, file)
     rmSync(`${file}.sha256`)
     const v = await verifyBundle(file)
-    expect(v.problems).toEqual(expect.arrayContaining([
-      {path: 'evidence/planted.txt', problem: 'present in the bundle, not in the manifest'},
-      {path: 'findings/report.md', problem: 'listed in the manifest, missing from the bundle'},
-      {path: `${path.basename(file)}.sha256`, problem: 'sibling hash file missing'},
-    ]))
+    expect(v.problems).toEqual(
+      expect.arrayContaining([
+        {path: 'evidence/planted.txt', problem: 'present in the bundle, not in the manifest'},
+        {path: 'findings/report.md', problem: 'listed in the manifest, missing from the bundle'},
+        {path: `${path.basename(file)}.sha256`, problem: 'sibling hash file missing'},
+      ]),
+    )
   })
 
   it('reports a journal whose hash chain was broken, even when the manifest was rewritten to match', async () => {
@@ -122,7 +141,9 @@ describe('ir verify', () => {
     repack(x, file)
     const v = await verifyBundle(file)
     expect(v.ok).toBe(false)
-    expect(v.problems).toEqual([{path: 'journal.jsonl', problem: 'line 3: hash chain broken: prev does not match the previous line'}])
+    expect(v.problems).toEqual([
+      {path: 'journal.jsonl', problem: 'line 3: hash chain broken: prev does not match the previous line'},
+    ])
   })
 
   it('fails a zip with one changed byte inside an entry', async () => {
@@ -135,7 +156,9 @@ describe('ir verify', () => {
     rmSync(file)
     execFileSync('zip', ['-qr', file, rootName!], {cwd: dir})
     const v = await verifyBundle(file)
-    expect(v.problems.some((p) => p.path === 'findings/report.md' && /differs from the manifest/.test(p.problem))).toBe(true)
+    expect(v.problems.some((p) => p.path === 'findings/report.md' && /differs from the manifest/.test(p.problem))).toBe(
+      true,
+    )
   })
 
   it('reports a truncated archive instead of crashing', async () => {
@@ -147,6 +170,9 @@ describe('ir verify', () => {
   })
 
   it('refuses a path that does not exist (usage error)', async () => {
-    await expect(verifyBundle(path.join(root, 'nope.tar.gz'))).rejects.toMatchObject({code: 'BUNDLE_MISSING', exitCode: 2})
+    await expect(verifyBundle(path.join(root, 'nope.tar.gz'))).rejects.toMatchObject({
+      code: 'BUNDLE_MISSING',
+      exitCode: 2,
+    })
   })
 })

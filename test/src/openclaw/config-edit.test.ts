@@ -11,7 +11,9 @@ import type {ProcessRunner} from '../../../src/system/process-runner.js'
 import {tempDir} from '../../helpers/temp.js'
 
 const noCli = {validateWithCli: false}
-const runner: ProcessRunner = {run: async () => ({exitCode: 0, stdout: '', stderr: '', timedOut: false, notFound: false})}
+const runner: ProcessRunner = {
+  run: async () => ({exitCode: 0, stdout: '', stderr: '', timedOut: false, notFound: false}),
+}
 
 function setup(text: string, mode = 0o640) {
   const dir = tempDir()
@@ -24,11 +26,24 @@ function setup(text: string, mode = 0o640) {
 describe('config edits', () => {
   it('keeps comments and formatting, keeps the mode, backs up first, and is undoable', async () => {
     // Given a commented JSONC config
-    const {dir, file, c} = setup('{\n  // the owner\'s note\n  "gateway": {"bind": "lan"}, /* keep me */\n  "discovery": {"mdns": {"mode": "full"}},\n}\n')
+    const {dir, file, c} = setup(
+      '{\n  // the owner\'s note\n  "gateway": {"bind": "lan"}, /* keep me */\n  "discovery": {"mdns": {"mode": "full"}},\n}\n',
+    )
     const before = readFileSync(file, 'utf8')
     // When bind and mDNS are locked down
-    const plan = planConfigEdit(loadConfig(file), [{path: ['gateway', 'bind'], value: 'loopback'}, {path: ['discovery', 'mdns', 'mode'], value: 'off'}])
-    const applied = await applyConfigEdit(plan, {case: c, runner, env: {}, stateDir: dir, configPath: file, step: 'lockdown', ...noCli})
+    const plan = planConfigEdit(loadConfig(file), [
+      {path: ['gateway', 'bind'], value: 'loopback'},
+      {path: ['discovery', 'mdns', 'mode'], value: 'off'},
+    ])
+    const applied = await applyConfigEdit(plan, {
+      case: c,
+      runner,
+      env: {},
+      stateDir: dir,
+      configPath: file,
+      step: 'lockdown',
+      ...noCli,
+    })
     // Then only those values changed, comments and mode survived, and the change is recorded with a backup
     const after = readFileSync(file, 'utf8')
     expect(after).toBe(before.replace('"lan"', '"loopback"').replace('"full"', '"off"'))
@@ -39,7 +54,7 @@ describe('config edits', () => {
     expect(applied.validatedBy).toBe('re-parse')
   })
 
-  it('edits the $include\'d file that holds the key', async () => {
+  it("edits the $include'd file that holds the key", async () => {
     const {dir, file, c} = setup('{ "channels": { "$include": "./channels.json" } }')
     writeFileSync(path.join(dir, 'channels.json'), '{ "telegram": { "dmPolicy": "open" } }')
     const plan = planConfigEdit(loadConfig(file), [{path: ['channels', 'telegram', 'dmPolicy'], value: 'disabled'}])
@@ -50,7 +65,7 @@ describe('config edits', () => {
   })
 
   it('falls back to a JSON5 rewrite for JSON5-only syntax (values kept)', () => {
-    const {file} = setup('{ gateway: { bind: \'lan\', port: 1 } }')
+    const {file} = setup("{ gateway: { bind: 'lan', port: 1 } }")
     const plan = planConfigEdit(loadConfig(file), [{path: ['gateway', 'bind'], value: 'loopback'}])
     expect(plan.files[0]?.commentsKept).toBe(true)
     expect(plan.files[0]?.after).toContain("bind: 'loopback'")
@@ -59,7 +74,15 @@ describe('config edits', () => {
   it('puts the original bytes back when OpenClaw rejects the edited config', async () => {
     // Given an OpenClaw CLI that rejects the config
     const {dir, file, c} = setup('{"gateway": {"bind": "lan"}}')
-    const rejecting: ProcessRunner = {run: async () => ({exitCode: 1, stdout: '', stderr: 'Config invalid: gateway.bind: bad', timedOut: false, notFound: false})}
+    const rejecting: ProcessRunner = {
+      run: async () => ({
+        exitCode: 1,
+        stdout: '',
+        stderr: 'Config invalid: gateway.bind: bad',
+        timedOut: false,
+        notFound: false,
+      }),
+    }
     const plan = planConfigEdit(loadConfig(file), [{path: ['gateway', 'bind'], value: 'loopback'}])
     // When the edit is applied
     const env = {IR_OPENCLAW_BIN: path.resolve('node_modules/.bin/tsc')}
@@ -71,8 +94,9 @@ describe('config edits', () => {
       fs.writeFileSync(path.join(pkg, 'openclaw.mjs'), '')
     })
     env.IR_OPENCLAW_BIN = path.join(pkg, 'openclaw.mjs')
-    await expect(applyConfigEdit(plan, {case: c, runner: rejecting, env, stateDir: dir, configPath: file, step: 's'}))
-      .rejects.toThrow('openclaw config validate rejected the edited config: Config invalid: gateway.bind: bad')
+    await expect(
+      applyConfigEdit(plan, {case: c, runner: rejecting, env, stateDir: dir, configPath: file, step: 's'}),
+    ).rejects.toThrow('openclaw config validate rejected the edited config: Config invalid: gateway.bind: bad')
     // Then the file holds its original bytes
     expect(readFileSync(file, 'utf8')).toBe('{"gateway": {"bind": "lan"}}')
   })
@@ -81,7 +105,9 @@ describe('config edits', () => {
     const {dir, file, c} = setup('{"gateway": {"bind": "lan"}}')
     const plan = planConfigEdit(loadConfig(file), [{path: ['gateway', 'bind'], value: 'loopback'}])
     writeFileSync(file, '{"gateway": {"bind": "tailnet"}}')
-    await expect(applyConfigEdit(plan, {case: c, runner, env: {}, stateDir: dir, configPath: file, step: 's', ...noCli})).rejects.toThrow(/changed since the plan/)
+    await expect(
+      applyConfigEdit(plan, {case: c, runner, env: {}, stateDir: dir, configPath: file, step: 's', ...noCli}),
+    ).rejects.toThrow(/changed since the plan/)
     expect(readFileSync(file, 'utf8')).toBe('{"gateway": {"bind": "tailnet"}}')
   })
 
@@ -90,12 +116,16 @@ describe('config edits', () => {
     const erofs = writeError('/etc/openclaw.json', Object.assign(new Error('x'), {code: 'EROFS'}))
     expect(erofs.message).toBe('/etc/openclaw.json is on a read-only filesystem.')
     expect(erofs.suggestions[0]).toMatch(/Remount/)
-    expect(writeError('/f', Object.assign(new Error('x'), {code: 'ENOSPC'})).message).toBe('/f cannot be written: the disk is full.')
+    expect(writeError('/f', Object.assign(new Error('x'), {code: 'ENOSPC'})).message).toBe(
+      '/f cannot be written: the disk is full.',
+    )
   })
 
   it('leaves no temp file behind when the write fails', () => {
     const dir = tempDir()
-    expect(() => atomicWrite(path.join(dir, 'missing', 'openclaw.json'), 'x')).toThrow(/could not be written \(ENOENT\)/)
+    expect(() => atomicWrite(path.join(dir, 'missing', 'openclaw.json'), 'x')).toThrow(
+      /could not be written \(ENOENT\)/,
+    )
     expect(readdirSync(dir)).toEqual([])
   })
 })
@@ -112,7 +142,9 @@ describe('maskSecrets', () => {
 
 describe('maskSecrets on one-line objects', () => {
   it('masks only the secret-named values, wherever they stand on the line', () => {
-    const out = maskSecrets('"auth": {"mode": "token", "token": "abcdefabcdef"}, hooks: {token: \'hhhhhhhh\', path: "/hooks"}')
+    const out = maskSecrets(
+      '"auth": {"mode": "token", "token": "abcdefabcdef"}, hooks: {token: \'hhhhhhhh\', path: "/hooks"}',
+    )
     expect(out).toContain('"mode": "token"')
     expect(out).toContain('path: "/hooks"')
     expect(out).not.toMatch(/abcdefabcdef|hhhhhhhh/)

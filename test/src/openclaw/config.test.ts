@@ -17,16 +17,23 @@ describe('loadConfig', () => {
   it('reads JSON5 with comments, merges $include, keeps ${VAR} unresolved', () => {
     // Given a root config that includes its channels and references an env var
     const dir = tempDir()
-    const root = write(dir, 'openclaw.json', `{
+    const root = write(
+      dir,
+      'openclaw.json',
+      `{
       // comment
       gateway: { auth: { token: "\${OC_TOKEN}" } },
       channels: { $include: "./channels.json5", telegram: { groupPolicy: "allowlist" } },
-    }`)
+    }`,
+    )
     write(dir, 'channels.json5', `{ telegram: { dmPolicy: 'open', groupPolicy: 'open' } }`)
     // When it is loaded
     const c = loadConfig(root, {env: {OC_TOKEN: 'secret'}})
     // Then includes are merged (siblings win) and the reference is kept as written
-    expect(c.value).toEqual({gateway: {auth: {token: '${OC_TOKEN}'}}, channels: {telegram: {dmPolicy: 'open', groupPolicy: 'allowlist'}}})
+    expect(c.value).toEqual({
+      gateway: {auth: {token: '${OC_TOKEN}'}},
+      channels: {telegram: {dmPolicy: 'open', groupPolicy: 'allowlist'}},
+    })
     expect(c.includes).toEqual([{at: ['channels'], file: path.join(dir, 'channels.json5')}])
   })
 

@@ -17,7 +17,11 @@ describe('detectEra', () => {
     const dir = sqliteEraStateDir(tempDir())
     const info = detectEra(dir)
     expect(info.era).toBe('sqlite')
-    expect(info.agentStores[0]).toMatchObject({agentId: 'main', userVersion: 23, schemaMeta: {role: 'agent', schemaVersion: 23, appVersion: '2026.9.6'}})
+    expect(info.agentStores[0]).toMatchObject({
+      agentId: 'main',
+      userVersion: 23,
+      schemaMeta: {role: 'agent', schemaVersion: 23, appVersion: '2026.9.6'},
+    })
     expect(info.stateDb?.schemaMeta?.role).toBe('state')
   })
 

@@ -7,10 +7,14 @@ import {configExposure, permissionExposure} from '../../../src/openclaw/exposure
 import {writeConfig} from '../../fixtures/state-dirs.js'
 import {tempDir} from '../../helpers/temp.js'
 
-const ids = (items: Array<{checkId: string; severity: string}>) => items.filter((i) => i.severity === 'critical').map((i) => i.checkId).sort()
+const ids = (items: Array<{checkId: string; severity: string}>) =>
+  items
+    .filter((i) => i.severity === 'critical')
+    .map((i) => i.checkId)
+    .sort()
 
 describe('configExposure', () => {
-  it('flags the weak config OpenClaw\'s own audit flags (bind, auth, mDNS, hooks, channels)', () => {
+  it("flags the weak config OpenClaw's own audit flags (bind, auth, mDNS, hooks, channels)", () => {
     // Given the weak config of openclaw-live.md §6
     const weak = {
       gateway: {mode: 'local', bind: 'lan', auth: {mode: 'none'}, allowRealIpFallback: true},
@@ -20,9 +24,15 @@ describe('configExposure', () => {
     }
     // Then every critical OpenClaw reports for these keys is critical here too
     expect(ids(configExposure(weak))).toEqual([
-      'channels.telegram.allowFrom.wildcard', 'channels.telegram.dm.open', 'discovery.mdns_full_mode',
-      'gateway.bind_no_auth', 'gateway.control_ui.allowed_origins_required', 'gateway.http.no_auth',
-      'gateway.real_ip_fallback_enabled', 'hooks.allowed_agent_ids_unrestricted', 'hooks.path_root',
+      'channels.telegram.allowFrom.wildcard',
+      'channels.telegram.dm.open',
+      'discovery.mdns_full_mode',
+      'gateway.bind_no_auth',
+      'gateway.control_ui.allowed_origins_required',
+      'gateway.http.no_auth',
+      'gateway.real_ip_fallback_enabled',
+      'hooks.allowed_agent_ids_unrestricted',
+      'hooks.path_root',
     ])
     expect(configExposure(weak).find((i) => i.checkId === 'hooks.token_too_short')?.severity).toBe('high')
   })
@@ -30,7 +40,9 @@ describe('configExposure', () => {
   it('reports a locked-down config without criticals', () => {
     const locked = {
       gateway: {bind: 'loopback', auth: {mode: 'token', token: 'x'.repeat(48)}},
-      discovery: {mdns: {mode: 'off'}}, tools: {exec: {security: 'deny'}, elevated: {enabled: false}}, browser: {enabled: false},
+      discovery: {mdns: {mode: 'off'}},
+      tools: {exec: {security: 'deny'}, elevated: {enabled: false}},
+      browser: {enabled: false},
       channels: {telegram: {dmPolicy: 'disabled', groupPolicy: 'disabled'}},
     }
     expect(configExposure(locked).filter((i) => i.severity !== 'info')).toEqual([])
@@ -39,7 +51,8 @@ describe('configExposure', () => {
   it('flags hooks token reuse, elevated tools, open groups without mention, per-agent exec', () => {
     const t = 'x'.repeat(40)
     const items = configExposure({
-      gateway: {auth: {token: t}}, hooks: {enabled: true, token: t, allowedAgentIds: ['main']},
+      gateway: {auth: {token: t}},
+      hooks: {enabled: true, token: t, allowedAgentIds: ['main']},
       tools: {elevated: {enabled: true}},
       channels: {whatsapp: {groups: {'*': {requireMention: false}}}},
       agents: {entries: {ops: {tools: {exec: {security: 'full'}}}}},
@@ -61,7 +74,9 @@ describe('permissionExposure', () => {
     chmodSync(config, 0o644)
     chmodSync(path.join(state, 'credentials'), 0o755)
     expect(permissionExposure(state, config).map((i) => `${i.severity} ${i.checkId}`)).toEqual([
-      'critical fs.state_dir.perms_world_writable', 'critical fs.config.perms_world_readable', 'medium fs.credentials_dir.perms_readable',
+      'critical fs.state_dir.perms_world_writable',
+      'critical fs.config.perms_world_readable',
+      'medium fs.credentials_dir.perms_readable',
     ])
     chmodSync(state, 0o700)
     chmodSync(config, 0o600)

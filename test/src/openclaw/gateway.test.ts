@@ -6,7 +6,14 @@ import path from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {identifyGateway, isGatewayArgv, listenerPids, probeGateway, readLocks, resolvePort} from '../../../src/openclaw/gateway.js'
+import {
+  identifyGateway,
+  isGatewayArgv,
+  listenerPids,
+  probeGateway,
+  readLocks,
+  resolvePort,
+} from '../../../src/openclaw/gateway.js'
 import {tempDir} from '../../helpers/temp.js'
 
 const uid = process.getuid?.() ?? 0
@@ -26,7 +33,13 @@ function writeLock(stateDir: string, name: string, body: object): string {
 describe('gateway locks', () => {
   it('reads new-style locks but not the .lock.sqlite coordinators', () => {
     const state = tempDir()
-    writeLock(state, 'gateway.state.lock', {pid: 123, port: 28789, stateDir: state, configPath: `${state}/openclaw.json`, startTime: 5})
+    writeLock(state, 'gateway.state.lock', {
+      pid: 123,
+      port: 28789,
+      stateDir: state,
+      configPath: `${state}/openclaw.json`,
+      startTime: 5,
+    })
     writeLock(state, 'gateway.state.lock.sqlite', {})
     const locks = readLocks(state, `${state}/openclaw.json`, {uid, tmpDir: tempDir()})
     expect(locks).toEqual([expect.objectContaining({pid: 123, port: 28789, startTime: 5})])
@@ -39,7 +52,11 @@ describe('gateway locks', () => {
     await new Promise((r) => dead.on('exit', r))
     writeLock(state, 'gateway.state.lock', {pid: dead.pid, port: 1, stateDir: state})
     // When the gateway is probed
-    const g = await probeGateway(state, `${state}/openclaw.json`, {gateway: {port: 1}}, {}, undefined, {uid, tmpDir: tempDir(), fetchTimeoutMs: 200})
+    const g = await probeGateway(state, `${state}/openclaw.json`, {gateway: {port: 1}}, {}, undefined, {
+      uid,
+      tmpDir: tempDir(),
+      fetchTimeoutMs: 200,
+    })
     // Then it is down and the lock is reported as stale
     expect(g.state).toBe('down')
     expect(g.pid).toBeUndefined()
@@ -52,7 +69,12 @@ describe('gateway locks', () => {
     children.push(other)
     const state = tempDir()
     const p = identifyGateway({path: 'x', pid: other.pid, stateDir: state}, state, `${state}/openclaw.json`)
-    expect(p).toMatchObject({alive: true, isGateway: false, belongsToStateDir: false, reason: 'pid now belongs to another program (sleep)'})
+    expect(p).toMatchObject({
+      alive: true,
+      isGateway: false,
+      belongsToStateDir: false,
+      reason: 'pid now belongs to another program (sleep)',
+    })
   })
 
   it('rejects a reused pid whose start time differs from the lock', async () => {
@@ -63,10 +85,16 @@ describe('gateway locks', () => {
     const fake = spawn(process.execPath, [entry, 'gateway', 'run'])
     children.push(fake)
     await new Promise((r) => setTimeout(r, 100))
-    const p = identifyGateway({path: 'x', pid: fake.pid, stateDir: state, startTime: 1}, state, `${state}/openclaw.json`)
+    const p = identifyGateway(
+      {path: 'x', pid: fake.pid, stateDir: state, startTime: 1},
+      state,
+      `${state}/openclaw.json`,
+    )
     expect(p).toMatchObject({isGateway: false, reason: 'pid was reused: start time differs from the lock'})
     // And without a start time in the lock, the same process is accepted as this state dir's gateway
-    expect(identifyGateway({path: 'x', pid: fake.pid, stateDir: state}, state, `${state}/openclaw.json`)).toMatchObject({isGateway: true, belongsToStateDir: true})
+    expect(identifyGateway({path: 'x', pid: fake.pid, stateDir: state}, state, `${state}/openclaw.json`)).toMatchObject(
+      {isGateway: true, belongsToStateDir: true},
+    )
   })
 })
 
@@ -74,8 +102,19 @@ describe('isGatewayArgv', () => {
   it('recognises a gateway by its argv structure, not by words in it', () => {
     expect(isGatewayArgv(['openclaw-gateway'])).toBe(true)
     expect(isGatewayArgv(['node'], 'openclaw-gatewa')).toBe(true)
-    expect(isGatewayArgv(['/usr/bin/node', '--max-old-space-size=2048', '/usr/lib/node_modules/openclaw/dist/index.js', 'gateway', '--port', '18789'])).toBe(true)
-    expect(isGatewayArgv(['/opt/node24/bin/node', '/x/node_modules/openclaw/openclaw.mjs', 'gateway', 'run'])).toBe(true)
+    expect(
+      isGatewayArgv([
+        '/usr/bin/node',
+        '--max-old-space-size=2048',
+        '/usr/lib/node_modules/openclaw/dist/index.js',
+        'gateway',
+        '--port',
+        '18789',
+      ]),
+    ).toBe(true)
+    expect(isGatewayArgv(['/opt/node24/bin/node', '/x/node_modules/openclaw/openclaw.mjs', 'gateway', 'run'])).toBe(
+      true,
+    )
     expect(isGatewayArgv(['/usr/local/bin/openclaw', '--profile', 'work', 'gateway'])).toBe(true)
     // A responder tailing the gateway log, a tunnel, or another openclaw subcommand is not the gateway
     expect(isGatewayArgv(['tail', '-f', '/root/.openclaw/logs/gateway.log'])).toBe(false)

@@ -14,7 +14,13 @@ describe('resolveInstall', () => {
     // When resolving with no flags and no env
     const i = resolveInstall({}, fakeHost(home))
     // Then the default state dir and config are chosen
-    expect(i).toMatchObject({stateDir: path.join(home, '.openclaw'), configPath: path.join(home, '.openclaw', 'openclaw.json'), source: 'default', stateDirExists: true, configExists: false})
+    expect(i).toMatchObject({
+      stateDir: path.join(home, '.openclaw'),
+      configPath: path.join(home, '.openclaw', 'openclaw.json'),
+      source: 'default',
+      stateDirExists: true,
+      configExists: false,
+    })
   })
 
   it('prefers OPENCLAW_STATE_DIR and OPENCLAW_CONFIG_PATH, and OPENCLAW_HOME replaces the home', () => {
@@ -22,7 +28,11 @@ describe('resolveInstall', () => {
     const other = tempDir()
     expect(resolveInstall({}, fakeHost(home, {OPENCLAW_HOME: other})).stateDir).toBe(path.join(other, '.openclaw'))
     const env = {OPENCLAW_STATE_DIR: '/srv/oc', OPENCLAW_CONFIG_PATH: '/srv/oc/custom.json'}
-    expect(resolveInstall({}, fakeHost(home, env))).toMatchObject({stateDir: '/srv/oc', configPath: '/srv/oc/custom.json', source: 'env'})
+    expect(resolveInstall({}, fakeHost(home, env))).toMatchObject({
+      stateDir: '/srv/oc',
+      configPath: '/srv/oc/custom.json',
+      source: 'env',
+    })
   })
 
   it('flags beat the environment; --profile selects ~/.openclaw-<profile>', () => {
@@ -41,12 +51,17 @@ describe('resolveInstall', () => {
     // When resolving
     const i = resolveInstall({}, fakeHost(home))
     // Then the legacy dir and name are used, as OpenClaw does
-    expect(i).toMatchObject({stateDir: path.join(home, '.clawdbot'), configPath: path.join(home, '.clawdbot', 'clawdbot.json'), source: 'legacy'})
+    expect(i).toMatchObject({
+      stateDir: path.join(home, '.clawdbot'),
+      configPath: path.join(home, '.clawdbot', 'clawdbot.json'),
+      source: 'legacy',
+    })
   })
 
   it('findInstalls lists every profile and legacy dir, the resolved one first', () => {
     const home = tempDir()
-    for (const d of ['.openclaw', '.openclaw-work', '.moltbot', '.openclaw-BAD NAME', 'unrelated']) mkdirSync(path.join(home, d))
+    for (const d of ['.openclaw', '.openclaw-work', '.moltbot', '.openclaw-BAD NAME', 'unrelated'])
+      mkdirSync(path.join(home, d))
     const dirs = findInstalls({}, fakeHost(home)).map((i) => path.basename(i.stateDir))
     expect(dirs).toEqual(['.openclaw', '.moltbot', '.openclaw-work'])
   })

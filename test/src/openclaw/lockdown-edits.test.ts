@@ -1,24 +1,58 @@
 import {describe, expect, it} from 'vitest'
 
 import type {JsonObject} from '../../../src/openclaw/config.js'
-import {lockdownChanges, selectEdits, type LockdownId, type LockdownOptions} from '../../../src/openclaw/lockdown-edits.js'
+import {
+  lockdownChanges,
+  selectEdits,
+  type LockdownId,
+  type LockdownOptions,
+} from '../../../src/openclaw/lockdown-edits.js'
 
-const opts = (over: Partial<LockdownOptions> = {}): LockdownOptions => ({dmPolicy: 'disabled', groupPolicy: 'disabled', newSecret: () => 'NEW-SECRET-0123456789', ...over})
+const opts = (over: Partial<LockdownOptions> = {}): LockdownOptions => ({
+  dmPolicy: 'disabled',
+  groupPolicy: 'disabled',
+  newSecret: () => 'NEW-SECRET-0123456789',
+  ...over,
+})
 const edited = (config: JsonObject, over: Partial<LockdownOptions> = {}) =>
-  Object.fromEntries(lockdownChanges(config, opts(over)).flatMap((c) => c.edits).map((e) => [e.path.join('.'), e.remove ? '(removed)' : e.value]))
+  Object.fromEntries(
+    lockdownChanges(config, opts(over))
+      .flatMap((c) => c.edits)
+      .map((e) => [e.path.join('.'), e.remove ? '(removed)' : e.value]),
+  )
 
 /** Everything locked already: a change set on top of this is only what the test adds. */
-const LOCKED = {gateway: {bind: 'loopback', auth: {mode: 'token', token: 't'}}, discovery: {mdns: {mode: 'off'}}, browser: {enabled: false},
-  tools: {elevated: {enabled: false}, exec: {security: 'deny'}}}
+const LOCKED = {
+  gateway: {bind: 'loopback', auth: {mode: 'token', token: 't'}},
+  discovery: {mdns: {mode: 'off'}},
+  browser: {enabled: false},
+  tools: {elevated: {enabled: false}, exec: {security: 'deny'}},
+}
 
 describe('lockdown edits', () => {
   it('closes every exposure key of a deliberately open config, one question per sub-change', () => {
     // Given the weak config of openclaw-live.md §6 plus tools and HTTP extras
     const config = {
-      gateway: {mode: 'local', bind: 'lan', auth: {mode: 'none'}, allowRealIpFallback: true, tailscale: {mode: 'funnel'},
-        http: {endpoints: {chatCompletions: {enabled: true}, responses: {enabled: false}}}, tools: {allow: ['exec']}},
+      gateway: {
+        mode: 'local',
+        bind: 'lan',
+        auth: {mode: 'none'},
+        allowRealIpFallback: true,
+        tailscale: {mode: 'funnel'},
+        http: {endpoints: {chatCompletions: {enabled: true}, responses: {enabled: false}}},
+        tools: {allow: ['exec']},
+      },
       discovery: {mdns: {mode: 'full'}},
-      channels: {telegram: {enabled: true, dmPolicy: 'open', allowFrom: ['*'], groupPolicy: 'open', groupAllowFrom: ['*', '42'], groups: {'*': {requireMention: false}}}},
+      channels: {
+        telegram: {
+          enabled: true,
+          dmPolicy: 'open',
+          allowFrom: ['*'],
+          groupPolicy: 'open',
+          groupAllowFrom: ['*', '42'],
+          groups: {'*': {requireMention: false}},
+        },
+      },
       tools: {elevated: {enabled: true}, exec: {security: 'full'}},
       hooks: {enabled: true, token: 'short', path: '/'},
     }
@@ -68,16 +102,25 @@ describe('lockdown edits', () => {
 
   it('walks every channel and account, and reads both schema shapes (dm.policy and dmPolicy)', () => {
     // Given an old-style Discord dm block, Matrix (dm.policy is its current shape), accounts with their own policy
-    const config = {...LOCKED, channels: {
-      defaults: {groupPolicy: 'open'},
-      discord: {dm: {policy: 'open', allowFrom: ['*']}, guilds: {'123456789': {requireMention: false, channels: {'42': {requireMention: false}}}}},
-      matrix: {},
-      telegram: {accounts: {work: {dmPolicy: 'pairing', groupPolicy: 'open', allowFrom: ['*', '7']}, home: {botToken: 'x'}}},
-      'my-plugin': {enabled: true},
-    }}
+    const config = {
+      ...LOCKED,
+      channels: {
+        defaults: {groupPolicy: 'open'},
+        discord: {
+          dm: {policy: 'open', allowFrom: ['*']},
+          guilds: {'123456789': {requireMention: false, channels: {'42': {requireMention: false}}}},
+        },
+        matrix: {},
+        telegram: {
+          accounts: {work: {dmPolicy: 'pairing', groupPolicy: 'open', allowFrom: ['*', '7']}, home: {botToken: 'x'}},
+        },
+        'my-plugin': {enabled: true},
+      },
+    }
     // When locked down to pairing
     const e = edited(config, {dmPolicy: 'pairing'})
-    // Then the legacy key is edited where it is, known channels get the key their schema has, accounts that set their own are changed
+    // Then the legacy key is edited where it is, known channels get the key their schema has, accounts that set their
+    // own are changed
     expect(e).toEqual({
       'channels.discord.dm.policy': 'pairing',
       'channels.matrix.dm.policy': 'pairing',
@@ -97,11 +140,14 @@ describe('lockdown edits', () => {
 
   it('denies exec and elevated in every agent override, agents.list[] and agents.entries alike', () => {
     // Given per-agent overrides in both shapes and in agents.defaults
-    const config = {...LOCKED, agents: {
-      defaults: {tools: {exec: {security: 'allowlist'}}},
-      list: [{id: 'main', tools: {exec: {security: 'full'}, elevated: {enabled: true}}}, {id: 'quiet'}],
-      entries: {ops: {tools: {exec: {security: 'deny'}, elevated: {enabled: true}}}},
-    }}
+    const config = {
+      ...LOCKED,
+      agents: {
+        defaults: {tools: {exec: {security: 'allowlist'}}},
+        list: [{id: 'main', tools: {exec: {security: 'full'}, elevated: {enabled: true}}}, {id: 'quiet'}],
+        entries: {ops: {tools: {exec: {security: 'deny'}, elevated: {enabled: true}}}},
+      },
+    }
     // When locked down
     const changes = lockdownChanges(config, opts())
     // Then each override is closed where it is written
@@ -111,7 +157,9 @@ describe('lockdown edits', () => {
       'agents.list.0.tools.exec.security': 'deny',
       'agents.defaults.tools.exec.security': 'deny',
     })
-    expect(changes.find((c) => c.id === 'exec')!.question).toBe('Deny the exec tool (tools.exec.security -> "deny", 2 places)?')
+    expect(changes.find((c) => c.id === 'exec')!.question).toBe(
+      'Deny the exec tool (tools.exec.security -> "deny", 2 places)?',
+    )
   })
 
   it('keeps "*" where dmPolicy stays "open" because the DM change was declined (else the config is invalid)', () => {
@@ -122,12 +170,19 @@ describe('lockdown edits', () => {
     const accepted = new Set<LockdownId>(changes.map((c) => c.id).filter((id) => id !== 'dm'))
     const edits = selectEdits(changes, accepted)
     // Then allowFrom keeps "*", groupAllowFrom loses it
-    expect(edits.map((e) => e.path.join('.'))).toEqual(['channels.telegram.groupAllowFrom', 'channels.telegram.groupPolicy'])
+    expect(edits.map((e) => e.path.join('.'))).toEqual([
+      'channels.telegram.groupAllowFrom',
+      'channels.telegram.groupPolicy',
+    ])
   })
 
   it('has nothing to change on a config that is already locked down', () => {
     // Given a locked-down config with channels already at the safe values
-    const config = {...LOCKED, hooks: {enabled: false}, channels: {telegram: {dmPolicy: 'disabled', groupPolicy: 'disabled', allowFrom: ['1']}}}
+    const config = {
+      ...LOCKED,
+      hooks: {enabled: false},
+      channels: {telegram: {dmPolicy: 'disabled', groupPolicy: 'disabled', allowFrom: ['1']}},
+    }
     // Then no change is proposed
     expect(lockdownChanges(config, opts())).toEqual([])
   })

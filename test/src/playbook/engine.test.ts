@@ -11,10 +11,22 @@ import {realRunner} from '../../../src/system/process-runner.js'
 import {scriptedPrompter, tempDir} from '../../helpers/temp.js'
 
 /** A test action that records what happens to a list instead of the world. */
-function recorder(name: string, log: string[], opts: {fail?: boolean; verifyOk?: boolean; noop?: boolean} = {}): ActionDefinition<{n: number}> {
+function recorder(
+  name: string,
+  log: string[],
+  opts: {fail?: boolean; verifyOk?: boolean; noop?: boolean} = {},
+): ActionDefinition<{n: number}> {
   return {
-    name, description: 'test', mutates: true, params: z.object({n: z.number().default(1)}).strict(),
-    plan: async (_c, p) => ({noop: Boolean(opts.noop), summary: `${name} ${p.n}`, lines: [`+ ${name}`], question: `Do ${name}?`}),
+    name,
+    description: 'test',
+    mutates: true,
+    params: z.object({n: z.number().default(1)}).strict(),
+    plan: async (_c, p) => ({
+      noop: Boolean(opts.noop),
+      summary: `${name} ${p.n}`,
+      lines: [`+ ${name}`],
+      question: `Do ${name}?`,
+    }),
     apply: async () => {
       if (opts.fail) throw new Error(`${name} broke`)
       log.push(name)
@@ -26,12 +38,32 @@ function recorder(name: string, log: string[], opts: {fail?: boolean; verifyOk?:
 
 function ctx(prompter: Prompter, dryRun = false, vars: Record<string, unknown> = {}): ActionContext {
   const home = tempDir()
-  return {install: {stateDir: home, configPath: `${home}/openclaw.json`, source: 'flag', stateDirExists: true, configExists: false},
-    case: openCase(undefined, {home}), prompter, runner: realRunner, env: {}, now: () => new Date(), vars, dryRun, results: new Map()}
+  return {
+    install: {
+      stateDir: home,
+      configPath: `${home}/openclaw.json`,
+      source: 'flag',
+      stateDirExists: true,
+      configExists: false,
+    },
+    case: openCase(undefined, {home}),
+    prompter,
+    runner: realRunner,
+    env: {},
+    now: () => new Date(),
+    vars,
+    dryRun,
+    results: new Map(),
+  }
 }
 
 function pb(...steps: Array<Partial<Playbook['steps'][number]> & {id: string; action: string}>): Playbook {
-  return {id: 'test', title: 't', description: '', steps: steps.map((s) => ({title: s.id, onError: 'stop' as const, ...s}))}
+  return {
+    id: 'test',
+    title: 't',
+    description: '',
+    steps: steps.map((s) => ({title: s.id, onError: 'stop' as const, ...s})),
+  }
 }
 
 describe('playbook engine', () => {
@@ -43,7 +75,9 @@ describe('playbook engine', () => {
     const prompter = scriptedPrompter([true, false])
     const c = ctx(prompter)
     // When the playbook runs
-    const out = await runPlaybook(pb({id: 'a', action: 't-a'}, {id: 'b', action: 't-b', confirm: 'Really b?'}), c, {mayChange: true})
+    const out = await runPlaybook(pb({id: 'a', action: 't-a'}, {id: 'b', action: 't-b', confirm: 'Really b?'}), c, {
+      mayChange: true,
+    })
     // Then only the first was applied, both were asked, and the journal has every decision
     expect(log).toEqual(['t-a'])
     expect(prompter.asked).toEqual(['Do t-a?', 'Really b?'])
@@ -67,10 +101,19 @@ describe('playbook engine', () => {
     const log: string[] = []
     ACTIONS['t-bad'] = recorder('t-bad', log, {fail: true})
     ACTIONS['t-a'] = recorder('t-a', log)
-    const stop = await runPlaybook(pb({id: 'x', action: 't-bad'}, {id: 'a', action: 't-a'}), ctx(defaultsPrompter), {mayChange: true})
-    expect(stop.steps.map((s) => `${s.status}:${s.detail}`)).toEqual(['failed:t-bad broke', 'not-run:an earlier step failed'])
+    const stop = await runPlaybook(pb({id: 'x', action: 't-bad'}, {id: 'a', action: 't-a'}), ctx(defaultsPrompter), {
+      mayChange: true,
+    })
+    expect(stop.steps.map((s) => `${s.status}:${s.detail}`)).toEqual([
+      'failed:t-bad broke',
+      'not-run:an earlier step failed',
+    ])
     expect(stop.exitCode).toBe(5)
-    const cont = await runPlaybook(pb({id: 'x', action: 't-bad', onError: 'continue'}, {id: 'a', action: 't-a'}), ctx(defaultsPrompter), {mayChange: true})
+    const cont = await runPlaybook(
+      pb({id: 'x', action: 't-bad', onError: 'continue'}, {id: 'a', action: 't-a'}),
+      ctx(defaultsPrompter),
+      {mayChange: true},
+    )
     expect(cont.steps.map((s) => s.status)).toEqual(['failed', 'done'])
     expect(cont.exitCode).toBe(5)
   })
@@ -88,11 +131,19 @@ describe('playbook engine', () => {
     ACTIONS['t-noop'] = recorder('t-noop', log, {noop: true})
     const prompter = scriptedPrompter(['pairing', true])
     const c = ctx(prompter, false, {keepRunning: true})
-    const out = await runPlaybook(pb(
-      {id: 'stop', action: 't-a', when: '!keepRunning'},
-      {id: 'ask', action: 't-a', ask: {var: 'dmPolicy', message: 'DM policy?', choices: ['disabled', 'pairing'], default: 'disabled'}},
-      {id: 'same', action: 't-noop'},
-    ), c, {mayChange: true})
+    const out = await runPlaybook(
+      pb(
+        {id: 'stop', action: 't-a', when: '!keepRunning'},
+        {
+          id: 'ask',
+          action: 't-a',
+          ask: {var: 'dmPolicy', message: 'DM policy?', choices: ['disabled', 'pairing'], default: 'disabled'},
+        },
+        {id: 'same', action: 't-noop'},
+      ),
+      c,
+      {mayChange: true},
+    )
     expect(out.steps.map((s) => s.status)).toEqual(['skipped', 'done', 'noop'])
     expect(c.vars.dmPolicy).toBe('pairing')
     expect(log).toEqual(['t-a'])

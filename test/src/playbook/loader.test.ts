@@ -29,18 +29,40 @@ describe('playbook loader', () => {
 
   it('names file, step and field for an unknown action and an unknown parameter', () => {
     // Given a playbook with a typo in an action name and in a parameter
-    const file = playbook(`id: x\ntitle: t\nsteps:\n  - id: one\n    title: a\n    action: preserve-evidnce\n  - id: two\n    title: b\n    action: preserve-evidence\n    with: {logz: false}\n`)
+    const file = playbook(
+      `id: x\ntitle: t\nsteps:\n  - id: one\n    title: a\n    action: preserve-evidnce\n  - id: two\n    title: b\n    action: preserve-evidence\n    with: {logz: false}\n`,
+    )
     // Then both are reported precisely
     const p = problems(file)
     expect(p[0]).toMatch(/^one action: unknown action "preserve-evidnce" \(known: .*preserve-evidence/)
     expect(p[1]).toBe('two with.logz: unknown parameter')
-    expect(() => loadPlaybook(file)).toThrow(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} step "one": action`))
+    expect(() => loadPlaybook(file)).toThrow(
+      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} step "one": action`),
+    )
   })
 
   it('rejects unknown step fields, a wrong parameter type, duplicate ids and YAML errors', () => {
-    expect(problems(playbook(`id: x\ntitle: t\nsteps:\n  - id: one\n    title: a\n    action: report-status\n    retries: 3\n`))).toEqual(['one retries: unknown field'])
-    expect(problems(playbook(`id: x\ntitle: t\nsteps:\n  - id: one\n    title: a\n    action: preserve-evidence\n    with: {logs: "yes"}\n`))[0]).toMatch(/^one with.logs: /)
-    expect(problems(playbook(`id: x\ntitle: t\nsteps:\n  - {id: one, title: a, action: report-status}\n  - {id: one, title: b, action: report-status}\n`))).toEqual(['one id: duplicate step id'])
-    expect(problems(playbook(`id: x\ntitle: t\nsteps:\n  - id: one\n   title: bad indent\n`))[0]).toMatch(/^- yaml: .*line/)
+    expect(
+      problems(
+        playbook(`id: x\ntitle: t\nsteps:\n  - id: one\n    title: a\n    action: report-status\n    retries: 3\n`),
+      ),
+    ).toEqual(['one retries: unknown field'])
+    expect(
+      problems(
+        playbook(
+          `id: x\ntitle: t\nsteps:\n  - id: one\n    title: a\n    action: preserve-evidence\n    with: {logs: "yes"}\n`,
+        ),
+      )[0],
+    ).toMatch(/^one with.logs: /)
+    expect(
+      problems(
+        playbook(
+          `id: x\ntitle: t\nsteps:\n  - {id: one, title: a, action: report-status}\n  - {id: one, title: b, action: report-status}\n`,
+        ),
+      ),
+    ).toEqual(['one id: duplicate step id'])
+    expect(problems(playbook(`id: x\ntitle: t\nsteps:\n  - id: one\n   title: bad indent\n`))[0]).toMatch(
+      /^- yaml: .*line/,
+    )
   })
 })
