@@ -154,7 +154,7 @@ export class Engine {
         hits.push(h)
       }
     }
-    return hits
+    return onePerRule(hits)
   }
 
   /** One rule against one event, without the keyword gate (rule tests use it to prove the patterns). */
@@ -314,6 +314,7 @@ export class Engine {
           }
     }
     if (hit.tags.length > 0) f.tags = hit.tags
+    f.digest = digestOf(hit)
     return f
   }
 }
@@ -361,6 +362,34 @@ function anchoredMatches(sticky: RegExp, text: string, starts: number[]): (from:
     }
     return null
   }
+}
+
+/**
+ * What identifies a hit's event across copies of it: the match and up to 48 characters after it on
+ * its line (copies differ in what OpenClaw puts before a message — an envelope, a cron tag — and
+ * in what follows on later lines of a task_runs row, not next to the match).
+ */
+function digestOf(hit: RuleHit): string {
+  const end = hit.index + hit.length
+  const nl = hit.text.indexOf('\n', end)
+  const after = hit.text.slice(end, Math.min(nl < 0 ? hit.text.length : nl, end + 48))
+  return sha256(`${hit.rule.id}\u0000${hit.secret ?? hit.matched}\u0000${after}`).slice(0, 24)
+}
+
+/**
+ * One hit per rule in one event: several patterns (or matches) of a rule there are one event to
+ * report. Secret rules keep one hit per distinct secret: each is a key to rotate.
+ */
+function onePerRule(hits: RuleHit[]): RuleHit[] {
+  if (hits.length < 2) return hits
+  const kept = new Map<string, RuleHit>()
+  for (const h of hits) {
+    const k = h.secret === undefined ? h.rule.id : `${h.rule.id}\u0000${h.secret}`
+    const first = kept.get(k)
+    if (!first) kept.set(k, h)
+    else if (h.tags.some((t) => !first.tags.includes(t))) first.tags = [...new Set([...first.tags, ...h.tags])]
+  }
+  return kept.size === hits.length ? hits : [...kept.values()]
 }
 
 function isGeneric(r: CompiledRule): boolean {

@@ -10,6 +10,7 @@ import {Correlator} from './correlate.js'
 import {Engine, TAG_ENVELOPE, TAG_TOOLCALL, TAG_UNTRUSTED, kindMarkersNeeded} from './engine.js'
 import type {Prefilter} from './prefilter.js'
 import {inferFromRaw, normalizeRecord, unescapeJsonText} from './events.js'
+import {mergeCopies} from './merge.js'
 import type {RuleSet} from './rules.js'
 import {SEVERITY_RANK} from './types.js'
 import type {EventLocation, Finding, ScanEvent, ScanResult, SkippedItem, SourceRef} from './types.js'
@@ -531,7 +532,7 @@ export class StreamScanner implements Scanner {
 
   finish(): ScanResult {
     this.correlator.closeAll()
-    const findings = sortFindings(this.correlator.findings())
+    const findings = sortFindings(mergeCopies(this.correlator.findings()))
     return {scanned: {files: this.files, events: this.events, bytes: this.bytes, skipped: this.skipped}, findings}
   }
 }
