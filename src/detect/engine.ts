@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
 
 import {entropy, maskHighEntropyTokens, maskRuleMatches, maskSecret, revealInvisible, shortHash} from './mask.js'
+import {UNTRUSTED_TOOLS} from './events.js'
 import {Prefilter} from './prefilter.js'
 import type {PrefilterKeyword} from './prefilter.js'
 import type {CompiledRule, RuleSet} from './rules.js'
@@ -28,6 +29,8 @@ export interface RuleHit {
  */
 export const TAG_TOOLCALL = -1
 export const TAG_UNTRUSTED = -2
+/** A user message (a turn starts): its head is kept to tell what the owner asked for. */
+export const TAG_USER = -32
 /** Tag of the record keys below: a rule keyword wholly inside one is not a hit. */
 export const TAG_ENVELOPE = -4
 /** Markers without which a line holds no tool call / no config-audit record (KIND_MARKERS). */
@@ -38,10 +41,9 @@ export const TAG_KIND_CONFIG = -16
 export const CONTEXT_MARKERS: PrefilterKeyword[] = [
   {bytes: '"type":"toolcall"', tag: TAG_TOOLCALL},
   {bytes: 'external_untrusted_content', tag: TAG_UNTRUSTED},
-  {bytes: '"toolname":"web_fetch"', tag: TAG_UNTRUSTED},
-  {bytes: '"toolname":"web_search"', tag: TAG_UNTRUSTED},
-  {bytes: '"toolname":"browser"', tag: TAG_UNTRUSTED},
+  ...[...UNTRUSTED_TOOLS].map((t) => ({bytes: `"toolname":"${t}"`, tag: TAG_UNTRUSTED})),
   {bytes: '"senderisowner":false', tag: TAG_UNTRUSTED},
+  {bytes: '"role":"user"', tag: TAG_USER},
 ]
 
 /**

@@ -7,9 +7,9 @@ import {decompress as zstdDecompress} from 'fzstd'
 
 import {errorMessage} from '../errors.js'
 import {Correlator} from './correlate.js'
-import {Engine, TAG_ENVELOPE, TAG_TOOLCALL, TAG_UNTRUSTED, kindMarkersNeeded} from './engine.js'
+import {Engine, TAG_ENVELOPE, TAG_TOOLCALL, TAG_UNTRUSTED, TAG_USER, kindMarkersNeeded} from './engine.js'
 import type {Prefilter} from './prefilter.js'
-import {inferFromRaw, normalizeRecord, unescapeJsonText} from './events.js'
+import {UNTRUSTED_TOOLS, inferFromRaw, normalizeRecord, unescapeJsonText} from './events.js'
 import {mergeCopies} from './merge.js'
 import type {RuleSet} from './rules.js'
 import {SEVERITY_RANK} from './types.js'
@@ -34,6 +34,8 @@ export interface Scanner {
 }
 
 const WINDOW_OVERLAP = 2048
+/** How much of a user message is kept to tell whether the owner asked for a later tool call. */
+const TURN_HEAD_BYTES = 8192
 const JUNCTION = 256
 
 /** Per-stream state: one file, or one SQLite table walk. */
@@ -263,9 +265,10 @@ export class StreamScanner implements Scanner {
     marks.reset()
     let ls = -1
     let le = -1
+    const head = () => buf.toString('utf8', ls, Math.min(le < 0 ? end : le, ls + TURN_HEAD_BYTES))
     pf.each(buf, p, end, (at) => {
       if (at <= le) {
-        this.context(st.key, st.line, marks.take(pf, buf, json))
+        this.context(st.key, st.line, marks.take(pf, buf, json), head)
         return
       }
       spare.reset()
@@ -276,15 +279,19 @@ export class StreamScanner implements Scanner {
       le = buf.indexOf(10, at)
       st.line += countNewlines(buf, counted, ls)
       counted = ls
-      this.context(st.key, st.line, seen)
+      this.context(st.key, st.line, seen, head)
     })
     if (marks.settle()) this.line(st, buf, ls, le, false, marks.rules)
     st.line += countNewlines(buf, counted, end)
     this.events += st.line - firstLine
   }
 
-  /** Context markers seen for the first time on a line or row: noted without parsing it. */
-  private context(key: string, order: number, seen: number): void {
+  /**
+   * Context markers seen for the first time on a line or row: noted without parsing it. `head`
+   * gives the start of the record (a user message's: what the owner asked for).
+   */
+  private context(key: string, order: number, seen: number, head: () => string): void {
+    if (seen & -TAG_USER) this.correlator.turn(key, order, head())
     if (seen & -TAG_TOOLCALL) this.correlator.toolCall(key, order)
     if (seen & -TAG_UNTRUSTED) this.correlator.untrusted(key, order)
   }
@@ -329,13 +336,14 @@ export class StreamScanner implements Scanner {
     const ev: ScanEvent = {...guess, text: unescapeJsonText(text)}
     if (
       guess.kind === 'toolResult' &&
-      /external_untrusted_content|"toolName":"(?:web_fetch|web_search|browser)"/i.test(head)
+      (/external_untrusted_content/i.test(head) || (guess.toolName && UNTRUSTED_TOOLS.has(guess.toolName)))
     )
       ev.untrusted = true
     this.handle(st.key, ev, {source: st.source, line, sessionId: st.sessionId, agentId: st.agentId}, line)
   }
 
   private handle(key: string, ev: ScanEvent, loc: EventLocation, order: number, candidates?: Uint8Array): void {
+    if (ev.kind === 'user' && ev.role === 'user') this.correlator.turn(key, order, ev.text.slice(0, TURN_HEAD_BYTES))
     if (ev.kind === 'toolCall') this.correlator.toolCall(key, order)
     if (ev.untrusted) this.correlator.untrusted(key, order)
     for (const hit of this.engine.match(ev, candidates))
@@ -472,7 +480,7 @@ export class StreamScanner implements Scanner {
     const marks = this.tools.marks
     marks.reset()
     this.bytes += pf.eachUtf8(text, (_at, bytes) => {
-      this.context(key, order, marks.take(pf, bytes, true))
+      this.context(key, order, marks.take(pf, bytes, true), () => text.slice(0, TURN_HEAD_BYTES))
     })
     if (!marks.settle()) return
     const loc: EventLocation = {...rowLoc, seq: order}
