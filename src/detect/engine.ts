@@ -131,9 +131,11 @@ export class Engine {
 
   /**
    * All rule hits in one event. `candidates` (from the raw bytes of its line or row) limits the
-   * rules tried; without it they come from the event text.
+   * rules tried; without it they come from the event text. `whole`: the event is all its line
+   * holds, so a candidate's keyword is in its text (not checked again: rules with many keywords
+   * would cost a pass over the text each).
    */
-  match(ev: ScanEvent, candidates?: Uint8Array, depth = 0): RuleHit[] {
+  match(ev: ScanEvent, candidates?: Uint8Array, depth = 0, whole = false): RuleHit[] {
     const rules = this.byKind.get(ev.kind) ?? []
     if (rules.length === 0 || ev.text.length === 0) return []
     const marks = candidates ?? this.candidates(Buffer.from(ev.text, 'utf8'))
@@ -147,7 +149,7 @@ export class Engine {
       if (rule.tools && !(ev.toolName && rule.tools.has(ev.toolName))) continue
       // the line had the keyword; this event of it may not
       lower ??= text.toLowerCase()
-      if (!rule.anchors && !rule.keywords.some((k) => lower!.includes(k))) continue
+      if (!whole && !rule.anchors && !rule.keywords.some((k) => lower!.includes(k))) continue
       for (const h of this.matchRuleText(rule, text, ev, depth, lower)) {
         if (h.secret !== undefined) {
           if (claimed.has(h.secret)) continue

@@ -326,7 +326,7 @@ export class StreamScanner implements Scanner {
       sessionId: n.recordSessionId ?? st.sessionId,
       agentId: n.recordAgentId ?? st.agentId,
     }
-    for (const ev of n.events) this.handle(st.key, ev, loc, st.line, candidates)
+    for (const ev of n.events) this.handle(st.key, ev, loc, st.line, candidates, n.events.length === 1)
     return true
   }
 
@@ -342,11 +342,19 @@ export class StreamScanner implements Scanner {
     this.handle(st.key, ev, {source: st.source, line, sessionId: st.sessionId, agentId: st.agentId}, line)
   }
 
-  private handle(key: string, ev: ScanEvent, loc: EventLocation, order: number, candidates?: Uint8Array): void {
+  /** `whole`: the event is the only one of its line or row (its candidates are its own). */
+  private handle(
+    key: string,
+    ev: ScanEvent,
+    loc: EventLocation,
+    order: number,
+    candidates?: Uint8Array,
+    whole = false,
+  ): void {
     if (ev.kind === 'user' && ev.role === 'user') this.correlator.turn(key, order, ev.text.slice(0, TURN_HEAD_BYTES))
     if (ev.kind === 'toolCall') this.correlator.toolCall(key, order)
     if (ev.untrusted) this.correlator.untrusted(key, order)
-    for (const hit of this.engine.match(ev, candidates))
+    for (const hit of this.engine.match(ev, candidates, 0, whole))
       this.correlator.add(key, this.engine.toFinding(hit, ev, loc), order, ev)
   }
 
@@ -496,7 +504,7 @@ export class StreamScanner implements Scanner {
       return
     }
     const n = normalizeRecord(rec)
-    for (const ev of n.events) this.handle(key, ev, loc, order, candidates)
+    for (const ev of n.events) this.handle(key, ev, loc, order, candidates, n.events.length === 1)
   }
 
   /** state/openclaw.sqlite `task_runs`: the task text is the unredacted prompt (openclaw-live.md §8). */
