@@ -30,7 +30,7 @@ import {
 import {atomicWrite} from '../system/atomic-write.js'
 import {newSecret} from '../system/secret-generator.js'
 import type {ActionContext, ActionDefinition} from '../playbook/types.js'
-import {currentInventory, explicitScope, vaultOf, type RotationEntry} from './rotate-vault.js'
+import {currentInventory, explicitScope, rotateRunOf, type RotationEntry} from './shared/rotate-run.js'
 
 const Params = z.object({}).strict()
 
@@ -196,7 +196,7 @@ export const rotateSecrets: ActionDefinition<z.infer<typeof Params>> = {
 
   async apply(ctx, _params, plan) {
     const data = plan.data as RotatePlan
-    const vault = vaultOf(ctx)
+    const vault = rotateRunOf(ctx).vault
     const failures: string[] = []
     const failed = new Set<SecretKeyPath>()
     const written = new Map<SecretKeyPath, string[]>()

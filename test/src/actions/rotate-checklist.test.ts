@@ -29,6 +29,7 @@ function ctx(state: string, configPath: string, prompter: Prompter = defaultsPro
     vars: {},
     dryRun: false,
     results: new Map(),
+    state: {},
   }
 }
 
