@@ -29,7 +29,7 @@ module.exports = {
       name: 'lower-layers-never-import-use-cases',
       comment: 'the use cases (src/<command>.ts) sit above playbook, actions and the domain folders',
       severity: 'error',
-      from: {path: '^src/[^/]+/'},
+      from: {path: '^src/(openclaw|case|evidence|detect|system|playbook|actions)/'},
       to: {path: '^src/[^/]+[.]ts$', pathNot: '^src/errors[.]ts$'},
     },
     {
