@@ -1,4 +1,5 @@
 import {ExitCode, errorMessage} from '../errors.js'
+import {SECRET_KEY_NAME} from '../system/secret-vocabulary.js'
 import type {Playbook, PlaybookStep} from './schema.js'
 import type {ActionContext, ActionDefinition, ActionRegistry, StepResult} from './types.js'
 
@@ -150,5 +151,5 @@ function outcomeCode(steps: StepResult[], dryRun: boolean, needsConfirmation: bo
 
 /** Run variables safe for the journal: no value of a key that looks secret. */
 function publicVars(vars: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(vars).filter(([k]) => !/token|secret|password|key/i.test(k)))
+  return Object.fromEntries(Object.entries(vars).filter(([k]) => !SECRET_KEY_NAME.test(k)))
 }
