@@ -14,7 +14,7 @@ import {
   type SecretInventory,
   type SecretKeyPath,
   type SecretScope,
-} from '../../openclaw/secrets.js'
+} from '../../openclaw/secrets/inventory.js'
 import type {ProbeTarget, Proof, ProofOutcome} from '../../openclaw/auth-probe.js'
 import type {ActionContext} from '../../playbook/types.js'
 
