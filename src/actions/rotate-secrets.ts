@@ -3,8 +3,7 @@ import path from 'node:path'
 
 import {z} from 'zod'
 
-import {backupFile, recordChange, type Case} from '../case/case-store.js'
-import {sha256} from '../case/journal.js'
+import type {Case} from '../case/case-store.js'
 import {errorMessage} from '../errors.js'
 import {probeOnce, type ProbeTarget} from '../openclaw/auth-probe.js'
 import {
@@ -27,7 +26,6 @@ import {
   type SecretScope,
   type WriteTarget,
 } from '../openclaw/secrets.js'
-import {atomicWrite} from '../system/atomic-write.js'
 import {newSecret} from '../system/secret-generator.js'
 import type {ActionContext, ActionDefinition} from '../playbook/types.js'
 import {currentInventory, explicitScope, vaultOf, type RotationEntry} from './rotate-vault.js'
@@ -419,22 +417,8 @@ function rewriteFile(
   file: string,
   transform: (text: string) => string,
 ): {path: string; sha256After: string} {
-  const text = readFileSync(file, 'utf8')
-  const after = transform(text)
-  const b = backupFile(ctx.case, file)
-  atomicWrite(file, after, b.mode)
-  const sha256After = sha256(after)
-  recordChange(ctx.case, {
-    path: file,
-    kind: 'content',
-    modeBefore: b.mode,
-    modeAfter: b.mode,
-    sha256Before: b.sha256,
-    sha256After,
-    backup: b.backup,
-    step: 'rotate',
-  })
-  return {path: file, sha256After}
+  const after = transform(readFileSync(file, 'utf8'))
+  return {path: file, sha256After: ctx.case.writeFile(file, after, 'rotate').sha256After}
 }
 
 /**

@@ -1,4 +1,3 @@
-import {createHash} from 'node:crypto'
 import {
   closeSync,
   fsyncSync,
@@ -13,6 +12,7 @@ import {
 import os from 'node:os'
 
 import {ExitCode, IrError} from '../errors.js'
+import {sha256} from '../system/hash.js'
 
 /**
  * The case journal: JSONL, one entry per step, hash-chained (`prev` = SHA-256 of the previous
@@ -42,7 +42,7 @@ export interface JournalEntry {
 export const GENESIS = '0'.repeat(64)
 export const TOOL_VERSION = 'ir/0.1.0'
 
-export const sha256 = (s: string | Buffer) => createHash('sha256').update(s).digest('hex')
+export {sha256}
 
 export class Journal {
   constructor(
