@@ -18,6 +18,7 @@ import path from 'node:path'
 
 import {ExitCode, IrError} from '../errors.js'
 import {atomicWrite, fsyncDir, writeError, writeTarget} from '../system/atomic-write.js'
+import {faultPoint} from '../system/fault-point.js'
 import type {WrittenFile} from '../system/file-changer.js'
 import {sha256} from '../system/hash.js'
 import {isSystemPath} from '../system/system-paths.js'
@@ -138,7 +139,9 @@ export function writeFileLogged(c: CaseDir, file: string, data: string | Buffer,
     ...(st ? {owner: {uid: st.uid, gid: st.gid}} : {created: true}),
     ...(link === undefined ? {} : {link}),
   })
+  faultPoint('write:intent')
   atomicWrite(file, data, st ? mode : 0o600)
+  faultPoint('write:written')
   recordChange(c, {id, phase: 'done'})
   return {path: file, sha256Before: b?.sha256, sha256After, mode}
 }
@@ -157,7 +160,9 @@ export function chmodLogged(c: CaseDir, file: string, mode: number, step: string
   const id = randomBytes(8).toString('hex')
   const before = st.mode & 0o7777
   recordChange(c, {id, path: file, kind: 'mode', modeBefore: before, modeAfter: mode, step, owner: ownerOf(st)})
+  faultPoint('chmod:intent')
   chmodSync(file, mode)
+  faultPoint('chmod:done')
   recordChange(c, {id, phase: 'done'})
 }
 
@@ -256,6 +261,7 @@ function undoOne(history: ChangeRecord[], dryRun: boolean): UndoOutcome {
   } catch (err) {
     return out('failed', `${what}: ${(err as Error).message}`)
   }
+  faultPoint('undo:restored')
   const problem = readBack(first)
   return problem ? out('failed', `${what} attempted, but the re-read differs: ${problem}`) : out('restored', what)
 }

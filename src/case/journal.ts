@@ -12,6 +12,7 @@ import {
 import os from 'node:os'
 
 import {ExitCode, IrError} from '../errors.js'
+import {faultPoint} from '../system/fault-point.js'
 import {sha256} from '../system/hash.js'
 
 /**
@@ -71,6 +72,7 @@ export class Journal {
       } finally {
         closeSync(fd)
       }
+      faultPoint('journal:appended')
       return full
     })
   }
