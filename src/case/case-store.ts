@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {chmodSync, existsSync, mkdirSync} from 'node:fs'
+import {accessSync, chmodSync, constants, existsSync, mkdirSync} from 'node:fs'
 import path from 'node:path'
 
 import {ExitCode, IrError} from '../errors.js'
@@ -108,7 +108,7 @@ function makePrivateDir(d: string, home: string): void {
     mkdirSync(d, {recursive: true, mode: 0o700})
     chmodSync(d, 0o700)
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
+    const code = causeOf(d, err)
     const why =
       code === 'EROFS'
         ? 'is on a read-only filesystem'
@@ -118,12 +118,26 @@ function makePrivateDir(d: string, home: string): void {
             ? 'is on a full disk'
             : code === 'ENOTDIR' || code === 'EEXIST'
               ? 'is not a directory'
-              : `cannot be created (${code ?? String(err)})`
+              : `cannot be created (${code})`
     throw new IrError(
       `The case directory ${d} ${why}.`,
       ExitCode.PreconditionFailed,
       [`Point IR_HOME at a writable directory outside the install (now ${home}), then re-run; nothing was changed.`],
       'IR_HOME_UNWRITABLE',
     )
+  }
+}
+
+/** mkdir -p on a read-only filesystem says ENOENT: ask the nearest existing ancestor for the real cause. */
+function causeOf(d: string, err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code ?? String(err)
+  if (code !== 'ENOENT') return code
+  let dir = path.dirname(d)
+  while (!existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir)
+  try {
+    accessSync(dir, constants.W_OK)
+    return code
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? code
   }
 }

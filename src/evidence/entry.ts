@@ -1,4 +1,4 @@
-import {realpathSync} from 'node:fs'
+import {realpathSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {irHome} from '../case/case-store.js'
@@ -62,6 +62,14 @@ export async function collect(req: CollectRequest): Promise<CollectResult> {
   // collect never writes into the install it collects
   const install = resolveInstall(req.target, req.host ?? realHost())
   const state = realOr(install.stateDir)
+  if (req.out && statSync(req.out, {throwIfNoEntry: false})?.isDirectory() === false) {
+    throw new IrError(
+      `--out ${req.out} is an existing file; --out names the directory for the archive.`,
+      ExitCode.Usage,
+      ['Pass a directory (created when missing), e.g. --out /mnt/evidence; nothing was collected.'],
+      'USAGE',
+    )
+  }
   for (const [what, dir] of [
     ['--out', req.out],
     ['the case directory ($IR_HOME)', req.irHome ?? irHome(req.host ?? realHost())],
