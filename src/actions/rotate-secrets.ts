@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {z} from 'zod'
 
-import type {Case} from '../case/case-store.js'
+import {type Case, readChanges} from '../case/case-store.js'
 import {errorMessage} from '../errors.js'
 import {probeOnce, type ProbeTarget} from '../openclaw/auth-probe.js'
 import {
@@ -435,6 +435,11 @@ export function scrubCaseBackups(c: Case, values: string[]): string[] {
   } catch {
     return scrubbed
   }
+  const rotated = new Set(
+    readChanges(c)
+      .filter((x) => x.step === 'rotate' && x.backup)
+      .map((x) => x.backup!),
+  )
   for (const name of names) {
     if (name.endsWith('.redacted')) continue
     const file = path.join(dir, name)
@@ -444,7 +449,8 @@ export function scrubCaseBackups(c: Case, values: string[]): string[] {
     } catch {
       continue
     }
-    if (!values.some((v) => text.includes(v))) continue
+    // A backup a rotate made holds the value it replaced, even one an earlier, killed run saw.
+    if (!values.some((v) => text.includes(v)) && !rotated.has(file)) continue
     writeFileSync(`${file}.redacted`, maskSecrets(text, values), {mode: 0o600})
     chmodSync(`${file}.redacted`, 0o600)
     try {

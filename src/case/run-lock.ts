@@ -63,6 +63,15 @@ function tryCreate(file: string): boolean {
   try {
     writeSync(fd, JSON.stringify({pid: process.pid, host: os.hostname(), since: new Date().toISOString()}))
     fsyncSync(fd)
+  } catch (err) {
+    rmSync(file, {force: true})
+    const code = (err as NodeJS.ErrnoException).code ?? String(err)
+    throw new IrError(
+      `The run lock ${file} cannot be written (${code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' : code}).`,
+      ExitCode.PreconditionFailed,
+      ['Free space there (or point IR_HOME at another directory), then re-run; nothing was changed.'],
+      'IR_HOME_UNWRITABLE',
+    )
   } finally {
     closeSync(fd)
   }
