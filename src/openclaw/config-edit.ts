@@ -7,6 +7,7 @@ import {ExitCode, IrError} from '../errors.js'
 import type {FileChanger} from '../system/file-changer.js'
 import {sha256} from '../system/hash.js'
 import type {ProcessRunner} from '../system/process-runner.js'
+import {fingerprint, maskSecret} from '../system/secret-vocabulary.js'
 import {getPath, isObject, loadConfig, parseJson5, type LoadedConfig} from './config.js'
 import {findOpenClawCli} from './version.js'
 
@@ -148,8 +149,8 @@ export function maskSecrets(text: string, known: string[] = []): string {
   )
 }
 
-export const fingerprint = (secret: string) => sha256(secret).slice(0, 12)
-const fingerprintMark = (secret: string) => `«sha256:${fingerprint(secret)}»`
+export {fingerprint}
+const fingerprintMark = (secret: string) => maskSecret(secret)
 
 export interface ApplyEditOptions {
   /** The case: backs up and journals each write before it happens. */
