@@ -1,6 +1,7 @@
 import {randomBytes} from 'node:crypto'
 import {
   chmodSync,
+  chownSync,
   closeSync,
   fchownSync,
   fstatSync,
@@ -97,6 +98,20 @@ function chownIfNeeded(fd: number, want: FileOwner): void {
 }
 
 const isRoot = () => process.geteuid?.() === 0
+
+/**
+ * Give files ir's process may have created beside `like` (SQLite's -wal, -shm, -journal) the owner
+ * of `like`, so the gateway's user can still open its database after root wrote to it.
+ */
+export function alignOwners(like: string, files: string[]): void {
+  if (!isRoot()) return
+  const want = statSync(like, {throwIfNoEntry: false})
+  if (!want) return
+  for (const f of files) {
+    const st = lstatSync(f, {throwIfNoEntry: false})
+    if (st?.isFile() && (st.uid !== want.uid || st.gid !== want.gid)) chownSync(f, want.uid, want.gid)
+  }
+}
 
 function isLink(file: string): boolean {
   try {

@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {atomicWrite} from '../../../src/system/atomic-write.js'
+import {alignOwners, atomicWrite} from '../../../src/system/atomic-write.js'
 import {createOtherUser, otherUserSkipReason, type OtherUser} from '../../helpers/other-user.js'
 import {tempDir} from '../../helpers/temp.js'
 
@@ -61,6 +61,19 @@ describe.skipIf(otherUserSkipReason)('atomicWrite as root on an install owned by
     const st = statSync(file)
     expect([st.uid, st.gid, st.mode & 0o7777]).toEqual([user.uid, user.gid, 0o640])
     expect(readFileSync(file, 'utf8')).toBe('{"locked": true}\n')
+  })
+
+  it("gives SQLite's side files root left beside a user's database the database's owner", () => {
+    // Given the gateway user's state DB and a -wal that root's write created
+    const dir = tempDir()
+    const db = path.join(dir, 'openclaw.sqlite')
+    writeFileSync(db, 'db')
+    chownSync(db, user.uid, user.gid)
+    writeFileSync(`${db}-wal`, 'wal')
+    // When ir aligns the owners after its write
+    alignOwners(db, [`${db}-wal`, `${db}-shm`])
+    // Then the gateway's user owns the -wal (the missing -shm is no error)
+    expect([statSync(`${db}-wal`).uid, statSync(`${db}-wal`).gid]).toEqual([user.uid, user.gid])
   })
 
   it("gives a new file its directory's owner", () => {
