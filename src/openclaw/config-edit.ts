@@ -5,7 +5,6 @@ import JSON5 from 'json5'
 
 import {ExitCode, IrError} from '../errors.js'
 import type {FileChanger} from '../system/file-changer.js'
-import {sha256} from '../system/hash.js'
 import type {ProcessRunner} from '../system/process-runner.js'
 import {fingerprint, maskSecret} from '../system/secret-vocabulary.js'
 import {getPath, isObject, loadConfig, parseJson5, type LoadedConfig} from './config.js'
