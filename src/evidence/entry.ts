@@ -1,4 +1,4 @@
-import {realpathSync, statSync} from 'node:fs'
+import {statSync} from 'node:fs'
 import path from 'node:path'
 
 import {irHome} from '../case/case-store.js'
@@ -7,6 +7,7 @@ import {type HostEnv, realHost, resolveInstall, type Target} from '../openclaw/l
 import type {Prompter} from '../playbook/prompter.js'
 import {runShippedPlaybook} from '../playbooks.js'
 import type {StepResult} from '../playbook/types.js'
+import {isInside, realOr} from '../system/paths.js'
 import type {ProcessRunner} from '../system/process-runner.js'
 import type {SessionInit} from './collect.js'
 import {collectRuntime} from './run.js'
@@ -175,21 +176,6 @@ export function collectLines(r: CollectResult): string[] {
       : 'NOT VERIFIED: run `ir verify` on the bundle',
   )
   return out
-}
-
-function realOr(p: string): string {
-  try {
-    return realpathSync(p)
-  } catch {
-    // not there yet: resolve its closest existing parent
-    const parent = path.dirname(p)
-    return parent === p ? p : path.join(realOr(parent), path.basename(p))
-  }
-}
-
-function isInside(p: string, dir: string): boolean {
-  const rel = path.relative(dir, p)
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))
 }
 
 /** One status line for a TTY: phase, files, bytes, rate, ETA. */

@@ -1,8 +1,9 @@
-import {existsSync, realpathSync, statSync} from 'node:fs'
+import {existsSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {ExitCode, IrError} from '../errors.js'
 import type {HostEnv} from '../system/host.js'
+import {isInside, realOr} from '../system/paths.js'
 import {isSystemPath} from '../system/system-paths.js'
 import type {Install} from './locate.js'
 
@@ -30,7 +31,7 @@ const SIGNS = [
 
 /** Throws (exit 3, one line) unless the install is one ir may change. */
 export function checkInstallTarget(install: Install, host: HostEnv): void {
-  const dir = real(install.stateDir)
+  const dir = realOr(install.stateDir)
   if (isSystemPath(dir, homes(host))) {
     throw refuse(
       `${install.stateDir} is a system directory or a home, not an OpenClaw state dir; ir changes nothing there.`,
@@ -52,9 +53,9 @@ export function modeChangeAllowed(install: Install, p: string, host: HostEnv): b
   const abs = path.resolve(p)
   const h = homes(host)
   if (isSystemPath(abs, h)) return false
-  if (isInside(abs, path.resolve(install.stateDir)) || isInside(real(abs), real(install.stateDir))) return true
+  if (isInside(abs, path.resolve(install.stateDir)) || isInside(realOr(abs), realOr(install.stateDir))) return true
   try {
-    return statSync(abs).isFile() && !isSystemPath(path.dirname(abs), h) && !isSystemPath(path.dirname(real(abs)), h)
+    return statSync(abs).isFile() && !isSystemPath(path.dirname(abs), h) && !isSystemPath(path.dirname(realOr(abs)), h)
   } catch {
     return false
   }
@@ -62,19 +63,6 @@ export function modeChangeAllowed(install: Install, p: string, host: HostEnv): b
 
 function homes(host: HostEnv): string[] {
   return [host.homedir, host.env.HOME ?? ''].filter(Boolean)
-}
-
-function isInside(p: string, dir: string): boolean {
-  const rel = path.relative(dir, p)
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))
-}
-
-function real(p: string): string {
-  try {
-    return realpathSync(p)
-  } catch {
-    return path.resolve(p)
-  }
 }
 
 function refuse(message: string): IrError {
