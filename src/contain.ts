@@ -169,7 +169,9 @@ export async function containUndo(req: ContainUndoRequest): Promise<ContainUndoR
   })
   const services = await serviceUndo(c, runner, uid, req.prompter)
   const after = undoChanges(c, {dryRun: true})
-  const verified = after.every((o) => o.status === 'already' || o.status === 'missing')
+  // A vanished file was not restored either: only "already original" counts.
+  const left = after.filter((o) => o.status !== 'already')
+  const verified = left.length === 0
   return {
     ...base,
     files,
@@ -177,7 +179,7 @@ export async function containUndo(req: ContainUndoRequest): Promise<ContainUndoR
     verified,
     exitCode: verified ? ExitCode.Ok : ExitCode.PreconditionFailed,
     needsConfirmation: false,
-    detail: `${files.filter((f) => f.status === 'restored').length} change(s) restored${verified ? ', re-read: original bytes and modes' : ', but the re-read differs'}`,
+    detail: `${files.filter((f) => f.status === 'restored').length} change(s) restored${verified ? ', re-read: original bytes, modes and owners' : `; NOT restored: ${left.map((o) => `${o.path} (${o.kind}: ${o.detail})`).join('; ')}`}`,
   }
 }
 
