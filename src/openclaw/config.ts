@@ -57,6 +57,12 @@ export function loadConfig(configPath: string, options: LoadOptions = {}): Loade
 
 export function parseJson5(text: string, file: string): unknown {
   try {
+    // Plain JSON (what OpenClaw's own writer produces) parses ~100x faster strictly; same value.
+    return JSON.parse(text)
+  } catch {
+    /* JSON5 below */
+  }
+  try {
     return JSON5.parse(text)
   } catch (err) {
     const e = err as SyntaxError & {lineNumber?: number; columnNumber?: number}
