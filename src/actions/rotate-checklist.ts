@@ -456,6 +456,7 @@ export async function writeReplacement(ctx: ActionContext, key: string, value: s
         stateDir: ctx.install.stateDir,
         configPath: ctx.install.configPath,
         step: 'checklist',
+        cli: findOpenClawCli(ctx.env),
       })
     done.push(`config ${edits.map((e) => e.path.join('.')).join(', ')}`)
   }

@@ -18,6 +18,7 @@ import {
 import {getPath, loadConfig} from '../openclaw/config.js'
 import {gatewayRpc} from '../openclaw/gateway-ws.js'
 import {writeStoreEntry} from '../openclaw/secret-store.js'
+import {findOpenClawCli} from '../openclaw/version.js'
 import {
   rewriteEnvFile,
   rewriteSecretFile,
@@ -243,6 +244,7 @@ export const rotateSecrets: ActionDefinition<z.infer<typeof Params>> = {
             stateDir: ctx.install.stateDir,
             configPath: ctx.install.configPath,
             step: 'rotate',
+            cli: findOpenClawCli(ctx.env),
           })
           for (const f of applied.files) files.push({path: f.path, sha256: f.sha256After, role: 'wrote'})
           configWritten = true

@@ -9,7 +9,8 @@ import {ExitCode, IrError} from '../errors.js'
 import {atomicWrite} from '../system/atomic-write.js'
 import type {ProcessRunner} from '../system/process-runner.js'
 import {getPath, isObject, loadConfig, parseJson5, type LoadedConfig} from './config.js'
-import {findOpenClawCli} from './version.js'
+import {validateConfigWithCli} from './openclaw-cli.js'
+import type {OpenClawCli} from './version.js'
 
 /**
  * Careful config edits: the user's comments and formatting are kept wherever the file is JSONC
@@ -242,8 +243,8 @@ export interface ApplyEditOptions {
   stateDir: string
   configPath: string
   step: string
-  /** Validate with `openclaw config validate` when a CLI is found (default true). */
-  validateWithCli?: boolean
+  /** The target's own CLI: it validates the result. Absent: only re-parsed (never "verified"). */
+  cli?: OpenClawCli
 }
 
 export interface AppliedEdit {
@@ -309,14 +310,12 @@ export async function applyConfigEdit(plan: EditPlan, opts: ApplyEditOptions): P
       }
     }
     let validatedBy: AppliedEdit['validatedBy'] = 're-parse'
-    const cli = opts.validateWithCli === false ? undefined : findOpenClawCli(opts.env)
-    if (cli) {
-      const env = {...opts.env, OPENCLAW_STATE_DIR: opts.stateDir, OPENCLAW_CONFIG_PATH: opts.configPath, NO_COLOR: '1'}
-      const r = await opts.runner.run(cli.command, [...cli.args, 'config', 'validate'], {env, timeoutMs: 60_000})
-      if (r.exitCode !== 0) {
-        const why = maskSecrets((r.stderr || r.stdout).split('\n').find((l) => l.trim()) ?? `exit ${r.exitCode}`)
+    if (opts.cli) {
+      const secrets = plan.edits.filter((e) => e.secret && typeof e.value === 'string').map((e) => e.value as string)
+      const v = await validateConfigWithCli(opts.cli, {...opts, redact: (s) => maskSecrets(s, secrets)})
+      if (!v.ok) {
         throw new IrError(
-          `openclaw config validate rejected the edited config: ${why.trim()}`,
+          `openclaw config validate rejected the edited config: ${v.issues.join(' / ')} (openclaw ${opts.cli.version ?? '?'})`,
           ExitCode.Failure,
           ['The original bytes were put back; the change was not applied.'],
           'CONFIG_REJECTED',

@@ -162,23 +162,24 @@ export function configExposure(c: JsonObject): ExposureItem[] {
   // Tools: what the agent can do once reached.
   const elevated = getPath(c, ['tools', 'elevated', 'enabled'])
   if (elevated === true) add('tools.elevated.enabled', 'high', 'Elevated (host) exec enabled', 'tools.elevated.enabled')
-  const execSecurity = str(getPath(c, ['tools', 'exec', 'security']))
-  if (execSecurity !== 'deny') {
+  const globalExec = execPolicy(getPath(c, ['tools', 'exec']))
+  if (globalExec.policy !== 'deny') {
+    const shown = globalExec.policy ?? 'full (default)'
     add(
       'tools.exec.security',
-      execSecurity === 'full' || execSecurity === undefined ? 'high' : 'medium',
-      `exec runs ${execSecurity === 'allowlist' ? 'allow-listed' : 'any'} shell commands (security "${execSecurity ?? 'full (default)'}")`,
-      'tools.exec.security',
+      globalExec.policy === 'full' || globalExec.policy === undefined ? 'high' : 'medium',
+      `exec runs ${globalExec.policy === undefined || globalExec.policy === 'full' ? 'any' : 'allow-listed or approved'} shell commands (${globalExec.key} "${shown}")`,
+      `tools.exec.${globalExec.key}`,
     )
   }
   for (const a of agentEntries(c)) {
-    const s = str(getPath(a.value, ['tools', 'exec', 'security']))
-    if (s === 'full')
+    const e = execPolicy(getPath(a.value, ['tools', 'exec']))
+    if (e.policy === 'full')
       add(
         'tools.exec.security',
         'high',
-        `agent "${a.id}": exec security "full"`,
-        [...a.path, 'tools', 'exec', 'security'].join('.'),
+        `agent "${a.id}": exec ${e.key} "full"`,
+        [...a.path, 'tools', 'exec', e.key].join('.'),
       )
     if (getPath(a.value, ['tools', 'elevated', 'enabled']) === true)
       add(
@@ -282,6 +283,13 @@ export const SEVERITY_ORDER: Severity[] = ['critical', 'high', 'medium', 'low', 
 
 export function bySeverity(a: {severity: Severity}, b: {severity: Severity}): number {
   return SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity)
+}
+
+/** An exec object's policy in whichever form it uses: `mode`, else legacy `security` (undefined = default). */
+function execPolicy(exec: unknown): {key: 'mode' | 'security'; policy?: string} {
+  const mode = isObject(exec) ? str(exec.mode) : undefined
+  if (mode) return {key: 'mode', policy: mode}
+  return {key: 'security', policy: isObject(exec) ? str(exec.security) : undefined}
 }
 
 function hasItems(v: unknown): boolean {

@@ -6,11 +6,13 @@ import {describe, expect, it} from 'vitest'
 import {openCase, readChanges} from '../../../src/case/case-store.js'
 import {loadConfig} from '../../../src/openclaw/config.js'
 import {applyConfigEdit, maskSecrets, planConfigEdit} from '../../../src/openclaw/config-edit.js'
+import {findOpenClawCli} from '../../../src/openclaw/version.js'
 import {atomicWrite, writeError} from '../../../src/system/atomic-write.js'
 import type {ProcessRunner} from '../../../src/system/process-runner.js'
 import {tempDir} from '../../helpers/temp.js'
 
-const noCli = {validateWithCli: false}
+/** No target CLI: the edit is only re-parsed. */
+const noCli = {cli: undefined}
 const runner: ProcessRunner = {
   run: async () => ({exitCode: 0, stdout: '', stderr: '', timedOut: false, notFound: false}),
 }
@@ -95,7 +97,15 @@ describe('config edits', () => {
     })
     env.IR_OPENCLAW_BIN = path.join(pkg, 'openclaw.mjs')
     await expect(
-      applyConfigEdit(plan, {case: c, runner: rejecting, env, stateDir: dir, configPath: file, step: 's'}),
+      applyConfigEdit(plan, {
+        case: c,
+        runner: rejecting,
+        env,
+        stateDir: dir,
+        configPath: file,
+        step: 's',
+        cli: findOpenClawCli(env),
+      }),
     ).rejects.toThrow('openclaw config validate rejected the edited config: Config invalid: gateway.bind: bad')
     // Then the file holds its original bytes
     expect(readFileSync(file, 'utf8')).toBe('{"gateway": {"bind": "lan"}}')
