@@ -44,9 +44,7 @@ export async function contain({dmPolicy, keepRunning, ...req}: ContainRequest): 
   const host = req.host ?? realHost()
   const install = resolveInstall(req.target, host)
   // Before the stop step: the running gateway is the best witness of which openclaw runs this install.
-  const openclawCli = install.stateDirExists
-    ? ((await locateInstallCli(install, host, req.runner ?? realRunner)) ?? null)
-    : null
+  const openclawCli = install.stateDirExists ? ((await locateInstallCli(install, host)) ?? null) : null
   const outcome = await runPlaybookOn({
     ...req,
     playbook: 'contain',

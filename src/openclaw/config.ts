@@ -211,3 +211,16 @@ export function resolveEnvString(value: string, env: NodeJS.ProcessEnv): string 
   })
   return missing ? undefined : out
 }
+
+/**
+ * The gateway port a config names, read from raw text that did not parse (so a broken config's
+ * gateway can still be probed): the first `port: N` after the `gateway` key. Linear: no nested
+ * quantifiers, one pass from the gateway key.
+ */
+export function rawGatewayPort(text: string): number | undefined {
+  const gateway = /["']?gateway["']?\s*:/.exec(text)
+  if (!gateway) return undefined
+  const port = /["']?port["']?\s*:\s*(\d{1,5})(?!\d)/.exec(text.slice(gateway.index, gateway.index + 64 * 1024))
+  const n = port ? Number(port[1]) : NaN
+  return n > 0 && n < 65536 ? n : undefined
+}

@@ -3,6 +3,7 @@ import path from 'node:path'
 
 import {envRefName, getPath, isObject, type JsonObject} from './config.js'
 import {agentEntries, channelScopes, gatewayAuthMode, str} from './config-shape.js'
+import type {ServiceDefinition} from './services.js'
 
 /**
  * The exposure summary: what lets a stranger reach the agent or its tools. Where OpenClaw's own
@@ -18,6 +19,45 @@ export interface ExposureItem {
   title: string
   /** Config path or file the item is about. */
   where: string
+}
+
+export interface InstallExposureInput {
+  stateDir: string
+  configPath: string
+  stateDirExists: boolean
+  /** The loaded config; absent when it did not load. */
+  config?: JsonObject
+  /** Why the config did not load (it exists but is unreadable or unparsable): exposure unknown. */
+  configError?: string
+  /** Service definitions that run this install's gateway. */
+  services: ServiceDefinition[]
+}
+
+/** The one exposure list of an install (status, collect): config, modes, service definitions. */
+export function installExposure(i: InstallExposureInput): ExposureItem[] {
+  return [
+    ...(i.configError
+      ? [
+          {
+            checkId: 'config.unreadable',
+            // Not "none found": what the gateway runs cannot be judged, so assume it is open.
+            severity: 'high' as const,
+            title: `Exposure unknown: the config cannot be read (${i.configError})`,
+            where: i.configPath,
+          },
+        ]
+      : []),
+    ...(i.config ? configExposure(i.config) : []),
+    ...(i.stateDirExists ? permissionExposure(i.stateDir, i.configPath) : []),
+    ...i.services
+      .filter((s) => s.embedsToken)
+      .map((s) => ({
+        checkId: 'service.embedded_token',
+        severity: 'high' as const,
+        title: `${s.name} embeds the gateway secret in clear (old installer)`,
+        where: s.file,
+      })),
+  ].sort(bySeverity)
 }
 
 const LOOPBACK_BINDS = new Set(['loopback', undefined])

@@ -29,7 +29,6 @@ export interface LocateCliInput {
   /** The gateway's pid while it still runs. */
   gatewayPid?: number
   services?: ServiceDefinition[]
-  runner?: ProcessRunner
   procRoot?: string
 }
 
@@ -48,10 +47,8 @@ export async function locateOpenClawCli(input: LocateCliInput): Promise<TargetCl
     const cli = fromArgv(def.execStart ?? [], node)
     if (cli) return {...cli, source: 'service unit', from: def.file}
   }
-  if (input.runner) {
-    const r = await input.runner.run('npm', ['prefix', '-g'], {timeoutMs: 10_000, env})
-    const prefix = r.exitCode === 0 ? r.stdout.trim() : ''
-    const cli = prefix ? fromPrefix(prefix, node) : undefined
+  for (const prefix of globalPrefixes(env)) {
+    const cli = fromPrefix(prefix, node)
     if (cli) return {...cli, source: 'global npm prefix', from: prefix}
   }
   return envCli({...env, IR_OPENCLAW_BIN: undefined})
@@ -111,6 +108,31 @@ function fromPrefix(prefix: string, node?: string): OpenClawCli | undefined {
     return cliAt(node || !existsSync(bin) ? file : bin, node ?? siblingNode(prefix))
   }
   return undefined
+}
+
+/**
+ * Where `npm i -g` puts packages, without starting npm: $npm_config_prefix, the `prefix=` of
+ * ~/.npmrc, else the prefix of each `node` on PATH (npm's default: the node's own install prefix).
+ */
+function globalPrefixes(env: NodeJS.ProcessEnv): string[] {
+  const out: string[] = []
+  const configured = env.npm_config_prefix ?? env.NPM_CONFIG_PREFIX
+  if (configured) out.push(configured)
+  const home = env.HOME
+  const npmrc = home ? safeReadText(path.join(home, '.npmrc')) : undefined
+  const fromRc = npmrc ? /^\s*prefix\s*=\s*(\S+)\s*$/m.exec(npmrc)?.[1] : undefined
+  if (fromRc && home) out.push(fromRc.replace(/^~(?=\/)/, home).replace(/\$\{HOME\}/g, home))
+  for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean))
+    if (existsSync(path.join(dir, 'node'))) out.push(path.dirname(dir))
+  return [...new Set(out)]
+}
+
+function safeReadText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return undefined
+  }
 }
 
 function siblingNode(prefix: string): string | undefined {
@@ -185,7 +207,6 @@ export const UNCONFIRMED = 'not confirmed by OpenClaw'
 export async function locateInstallCli(
   install: Install,
   host: HostEnv,
-  runner: ProcessRunner,
   seams?: GatewayProbeSeams,
 ): Promise<TargetCli | undefined> {
   let config: JsonObject | undefined
@@ -205,7 +226,6 @@ export async function locateInstallCli(
     env: host.env,
     gatewayPid: gw?.state === 'up' ? gw.pid : undefined,
     services,
-    runner,
     procRoot: seams?.procRoot,
   })
 }

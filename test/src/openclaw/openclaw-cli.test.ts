@@ -6,7 +6,6 @@ import {describe, expect, it} from 'vitest'
 import {locateOpenClawCli} from '../../../src/openclaw/openclaw-cli.js'
 import type {ServiceDefinition} from '../../../src/openclaw/services.js'
 import {tempDir} from '../../helpers/temp.js'
-import {recordingRunner} from '../actions/contain-helpers.js'
 
 /** A global npm prefix holding openclaw@version and its own node, as `npm i -g` lays it out. */
 function npmPrefix(version: string): {prefix: string; mjs: string; node: string} {
@@ -80,9 +79,15 @@ describe('locating the target openclaw', () => {
       command: unit.node,
     })
     const global = npmPrefix('2026.9.6')
-    const runner = recordingRunner((line) => (line === 'npm prefix -g' ? {stdout: `${global.prefix}\n`} : undefined))
-    expect(await locateOpenClawCli({env: {}, runner})).toMatchObject({source: 'global npm prefix', version: '2026.9.6'})
-    expect(await locateOpenClawCli({env: {PATH: ''}, runner: recordingRunner()})).toBeUndefined()
+    expect(await locateOpenClawCli({env: {npm_config_prefix: global.prefix}})).toMatchObject({
+      source: 'global npm prefix',
+      version: '2026.9.6',
+    })
+    // (a node on PATH names its prefix too: npm's default)
+    expect(await locateOpenClawCli({env: {PATH: path.join(global.prefix, 'bin')}})).toMatchObject({
+      source: 'global npm prefix',
+    })
+    expect(await locateOpenClawCli({env: {PATH: ''}})).toBeUndefined()
   })
 
   it("takes $IR_OPENCLAW_BIN first: the operator's choice", async () => {
