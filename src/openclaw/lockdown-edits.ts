@@ -1,5 +1,6 @@
 import {getPath, isObject, type JsonObject} from './config.js'
 import type {ConfigEdit} from './config-edit.js'
+import {knowsKey} from './config-keys.js'
 import {agentEntries, channelScopes, gatewayAuthMode, str, type ChannelScope} from './config-shape.js'
 
 /**
@@ -48,6 +49,8 @@ export interface LockdownOptions {
   groupPolicy: GroupPolicy
   /** Makes the fresh gateway token when auth is "none" (the rotate action's generator). */
   newSecret: () => string
+  /** The target OpenClaw's version: only keys it knows are written (config-keys.ts). */
+  version?: string
 }
 
 /**
@@ -254,13 +257,15 @@ export function lockdownChanges(config: JsonObject, opts: LockdownOptions): Lock
   const elevatedNow = getPath(config, ['tools', 'elevated', 'enabled'])
   if (elevatedNow !== false) elevated.push(set(['tools', 'elevated', 'enabled'], false, elevatedNow))
   const exec: LockdownEdit[] = []
-  const execNow = getPath(config, ['tools', 'exec', 'security'])
-  if (execNow !== 'deny') exec.push(set(['tools', 'exec', 'security'], 'deny', execNow))
+  // A global exec policy that sets neither form gets the one the target knows (mode from 2026.6.35).
+  const fresh = knowsKey(opts.version, 'tools.exec.mode') ? 'mode' : 'security'
+  const globalExec = denyExec(['tools', 'exec'], getPath(config, ['tools', 'exec']), fresh)
+  if (globalExec) exec.push(globalExec)
   for (const agent of [...agentEntries(config), ...agentDefaults(config)]) {
     const e = getPath(agent.value, ['tools', 'elevated', 'enabled'])
     if (e === true) elevated.push(set([...agent.path, 'tools', 'elevated', 'enabled'], false, e))
-    const s = getPath(agent.value, ['tools', 'exec', 'security'])
-    if (s !== undefined && s !== 'deny') exec.push(set([...agent.path, 'tools', 'exec', 'security'], 'deny', s))
+    const agentExec = denyExec([...agent.path, 'tools', 'exec'], getPath(agent.value, ['tools', 'exec']))
+    if (agentExec) exec.push(agentExec)
   }
   add(
     'elevated',
@@ -268,10 +273,11 @@ export function lockdownChanges(config: JsonObject, opts: LockdownOptions): Lock
     'tools.elevated.enabled -> false',
     elevated,
   )
+  const execKeys = [...new Set(exec.map((e) => `tools.exec.${e.path.at(-1)}`))].join(' / ')
   add(
     'exec',
-    `Deny the exec tool (tools.exec.security -> "deny"${exec.length > 1 ? `, ${exec.length} places` : ''})?`,
-    'tools.exec.security -> "deny"',
+    `Deny the exec tool (${execKeys} -> "deny"${exec.length > 1 ? `, ${exec.length} places` : ''})?`,
+    `${execKeys} -> "deny"`,
     exec,
   )
 
@@ -309,6 +315,19 @@ export function selectEdits(changes: LockdownChange[], accepted: ReadonlySet<Loc
   return changes
     .filter((c) => accepted.has(c.id))
     .flatMap((c) => c.edits.filter((e) => !e.requires || accepted.has(e.requires)))
+}
+
+/**
+ * Deny exec in the form the exec object already uses — `mode` (current) or legacy `security`/`ask`,
+ * never both (OpenClaw rejects "mode cannot be combined with security or ask"). An object that sets
+ * neither gets `fresh` (the global one), or is left to inherit (agents); nothing is migrated.
+ */
+function denyExec(at: string[], exec: unknown, fresh?: 'mode' | 'security'): LockdownEdit | undefined {
+  const o = isObject(exec) ? exec : {}
+  const key = o.mode !== undefined ? 'mode' : o.security !== undefined || o.ask !== undefined ? 'security' : fresh
+  if (!key || o[key] === 'deny') return undefined
+  const path = [...at, key]
+  return {path, value: 'deny', line: `${path.join('.')}: ${q(o[key])} -> "deny"`}
 }
 
 function agentDefaults(config: JsonObject): Array<{path: string[]; value: JsonObject}> {

@@ -187,3 +187,33 @@ describe('lockdown edits', () => {
     expect(lockdownChanges(config, opts())).toEqual([])
   })
 })
+
+describe('exec in the form the config uses', () => {
+  const execEdits = (config: JsonObject, version?: string) =>
+    lockdownChanges(config, opts({version}))
+      .find((c) => c.id === 'exec')
+      ?.edits.map((e) => `${e.path.join('.')}=${String(e.value)}`)
+
+  it('edits mode where the config uses mode, never adding security beside it', () => {
+    // Given the current form (what `openclaw config set tools.exec.mode full` writes)
+    const edits = execEdits({tools: {exec: {mode: 'full'}}, agents: {entries: {ops: {tools: {exec: {mode: 'ask'}}}}}})
+    // Then mode is denied in both places, and no security key is written
+    expect(edits).toEqual(['tools.exec.mode=deny', 'agents.entries.ops.tools.exec.mode=deny'])
+  })
+
+  it('keeps the legacy security/ask form where the config uses it', () => {
+    expect(execEdits({tools: {exec: {security: 'full', ask: 'off'}}}, '2026.9.6')).toEqual(['tools.exec.security=deny'])
+    expect(execEdits({tools: {exec: {ask: 'on-miss'}}}, '2026.9.6')).toEqual(['tools.exec.security=deny'])
+  })
+
+  it('writes nothing where exec is already denied in either form (the lab default mode "deny")', () => {
+    expect(execEdits({tools: {exec: {mode: 'deny'}}})).toBeUndefined()
+    expect(execEdits({tools: {exec: {security: 'deny'}}})).toBeUndefined()
+  })
+
+  it('sets the form the target knows when exec sets neither: mode on known versions, security when unknown', () => {
+    expect(execEdits({}, '2026.7.35')).toEqual(['tools.exec.mode=deny'])
+    expect(execEdits({}, '2026.2.26')).toEqual(['tools.exec.security=deny'])
+    expect(execEdits({}, undefined)).toEqual(['tools.exec.security=deny'])
+  })
+})
