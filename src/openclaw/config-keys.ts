@@ -14,9 +14,8 @@ export type ConfigFeature =
   | 'tools.agentToAgent'
   | 'tools.sessions.visibility'
   | 'cron.enabled'
-  | 'security.audit.suppressions'
-  | 'gateway.nodes.pairing'
-  | 'gateway.controlUi.dangerouslyAllowHostHeaderOriginFallback'
+  /** `gateway.nodes.pairing.sshVerify` (SSH-verified automatic node pairing, on by default). */
+  | 'gateway.nodes.pairing.sshVerify'
 
 /** Oldest checked version that knows the key ('2026.6.35' = known in the oldest line checked). */
 const SINCE: Record<ConfigFeature, string> = {
@@ -25,9 +24,7 @@ const SINCE: Record<ConfigFeature, string> = {
   'tools.agentToAgent': '2026.6.35',
   'tools.sessions.visibility': '2026.6.35',
   'cron.enabled': '2026.6.35',
-  'security.audit.suppressions': '2026.6.35',
-  'gateway.nodes.pairing': '2026.9.6',
-  'gateway.controlUi.dangerouslyAllowHostHeaderOriginFallback': '2026.6.35',
+  'gateway.nodes.pairing.sshVerify': '2026.9.6',
 }
 
 /** The versions the lab checks contain against. */

@@ -34,7 +34,7 @@ export interface LocateCliInput {
 
 export async function locateOpenClawCli(input: LocateCliInput): Promise<TargetCli | undefined> {
   const {env} = input
-  const node = env.IR_OPENCLAW_NODE
+  const node = env.IR_OPENCLAW_NODE || undefined
   if (env.IR_OPENCLAW_BIN) {
     const cli = cliAt(env.IR_OPENCLAW_BIN, node)
     return cli ? {...cli, source: 'IR_OPENCLAW_BIN', from: env.IR_OPENCLAW_BIN} : undefined

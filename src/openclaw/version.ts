@@ -26,7 +26,7 @@ export function findOpenClawCli(env: NodeJS.ProcessEnv = process.env): OpenClawC
         .filter(Boolean)
         .map((d) => path.join(d, 'openclaw'))
   for (const c of candidates) {
-    const cli = cliAt(c, env.IR_OPENCLAW_NODE)
+    const cli = cliAt(c, env.IR_OPENCLAW_NODE || undefined)
     if (cli) return cli
   }
   return undefined
@@ -47,6 +47,9 @@ export function cliAt(file: string, node?: string): OpenClawCli | undefined {
   const packageDir = findPackageDir(real)
   if (!packageDir) return undefined
   const version = readVersion(packageDir)
+  // A bin on PATH (npm links it to openclaw.mjs) runs under its own `#!/usr/bin/env node`: the node the
+  // operator's shell would use (OpenClaw needs Node 22+; ir may run on an older one).
+  if (!node && !/\.[cm]?js$/.test(file)) return {command: file, args: [], version, packageDir}
   if (real.endsWith('.mjs') || real.endsWith('.js')) {
     // A file inside the package (dist/index.js, a worker): the entry point is openclaw.mjs.
     const entry = path.join(packageDir, 'openclaw.mjs')

@@ -181,11 +181,26 @@ describe('contain (playbook)', () => {
   it('interactive: asks each lockdown sub-change, shows the diff before writing, then asks for the modes', async () => {
     // Given an open install and an operator who keeps auth "none" and declines the chmods
     const {config, req} = setup()
-    const prompter = scriptedPrompter([true, true, true, true, true, true, true, true, true, true, false, true, false])
+    const prompter = scriptedPrompter([
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      false,
+      true,
+      false,
+    ])
     // When contained interactively
     const r = await contain(req({prompter}))
     // Then the questions came in playbook order, the write question carried the diff
-    expect(prompter.asked.slice(0, 11)).toEqual([
+    expect(prompter.asked.slice(0, 12)).toEqual([
       'Disable DMs on 1 channel (telegram)?',
       'Remove "*" (everyone) from 1 allow list?',
       'Disable group chats on 1 channel (telegram)?',
@@ -196,12 +211,13 @@ describe('contain (playbook)', () => {
       'Deny the exec tool (tools.exec.security -> "deny")?',
       'Disable webhooks (hooks.enabled)?',
       'Turn browser control off?',
+      'Deny the tools that start or message other sessions (sessions_spawn, sessions_send)?',
       'Switch gateway auth from "none" to a fresh token?',
     ])
-    expect(prompter.asked[11]).toMatch(
+    expect(prompter.asked[12]).toMatch(
       /^--- [\s\S]*-  "gateway": \{"mode": "local", "port": 9, "bind": "lan"[\s\S]*\nWrite this change to openclaw\.json\?$/,
     )
-    expect(prompter.asked[12]).toMatch(/^chmod 700 [\s\S]*\nRemove group\/world access from these 2 path\(s\)\?$/)
+    expect(prompter.asked[13]).toMatch(/^chmod 700 [\s\S]*\nRemove group\/world access from these 2 path\(s\)\?$/)
     // And the answers were honoured
     const cfg = JSON5.parse(readFileSync(config, 'utf8'))
     expect(cfg.gateway).toMatchObject({bind: 'loopback', auth: {mode: 'none'}})

@@ -121,7 +121,7 @@ describe('lockdown', () => {
     // Given the open config and an operator who keeps exec and hooks as they are
     const state = tempDir('ir-lock-')
     const file = writeConfig(state, OPEN)
-    const prompter = scriptedPrompter([true, true, true, true, true, true, false, false, true, true])
+    const prompter = scriptedPrompter([true, true, true, true, true, true, false, false, true, true, true])
     const ctx = contextFor(state, {prompter})
     // When planned
     const plan = await lockdown.plan(ctx, params({groupPolicy: 'allowlist'}))
@@ -136,6 +136,7 @@ describe('lockdown', () => {
       'Deny the exec tool (tools.exec.security -> "deny")?',
       'Disable webhooks (hooks.enabled)?',
       'Turn browser control off?',
+      'Deny the tools that start or message other sessions (sessions_spawn, sessions_send)?',
       'Switch gateway auth from "none" to a fresh token?',
     ])
     expect(plan.lines).toContain('declined: tools.exec.security -> "deny"')
@@ -197,7 +198,11 @@ describe('lockdown', () => {
     expect(incText).toContain('// team bots')
     const root = JSON5.parse(readFileSync(file, 'utf8'))
     expect(root.channels).toEqual({$include: './channels.json5', telegram: {groupPolicy: 'disabled'}})
-    expect(root.tools).toEqual({elevated: {enabled: false}, exec: {security: 'deny'}})
+    expect(root.tools).toEqual({
+      deny: ['sessions_spawn', 'sessions_send'],
+      elevated: {enabled: false},
+      exec: {security: 'deny'},
+    })
     expect(loadConfig(file).value.channels).toEqual({
       telegram: {dmPolicy: 'disabled', allowFrom: [], groupPolicy: 'disabled'},
     })
