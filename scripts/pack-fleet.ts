@@ -8,7 +8,17 @@
  * (default ansible/ir-fleet.tgz).
  */
 import {execFileSync} from 'node:child_process'
-import {cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync} from 'node:fs'
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -71,7 +81,10 @@ function keep(pkgDir: string, file: string): boolean {
 /** A native package without its compiled addon cannot load; an optional one is left out instead. */
 function hasAddon(pkgDir: string): boolean {
   const release = path.join(pkgDir, 'build', 'Release')
-  return !existsSync(path.join(pkgDir, 'binding.gyp')) || (existsSync(release) && readdirSync(release).some((n) => n.endsWith('.node')))
+  return (
+    !existsSync(path.join(pkgDir, 'binding.gyp')) ||
+    (existsSync(release) && readdirSync(release).some((n) => n.endsWith('.node')))
+  )
 }
 
 const staging = mkdtempSync(path.join(tmpdir(), 'ir-fleet-pack-'))
