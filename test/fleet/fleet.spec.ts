@@ -125,6 +125,9 @@ async function playbook(
   const output = String(r.all)
   writeFileSync(path.join(fleet.dir, `${name}-${Date.now()}.log`), output)
   log(`ansible-playbook ${name}.yml ${extra.join(' ')}: exit ${r.exitCode} in ${ms} ms`)
+  // profile_tasks' slowest tasks: where the time of a run goes.
+  const profile = output.slice(output.lastIndexOf('=====')).split('\n').slice(1, 6)
+  for (const line of profile) if (line.trim()) log(`    ${line.replace(/-{3,}/, '')}`)
   const summaryFile = path.join(bundleDir, 'summary.json')
   if (!existsSync(summaryFile)) throw new Error(`no summary.json; ansible-playbook said:\n${output.slice(-4000)}`)
   const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as Summary
