@@ -10,7 +10,7 @@ import {commandLine, restoreCommands, restoreService} from './openclaw/service-c
 import type {ServiceDefinition} from './openclaw/services.js'
 import type {RunOutcome} from './playbook/engine.js'
 import type {Prompter} from './playbook/prompter.js'
-import {runPlaybookOn, type PlaybookRunRequest} from './playbook/run.js'
+import {runShippedPlaybook, type ShippedRunRequest} from './playbooks.js'
 import type {StepStatus} from './playbook/types.js'
 import {realRunner, type ProcessRunner} from './system/process-runner.js'
 
@@ -34,13 +34,13 @@ export interface ContainResult {
   needsConfirmation: boolean
 }
 
-export interface ContainRequest extends Omit<PlaybookRunRequest, 'playbook' | 'vars'> {
+export interface ContainRequest extends Omit<ShippedRunRequest, 'playbook' | 'vars'> {
   dmPolicy?: string
   keepRunning?: boolean
 }
 
 export async function contain({dmPolicy, keepRunning, ...req}: ContainRequest): Promise<ContainResult> {
-  const outcome = await runPlaybookOn({
+  const outcome = await runShippedPlaybook({
     ...req,
     playbook: 'contain',
     vars: {dmPolicy: dmPolicy ?? 'disabled', keepRunning: Boolean(keepRunning)},
@@ -95,7 +95,7 @@ export interface ContainUndoResult {
   detail: string
 }
 
-export interface ContainUndoRequest extends Omit<PlaybookRunRequest, 'playbook' | 'vars' | 'target' | 'caseId'> {
+export interface ContainUndoRequest extends Omit<ShippedRunRequest, 'playbook' | 'vars' | 'target' | 'caseId'> {
   caseId: string
 }
 

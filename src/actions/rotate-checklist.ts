@@ -9,12 +9,13 @@ import {errorMessage} from '../errors.js'
 import {applyConfigEdit, fingerprint, maskSecrets, planConfigEdit} from '../openclaw/config-edit.js'
 import {getPath, isObject, loadConfig, type JsonObject} from '../openclaw/config.js'
 import {probeGateway} from '../openclaw/gateway.js'
-import {stateDbPath} from '../openclaw/secret-store.js'
-import {locateSecret, parseEnvFile} from '../openclaw/secrets.js'
+import {parseEnvFile} from '../openclaw/secrets/env-files.js'
+import {locateSecret} from '../openclaw/secrets/inventory.js'
+import {stateDbPath} from '../openclaw/secrets/store.js'
 import {findOpenClawCli} from '../openclaw/version.js'
 import type {ActionContext, ActionDefinition} from '../playbook/types.js'
 import {scrubCaseBackups, writeOne} from './rotate-secrets.js'
-import {inventoryOptions} from './rotate-vault.js'
+import {inventoryOptions, rotateRunOf, type ChecklistItem} from './shared/rotate-run.js'
 import {safeReaddir} from '../system/safe-fs.js'
 
 const Params = z.object({}).strict()
@@ -28,19 +29,6 @@ const Params = z.object({}).strict()
  * (hidden input): config-held credentials are written like the gateway's, API-key auth profiles
  * through `openclaw models auth paste-api-key` on stdin.
  */
-
-export interface ChecklistItem {
-  category: 'model-provider' | 'channel' | 'device' | 'node' | 'ingress'
-  what: string
-  where: string
-  how: string
-  /** A config key ir can write a pasted replacement to. */
-  replaceKey?: string
-  /** An auth profile `openclaw models auth paste-api-key` can replace (value on stdin). */
-  pasteProfile?: {agent: string; provider: string; profileId: string}
-  /** Filled when the operator pasted a replacement. */
-  replaced?: string
-}
 
 const CHANNEL_CREDENTIALS = [
   'botToken',
@@ -118,6 +106,7 @@ export const rotateChecklist: ActionDefinition<z.infer<typeof Params>> = {
       ].join('\n'),
       {mode: 0o600},
     )
+    rotateRunOf(ctx).checklist = items
     const replaced = items.filter((i) => i.replaced && !i.replaced.startsWith('NOT'))
     return {
       detail: `${items.length} item(s) to rotate by hand, listed in ${path.basename(file)}${replaced.length ? `; ${replaced.length} replaced from pasted values` : ''}`,

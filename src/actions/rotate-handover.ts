@@ -2,7 +2,7 @@ import {z} from 'zod'
 
 import {fingerprint} from '../openclaw/config-edit.js'
 import type {ActionDefinition} from '../playbook/types.js'
-import {vaultOf, writeSecretsOut, type SecretsOut} from './rotate-vault.js'
+import {rotateRunOf, writeSecretsOut} from './shared/rotate-run.js'
 
 const Params = z.object({}).strict()
 
@@ -19,10 +19,10 @@ export const rotateHandover: ActionDefinition<z.infer<typeof Params>> = {
   params: Params,
   mutates: false,
   async plan(ctx) {
-    const values = vaultOf(ctx).handover()
+    const values = rotateRunOf(ctx).vault.handover()
     const keys = Object.keys(values)
     if (!keys.length) return {noop: true, summary: 'nothing to hand over', lines: []}
-    const out = ctx.vars.secretsOut as SecretsOut | undefined
+    const out = rotateRunOf(ctx).secretsOut
     return {
       noop: false,
       summary: out
@@ -34,14 +34,14 @@ export const rotateHandover: ActionDefinition<z.infer<typeof Params>> = {
     }
   },
   async apply(ctx) {
-    const vault = vaultOf(ctx)
+    const vault = rotateRunOf(ctx).vault
     const values = vault.handover()
     const keys = Object.keys(values)
     const manual = vault
       .all()
       .filter((e) => e.state === 'manual')
       .map((e) => e.key)
-    const out = ctx.vars.secretsOut as SecretsOut | undefined
+    const out = rotateRunOf(ctx).secretsOut
     if (out?.fd !== undefined) {
       writeSecretsOut(out, values)
       return {

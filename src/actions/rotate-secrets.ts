@@ -17,20 +17,14 @@ import {
 } from '../openclaw/config-edit.js'
 import {getPath, loadConfig} from '../openclaw/config.js'
 import {gatewayRpc} from '../openclaw/gateway-ws.js'
-import {writeStoreEntry} from '../openclaw/secret-store.js'
-import {
-  rewriteEnvFile,
-  rewriteSecretFile,
-  rewriteServiceEnv,
-  type InventoriedSecret,
-  type SecretKeyPath,
-  type SecretScope,
-  type WriteTarget,
-} from '../openclaw/secrets.js'
+import {rewriteEnvFile, rewriteServiceEnv} from '../openclaw/secrets/env-files.js'
+import type {InventoriedSecret, SecretKeyPath, SecretScope, WriteTarget} from '../openclaw/secrets/inventory.js'
+import {rewriteSecretFile} from '../openclaw/secrets/secret-files.js'
+import {writeStoreEntry} from '../openclaw/secrets/store.js'
 import {atomicWrite} from '../system/atomic-write.js'
 import {newSecret} from '../system/secret-generator.js'
 import type {ActionContext, ActionDefinition} from '../playbook/types.js'
-import {currentInventory, explicitScope, vaultOf, type RotationEntry} from './rotate-vault.js'
+import {currentInventory, explicitScope, rotateRunOf, type RotationEntry} from './shared/rotate-run.js'
 
 const Params = z.object({}).strict()
 
@@ -196,7 +190,7 @@ export const rotateSecrets: ActionDefinition<z.infer<typeof Params>> = {
 
   async apply(ctx, _params, plan) {
     const data = plan.data as RotatePlan
-    const vault = vaultOf(ctx)
+    const vault = rotateRunOf(ctx).vault
     const failures: string[] = []
     const failed = new Set<SecretKeyPath>()
     const written = new Map<SecretKeyPath, string[]>()

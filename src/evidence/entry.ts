@@ -5,7 +5,7 @@ import {irHome} from '../case/case-store.js'
 import {ExitCode, IrError} from '../errors.js'
 import {type HostEnv, realHost, resolveInstall, type Target} from '../openclaw/locate.js'
 import type {Prompter} from '../playbook/prompter.js'
-import {runPlaybookOn} from '../playbook/run.js'
+import {runShippedPlaybook} from '../playbooks.js'
 import type {StepResult} from '../playbook/types.js'
 import type {ProcessRunner} from '../system/process-runner.js'
 import type {SessionInit} from './collect.js'
@@ -85,7 +85,7 @@ export async function collect(req: CollectRequest): Promise<CollectResult> {
   }
   if (req.includeSecrets !== undefined) vars.includeSecrets = req.includeSecrets
   // collect changes nothing in the install: its steps run without --yes (only the bundle is written)
-  const outcome = await runPlaybookOn({
+  const outcome = await runShippedPlaybook({
     playbook: 'collect',
     target: req.target,
     caseId: req.caseId,

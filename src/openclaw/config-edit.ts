@@ -8,6 +8,7 @@ import {sha256} from '../case/journal.js'
 import {ExitCode, IrError} from '../errors.js'
 import {atomicWrite} from '../system/atomic-write.js'
 import type {ProcessRunner} from '../system/process-runner.js'
+import {fingerprint, maskSecret} from '../system/secret-vocabulary.js'
 import {getPath, isObject, loadConfig, parseJson5, type LoadedConfig} from './config.js'
 import {findOpenClawCli} from './version.js'
 
@@ -149,8 +150,8 @@ export function maskSecrets(text: string, known: string[] = []): string {
   )
 }
 
-export const fingerprint = (secret: string) => sha256(secret).slice(0, 12)
-const fingerprintMark = (secret: string) => `«sha256:${fingerprint(secret)}»`
+export {fingerprint}
+const fingerprintMark = (secret: string) => maskSecret(secret)
 
 export interface ApplyEditOptions {
   case: Case

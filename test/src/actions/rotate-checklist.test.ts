@@ -8,7 +8,7 @@ import {checklistItems, rotateChecklist} from '../../../src/actions/rotate-check
 import {openCase} from '../../../src/case/case-store.js'
 import {fingerprint} from '../../../src/openclaw/config-edit.js'
 import {loadConfig} from '../../../src/openclaw/config.js'
-import {stateDbPath} from '../../../src/openclaw/secret-store.js'
+import {stateDbPath} from '../../../src/openclaw/secrets/store.js'
 import {defaultsPrompter, type Prompter} from '../../../src/playbook/prompter.js'
 import type {ActionContext} from '../../../src/playbook/types.js'
 import {realRunner} from '../../../src/system/process-runner.js'
@@ -29,6 +29,7 @@ function ctx(state: string, configPath: string, prompter: Prompter = defaultsPro
     vars: {},
     dryRun: false,
     results: new Map(),
+    state: {},
   }
 }
 

@@ -2,20 +2,21 @@ import {closeSync, fsyncSync, openSync, rmSync, statSync, writeSync} from 'node:
 import os from 'node:os'
 import {inspect} from 'node:util'
 
-import {ExitCode, IrError} from '../errors.js'
-import {loadConfig} from '../openclaw/config.js'
-import {probeGateway} from '../openclaw/gateway.js'
-import {openclawHome} from '../openclaw/locate.js'
+import {ExitCode, IrError} from '../../errors.js'
+import {loadConfig} from '../../openclaw/config.js'
+import {probeGateway} from '../../openclaw/gateway.js'
+import {openclawHome} from '../../openclaw/locate.js'
 import {
   inventorySecrets,
   SECRET_SCOPES,
   type InventoryOptions,
   type InventoryResult,
+  type SecretInventory,
   type SecretKeyPath,
   type SecretScope,
-} from '../openclaw/secrets.js'
-import type {ProbeTarget, Proof} from '../openclaw/auth-probe.js'
-import type {ActionContext} from '../playbook/types.js'
+} from '../../openclaw/secrets/inventory.js'
+import type {ProbeTarget, Proof, ProofOutcome} from '../../openclaw/auth-probe.js'
+import type {ActionContext} from '../../playbook/types.js'
 
 /**
  * What the rotate steps share within one run: old and new values (in memory only), what was
@@ -37,6 +38,53 @@ export interface RotationEntry {
   /** The running process cannot see the change without a restart (environment variables). */
   needsRestart: boolean
   proofs: Array<{target: ProbeTarget['kind']; proof: Proof}>
+}
+
+/** What the proof found, per key and target. */
+export interface ProofRecord {
+  key: string
+  target: 'gateway' | 'hooks'
+  outcome: ProofOutcome
+  detail: string
+  elapsedMs: number
+}
+
+export interface ProveData {
+  state: 'up' | 'down' | 'none'
+  results: ProofRecord[]
+  /** The old value is still accepted: only a restart can drop it. */
+  restartNeeded: boolean
+  /** Every rotated secret proven (old rejected, new accepted). */
+  verified: boolean
+  /** Could not be decided (unreachable, throttled, neither value accepted). */
+  unverified: boolean
+}
+
+/** Outcomes that prove nothing either way. */
+export const UNDECIDED: ProofOutcome[] = ['unreachable', 'rate-limited', 'both-rejected']
+
+export function summarize(results: ProofRecord[]): ProveData {
+  return {
+    state: 'up',
+    results,
+    restartNeeded: results.some((r) => r.outcome === 'old-still-accepted'),
+    verified: results.length > 0 && results.every((r) => r.outcome === 'proven' || r.outcome === 'new-accepted'),
+    unverified: results.some((r) => UNDECIDED.includes(r.outcome)),
+  }
+}
+
+/** A credential ir cannot rotate itself: where it is stored and how to rotate it. */
+export interface ChecklistItem {
+  category: 'model-provider' | 'channel' | 'device' | 'node' | 'ingress'
+  what: string
+  where: string
+  how: string
+  /** A config key ir can write a pasted replacement to. */
+  replaceKey?: string
+  /** An auth profile `openclaw models auth paste-api-key` can replace (value on stdin). */
+  pasteProfile?: {agent: string; provider: string; profileId: string}
+  /** Filled when the operator pasted a replacement. */
+  replaced?: string
 }
 
 export class SecretVault {
@@ -81,13 +129,27 @@ export class SecretVault {
   }
 }
 
-/** The run's vault (the command puts one in vars; `ir playbook run rotate` gets one here). */
-export function vaultOf(ctx: ActionContext): SecretVault {
-  const v = ctx.vars.secretVault
-  if (v instanceof SecretVault) return v
-  const fresh = new SecretVault()
-  ctx.vars.secretVault = fresh
-  return fresh
+/** What the rotate steps share in one run, and what the rotate use case reads back (typed, no casts). */
+export interface RotateRun {
+  vault: SecretVault
+  /** --secrets-out, reserved by the use case before anything changes. */
+  secretsOut?: SecretsOut
+  /** Filled by the steps as they run. */
+  inventory?: SecretInventory
+  prove?: ProveData
+  restart?: ProveData & {restarted: boolean}
+  checklist?: ChecklistItem[]
+}
+
+declare module '../../playbook/types.js' {
+  interface RunState {
+    rotate?: RotateRun
+  }
+}
+
+/** The run's rotate state (the use case gives one; `ir playbook run rotate` gets a fresh one here). */
+export function rotateRunOf(ctx: ActionContext): RotateRun {
+  return (ctx.state.rotate ??= {vault: new SecretVault()})
 }
 
 /** --only, as run variable `only` (array or comma list); default: every scope. */

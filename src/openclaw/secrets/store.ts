@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import Database from 'better-sqlite3'
 
-import {ExitCode, IrError, errorMessage} from '../errors.js'
+import {ExitCode, IrError, errorMessage} from '../../errors.js'
 
 /**
  * OpenClaw's shared secret store: `state/openclaw.sqlite`, table `secret_store_entries`
