@@ -323,6 +323,21 @@ describe('the fleet playbooks on real sshd hosts', () => {
     expect(readFileSync(h.result!, 'utf8')).not.toContain(token)
   })
 
+  it('a host whose Node is not the one the native modules were built for is refused, saying which to use', async () => {
+    // Given the sqlite host's Node is Node 24 (ABI 137) while the package was built under this Node 20
+    const {summary} = await playbook('status', path.join(fleet.dir, 'bundles-abi'), [
+      '--limit',
+      'sqlite',
+      '-e',
+      `ir_node=${requireLabOpenClaw().node24}`,
+    ])
+    // Then the host fails before anything is unpacked, naming both ABIs and the way out
+    expect(hostOf(summary, 'sqlite')).toMatchObject({status: 'failed', exitCode: null})
+    expect(hostOf(summary, 'sqlite').error).toMatch(
+      new RegExp(`built for linux-x64 Node ABI ${process.versions.modules} .* Node ABI 137 .*npm run pack:fleet`),
+    )
+  })
+
   it('respond: runs where the package has `ir respond`; otherwise each host fails clearly, before anything runs', async () => {
     const facts = JSON.parse((await execa('tar', ['-xzOf', pkg, 'ir/fleet-package.json'])).stdout)
     const {summary} = await playbook('respond', path.join(fleet.dir, 'bundles-respond'), ['--limit', 'sqlite'])
