@@ -1,7 +1,7 @@
 import {z} from 'zod'
 
 import {SEVERITIES} from '../detect/types.js'
-import {guarded, sessionFor} from '../evidence/run.js'
+import {guarded, sessionFor} from './collect-session.js'
 import type {ActionDefinition} from '../playbook/types.js'
 
 const Params = z.object({}).strict()

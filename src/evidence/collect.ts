@@ -15,19 +15,25 @@ import {isObject, type JsonObject, loadConfig, parseJson5} from '../openclaw/con
 import type {GatewayProbeSeams} from '../openclaw/gateway.js'
 import {type Install, openclawHome, realHost} from '../openclaw/locate.js'
 import type {ProcessRunner} from '../system/process-runner.js'
-import {type AcquireEnv, acquireFile, type StagedFile, StagedWriter} from './acquire.js'
-import {BundleWriter, type SealedArchive} from './archive.js'
+import {acquireFile, type StagedFile, StagedWriter} from './acquire.js'
+import {BundleWriter, type SealedArchive} from './bundle-write.js'
 import {type Discovery, discoverSources, type Source} from './discover.js'
 import {AcquisitionIndex, fromStaged, identityOf, type IndexEntry, stagedIntact, toStaged} from './index-store.js'
 import {MANIFEST, manifestText} from './manifest.js'
 import {bundleName} from './paths.js'
 import {Redactor} from './redact.js'
-import {renderReport} from './report.js'
-import {KnownSecrets} from './secrets.js'
+import {renderReport} from './report-markdown.js'
+import {KnownSecrets} from './secret-values.js'
 import {abortError, readNoAtime} from './source-io.js'
 import {hashFile, relearnStore, snapshotStore, type StoreEnv, type StoreSnapshot} from './sqlite.js'
 import {finishStores} from './stores.js'
-import {BUNDLE_SCHEMA, type CollectOptions, type CollectSummary, type ItemRecord, type Progress} from './types.js'
+import {
+  BUNDLE_SCHEMA,
+  type CollectOptions,
+  type CollectSummary,
+  type ItemRecord,
+  type Progress,
+} from './collect-types.js'
 import {type VolatileFacts, volatileFacts} from './volatile.js'
 
 /**
@@ -862,5 +868,3 @@ function num(v: unknown): number | undefined {
 function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined
 }
-
-export {type AcquireEnv}

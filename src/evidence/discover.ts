@@ -1,5 +1,4 @@
 import {lstatSync, readdirSync, readlinkSync, realpathSync, type Stats} from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 
 import {getPath, isObject, type JsonObject} from '../openclaw/config.js'
@@ -18,7 +17,7 @@ import {
   WORKSPACE_DIRS,
 } from './policy.js'
 import {fileType} from './source-io.js'
-import type {ItemKind, ItemRecord} from './types.js'
+import type {ItemKind, ItemRecord} from './collect-types.js'
 
 /**
  * Step 1 of collect: every source of one install, both storage eras, every agent (paths from
@@ -365,5 +364,3 @@ function isDir(p: string): boolean {
     return false
   }
 }
-
-export const defaultTmpDir = () => os.tmpdir()

@@ -1,7 +1,7 @@
 import {entropy, maskRuleMatches, maskSecret} from '../detect/mask.js'
 import {Prefilter, type PrefilterKeyword} from '../detect/prefilter.js'
 import type {CompiledRule} from '../detect/rules.js'
-import type {KnownSecrets} from './secrets.js'
+import type {KnownSecrets} from './secret-values.js'
 
 /**
  * Masks secrets in bundled copies, streaming: the install's known secret values (exact) and

@@ -12,9 +12,9 @@ import {type AcquireEnv, type Acquired, type StagedFile, StagedWriter, stagingEr
 import {meta, type Source} from './discover.js'
 import {safeName} from './paths.js'
 import type {Redactor} from './redact.js'
-import {jsonSecretValues, KnownSecrets, looksRandom, SECRET_KEY} from './secrets.js'
+import {jsonSecretValues, KnownSecrets, looksRandom, SECRET_KEY} from './secret-values.js'
 import {openSource, readChunks, sourceError} from './source-io.js'
-import type {ItemRecord} from './types.js'
+import type {ItemRecord} from './collect-types.js'
 
 /**
  * A SQLite store (openclaw-internals.md §6.3). The source is never opened by SQLite: a read-only

@@ -5,7 +5,7 @@ import path from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {collect, type CollectResult} from '../../../src/evidence/entry.js'
+import {collect, type CollectResult} from '../../../src/collect.js'
 import {verifyBundle} from '../../../src/evidence/verify.js'
 import {extract, fileEraState, noRunner, prompter, SESSION_A, tmp} from './helpers.js'
 

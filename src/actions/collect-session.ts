@@ -1,6 +1,6 @@
 import type {ActionContext} from '../playbook/types.js'
-import {CollectSession, type SessionInit} from './collect.js'
-import type {CollectSummary, ProgressFn} from './types.js'
+import {CollectSession, type SessionInit} from '../evidence/collect.js'
+import type {CollectSummary, ProgressFn} from '../evidence/collect-types.js'
 
 /**
  * How the collect playbook's steps share one CollectSession, and how `ir collect` talks to them:

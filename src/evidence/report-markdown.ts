@@ -1,6 +1,6 @@
 import {CATEGORIES, SEVERITIES, type Finding} from '../detect/types.js'
 import type {ExposureItem} from '../openclaw/exposure.js'
-import type {ItemRecord} from './types.js'
+import type {ItemRecord} from './collect-types.js'
 import type {AuditOutcome, GatewayFacts} from './volatile.js'
 
 /**

@@ -1,16 +1,16 @@
 import {realpathSync} from 'node:fs'
 import path from 'node:path'
 
-import {irHome} from '../case/case-store.js'
-import {ExitCode, IrError} from '../errors.js'
-import {type HostEnv, realHost, resolveInstall, type Target} from '../openclaw/locate.js'
-import type {Prompter} from '../playbook/prompter.js'
-import {runPlaybookOn} from '../playbook/run.js'
-import type {StepResult} from '../playbook/types.js'
-import type {ProcessRunner} from '../system/process-runner.js'
-import type {SessionInit} from './collect.js'
-import {collectRuntime} from './run.js'
-import type {CollectSummary, Progress, ProgressFn} from './types.js'
+import {irHome} from './case/case-store.js'
+import {ExitCode, IrError} from './errors.js'
+import {type HostEnv, realHost, resolveInstall, type Target} from './openclaw/locate.js'
+import type {Prompter} from './playbook/prompter.js'
+import {runPlaybookOn} from './playbook/run.js'
+import type {StepResult} from './playbook/types.js'
+import type {ProcessRunner} from './system/process-runner.js'
+import type {SessionInit} from './evidence/collect.js'
+import {collectRuntime} from './actions/collect-session.js'
+import type {CollectSummary, Progress, ProgressFn} from './evidence/collect-types.js'
 
 /** `ir collect`: playbooks/collect.yaml on one install, and what the command prints. */
 
