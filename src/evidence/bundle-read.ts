@@ -21,6 +21,10 @@ export type EntryHandler = (e: BundleEntry) => Promise<void>
 
 export class BundleFormatError extends Error {}
 
+/** Bounds on what is read into memory: a tar extended header (long name, pax) and a zip central directory. */
+const HEADER_MAX = 1 << 20
+const CD_MAX = 64 << 20
+
 async function* fileChunks(file: string): AsyncGenerator<Buffer> {
   for await (const c of createReadStream(file, {highWaterMark: 1 << 20})) yield c as Buffer
 }
@@ -105,6 +109,7 @@ export async function readTar(src: AsyncIterable<Buffer>, onEntry: EntryHandler)
     const size = octal(h.subarray(124, 136))
     const padded = Math.ceil(size / 512) * 512
     if (type === 'x' || type === 'g' || type === 'L') {
+      if (size > HEADER_MAX) throw new BundleFormatError(`a tar extended header of ${size} bytes (over 1 MiB: hostile)`)
       const data = await r.read(padded)
       const body = data.subarray(0, size)
       if (type === 'x') pax = parsePax(body)
@@ -203,6 +208,10 @@ export async function readZip(file: string, onEntry: EntryHandler): Promise<void
       cdSize = Number(rec.readBigUInt64LE(40))
       cdOffset = Number(rec.readBigUInt64LE(48))
     }
+    if (cdSize > CD_MAX || cdOffset + cdSize > size)
+      throw new BundleFormatError(
+        `zip central directory of ${cdSize} bytes does not fit the archive (hostile or damaged)`,
+      )
     const cd = Buffer.alloc(cdSize)
     await fh.read(cd, 0, cdSize, cdOffset)
     let p = 0

@@ -12,12 +12,15 @@ import {createScanner, type Scanner, sortFindings} from '../detect/scanner.js'
 import type {Finding, SkippedItem} from '../detect/types.js'
 import {errorMessage} from '../errors.js'
 import {isObject, type JsonObject, loadConfig, parseJson5} from '../openclaw/config.js'
+import {eraOf} from '../openclaw/era.js'
 import type {GatewayProbeSeams} from '../openclaw/gateway.js'
 import {type Install, openclawHome, realHost} from '../openclaw/locate.js'
+import {readSchemaMeta} from '../openclaw/stores/schema.js'
 import type {ProcessRunner} from '../system/process-runner.js'
 import {acquireFile, type StagedFile, StagedWriter} from './acquire.js'
 import {BundleWriter, type SealedArchive} from './bundle-write.js'
 import {type Discovery, discoverSources, type Source} from './discover.js'
+import {learnFromProcess, learnFromSources} from './learn-secrets.js'
 import {AcquisitionIndex, fromStaged, identityOf, type IndexEntry, stagedIntact, toStaged} from './index-store.js'
 import {MANIFEST, manifestText} from './manifest.js'
 import {bundleName} from './paths.js'
@@ -73,6 +76,9 @@ interface Batch {
   items: Array<{src: Source; identity: string; records: ItemRecord[]; staged: StagedFile[]}>
   bytes: number
 }
+
+/** The consistent backup of a per-agent store (a doctor's .bak copy is not one). */
+const AGENT_STORE_BACKUP = /openclaw-agent\.sqlite$/
 
 export class CollectSession {
   readonly dir: string
@@ -172,6 +178,7 @@ export class CollectSession {
       includeSecrets: this.options.includeSecrets,
       trimMinBytes: this.init.seams?.trimMinBytes,
     })
+    learnFromSources(this.discovery.sources, this.known)
     return this.discovery
   }
 
@@ -203,6 +210,7 @@ export class CollectSession {
         seams: this.init.seams?.gateway,
         auditTimeoutMs: this.init.seams?.auditTimeoutMs,
         redact: (s) => this.redactor!.redactText(s).text,
+        onGateway: (gw) => learnFromProcess(gw.pid, this.known),
       })
     } finally {
       rmSync(scratch, {recursive: true, force: true})
@@ -583,22 +591,14 @@ export class CollectSession {
   }
 
   era(): string {
-    if (
-      this.storeInfo.some(
-        (s) =>
-          s.role !== 'global' &&
-          ((s.userVersion ?? 0) >= 4 || (s.schemaVersion ?? 0) >= 4) &&
-          /openclaw-agent\.sqlite$/.test(s.path),
-      )
-    )
-      return 'sqlite'
-    if (
-      this.discovery?.sources.some(
+    const sources = this.discovery?.sources ?? []
+    return eraOf({
+      agentStores: this.storeInfo.filter((s) => s.role !== 'global' && AGENT_STORE_BACKUP.test(s.path)),
+      fileEraData: sources.some(
         (s) => s.kind === 'transcript' || s.rel?.startsWith('agents/') || s.rel?.startsWith('credentials/'),
-      )
-    )
-      return 'file'
-    return this.discovery?.sources.length ? 'unknown' : 'empty'
+      ),
+      anyStore: sources.length > 0,
+    })
   }
 
   private caseJson(root: string, endedAt: Date): Record<string, unknown> {
@@ -754,21 +754,11 @@ export class CollectSession {
     try {
       const db = new Database(s.stagedPath, {readonly: true, fileMustExist: true})
       try {
-        const userVersion = db.pragma('user_version', {simple: true}) as number
-        let m: Record<string, unknown> | undefined
-        try {
-          m = db.prepare("SELECT * FROM schema_meta WHERE meta_key = 'primary'").get() as
-            Record<string, unknown> | undefined
-        } catch {
-          /* older schema */
-        }
+        const m = readSchemaMeta(db)
         this.storeInfo.push({
           path: s.bundlePath,
-          userVersion,
-          schemaVersion: num(m?.schema_version),
-          appVersion: str(m?.app_version),
-          role: str(m?.role),
-          agentId: str(m?.agent_id),
+          userVersion: db.pragma('user_version', {simple: true}) as number,
+          ...m,
         })
       } finally {
         db.close()
@@ -859,12 +849,4 @@ function dedupe(items: SkippedItem[]): SkippedItem[] {
     seen.add(k)
     return true
   })
-}
-
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' ? v : undefined
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined
 }

@@ -2,7 +2,7 @@ import {createHash} from 'node:crypto'
 import {createReadStream, existsSync, lstatSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {verifyChain} from '../case/journal.js'
+import {ChainCheck} from '../case/journal.js'
 import {ExitCode, IrError} from '../errors.js'
 import {BundleFormatError, readBundle} from './bundle-read.js'
 import {MANIFEST, parseManifest} from './manifest.js'
@@ -10,7 +10,9 @@ import {MANIFEST, parseManifest} from './manifest.js'
 /**
  * `ir verify BUNDLE`: the sibling `<archive>.sha256`, every manifest entry (present, same SHA-256),
  * files present but not in the manifest, case.json readable, and the journal's hash chain. Works
- * on a tar.gz, a zip, or an extracted bundle directory; nothing is extracted, memory stays flat.
+ * on a tar.gz, a zip, or an extracted bundle directory; nothing is extracted, memory stays flat:
+ * every member is streamed, the journal checked line by line, the manifest and case.json read
+ * only up to a bound (a hostile bundle is reported, never a crash).
  */
 
 export interface VerifyProblem {
@@ -28,7 +30,13 @@ export interface VerifyResult {
   sha256?: string
 }
 
-const KEEP = new Set([MANIFEST, 'journal.jsonl', 'case.json'])
+/** Members read into memory, each with its bound (a bundle written by ir is far below them). */
+const KEEP = new Map([
+  [MANIFEST, 64 << 20],
+  ['case.json', 64 << 20],
+])
+/** A journal line longer than this is not parsed (its hash still chains). */
+const JOURNAL_LINE_MAX = 4 << 20
 
 export async function verifyBundle(bundle: string): Promise<VerifyResult> {
   const file = path.resolve(bundle)
@@ -47,6 +55,7 @@ export async function verifyBundle(bundle: string): Promise<VerifyResult> {
   const hashes = new Map<string, string>()
   const kept = new Map<string, Buffer>()
   const roots = new Set<string>()
+  let journalSeen = false
   try {
     await readBundle(file, async (e) => {
       const slash = e.name.indexOf('/')
@@ -65,14 +74,30 @@ export async function verifyBundle(bundle: string): Promise<VerifyResult> {
         return
       }
       const h = createHash('sha256')
-      const keep: Buffer[] | undefined = KEEP.has(rel) ? [] : undefined
+      const bound = KEEP.get(rel)
+      let keep: Buffer[] | undefined = bound === undefined ? undefined : []
+      let keptBytes = 0
+      const chain = rel === 'journal.jsonl' && !journalSeen ? new ChainCheck(JOURNAL_LINE_MAX) : undefined
       for await (const c of e.body) {
         h.update(c)
-        keep?.push(c)
+        chain?.push(c)
+        if (!keep) continue
+        keptBytes += c.length
+        if (keptBytes > bound!) {
+          keep = undefined
+          problems.push({
+            path: rel,
+            problem: `larger than ${bound! >> 20} MiB: not read (ir never writes one this big)`,
+          })
+        } else keep.push(c)
       }
       if (hashes.has(rel)) problems.push({path: rel, problem: 'present twice in the archive'})
       hashes.set(rel, h.digest('hex'))
       if (keep) kept.set(rel, Buffer.concat(keep))
+      if (chain) {
+        journalSeen = true
+        for (const p of chain.end()) problems.push({path: 'journal.jsonl', problem: `line ${p.line}: ${p.problem}`})
+      }
     })
   } catch (err) {
     const what = err instanceof BundleFormatError ? err.message : `cannot be read (${(err as Error).message})`
@@ -104,8 +129,9 @@ export async function verifyBundle(bundle: string): Promise<VerifyResult> {
   const root = roots.size === 1 ? [...roots][0] : undefined
 
   const manifest = kept.get(MANIFEST)
-  if (!manifest) problems.push({path: MANIFEST, problem: 'missing'})
-  else {
+  if (!manifest) {
+    if (!hashes.has(MANIFEST)) problems.push({path: MANIFEST, problem: 'missing'})
+  } else {
     const parsed = parseManifest(manifest.toString('utf8'))
     for (const p of parsed.problems) problems.push({path: MANIFEST, problem: `line ${p.line}: ${p.problem}`})
     for (const [p, want] of parsed.entries) {
@@ -121,15 +147,12 @@ export async function verifyBundle(bundle: string): Promise<VerifyResult> {
         problems.push({path: p, problem: 'present in the bundle, not in the manifest'})
   }
 
-  const journal = kept.get('journal.jsonl')
-  if (!journal) problems.push({path: 'journal.jsonl', problem: 'missing'})
-  else
-    for (const p of verifyChain(journal.toString('utf8')))
-      problems.push({path: 'journal.jsonl', problem: `line ${p.line}: ${p.problem}`})
+  if (!journalSeen) problems.push({path: 'journal.jsonl', problem: 'missing'})
 
   const caseJson = kept.get('case.json')
-  if (!caseJson) problems.push({path: 'case.json', problem: 'missing'})
-  else {
+  if (!caseJson) {
+    if (!hashes.has('case.json')) problems.push({path: 'case.json', problem: 'missing'})
+  } else {
     try {
       JSON.parse(caseJson.toString('utf8'))
     } catch {
