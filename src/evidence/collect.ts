@@ -25,7 +25,9 @@ import {AcquisitionIndex, fromStaged, identityOf, type IndexEntry, stagedIntact,
 import {MANIFEST, manifestText} from './manifest.js'
 import {bundleName} from './paths.js'
 import {Redactor} from './redact.js'
-import {renderReport} from './report-markdown.js'
+import {buildIncident, readAuditExports, rotationScopes} from './incident.js'
+import {renderHtml} from './report-html.js'
+import {renderMarkdown} from './report-markdown.js'
 import {KnownSecrets} from './secret-values.js'
 import {abortError, readNoAtime} from './source-io.js'
 import {hashFile, relearnStore, snapshotStore, type StoreEnv, type StoreSnapshot} from './sqlite.js'
@@ -449,35 +451,49 @@ export class CollectSession {
       sha256: a.sha256,
       size: a.size,
     })
-    const report = renderReport({
-      caseId: this.init.case.id,
-      host: os.hostname(),
-      startedAt: this.startedAt,
-      endedAt: this.init.now(),
-      stateDir: this.discovery!.stateDir,
-      configPath: this.init.install.configPath,
-      era: this.era(),
-      versions: {...this.volatile?.versions, stateDb: this.storeInfo.find((s) => s.appVersion)?.appVersion},
-      gateway: this.volatile?.gateway,
-      exposure: this.volatile?.exposure ?? [],
-      audit: this.volatile?.audit,
-      findings: unique,
-      records: this.records,
-      includeSecrets: this.options.includeSecrets,
-      since: this.options.since,
-      notScanned: dedupe(this.skipped),
-    })
-    const text = this.options.includeSecrets ? report : this.redactor!.redactText(report).text
-    const b = await this.writeGenerated('findings/report.md', text)
-    this.records.push({
-      path: 'report',
-      kind: 'report',
-      outcome: 'collected',
-      method: 'generated',
-      bundlePath: 'findings/report.md',
-      sha256: b.sha256,
-      size: b.size,
-    })
+    const incident = buildIncident(
+      {
+        caseId: this.init.case.id,
+        host: os.hostname(),
+        startedAt: this.startedAt,
+        endedAt: this.init.now(),
+        stateDir: this.discovery!.stateDir,
+        configPath: this.init.install.configPath,
+        era: this.era(),
+        versions: {...this.volatile?.versions, stateDb: this.storeInfo.find((s) => s.appVersion)?.appVersion},
+        gateway: this.volatile?.gateway,
+        exposure: this.volatile?.exposure ?? [],
+        audit: this.volatile?.audit,
+        findings: unique,
+        records: this.records,
+        includeSecrets: this.options.includeSecrets,
+        since: this.options.since,
+        notScanned: dedupe(this.skipped),
+      },
+      await readAuditExports(
+        this.staged.filter((x) => x.bundlePath.startsWith('derived/audit/')).map((x) => x.stagedPath),
+      ),
+      rotationScopes(this.config),
+    )
+    // one Incident, two renderings; both through the redactor (no known value in clear)
+    for (const [name, text] of [
+      ['findings/report.md', renderMarkdown(incident)],
+      ['findings/report.html', renderHtml(incident)],
+    ] as const) {
+      const b = await this.writeGenerated(
+        name,
+        this.options.includeSecrets ? text : this.redactor!.redactText(text).text,
+      )
+      this.records.push({
+        path: name.endsWith('.html') ? 'report (HTML)' : 'report',
+        kind: 'report',
+        outcome: 'collected',
+        method: 'generated',
+        bundlePath: name,
+        sha256: b.sha256,
+        size: b.size,
+      })
+    }
   }
 
   /**
