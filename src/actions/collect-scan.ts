@@ -6,7 +6,7 @@ import type {ActionDefinition} from '../playbook/types.js'
 
 const Params = z.object({}).strict()
 
-/** Collect step 4: findings/findings.jsonl and the incident report (report.md, report.html) from the scan done while copying. */
+/** Collect step 4: findings/findings.jsonl and the incident report (report.md, report.html) from the scan. */
 export const collectScan: ActionDefinition<z.infer<typeof Params>> = {
   name: 'collect-scan',
   description:
@@ -16,7 +16,8 @@ export const collectScan: ActionDefinition<z.infer<typeof Params>> = {
   async plan() {
     return {
       noop: false,
-      summary: 'write findings/findings.jsonl, findings/report.md and report.html (the scan runs on the bytes as they are copied)',
+      summary:
+        'write findings/findings.jsonl, findings/report.md and report.html (the scan runs on the bytes as they are copied)',
       lines: [],
     }
   },
