@@ -3,6 +3,7 @@ import path from 'node:path'
 
 import {irHome} from './case/case-store.js'
 import {loadRules} from './detect/rules.js'
+import {parseRecipients} from './evidence/bundle-crypt.js'
 import {ExitCode, IrError} from './errors.js'
 import {type HostEnv, realHost, resolveInstall, type Target} from './openclaw/locate.js'
 import type {Prompter} from './playbook/prompter.js'
@@ -22,6 +23,8 @@ export interface CollectRequest {
   since?: string
   rules?: string[]
   format?: 'tar.gz' | 'zip'
+  /** age public keys: the bundle is encrypted to them as it is written. */
+  encryptTo?: string[]
   /** undefined: asked (default no); false/true: given on the command line. */
   includeSecrets?: boolean
   dryRun: boolean
@@ -78,12 +81,14 @@ export async function collect(req: CollectRequest): Promise<CollectResult> {
   }
   if (req.out !== undefined) outMustBeADirectory(req.out)
   if (req.rules?.length) await rulesMustLoad(req.rules)
+  const encryptTo = parseRecipients(req.encryptTo ?? [])
   const runtime = collectRuntime({onProgress: req.onProgress, signal: req.signal, seams: req.seams})
   const vars: Record<string, unknown> = {
     out: req.out,
     since: since?.toISOString(),
     rules: req.rules ?? [],
     format: req.format ?? 'tar.gz',
+    encryptTo,
     runtime,
   }
   if (req.includeSecrets !== undefined) vars.includeSecrets = req.includeSecrets
@@ -163,7 +168,10 @@ export function collectLines(r: CollectResult): string[] {
   out.push(
     '',
     `bundle   ${r.bundle}`,
-    `sha256   ${r.bundleSha256}  (also in ${r.bundle}.sha256)`,
+    `sha256   ${r.bundleSha256}  (also in ${r.bundle}.sha256${r.encrypted ? '; over the ciphertext' : ''})`,
+    ...(r.encrypted
+      ? [`manifest ${r.manifestSha256}  (SHA-256 of manifest-sha256.txt inside: keep it with the record)`]
+      : []),
     `files    ${r.files}; findings ${r.findings.length}${sev.length ? ` (${sev.map(([k, n]) => `${n} ${k}`).join(', ')})` : ''}; not collected ${r.skipped.length} (why: case.json and findings/report.md)`,
     ...notCollectedLines(r),
     r.verified

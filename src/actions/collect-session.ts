@@ -50,6 +50,7 @@ export function sessionFor(ctx: ActionContext): CollectSession {
       since,
       rules: Array.isArray(v.rules) ? v.rules.filter((x): x is string => typeof x === 'string') : [],
       format: v.format === 'zip' ? 'zip' : 'tar.gz',
+      encryptTo: Array.isArray(v.encryptTo) ? v.encryptTo.filter((x): x is string => typeof x === 'string') : [],
       includeSecrets: v.includeSecrets === true,
       onProgress: rt?.onProgress,
       signal: rt?.signal,

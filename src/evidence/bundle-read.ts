@@ -1,6 +1,7 @@
 import {createReadStream, lstatSync, readdirSync} from 'node:fs'
 import {open} from 'node:fs/promises'
 import path from 'node:path'
+import type {Readable} from 'node:stream'
 import {createGunzip, createInflateRaw} from 'node:zlib'
 
 /**
@@ -39,21 +40,22 @@ export async function readBundle(file: string, onEntry: EntryHandler): Promise<v
   } finally {
     await fh.close()
   }
-  if (head[0] === 0x1f && head[1] === 0x8b) {
-    const gunzip = createGunzip()
-    const input = createReadStream(file, {highWaterMark: 1 << 20})
-    input.on('error', (err) => gunzip.destroy(err))
-    input.pipe(gunzip)
-    try {
-      await readTar(gunzip as AsyncIterable<Buffer>, onEntry)
-    } finally {
-      input.destroy()
-      gunzip.destroy()
-    }
-    return
-  }
+  if (head[0] === 0x1f && head[1] === 0x8b) return readTarGz(createReadStream(file, {highWaterMark: 1 << 20}), onEntry)
   if (head.readUInt32LE(0) === 0x04034b50) return readZip(file, onEntry)
   return readTar(fileChunks(file), onEntry)
+}
+
+/** A tar.gz from a stream (a file, or an age decryption as it is read). */
+export async function readTarGz(input: Readable, onEntry: EntryHandler): Promise<void> {
+  const gunzip = createGunzip()
+  input.on('error', (err) => gunzip.destroy(err))
+  input.pipe(gunzip)
+  try {
+    await readTar(gunzip as AsyncIterable<Buffer>, onEntry)
+  } finally {
+    input.destroy()
+    gunzip.destroy()
+  }
 }
 
 /** Exact-size reads over an async iterator of chunks. */

@@ -108,6 +108,7 @@ export class CollectSession {
   private writer?: BundleWriter
   private readonly archived = new Set<string>()
   private bundledJournal?: Buffer
+  private manifestSha256?: string
   storeInfo: Array<{
     path: string
     agentId?: string
@@ -538,6 +539,7 @@ export class CollectSession {
             sha256: g.name === MANIFEST ? undefined : sha256(g.data),
           })
         this.bundledJournal = journal
+        this.manifestSha256 = sha256(manifest)
         this.sealed = await writer.seal()
       } finally {
         this.options.signal?.removeEventListener('abort', onAbort)
@@ -600,6 +602,8 @@ export class CollectSession {
       case: this.init.case.id,
       bundle: this.sealed?.path ?? '',
       bundleSha256: this.sealed?.sha256 ?? '',
+      manifestSha256: this.manifestSha256,
+      encrypted: Boolean(this.options.encryptTo?.length),
       files: this.staged.length + 3,
       findings: this.findings,
       skipped: notCollected,
@@ -704,6 +708,7 @@ export class CollectSession {
     const root = bundleName(this.init.case.id, os.hostname(), this.startedAt)
     this.writer = new BundleWriter(out, root, this.options.format, {
       level: this.init.seams?.gzipLevel,
+      recipients: this.options.encryptTo,
       onBytes: (_c, processed) => {
         if (this.progress.phase === 'bundle') this.emit({bytesDone: processed})
       },

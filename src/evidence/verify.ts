@@ -1,10 +1,11 @@
 import {createHash} from 'node:crypto'
-import {createReadStream, existsSync, lstatSync, readFileSync} from 'node:fs'
+import {closeSync, createReadStream, existsSync, lstatSync, openSync, readFileSync, readSync} from 'node:fs'
 import path from 'node:path'
 
 import {ChainCheck} from '../case/journal.js'
 import {ExitCode, IrError} from '../errors.js'
-import {BundleFormatError, readBundle} from './bundle-read.js'
+import {decryptStream, isAgeFile, readIdentities} from './bundle-crypt.js'
+import {BundleFormatError, type EntryHandler, readBundle, readTarGz} from './bundle-read.js'
 import {MANIFEST, parseManifest} from './manifest.js'
 
 /**
@@ -28,6 +29,9 @@ export interface VerifyResult {
   bundle: string
   root?: string
   sha256?: string
+  /** An age-encrypted bundle; contentsChecked false: only the ciphertext hash was checked (no identity). */
+  encrypted?: boolean
+  contentsChecked?: boolean
 }
 
 /** Members read into memory, each with its bound (a bundle written by ir is far below them). */
@@ -38,7 +42,7 @@ const KEEP = new Map([
 /** A journal line longer than this is not parsed (its hash still chains). */
 const JOURNAL_LINE_MAX = 4 << 20
 
-export async function verifyBundle(bundle: string): Promise<VerifyResult> {
+export async function verifyBundle(bundle: string, opts: {identity?: string} = {}): Promise<VerifyResult> {
   const file = path.resolve(bundle)
   if (!existsSync(file)) {
     throw new IrError(
@@ -50,6 +54,9 @@ export async function verifyBundle(bundle: string): Promise<VerifyResult> {
   }
   const problems: VerifyProblem[] = []
   const isDir = lstatSync(file).isDirectory()
+  const encrypted = !isDir && isAgeFile(readHead(file))
+  const identities = encrypted && opts.identity ? readIdentities(opts.identity) : undefined
+  if (encrypted && !identities) return ciphertextOnly(file)
   let checked = 0
   const archiveHash = createHash('sha256')
   const hashes = new Map<string, string>()
@@ -57,7 +64,10 @@ export async function verifyBundle(bundle: string): Promise<VerifyResult> {
   const roots = new Set<string>()
   let journalSeen = false
   try {
-    await readBundle(file, async (e) => {
+    const read = identities
+      ? async (h: EntryHandler) => readTarGz(await decryptStream(createReadStream(file), identities), h)
+      : (h: EntryHandler) => readBundle(file, h)
+    await read(async (e) => {
       const slash = e.name.indexOf('/')
       const root = slash < 0 ? e.name : e.name.slice(0, slash)
       const rel = slash < 0 ? '' : e.name.slice(slash + 1).replace(/\/$/, '')
@@ -100,7 +110,13 @@ export async function verifyBundle(bundle: string): Promise<VerifyResult> {
       }
     })
   } catch (err) {
-    const what = err instanceof BundleFormatError ? err.message : `cannot be read (${(err as Error).message})`
+    if (err instanceof IrError) throw err
+    const what =
+      err instanceof BundleFormatError
+        ? err.message
+        : encrypted
+          ? `cannot be decrypted and read with ${opts.identity} (${(err as Error).message})`
+          : `cannot be read (${(err as Error).message})`
     problems.push({path: path.basename(file), problem: `archive ${what}`})
   }
 
@@ -108,22 +124,9 @@ export async function verifyBundle(bundle: string): Promise<VerifyResult> {
   if (!isDir) {
     for await (const c of createReadStream(file, {highWaterMark: 1 << 20})) archiveHash.update(c as Buffer)
     sha256 = archiveHash.digest('hex')
-    const sibling = `${file}.sha256`
-    if (!existsSync(sibling)) problems.push({path: path.basename(sibling), problem: 'sibling hash file missing'})
-    else {
-      const m = /^([0-9a-f]{64})\s+\*?(.+)$/m.exec(readFileSync(sibling, 'utf8'))
-      if (!m) problems.push({path: path.basename(sibling), problem: 'not in sha256sum format'})
-      else {
-        checked++
-        if (m[1] !== sha256)
-          problems.push({
-            path: path.basename(file),
-            problem: `archive SHA-256 ${sha256} differs from ${path.basename(sibling)} (${m[1]})`,
-          })
-        if (m[2]!.trim() !== path.basename(file))
-          problems.push({path: path.basename(sibling), problem: `names ${m[2]!.trim()}, not ${path.basename(file)}`})
-      }
-    }
+    const sibling = siblingProblems(file, sha256)
+    if (!sibling.some((p) => /missing|format/.test(p.problem))) checked++
+    problems.push(...sibling)
   }
   if (roots.size > 1) problems.push({path: [...roots].join(', '), problem: 'more than one top-level folder'})
   const root = roots.size === 1 ? [...roots][0] : undefined
@@ -159,5 +162,51 @@ export async function verifyBundle(bundle: string): Promise<VerifyResult> {
       problems.push({path: 'case.json', problem: 'not valid JSON'})
     }
   }
-  return {ok: problems.length === 0, checked, problems, bundle: file, root, sha256}
+  const result = {ok: problems.length === 0, checked, problems, bundle: file, root, sha256}
+  return encrypted ? {...result, encrypted, contentsChecked: true} : result
+}
+
+/** Without an identity only the ciphertext can be checked: against its sibling .sha256, and nothing more is claimed. */
+async function ciphertextOnly(file: string): Promise<VerifyResult> {
+  const problems: VerifyProblem[] = []
+  const h = createHash('sha256')
+  for await (const c of createReadStream(file, {highWaterMark: 1 << 20})) h.update(c as Buffer)
+  const sha256 = h.digest('hex')
+  problems.push(...siblingProblems(file, sha256))
+  return {
+    ok: problems.length === 0,
+    checked: 1,
+    problems,
+    bundle: file,
+    sha256,
+    encrypted: true,
+    contentsChecked: false,
+  }
+}
+
+function siblingProblems(file: string, sha256: string): VerifyProblem[] {
+  const sibling = `${file}.sha256`
+  if (!existsSync(sibling)) return [{path: path.basename(sibling), problem: 'sibling hash file missing'}]
+  const m = /^([0-9a-f]{64})\s+\*?(.+)$/m.exec(readFileSync(sibling, 'utf8').slice(0, 4096))
+  if (!m) return [{path: path.basename(sibling), problem: 'not in sha256sum format'}]
+  const out: VerifyProblem[] = []
+  if (m[1] !== sha256)
+    out.push({
+      path: path.basename(file),
+      problem: `archive SHA-256 ${sha256} differs from ${path.basename(sibling)} (${m[1]})`,
+    })
+  if (m[2]!.trim() !== path.basename(file))
+    out.push({path: path.basename(sibling), problem: `names ${m[2]!.trim()}, not ${path.basename(file)}`})
+  return out
+}
+
+function readHead(file: string): Buffer {
+  const fd = openSync(file, 'r')
+  try {
+    const b = Buffer.alloc(32)
+    readSync(fd, b, 0, 32, 0)
+    return b
+  } finally {
+    closeSync(fd)
+  }
 }
