@@ -1,18 +1,19 @@
-import {realpathSync, statSync} from 'node:fs'
+import {statSync} from 'node:fs'
 import path from 'node:path'
 
+import {collectRuntime} from './actions/collect-session.js'
 import {irHome} from './case/case-store.js'
 import {loadRules} from './detect/rules.js'
 import {parseRecipients} from './evidence/bundle-crypt.js'
+import type {SessionInit} from './evidence/collect.js'
+import type {CollectSummary, Progress, ProgressFn} from './evidence/collect-types.js'
 import {ExitCode, IrError} from './errors.js'
 import {type HostEnv, realHost, resolveInstall, type Target} from './openclaw/locate.js'
 import type {Prompter} from './playbook/prompter.js'
-import {runPlaybookOn} from './playbook/run.js'
 import type {StepResult} from './playbook/types.js'
+import {runShippedPlaybook} from './playbooks.js'
+import {isInside, realOr} from './system/paths.js'
 import type {ProcessRunner} from './system/process-runner.js'
-import type {SessionInit} from './evidence/collect.js'
-import {collectRuntime} from './actions/collect-session.js'
-import type {CollectSummary, Progress, ProgressFn} from './evidence/collect-types.js'
 
 /** `ir collect`: playbooks/collect.yaml on one install, and what the command prints. */
 
@@ -66,6 +67,14 @@ export async function collect(req: CollectRequest): Promise<CollectResult> {
   // collect never writes into the install it collects
   const install = resolveInstall(req.target, req.host ?? realHost())
   const state = realOr(install.stateDir)
+  if (req.out && statSync(req.out, {throwIfNoEntry: false})?.isDirectory() === false) {
+    throw new IrError(
+      `--out ${req.out} is an existing file; --out names the directory for the archive.`,
+      ExitCode.Usage,
+      ['Pass a directory (created when missing), e.g. --out /mnt/evidence; nothing was collected.'],
+      'USAGE',
+    )
+  }
   for (const [what, dir] of [
     ['--out', req.out],
     ['the case directory ($IR_HOME)', req.irHome ?? irHome(req.host ?? realHost())],
@@ -93,7 +102,7 @@ export async function collect(req: CollectRequest): Promise<CollectResult> {
   }
   if (req.includeSecrets !== undefined) vars.includeSecrets = req.includeSecrets
   // collect changes nothing in the install: its steps run without --yes (only the bundle is written)
-  const outcome = await runPlaybookOn({
+  const outcome = await runShippedPlaybook({
     playbook: 'collect',
     target: req.target,
     caseId: req.caseId,
@@ -219,21 +228,6 @@ function notCollectedLines(r: CollectResult): string[] {
   const lines = r.skipped.slice(0, 20).map((s) => `  not collected  ${s.path}: ${s.reason}`)
   if (r.skipped.length > 20) lines.push(`  … ${r.skipped.length - 20} more in case.json`)
   return lines
-}
-
-function realOr(p: string): string {
-  try {
-    return realpathSync(p)
-  } catch {
-    // not there yet: resolve its closest existing parent
-    const parent = path.dirname(p)
-    return parent === p ? p : path.join(realOr(parent), path.basename(p))
-  }
-}
-
-function isInside(p: string, dir: string): boolean {
-  const rel = path.relative(dir, p)
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))
 }
 
 /** One status line for a TTY: phase, files, bytes, rate, ETA. */

@@ -10,7 +10,7 @@ export type Outcome = 'collected' | 'missing' | 'skipped' | 'failed'
 /** How the bundle holds an item's content. */
 export type Method =
   | 'copy' // byte-exact copy
-  | 'redacted-copy' // copy with secret values replaced by `prefix…[sha256:xxxxxxxx]` marks
+  | 'redacted-copy' // copy with secret values replaced by `prefix…«sha256:xxxxxxxxxxxx»` marks
   | 'masked' // config / JSON store: secret values replaced, structure kept
   | 'metadata' // path, mode, size, times and SHA-256 only (secret-bearing)
   | 'sqlite-backup' // consistent online backup taken from the raw copy

@@ -1,4 +1,4 @@
-import {processEnviron} from '../openclaw/secrets.js'
+import {processEnviron} from '../openclaw/secrets/process-env.js'
 import type {Source} from './discover.js'
 import {
   environSecretValues,

@@ -1,4 +1,5 @@
 import {entropy, maskRuleMatches, maskSecret} from '../detect/mask.js'
+import {isMasked} from '../system/secret-vocabulary.js'
 import {Prefilter, type PrefilterKeyword} from '../detect/prefilter.js'
 import type {CompiledRule} from '../detect/rules.js'
 import {BLOCK_KEYWORDS, FIELD_KEYWORDS, KeyBlockLines, maskCredentialFields, maskKeyBlocks} from './key-blocks.js'
@@ -6,7 +7,7 @@ import type {KnownSecrets} from './secret-values.js'
 
 /**
  * Masks secrets in bundled copies, streaming: the install's known secret values (exact) and
- * everything the secret rules of `ir scan` recognize, replaced by `prefix…[sha256:xxxxxxxx]` (the
+ * everything the secret rules of `ir scan` recognize, replaced by `prefix…«sha256:xxxxxxxxxxxx»` (the
  * same mark findings use, so an analyst can match them). A raw-byte prefilter over the rule
  * keywords and the values' first bytes skips almost every line without decoding it; only lines
  * with a hit are decoded and rewritten. Lines are the unit, except private key blocks, which span
@@ -177,7 +178,7 @@ function isSecret(rule: CompiledRule, secret: string, match: string): boolean {
     })
   )
     return false
-  return !secret.includes('…[sha256:') && !secret.includes('«sha256:')
+  return !isMasked(secret)
 }
 
 /** Per-file state: the partial last line is held until its newline arrives. */

@@ -35,7 +35,7 @@ export function renderMarkdown(incident: Incident): string {
       )
   }
   out.push(
-    `- Secrets: ${r.includeSecrets ? '**included** (--include-secrets): this bundle holds credentials in clear — handle it as a secret' : 'masked. Secret values appear as `prefix…[sha256:xxxxxxxx]` (configs: `«sha256:xxxxxxxxxxxx»`); the hash prefix matches the findings. Credential stores and raw SQLite files are listed with their SHA-256 but not included.'}`,
+    `- Secrets: ${r.includeSecrets ? '**included** (--include-secrets): this bundle holds credentials in clear — handle it as a secret' : 'masked. Secret values appear as `«sha256:xxxxxxxxxxxx»`, sometimes after up to 4 leading characters that name the kind (`ghp_…«sha256:xxxxxxxxxxxx»`); the hash matches the findings. Credential stores and raw SQLite files are listed with their SHA-256 but not included.'}`,
   )
   if (r.since) out.push(`- Time window: files modified since ${r.since.toISOString()} (--since)`)
   out.push('')

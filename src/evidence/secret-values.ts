@@ -2,6 +2,7 @@ import JSON5 from 'json5'
 
 import {entropy, maskSecret} from '../detect/mask.js'
 import {maskSecrets} from '../openclaw/config-edit.js'
+import {isMasked, MASK_PATTERN, SECRET_ENV_NAME, SECRET_KEY_NAME} from '../system/secret-vocabulary.js'
 
 /**
  * Secret values of an install, learned from the files that hold them (config and its history,
@@ -10,11 +11,9 @@ import {maskSecrets} from '../openclaw/config-edit.js'
  * masked there too. Values are kept in memory only, never written.
  */
 
-/** Key names whose string values are secrets (config, JSON stores, JSON columns). */
-export const SECRET_KEY =
-  /(token|password|passwd|passphrase|secret|api[-_]?key|private[-_]?key|access[-_]?key|authorization|bearer|cookie|credential|signing|dsn|refresh)/i
-/** Env-style variable names that hold secrets. */
-const SECRET_ENV_KEY = /(TOKEN|SECRET|PASSW|API_?KEY|PRIVATE|ACCESS_?KEY|CREDENTIAL|AUTH|COOKIE|DSN|BEARER)/i
+/** Key names whose string values are secrets (config, JSON stores, JSON columns): the one vocabulary. */
+export const SECRET_KEY = SECRET_KEY_NAME
+const SECRET_ENV_KEY = SECRET_ENV_NAME
 /** Shorter values are not replaced file-wide (they would mangle ordinary words); keyed masking still hides them. */
 export const MIN_KNOWN_LENGTH = 8
 
@@ -46,7 +45,7 @@ export class KnownSecrets {
 }
 
 function isPlaceholder(s: string): boolean {
-  return /^\$\{[A-Z_][A-Z0-9_]*\}$/.test(s) || s.startsWith('«sha256:') || s.includes('…[sha256:') || /^\*+$/.test(s)
+  return /^\$\{[A-Z_][A-Z0-9_]*\}$/.test(s) || isMasked(s) || /^\*+$/.test(s)
 }
 
 /** A long token that looks random (letters and digits, high entropy): a credential even without a telling key. */
@@ -183,7 +182,7 @@ export function maskEnvText(text: string, known: string[] = []): Masked {
 const KEYED = /(["']?)([A-Za-z0-9_$-]{1,64})\1([ \t]{0,16}:[ \t]{0,16})(["'])((?:(?!\4)[^\\\n]|\\.){1,8192})\4/g
 
 function keyedSecret(key: string, value: string): boolean {
-  return SECRET_KEY.test(key) && !isPlaceholder(value) && !value.startsWith('«') && !value.includes('…[sha256:')
+  return SECRET_KEY.test(key) && !isPlaceholder(value)
 }
 
 /** Values under secret-looking keys, read from the text (a config with a stray comma still gives its token). */
@@ -224,5 +223,5 @@ export function environSecretValues(env: Record<string, string>): string[] {
 }
 
 function countMarks(s: string): number {
-  return (s.match(/«sha256:[0-9a-f]+»|…\[sha256:[0-9a-f]+\]/g) ?? []).length
+  return (s.match(MASK_PATTERN) ?? []).length
 }

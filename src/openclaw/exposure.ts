@@ -233,7 +233,8 @@ export function permissionExposure(stateDir: string, configPath: string): Exposu
         where: stateDir,
       })
   }
-  const cfg = mode(configPath)
+  // A directory there is a config error (reported as such), not a mode to rate.
+  const cfg = isRegularFile(configPath) ? mode(configPath) : undefined
   if (cfg !== undefined) {
     if (cfg & 0o022)
       items.push({
@@ -286,6 +287,14 @@ export function bySeverity(a: {severity: Severity}, b: {severity: Severity}): nu
 
 function hasItems(v: unknown): boolean {
   return Array.isArray(v) && v.length > 0
+}
+
+function isRegularFile(p: string): boolean {
+  try {
+    return statSync(p).isFile()
+  } catch {
+    return false
+  }
 }
 
 function octal(m: number): string {

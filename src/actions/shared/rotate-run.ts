@@ -1,21 +1,22 @@
-import {closeSync, fsyncSync, openSync, rmSync, statSync, writeSync} from 'node:fs'
+import {closeSync, fsyncSync, ftruncateSync, openSync, rmSync, statSync, writeSync} from 'node:fs'
 import os from 'node:os'
 import {inspect} from 'node:util'
 
-import {ExitCode, IrError} from '../errors.js'
-import {loadConfig} from '../openclaw/config.js'
-import {probeGateway} from '../openclaw/gateway.js'
-import {openclawHome} from '../openclaw/locate.js'
+import {ExitCode, IrError} from '../../errors.js'
+import {loadConfig} from '../../openclaw/config.js'
+import {probeGateway} from '../../openclaw/gateway.js'
+import {openclawHome} from '../../openclaw/locate.js'
 import {
   inventorySecrets,
   SECRET_SCOPES,
   type InventoryOptions,
   type InventoryResult,
+  type SecretInventory,
   type SecretKeyPath,
   type SecretScope,
-} from '../openclaw/secrets.js'
-import type {ProbeTarget, Proof} from '../openclaw/auth-probe.js'
-import type {ActionContext} from '../playbook/types.js'
+} from '../../openclaw/secrets/inventory.js'
+import {proveRotation, type ProbeTarget, type Proof, type ProofOutcome} from '../../openclaw/auth-probe.js'
+import type {ActionContext} from '../../playbook/types.js'
 
 /**
  * What the rotate steps share within one run: old and new values (in memory only), what was
@@ -37,6 +38,71 @@ export interface RotationEntry {
   /** The running process cannot see the change without a restart (environment variables). */
   needsRestart: boolean
   proofs: Array<{target: ProbeTarget['kind']; proof: Proof}>
+}
+
+/** What the proof found, per key and target. */
+export interface ProofRecord {
+  key: string
+  target: 'gateway' | 'hooks'
+  outcome: ProofOutcome
+  detail: string
+  elapsedMs: number
+}
+
+export interface ProveData {
+  state: 'up' | 'down' | 'none'
+  results: ProofRecord[]
+  /** The old value is still accepted: only a restart can drop it. */
+  restartNeeded: boolean
+  /** Every rotated secret proven (old rejected, new accepted). */
+  verified: boolean
+  /** Could not be decided (unreachable, throttled, neither value accepted). */
+  unverified: boolean
+}
+
+/** Outcomes that prove nothing either way. */
+export const UNDECIDED: ProofOutcome[] = ['unreachable', 'rate-limited', 'both-rejected']
+
+/** Ask the running gateway about each rotated value at each of its targets (old must fail, new pass). */
+export async function proveEntries(
+  entries: RotationEntry[],
+  port: number,
+  timeoutMs: (e: RotationEntry) => number,
+): Promise<ProofRecord[]> {
+  const results: ProofRecord[] = []
+  for (const e of entries) {
+    for (const t of e.proofTargets) {
+      const proof = await proveRotation({...t, port}, e.oldValue, e.newValue, {timeoutMs: timeoutMs(e)})
+      e.proofs.push({target: t.kind, proof})
+      const {outcome, detail, elapsedMs} = proof
+      results.push({key: e.key, target: t.kind, outcome, detail, elapsedMs})
+    }
+  }
+  return results
+}
+
+export function summarize(results: ProofRecord[]): ProveData {
+  return {
+    state: 'up',
+    results,
+    restartNeeded: results.some((r) => r.outcome === 'old-still-accepted'),
+    verified: results.length > 0 && results.every((r) => r.outcome === 'proven' || r.outcome === 'new-accepted'),
+    unverified: results.some((r) => UNDECIDED.includes(r.outcome)),
+  }
+}
+
+/** A credential ir cannot rotate itself: where it is stored and how to rotate it. */
+export interface ChecklistItem {
+  category: 'model-provider' | 'channel' | 'device' | 'node' | 'ingress'
+  what: string
+  where: string
+  how: string
+  /** A config key ir can write a pasted replacement to. */
+  replaceKey?: string
+  /** An auth profile `openclaw models auth paste-api-key` can replace (value on stdin). */
+  pasteProfile?: {agent: string; provider: string; profileId: string}
+  /** Filled when the operator pasted a replacement. */
+  replaced?: string
 }
 
 export class SecretVault {
@@ -81,13 +147,27 @@ export class SecretVault {
   }
 }
 
-/** The run's vault (the command puts one in vars; `ir playbook run rotate` gets one here). */
-export function vaultOf(ctx: ActionContext): SecretVault {
-  const v = ctx.vars.secretVault
-  if (v instanceof SecretVault) return v
-  const fresh = new SecretVault()
-  ctx.vars.secretVault = fresh
-  return fresh
+/** What the rotate steps share in one run, and what the rotate use case reads back (typed, no casts). */
+export interface RotateRun {
+  vault: SecretVault
+  /** --secrets-out, reserved by the use case before anything changes. */
+  secretsOut?: SecretsOut
+  /** Filled by the steps as they run. */
+  inventory?: SecretInventory
+  prove?: ProveData
+  restart?: ProveData & {restarted: boolean}
+  checklist?: ChecklistItem[]
+}
+
+declare module '../../playbook/types.js' {
+  interface RunState {
+    rotate?: RotateRun
+  }
+}
+
+/** The run's rotate state (the use case gives one; `ir playbook run rotate` gets a fresh one here). */
+export function rotateRunOf(ctx: ActionContext): RotateRun {
+  return (ctx.state.rotate ??= {vault: new SecretVault()})
 }
 
 /** --only, as run variable `only` (array or comma list); default: every scope. */
@@ -163,24 +243,46 @@ export function reserveSecretsOut(file: string, reserve: boolean): SecretsOut {
     )
   }
   if (!reserve) return {path: file, written: false}
+  let fd: number | undefined
   try {
-    return {path: file, fd: openSync(file, 'wx', 0o600), written: false}
+    fd = openSync(file, 'wx', 0o600)
+    // The disk space is taken now, before anything rotates: the hand-over only overwrites it.
+    writeSync(fd, Buffer.alloc(SECRETS_OUT_RESERVE))
+    fsyncSync(fd)
+    return {path: file, fd, written: false}
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
+    if (fd !== undefined) {
+      closeSync(fd)
+      rmSync(file, {force: true})
+    }
+    const full = code === 'ENOSPC' || code === 'EDQUOT'
     throw new IrError(
       code === 'EEXIST'
         ? `${file} already exists; ir never overwrites a --secrets-out file.`
-        : `--secrets-out ${file} cannot be created (${code ?? 'error'}).`,
-      ExitCode.Usage,
-      ['Pass a new file in a writable directory; nothing was changed.'],
-      code === 'EEXIST' ? 'SECRETS_OUT_EXISTS' : 'SECRETS_OUT_UNWRITABLE',
+        : full
+          ? `--secrets-out ${file}: no room for the new values (${code}, ${SECRETS_OUT_RESERVE / 1024} KiB needed); nothing was rotated.`
+          : `--secrets-out ${file} cannot be created (${code ?? 'error'}).`,
+      full ? ExitCode.PreconditionFailed : ExitCode.Usage,
+      [
+        full
+          ? 'Free space there or pass a file on another disk, then re-run.'
+          : 'Pass a new file in a writable directory; nothing was changed.',
+      ],
+      code === 'EEXIST' ? 'SECRETS_OUT_EXISTS' : full ? 'SECRETS_OUT_NO_SPACE' : 'SECRETS_OUT_UNWRITABLE',
     )
   }
 }
 
+/** Room reserved for the new values (a handful of keys, each well under 1 KiB as JSON). */
+const SECRETS_OUT_RESERVE = 16 * 1024
+
 export function writeSecretsOut(out: SecretsOut, values: Record<string, string>): void {
   if (out.fd === undefined) throw new Error('the --secrets-out file was not reserved')
-  writeSync(out.fd, JSON.stringify(values, null, 2) + '\n')
+  const json = Buffer.from(JSON.stringify(values, null, 2) + '\n')
+  if (json.length > SECRETS_OUT_RESERVE) throw new Error(`${json.length} bytes exceed the reserved space`)
+  writeSync(out.fd, json, 0, json.length, 0) // into the reserved blocks: needs no new space
+  ftruncateSync(out.fd, json.length)
   fsyncSync(out.fd)
   closeSync(out.fd)
   out.fd = undefined
