@@ -65,7 +65,7 @@ export interface Finding {
   role?: string
   toolName?: string
   timestamp?: string
-  /** Context around the match; secrets masked (`sk-p…[sha256:ab12cd34]`). */
+  /** Context around the match; secrets masked (`sk-p…«sha256:ab12cd34ef56»`). */
   excerpt: string
   /** Stable across runs: rule, location and a hash of the matched text. */
   fingerprint: string

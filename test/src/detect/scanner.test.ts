@@ -89,7 +89,7 @@ describe('scanPaths on a file-era state dir', () => {
     const r = await scanPaths([state], {rules})
     // Then the live secrets are found, masked with a short hash, and appear nowhere in clear
     const gh = byRule(r, 'secret.github-pat')[0]!
-    expect(gh.secret?.masked).toMatch(/^ghp_…\[sha256:[0-9a-f]{8}\]$/)
+    expect(gh.secret?.masked).toMatch(/^ghp_…«sha256:[0-9a-f]{12}»$/)
     expect(byRule(r, 'secret.openclaw-gateway-token')).toHaveLength(1)
     const out = JSON.stringify(r)
     expect(out).not.toContain(FAKE_GHP)
