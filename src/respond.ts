@@ -133,7 +133,7 @@ export function planPhases(
     {
       id: 'volatile',
       title: TITLES.volatile,
-      changes: 'nothing: records the gateway process, its listeners and connections, health and exposure in the case',
+      changes: 'nothing: records the gateway process, its listening sockets, health, services and exposure in the case',
     },
     {
       id: 'contain',

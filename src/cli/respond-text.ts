@@ -41,8 +41,10 @@ const WIDTH = 9
 export function respondLines(r: RespondResult): string[] {
   const out = [`case ${r.case}  ir respond${r.dryRun ? '  (dry run: nothing changed)' : ''}`]
   for (const p of r.phases) {
-    const v = p.status === 'done' ? (p.verified ? ' verified' : ' NOT verified') : ''
-    out.push(`${p.status.padEnd(WIDTH)} ${p.id.padEnd(9)}${v}${p.resumed ? ' (earlier run)' : ''}  ${p.detail}`)
+    const v = p.status === 'done' ? (p.verified ? 'verified' : 'NOT verified') : ''
+    out.push(
+      `${p.status.padEnd(WIDTH)} ${p.id.padEnd(9)} ${v.padEnd(12)}${p.resumed ? ' (earlier run)' : ''}  ${p.detail}`,
+    )
   }
   if (r.needsConfirmation) {
     out.push(
