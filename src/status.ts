@@ -2,6 +2,14 @@ import path from 'node:path'
 
 import {errorMessage} from './errors.js'
 import {ConfigError, loadConfig, type JsonObject} from './openclaw/config.js'
+import {
+  affectingAdvisories,
+  indicatorHits,
+  loadAdvisories,
+  skillDirs,
+  type AdvisoryMatch,
+  type IndicatorHit,
+} from './openclaw/advisories.js'
 import {detectEra, type EraInfo} from './openclaw/era.js'
 import {bySeverity, configExposure, permissionExposure, type ExposureItem} from './openclaw/exposure.js'
 import {probeGateway, type GatewayProbeSeams, type GatewayState} from './openclaw/gateway.js'
@@ -16,6 +24,7 @@ import {
 } from './openclaw/locate.js'
 import {findServiceDefinitions, serviceMatches, serviceRuntime, type ServiceDefinition} from './openclaw/services.js'
 import {configVersion, findOpenClawCli, type VersionFacts} from './openclaw/version.js'
+import {playbooksDir} from './playbook/loader.js'
 import {realRunner, type ProcessRunner} from './system/process-runner.js'
 
 /** `ir status`: read-only triage of every install. Never changes anything, never starts OpenClaw. */
@@ -33,6 +42,10 @@ export interface InstallStatus {
   version: VersionFacts
   gateway: Omit<GatewayState, 'locks'> & {locks: string[]; services: ServiceDefinition[]}
   exposure: ExposureItem[]
+  /** Known advisories the version is affected by (playbooks/data/advisories.yaml), and which version was judged. */
+  advisories: {version?: string; source?: keyof VersionFacts; updated: string; affected: AdvisoryMatch[]}
+  /** Installed skills matching a known-malicious indicator. */
+  indicators: IndicatorHit[]
 }
 
 export interface StatusResult {
@@ -159,5 +172,26 @@ async function installStatus(
     },
     gateway: {...gw, locks: gw.locks.map((l) => l.path), services},
     exposure,
+    ...knownBad(install.stateDir, config, {
+      running: gw.startupz?.version,
+      installed: ctx.installed,
+      stateDb: storeVersion,
+      config: configVersion(config),
+    }),
+  }
+}
+
+/** The version that runs (else installed, else last wrote the state) vs the advisories; skills vs the indicators. */
+function knownBad(
+  stateDir: string,
+  config: JsonObject | undefined,
+  v: VersionFacts,
+): Pick<InstallStatus, 'advisories' | 'indicators'> {
+  const data = loadAdvisories(path.join(playbooksDir(), 'data', 'advisories.yaml'))
+  const source = (['running', 'installed', 'stateDb', 'config'] as const).find((k) => v[k])
+  const version = source ? v[source] : undefined
+  return {
+    advisories: {version, source, updated: data.updated, affected: affectingAdvisories(version, data)},
+    indicators: indicatorHits(skillDirs(stateDir, config), data),
   }
 }
