@@ -209,7 +209,7 @@ export async function respond(req: RespondRequest): Promise<RespondResult> {
     result.phases = phaseList('planned', 'not run: no TTY to confirm and no --yes', ExitCode.Aborted)
     return {...result, needsConfirmation: true, exitCode: ExitCode.Aborted}
   }
-  const prompter = interruptible(req.prompter, req.signal)
+  const {prompter, interrupted} = interruptible(req.prompter, req.signal)
   if (!req.dryRun && prompter.interactive) {
     const go = await ask(prompter, `Start the incident run (case ${c.id})?`)
     if (go !== true) {
@@ -321,7 +321,7 @@ export async function respond(req: RespondRequest): Promise<RespondResult> {
       })
       continue
     }
-    if (req.signal?.aborted) {
+    if (interrupted()) {
       result.interrupted = true
       result.phases.push(notRun(id, 'interrupted (Ctrl-C): resume with --case'))
       continue
@@ -356,9 +356,10 @@ export async function respond(req: RespondRequest): Promise<RespondResult> {
         exitCode: e?.exitCode === ExitCode.Aborted ? ExitCode.Aborted : (e?.exitCode ?? ExitCode.Partial),
       }
     }
-    if (req.signal?.aborted && r.status !== 'done') {
+    // Ctrl-C during the phase (its own prompt, or the signal): not done, so a resume runs it again.
+    if (interrupted() && r.status !== 'planned') {
       result.interrupted = true
-      r = {...r, status: 'not-run', detail: `interrupted (Ctrl-C): ${r.detail}`}
+      r = {...r, status: 'not-run', exitCode: ExitCode.Aborted, detail: `interrupted (Ctrl-C): ${r.detail}`}
     }
     result.phases.push(r)
     if (!req.dryRun) journalPhase(c, r)
@@ -434,7 +435,7 @@ function isInterrupt(err: unknown): boolean {
  * The prompter the phases get: once Ctrl-C closed a prompt (or the signal fired), every later
  * question fails at once, so no changing step of the current phase runs unasked.
  */
-function interruptible(p: Prompter, signal: AbortSignal | undefined): Prompter {
+function interruptible(p: Prompter, signal: AbortSignal | undefined): {prompter: Prompter; interrupted: () => boolean} {
   let closed = false
   const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
     if (closed || signal?.aborted) throw Object.assign(new Error('interrupted (Ctrl-C)'), {name: 'ExitPromptError'})
@@ -446,10 +447,13 @@ function interruptible(p: Prompter, signal: AbortSignal | undefined): Prompter {
     }
   }
   return {
-    interactive: p.interactive,
-    confirm: (m, d) => guard(() => p.confirm(m, d)),
-    select: (m, c, d) => guard(() => p.select(m, c, d)),
-    input: (m, o) => guard(() => p.input(m, o)),
+    prompter: {
+      interactive: p.interactive,
+      confirm: (m, d) => guard(() => p.confirm(m, d)),
+      select: (m, c, d) => guard(() => p.select(m, c, d)),
+      input: (m, o) => guard(() => p.input(m, o)),
+    },
+    interrupted: () => closed || Boolean(signal?.aborted),
   }
 }
 

@@ -1,5 +1,6 @@
 import {checklistLines} from '../actions/rotate-checklist.js'
 import type {RespondOpening, RespondResult} from '../respond.js'
+import {knownBadLines} from './status-text.js'
 
 const MARK: Record<string, string> = {critical: 'CRIT', high: 'HIGH', medium: 'MED ', low: 'LOW '}
 
@@ -24,6 +25,7 @@ export function openingLines(o: RespondOpening): string[] {
     )
     for (const e of shown.slice(0, 6)) out.push(`  ${MARK[e.severity] ?? e.severity}  ${e.title}`)
     if (shown.length > 6) out.push(`  … ${shown.length - 6} more (ir status)`)
+    out.push(...knownBadLines(i).map((l) => l.slice(2)))
   }
   if (o.others.length) out.push(`other installs (not touched): ${o.others.join(', ')}`)
   out.push('', 'The plan (each phase asked before it runs):')

@@ -72,14 +72,15 @@ describe('ir respond on a TTY', () => {
     expect(process.exitCode).toBe(4)
   })
 
-  it('Ctrl-C mid-run leaves the case resumable: --case skips what was done', async () => {
-    // Given an open install and a run interrupted at the contain question
+  it('Ctrl-C inside a phase leaves the case resumable: --case skips what was done and runs the rest', async () => {
+    // Given an open install and a run interrupted at contain's first own question
     const {state, config} = openState()
     onTty()
     const first = captureOutput(() => Respond.run(['--state-dir', state], import.meta.url))
     await answer(/Start the incident run/, 'y')
     await answer(/Phase 1\/5/, 'y')
-    await answer(/Phase 2\/5 — contain/, 'ctrl-c')
+    await answer(/Phase 2\/5 — contain/, 'y')
+    await answer(/DMs|\(Y\/n\)/, 'ctrl-c')
     const {stdout} = await first
     const caseId = /Resume with: ir respond --case (\S+)/.exec(stdout)?.[1]
     expect(caseId).toBeDefined()
