@@ -36,7 +36,10 @@ export async function recover({dmPolicy, ...req}: RecoverRequest): Promise<Recov
     )
   const start = outcome.steps.find((s) => s.action === 'recover-start')
   if (start?.status === 'manual') notes.push(`not verified: the gateway is not started (${start.detail})`)
-  if (start?.status === 'not-run') notes.push('the gateway was not started: the audit still finds critical exposure')
+  if (start?.status === 'not-run')
+    notes.push(
+      `the gateway was not started: ${auditRan ? "OpenClaw's audit still finds critical exposure" : "OpenClaw's audit did not confirm the baseline"}`,
+    )
   const settled = !req.dryRun && !outcome.needsConfirmation
   const verified = settled && outcome.verified && auditRan && start?.status === 'done'
   // The contract: what the target could not confirm is exit 5, even when every step ended well.

@@ -2,7 +2,7 @@ import {z} from 'zod'
 
 import {fingerprint} from '../openclaw/config-edit.js'
 import type {ActionDefinition} from '../playbook/types.js'
-import {rotateRunOf, writeSecretsOut} from './shared/rotate-run.js'
+import {rotateRunOf, type SecretVault, writeSecretsOut} from './shared/rotate-run.js'
 
 const Params = z.object({}).strict()
 
@@ -43,7 +43,11 @@ export const rotateHandover: ActionDefinition<z.infer<typeof Params>> = {
       .map((e) => e.key)
     const out = rotateRunOf(ctx).secretsOut
     if (out?.fd !== undefined) {
-      writeSecretsOut(out, values)
+      try {
+        writeSecretsOut(out, values)
+      } catch (err) {
+        throw new Error(afterRotationFailure(vault, out.path, err))
+      }
       return {
         detail: `${keys.length} new value(s) written to ${out.path} (0600): ${keys.join(', ')}`,
         data: {file: out.path, keys},
@@ -69,4 +73,17 @@ export const rotateHandover: ActionDefinition<z.infer<typeof Params>> = {
       : ''
     return {detail: `no --secrets-out: new values only where OpenClaw reads them${warn}`, data: {keys}}
   },
+}
+
+/** The secrets are already rotated when the hand-over fails: say which, where they are, what to do. */
+function afterRotationFailure(vault: SecretVault, file: string, err: unknown): string {
+  const rotated = vault.all().filter((e) => e.state !== 'failed')
+  const where = [...new Set(rotated.flatMap((e) => e.written))]
+  return (
+    `--secrets-out ${file} could not be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}), ` +
+    `but ${rotated.length} secret(s) are ALREADY rotated: ${rotated.map((e) => e.key).join(', ')}. ` +
+    `The new values are only where OpenClaw reads them (${where.join(', ') || 'see the rotate step'}). ` +
+    `Next: read them from there, or re-run \`ir rotate --only ${[...new Set(rotated.map((e) => e.scope))].join(',')} --secrets-out NEW_FILE\` ` +
+    'on a disk with free space to rotate again and get the values.'
+  )
 }

@@ -3,7 +3,8 @@ import path from 'node:path'
 
 import {z} from 'zod'
 
-import {inventoryTable, type SecretInventory} from '../openclaw/secrets.js'
+import {inventoryTable} from '../openclaw/secrets/inventory-table.js'
+import type {SecretInventory} from '../openclaw/secrets/inventory.js'
 import type {ActionDefinition} from '../playbook/types.js'
 import {currentInventory, rotateRunOf} from './shared/rotate-run.js'
 

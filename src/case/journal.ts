@@ -1,4 +1,3 @@
-import {createHash} from 'node:crypto'
 import {
   closeSync,
   fsyncSync,
@@ -13,6 +12,8 @@ import {
 import os from 'node:os'
 
 import {ExitCode, IrError} from '../errors.js'
+import {faultPoint} from '../system/fault-point.js'
+import {sha256} from '../system/hash.js'
 
 /**
  * The case journal: JSONL, one entry per step, hash-chained (`prev` = SHA-256 of the previous
@@ -42,7 +43,7 @@ export interface JournalEntry {
 export const GENESIS = '0'.repeat(64)
 export const TOOL_VERSION = 'ir/0.1.0'
 
-export const sha256 = (s: string | Buffer) => createHash('sha256').update(s).digest('hex')
+export {sha256}
 
 export class Journal {
   constructor(
@@ -64,13 +65,18 @@ export class Journal {
         prev,
       }
       const line = JSON.stringify(full)
-      const fd = openSync(this.file, 'a', 0o600)
       try {
-        writeSync(fd, line + '\n')
-        fsyncSync(fd)
-      } finally {
-        closeSync(fd)
+        const fd = openSync(this.file, 'a', 0o600)
+        try {
+          writeSync(fd, line + '\n')
+          fsyncSync(fd)
+        } finally {
+          closeSync(fd)
+        }
+      } catch (err) {
+        throw journalError(this.file, err)
       }
+      faultPoint('journal:appended')
       return full
     })
   }
@@ -98,6 +104,26 @@ export class Journal {
     const complete = lines.filter((l) => l.complete)
     return complete.length ? sha256(complete.at(-1)!.text) : GENESIS
   }
+}
+
+/** A journal that cannot be written stops the run: one line, and where the truth about changes is. */
+function journalError(file: string, err: unknown): IrError {
+  const code = (err as NodeJS.ErrnoException).code ?? 'error'
+  const why =
+    code === 'ENOSPC' || code === 'EDQUOT'
+      ? 'the disk is full'
+      : code === 'EROFS'
+        ? 'its filesystem is read-only'
+        : `${code}`
+  return new IrError(
+    `The case journal ${file} cannot be written (${why}); ir stopped.`,
+    ExitCode.Failure,
+    [
+      'Free space there (or fix the mount), then re-run with the same --case; ' +
+        'changes.jsonl in the case lists every change ir made, and `ir contain --undo --case ID` reverts them.',
+    ],
+    code === 'ENOSPC' ? 'JOURNAL_NO_SPACE' : 'JOURNAL_UNWRITABLE',
+  )
 }
 
 interface Line {

@@ -1,5 +1,5 @@
 import {checklistLines} from '../actions/rotate-checklist.js'
-import {inventoryTable} from '../openclaw/secrets.js'
+import {inventoryTable} from '../openclaw/secrets/inventory-table.js'
 import type {RotateResult} from '../rotate.js'
 import {outcomeLines} from './playbook-text.js'
 

@@ -22,6 +22,7 @@ export function statusLines(r: StatusResult): string[] {
         ? `UP   pid ${g.pid ?? '?'}  port ${g.port}  healthz ${g.healthz ? 'ok' : 'no answer'}`
         : `down (port ${g.port})`
     out.push(`  gateway  ${up}`)
+    if (i.cli) out.push(`  cli      openclaw ${i.cli.version ?? '(version unknown)'} (${i.cli.source}: ${i.cli.from})`)
     for (const s of g.services) {
       const state = [
         s.active === undefined ? undefined : s.active ? 'active' : 'inactive',
@@ -38,6 +39,7 @@ export function statusLines(r: StatusResult): string[] {
     out.push(...knownBadLines(i))
     out.push('')
   }
+  if (r.exposureUnknown) out.push('Exposure UNKNOWN: a config cannot be read; treat that gateway as open.')
   if (r.worst === 'critical' || r.worst === 'high')
     out.push('Next: `ir collect` to preserve evidence, then `ir contain` to close these surfaces.')
   return out

@@ -1,4 +1,4 @@
-import {realpathSync} from 'node:fs'
+import {statSync} from 'node:fs'
 import path from 'node:path'
 
 import {irHome} from '../case/case-store.js'
@@ -7,6 +7,7 @@ import {type HostEnv, realHost, resolveInstall, type Target} from '../openclaw/l
 import type {Prompter} from '../playbook/prompter.js'
 import {runShippedPlaybook} from '../playbooks.js'
 import type {StepResult} from '../playbook/types.js'
+import {isInside, realOr} from '../system/paths.js'
 import type {ProcessRunner} from '../system/process-runner.js'
 import type {SessionInit} from './collect.js'
 import {collectRuntime} from './run.js'
@@ -62,6 +63,14 @@ export async function collect(req: CollectRequest): Promise<CollectResult> {
   // collect never writes into the install it collects
   const install = resolveInstall(req.target, req.host ?? realHost())
   const state = realOr(install.stateDir)
+  if (req.out && statSync(req.out, {throwIfNoEntry: false})?.isDirectory() === false) {
+    throw new IrError(
+      `--out ${req.out} is an existing file; --out names the directory for the archive.`,
+      ExitCode.Usage,
+      ['Pass a directory (created when missing), e.g. --out /mnt/evidence; nothing was collected.'],
+      'USAGE',
+    )
+  }
   for (const [what, dir] of [
     ['--out', req.out],
     ['the case directory ($IR_HOME)', req.irHome ?? irHome(req.host ?? realHost())],
@@ -167,21 +176,6 @@ export function collectLines(r: CollectResult): string[] {
       : 'NOT VERIFIED: run `ir verify` on the bundle',
   )
   return out
-}
-
-function realOr(p: string): string {
-  try {
-    return realpathSync(p)
-  } catch {
-    // not there yet: resolve its closest existing parent
-    const parent = path.dirname(p)
-    return parent === p ? p : path.join(realOr(parent), path.basename(p))
-  }
-}
-
-function isInside(p: string, dir: string): boolean {
-  const rel = path.relative(dir, p)
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))
 }
 
 /** One status line for a TTY: phase, files, bytes, rate, ETA. */

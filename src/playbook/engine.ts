@@ -80,7 +80,8 @@ export async function runPlaybook(pb: Playbook, ctx: ActionContext, opts: Engine
   const exitCode = outcomeCode(steps, ctx.dryRun, needsConfirmation)
   const verified =
     !ctx.dryRun && !needsConfirmation && steps.every((s) => s.verified !== false && s.status !== 'failed')
-  ctx.case.journal.append({playbook: pb.id, status: 'end', detail: `exit ${exitCode}`, data: {verified}})
+  // The use case may still change the verdict; the exit code the process returns is the case's last entry.
+  ctx.case.journal.append({playbook: pb.id, status: 'end', detail: 'steps finished', data: {stepsVerified: verified}})
   return {case: ctx.case.id, playbook: pb.id, steps, verified, exitCode, needsConfirmation}
 }
 

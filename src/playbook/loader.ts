@@ -1,11 +1,11 @@
 import {readFileSync, readdirSync} from 'node:fs'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import {parseDocument} from 'yaml'
 import type {z} from 'zod'
 
 import {ExitCode, IrError, errorMessage} from '../errors.js'
+import {packageAsset} from '../system/package-assets.js'
 import {PlaybookSchema, type Playbook} from './schema.js'
 import type {ActionRegistry} from './types.js'
 
@@ -33,22 +33,7 @@ export function formatProblem(p: PlaybookProblem): string {
 
 /** The shipped playbooks: <package root>/playbooks (same place from src/ and dist/src/). */
 export function playbooksDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url))
-  for (let i = 0; i < 5; i++) {
-    try {
-      if (readdirSync(dir).includes('package.json') && readdirSync(dir).includes('playbooks'))
-        return path.join(dir, 'playbooks')
-    } catch {
-      /* keep walking */
-    }
-    dir = path.dirname(dir)
-  }
-  throw new IrError(
-    'The shipped playbooks/ folder was not found next to ir.',
-    ExitCode.Failure,
-    ['Reinstall ir (npm ci).'],
-    'PLAYBOOKS_MISSING',
-  )
+  return packageAsset('playbooks')
 }
 
 export function listPlaybooks(actions: ActionRegistry): Array<{id: string; file: string; title: string}> {

@@ -1,5 +1,6 @@
 import {openCase} from '../case/case-store.js'
 import {ExitCode, IrError} from '../errors.js'
+import {checkInstallTarget} from '../openclaw/install-check.js'
 import {resolveInstall, type HostEnv, realHost, type Target} from '../openclaw/locate.js'
 import {realRunner, type ProcessRunner} from '../system/process-runner.js'
 import {runPlaybook, type RunOutcome} from './engine.js'
@@ -37,6 +38,7 @@ export async function runPlaybookOn(req: PlaybookRunRequest): Promise<RunOutcome
       'STATE_DIR_MISSING',
     )
   }
+  checkInstallTarget(install, host)
   const c = openCase(req.caseId, {home: req.irHome, now: req.now})
   return runPlaybook(
     pb,

@@ -5,10 +5,9 @@ import {runCommand} from '@oclif/test'
 import {execa} from 'execa'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
+import {runIrAsUser} from '../helpers/run-as-user.js'
 import {tempDir} from '../helpers/temp.js'
 import {fileEraState, SECRETS} from '../src/evidence/helpers.js'
-
-const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..')
 
 let saved: string | undefined
 beforeEach(() => {
@@ -135,7 +134,7 @@ describe('ir collect', () => {
   // root reads everything: unreadable files need an ordinary user (nobody), through setpriv
   it.skipIf(process.getuid?.() !== 0)(
     'records unreadable files and directories as failed, still seals a verified bundle, exits 5 (partial)',
-    async () => {
+    async (ctx) => {
       // Given an install owned by nobody, with one file and one directory only root can read
       const root = tempDir('ir-collect-nobody-')
       chmodSync(root, 0o755)
@@ -150,30 +149,18 @@ describe('ir collect', () => {
       await execa('chown', ['-R', 'nobody:nogroup', root])
       for (const p of [secretFile, secretDir]) chownSync(p, 0, 0)
       // When nobody collects it
-      const r = await execa(
-        'setpriv',
-        [
-          '--reuid=65534',
-          '--regid=65534',
-          '--clear-groups',
-          process.execPath,
-          path.join(repo, 'bin/dev.js'),
-          'collect',
-          '--state-dir',
-          stateDir,
-          '--yes',
-          '--json',
-          '--out',
-          path.join(root, 'out'),
-        ],
+      const r = await runIrAsUser(
+        65534,
+        65534,
+        ['collect', '--state-dir', stateDir, '--yes', '--json', '--out', path.join(root, 'out')],
         {
           env: {PATH: process.env.PATH, HOME: home, IR_HOME: path.join(root, 'irhome'), TMPDIR: home},
           extendEnv: false,
-          reject: false,
           cwd: home,
           timeout: 60_000,
         },
       )
+      if ('unavailable' in r) return ctx.skip(r.unavailable)
       // Then: exit 5, both items failed with the reason, everything else bundled and verified
       expect(r.exitCode, r.stderr).toBe(5)
       const json = JSON.parse(r.stdout) as {verified: boolean; skipped: Array<{path: string; reason: string}>}

@@ -92,10 +92,11 @@ describe('recover', () => {
       expect(r.steps.map((s) => [s.id, s.status])).toEqual([
         ['baseline', 'failed'],
         ['permissions', 'done'],
-        ['audit', 'done'],
-        ['start', 'noop'],
+        ['audit', 'failed'],
+        ['start', 'not-run'],
       ])
       expect(r.steps[0]?.detail).toContain('NOT verified: no openclaw CLI found validated it')
+      expect(r.notes).toContain("the gateway was not started: OpenClaw's audit did not confirm the baseline")
       expect(r.verified).toBe(false)
       expect(r.exitCode).toBe(5)
       // And undo puts the contained bytes back

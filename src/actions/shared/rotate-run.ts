@@ -1,4 +1,4 @@
-import {closeSync, fsyncSync, openSync, rmSync, statSync, writeSync} from 'node:fs'
+import {closeSync, fsyncSync, ftruncateSync, openSync, rmSync, statSync, writeSync} from 'node:fs'
 import os from 'node:os'
 import {inspect} from 'node:util'
 
@@ -14,8 +14,8 @@ import {
   type SecretInventory,
   type SecretKeyPath,
   type SecretScope,
-} from '../../openclaw/secrets.js'
-import type {ProbeTarget, Proof, ProofOutcome} from '../../openclaw/auth-probe.js'
+} from '../../openclaw/secrets/inventory.js'
+import {proveRotation, type ProbeTarget, type Proof, type ProofOutcome} from '../../openclaw/auth-probe.js'
 import type {ActionContext} from '../../playbook/types.js'
 
 /**
@@ -62,6 +62,24 @@ export interface ProveData {
 
 /** Outcomes that prove nothing either way. */
 export const UNDECIDED: ProofOutcome[] = ['unreachable', 'rate-limited', 'both-rejected']
+
+/** Ask the running gateway about each rotated value at each of its targets (old must fail, new pass). */
+export async function proveEntries(
+  entries: RotationEntry[],
+  port: number,
+  timeoutMs: (e: RotationEntry) => number,
+): Promise<ProofRecord[]> {
+  const results: ProofRecord[] = []
+  for (const e of entries) {
+    for (const t of e.proofTargets) {
+      const proof = await proveRotation({...t, port}, e.oldValue, e.newValue, {timeoutMs: timeoutMs(e)})
+      e.proofs.push({target: t.kind, proof})
+      const {outcome, detail, elapsedMs} = proof
+      results.push({key: e.key, target: t.kind, outcome, detail, elapsedMs})
+    }
+  }
+  return results
+}
 
 export function summarize(results: ProofRecord[]): ProveData {
   return {
@@ -225,24 +243,46 @@ export function reserveSecretsOut(file: string, reserve: boolean): SecretsOut {
     )
   }
   if (!reserve) return {path: file, written: false}
+  let fd: number | undefined
   try {
-    return {path: file, fd: openSync(file, 'wx', 0o600), written: false}
+    fd = openSync(file, 'wx', 0o600)
+    // The disk space is taken now, before anything rotates: the hand-over only overwrites it.
+    writeSync(fd, Buffer.alloc(SECRETS_OUT_RESERVE))
+    fsyncSync(fd)
+    return {path: file, fd, written: false}
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
+    if (fd !== undefined) {
+      closeSync(fd)
+      rmSync(file, {force: true})
+    }
+    const full = code === 'ENOSPC' || code === 'EDQUOT'
     throw new IrError(
       code === 'EEXIST'
         ? `${file} already exists; ir never overwrites a --secrets-out file.`
-        : `--secrets-out ${file} cannot be created (${code ?? 'error'}).`,
-      ExitCode.Usage,
-      ['Pass a new file in a writable directory; nothing was changed.'],
-      code === 'EEXIST' ? 'SECRETS_OUT_EXISTS' : 'SECRETS_OUT_UNWRITABLE',
+        : full
+          ? `--secrets-out ${file}: no room for the new values (${code}, ${SECRETS_OUT_RESERVE / 1024} KiB needed); nothing was rotated.`
+          : `--secrets-out ${file} cannot be created (${code ?? 'error'}).`,
+      full ? ExitCode.PreconditionFailed : ExitCode.Usage,
+      [
+        full
+          ? 'Free space there or pass a file on another disk, then re-run.'
+          : 'Pass a new file in a writable directory; nothing was changed.',
+      ],
+      code === 'EEXIST' ? 'SECRETS_OUT_EXISTS' : full ? 'SECRETS_OUT_NO_SPACE' : 'SECRETS_OUT_UNWRITABLE',
     )
   }
 }
 
+/** Room reserved for the new values (a handful of keys, each well under 1 KiB as JSON). */
+const SECRETS_OUT_RESERVE = 16 * 1024
+
 export function writeSecretsOut(out: SecretsOut, values: Record<string, string>): void {
   if (out.fd === undefined) throw new Error('the --secrets-out file was not reserved')
-  writeSync(out.fd, JSON.stringify(values, null, 2) + '\n')
+  const json = Buffer.from(JSON.stringify(values, null, 2) + '\n')
+  if (json.length > SECRETS_OUT_RESERVE) throw new Error(`${json.length} bytes exceed the reserved space`)
+  writeSync(out.fd, json, 0, json.length, 0) // into the reserved blocks: needs no new space
+  ftruncateSync(out.fd, json.length)
   fsyncSync(out.fd)
   closeSync(out.fd)
   out.fd = undefined

@@ -3,9 +3,9 @@ import {spawn} from 'node:child_process'
 import Database from 'better-sqlite3'
 import {describe, expect, it} from 'vitest'
 
-import {readStoreEntry, stateDbPath, writeStoreEntry} from '../../../src/openclaw/secret-store.js'
-import {stateWithStore} from '../actions/rotate-fixtures.js'
-import {tempDir} from '../../helpers/temp.js'
+import {readStoreEntry, stateDbPath, writeStoreEntry} from '../../../../src/openclaw/secrets/store.js'
+import {stateWithStore} from '../../actions/rotate-fixtures.js'
+import {tempDir} from '../../../helpers/temp.js'
 
 describe('secret store (state/openclaw.sqlite secret_store_entries)', () => {
   it('reads the live team entry and updates it in place, recording who wrote it', () => {

@@ -3,7 +3,8 @@ import path from 'node:path'
 
 import Database from 'better-sqlite3'
 
-import {ExitCode, IrError, errorMessage} from '../errors.js'
+import {ExitCode, IrError, errorMessage} from '../../errors.js'
+import {alignOwners} from '../../system/atomic-write.js'
 
 /**
  * OpenClaw's shared secret store: `state/openclaw.sqlite`, table `secret_store_entries`
@@ -128,6 +129,10 @@ export function writeStoreEntry(stateDir: string, w: StoreWrite, opts: StoreOpti
       return tx.immediate()
     } finally {
       db.close()
+      alignOwners(
+        file,
+        ['-wal', '-shm', '-journal'].map((x) => file + x),
+      )
     }
   })
 }
