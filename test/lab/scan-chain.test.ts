@@ -13,7 +13,6 @@ import type {Finding, ScanResult} from '../../src/detect/types.js'
 import {
   assertHarmlessToolCall,
   byPrompt,
-  type FakeReply,
   type FakeScript,
   type FakeToolCall,
   type LabGateway,
@@ -42,14 +41,23 @@ const CALL = {
 }
 const KEY = {chain: 'agent:main:read-then-install', benign: 'agent:main:read-then-asked'}
 
-/** read `file`, then exec `command`, then answer: one step per tool result of the turn. */
+/**
+ * read `file`, then exec `command`, then answer. Each session here has one turn: the step is the
+ * first of the two calls not yet in the conversation OpenClaw sends.
+ */
 function readThenExec(file: string, command: string, text: string): FakeScript {
-  const steps: FakeReply[] = [
-    {toolCall: {name: 'read', arguments: {path: file}}},
-    {toolCall: {name: 'exec', arguments: {command}}},
+  const steps: FakeToolCall[] = [
+    {name: 'read', arguments: {path: file}},
+    {name: 'exec', arguments: {command}},
   ]
-  for (const s of steps) assertHarmlessToolCall((s as {toolCall: FakeToolCall}).toolCall)
-  return (request) => steps[request.toolResultsSincePrompt] ?? {text}
+  for (const s of steps) assertHarmlessToolCall(s)
+  return (request) => {
+    const made = (request.body?.messages ?? []).flatMap((m) =>
+      ((m as {tool_calls?: Array<{function?: {name?: string}}>}).tool_calls ?? []).map((c) => c.function?.name),
+    )
+    const next = steps.find((s) => !made.includes(s.name))
+    return next ? {toolCall: next} : {text}
+  }
 }
 
 describe('ir scan: untrusted file, then the call it asked for (real gateway)', () => {
@@ -60,7 +68,10 @@ describe('ir scan: untrusted file, then the call it asked for (real gateway)', (
   /** The row of a session holding a tool result of `tool`, or a tool call with `command`. */
   const rowWhere = (key: string, pick: (e: TranscriptRow['event']) => boolean): TranscriptRow => {
     const hits = (rows.get(key) ?? []).filter((r) => pick(r.event))
-    expect(hits, `one row in ${key}`).toHaveLength(1)
+    const seen = (rows.get(key) ?? []).map(
+      (r) => `${r.seq}:${r.event.type}/${r.event.message?.role ?? ''}/${r.event.message?.toolName ?? ''}`,
+    )
+    expect(hits, `one row in ${key}; rows: ${seen.join(' ')}`).toHaveLength(1)
     return hits[0]!
   }
   const resultRow = (key: string, tool: string) =>
@@ -83,6 +94,8 @@ describe('ir scan: untrusted file, then the call it asked for (real gateway)', (
     // Given a real gateway whose fake model reads a file, then runs a command
     gw = await startLabGateway({
       fakeModelOptions: {
+        // two calls a turn: the read, then the command
+        maxToolCallsPerPrompt: 2,
         script: byPrompt(
           {
             'CHAIN-READ': readThenExec('notes/update.md', CALL.install, 'Your notes are summarized.'),
