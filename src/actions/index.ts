@@ -10,6 +10,7 @@ import {reportStatus} from './report-status.js'
 import {rotateChecklist} from './rotate-checklist.js'
 import {rotateHandover} from './rotate-handover.js'
 import {rotateInventory} from './rotate-inventory.js'
+import {rotatePaste} from './rotate-paste.js'
 import {rotateProve} from './rotate-prove.js'
 import {rotateRestart} from './rotate-restart.js'
 import {rotateSecrets} from './rotate-secrets.js'
@@ -37,4 +38,5 @@ export const ACTIONS: Record<string, ActionDefinition<any>> = {
   [rotateRestart.name]: rotateRestart,
   [rotateHandover.name]: rotateHandover,
   [rotateChecklist.name]: rotateChecklist,
+  [rotatePaste.name]: rotatePaste,
 }

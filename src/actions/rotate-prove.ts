@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {z} from 'zod'
 
-import {normalizeHooksPath, proveRotation} from '../openclaw/auth-probe.js'
+import {normalizeHooksPath} from '../openclaw/auth-probe.js'
 import {fingerprint} from '../openclaw/config-edit.js'
 import {loadConfig} from '../openclaw/config.js'
 import {probeGateway} from '../openclaw/gateway.js'
@@ -12,7 +12,7 @@ import {
   rotateRunOf,
   summarize,
   UNDECIDED,
-  type ProofRecord,
+  proveEntries,
   type ProveData,
   type RotationEntry,
 } from './shared/rotate-run.js'
@@ -80,22 +80,8 @@ export const rotateProve: ActionDefinition<z.infer<typeof Params>> = {
         data,
       }
     }
-    const results: ProofRecord[] = []
-    for (const e of entries) {
-      for (const t of e.proofTargets) {
-        // An environment variable cannot reach a running process: one look, then the restart step.
-        const timeoutMs = e.needsRestart ? 1500 : params.timeoutSeconds * 1000
-        const proof = await proveRotation({...t, port: gw.port}, e.oldValue, e.newValue, {timeoutMs})
-        e.proofs.push({target: t.kind, proof})
-        results.push({
-          key: e.key,
-          target: t.kind,
-          outcome: proof.outcome,
-          detail: proof.detail,
-          elapsedMs: proof.elapsedMs,
-        })
-      }
-    }
+    // An environment variable cannot reach a running process: one look, then the restart step.
+    const results = await proveEntries(entries, gw.port, (e) => (e.needsRestart ? 1500 : params.timeoutSeconds * 1000))
     const data = summarize(results)
     rotateRunOf(ctx).prove = data
     const head = data.verified

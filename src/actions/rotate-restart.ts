@@ -2,14 +2,14 @@ import os from 'node:os'
 
 import {z} from 'zod'
 
-import {proveRotation, waitReady} from '../openclaw/auth-probe.js'
+import {waitReady} from '../openclaw/auth-probe.js'
 import {maskSecrets} from '../openclaw/config-edit.js'
 import {loadConfig} from '../openclaw/config.js'
 import {probeGateway} from '../openclaw/gateway.js'
 import {openclawHome} from '../openclaw/locate.js'
 import {findServiceDefinitions, serviceMatches, serviceRuntime, type ServiceDefinition} from '../openclaw/services.js'
 import type {ActionDefinition} from '../playbook/types.js'
-import {rotateRunOf, summarize, type ProofRecord, type ProveData} from './shared/rotate-run.js'
+import {proveEntries, rotateRunOf, summarize, type ProveData} from './shared/rotate-run.js'
 
 const Params = z
   .object({
@@ -111,24 +111,10 @@ export const rotateRestart: ActionDefinition<z.infer<typeof Params>> = {
         `the gateway did not answer /readyz on port ${data.port} within ${params.readyTimeoutSeconds} s after the restart`,
       )
     }
-    const results: ProofRecord[] = []
-    for (const e of rotateRunOf(ctx)
+    const written = rotateRunOf(ctx)
       .vault.all()
-      .filter((x) => x.state === 'written')) {
-      for (const t of e.proofTargets) {
-        const proof = await proveRotation({...t, port: data.port}, e.oldValue, e.newValue, {
-          timeoutMs: params.timeoutSeconds * 1000,
-        })
-        e.proofs.push({target: t.kind, proof})
-        results.push({
-          key: e.key,
-          target: t.kind,
-          outcome: proof.outcome,
-          detail: proof.detail,
-          elapsedMs: proof.elapsedMs,
-        })
-      }
-    }
+      .filter((x) => x.state === 'written')
+    const results = await proveEntries(written, data.port, () => params.timeoutSeconds * 1000)
     const prove = summarize(results)
     rotateRunOf(ctx).restart = {restarted: true, ...prove}
     return {

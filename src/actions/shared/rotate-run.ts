@@ -15,7 +15,7 @@ import {
   type SecretKeyPath,
   type SecretScope,
 } from '../../openclaw/secrets/inventory.js'
-import type {ProbeTarget, Proof, ProofOutcome} from '../../openclaw/auth-probe.js'
+import {proveRotation, type ProbeTarget, type Proof, type ProofOutcome} from '../../openclaw/auth-probe.js'
 import type {ActionContext} from '../../playbook/types.js'
 
 /**
@@ -62,6 +62,24 @@ export interface ProveData {
 
 /** Outcomes that prove nothing either way. */
 export const UNDECIDED: ProofOutcome[] = ['unreachable', 'rate-limited', 'both-rejected']
+
+/** Ask the running gateway about each rotated value at each of its targets (old must fail, new pass). */
+export async function proveEntries(
+  entries: RotationEntry[],
+  port: number,
+  timeoutMs: (e: RotationEntry) => number,
+): Promise<ProofRecord[]> {
+  const results: ProofRecord[] = []
+  for (const e of entries) {
+    for (const t of e.proofTargets) {
+      const proof = await proveRotation({...t, port}, e.oldValue, e.newValue, {timeoutMs: timeoutMs(e)})
+      e.proofs.push({target: t.kind, proof})
+      const {outcome, detail, elapsedMs} = proof
+      results.push({key: e.key, target: t.kind, outcome, detail, elapsedMs})
+    }
+  }
+  return results
+}
 
 export function summarize(results: ProofRecord[]): ProveData {
   return {

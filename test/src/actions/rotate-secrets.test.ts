@@ -153,6 +153,7 @@ describe('rotate playbook: write and prove', () => {
       'restart:noop',
       'handover:done',
       'checklist:done',
+      'paste:noop',
     ])
     expect(rotationVerdict(outcome, run)).toMatchObject({verified: true, exitCode: 0})
     expect(Object.keys(handed)).toEqual(['gateway.auth.token', 'hooks.token'])
@@ -206,6 +207,7 @@ describe('rotate playbook: write and prove', () => {
       'restart:manual',
       'handover:done',
       'checklist:done',
+      'paste:noop',
     ])
     expect(outcome.steps[3]!.detail).toMatch(
       /runs outside a service manager ir can drive.*start it the way it was started/,
@@ -255,6 +257,7 @@ describe('rotate playbook: write and prove', () => {
       'restart:done',
       'handover:done',
       'checklist:done',
+      'paste:noop',
     ])
     expect(outcome.steps[3]!.verified).toBe(true)
     expect(rotationVerdict(outcome, run)).toMatchObject({verified: true, exitCode: 0})
@@ -279,6 +282,7 @@ describe('rotate playbook: write and prove', () => {
       'restart:noop',
       'handover:done',
       'checklist:done',
+      'paste:noop',
     ])
     expect(outcome.steps[1]!.detail).toContain(
       'Store the new gateway.auth.token in the secret manager behind exec provider "vault" (/usr/local/bin/vault-resolver) under id "gw/token"',
@@ -432,6 +436,7 @@ describe('rotate playbook: write and prove', () => {
       'restart:noop',
       'handover:noop',
       'checklist:planned',
+      'paste:noop',
     ])
     expect(readFileSync(configPath, 'utf8')).toBe(before)
     const lines = outcome.steps[1]!.plan!.lines
@@ -527,6 +532,7 @@ describe('rotate playbook: write and prove', () => {
     const {outcome, run} = await rotate(state, configPath)
     expect(outcome.steps.map((s) => s.status)).toEqual([
       'failed',
+      'not-run',
       'not-run',
       'not-run',
       'not-run',
