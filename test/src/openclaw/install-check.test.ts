@@ -60,6 +60,12 @@ describe('mode changes', () => {
 })
 
 describe('profile names', () => {
+  it('keeps the case of the name, as OpenClaw does for the state dir', () => {
+    const home = tempDir()
+    expect(resolveInstall({profile: 'Work'}, fakeHost(home)).stateDir).toBe(path.join(home, '.openclaw-Work'))
+    expect(resolveInstall({profile: 'DEFAULT'}, fakeHost(home)).stateDir).toBe(path.join(home, '.openclaw'))
+  })
+
   it.each(['../x', 'a/b', '-x', ''])('rejects %j as OpenClaw does (usage error)', (p) => {
     const home = tempDir()
     if (p === '') expect(() => resolveInstall({profile: p}, fakeHost(home))).not.toThrow()
