@@ -3,7 +3,18 @@ import path from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {caseTexts, ir, journal, leaked, makeInstall, SECRETS, snapshot, type Install, type Run} from './harness.js'
+import {
+  caseTexts,
+  ir,
+  journal,
+  leaked,
+  makeInstall,
+  SECRETS,
+  seeded,
+  snapshot,
+  type Install,
+  type Run,
+} from './harness.js'
 
 /**
  * kill -9 at named points (IR_FAULT_POINT, src/system/fault-point.ts) of contain, contain --undo,
@@ -120,7 +131,7 @@ describe('kill -9 during rotate', () => {
 })
 
 describe('kill -9 during collect', () => {
-  it.concurrent.each(['journal:appended#3'])(
+  it.concurrent.each(seeded(1, 6).map((n) => `journal:appended#${n}`))(
     'at %s: the source is untouched, the rerun with the same case seals a verified bundle',
     async (point) => {
       const inst = makeInstall()
@@ -135,6 +146,21 @@ describe('kill -9 during collect', () => {
       expect(JSON.parse(rerun.stdout)).toMatchObject({verified: true})
       expect(snapshot(inst.state)).toEqual(before)
       expect(leaked([crashed.stdout, crashed.stderr, rerun.stdout, rerun.stderr], SECRETS)).toEqual([])
+    },
+  )
+
+  it.concurrent.each(seeded(1, 2500).map((ms) => ms + 500))(
+    'after %i ms (wherever that lands): the rerun seals a verified bundle, the source is untouched',
+    async (ms) => {
+      const inst = makeInstall()
+      const before = snapshot(inst.state)
+      const id = `IR-collect-${ms}ms`
+      const args = ['collect', '--yes', '--json', '--state-dir', inst.state, '--case', id, '--no-include-secrets']
+      await ir(inst, args, {}, ms) // killed, or done already: either way the rerun must complete
+      const rerun = await ir(inst, args)
+      expectCompleted(inst, id, rerun)
+      expect(JSON.parse(rerun.stdout)).toMatchObject({verified: true})
+      expect(snapshot(inst.state)).toEqual(before)
     },
   )
 })
