@@ -177,6 +177,34 @@ describe('target sanity', () => {
   })
 })
 
+describe('raw errors become one line', () => {
+  it('a config path that is a directory: status names it and rates no mode; contain changes no byte', async () => {
+    const inst = makeInstall()
+    const dir = path.join(inst.root, 'cfgdir')
+    mkdirSync(path.join(dir, 'openclaw.json'), {recursive: true})
+    mkdirSync(path.join(dir, 'agents'))
+    const status = await ir(inst, ['status', '--json', '--state-dir', dir])
+    expect(status.stdout).toContain('is a directory, not a config file.')
+    expect(status.stdout).not.toContain('perms_world_readable')
+    const r = await ir(inst, ['contain', '--yes', '--json', '--state-dir', dir, '--case', 'IR-cfgdir'])
+    const out = JSON.parse(r.stdout) as {steps: Array<{id: string; status: string; detail: string}>}
+    expect(out.steps.find((s) => s.id === 'lockdown')).toMatchObject({
+      status: 'failed',
+      detail: `${path.join(dir, 'openclaw.json')} is a directory, not a config file.`,
+    })
+  })
+
+  it('collect --out naming an existing file: usage error (exit 2) before any work', async () => {
+    const inst = makeInstall()
+    const file = path.join(inst.root, 'evidence.tar.gz')
+    writeFileSync(file, 'x')
+    const r = await ir(inst, ['collect', '--yes', '--json', '--state-dir', inst.state, '--out', file])
+    expect(jsonError(r), r.stdout).toMatchObject({exitCode: 2})
+    expect(jsonError(r)!.message).toBe(`--out ${file} is an existing file; --out names the directory for the archive.`)
+    expect(existsSync(inst.irHome)).toBe(false)
+  })
+})
+
 describe.skipIf(otherUserSkipReason)('owners', () => {
   let user: OtherUser
   beforeAll(() => {
