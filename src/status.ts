@@ -1,9 +1,9 @@
 import path from 'node:path'
 
 import {errorMessage} from './errors.js'
-import {ConfigError, loadConfig, type JsonObject} from './openclaw/config.js'
+import {ConfigError, loadConfig, rawGatewayPort, type JsonObject} from './openclaw/config.js'
 import {detectEra, type EraInfo} from './openclaw/era.js'
-import {bySeverity, configExposure, permissionExposure, type ExposureItem} from './openclaw/exposure.js'
+import {bySeverity, installExposure, type ExposureItem} from './openclaw/exposure.js'
 import {probeGateway, type GatewayProbeSeams, type GatewayState} from './openclaw/gateway.js'
 import {
   findInstalls,
@@ -15,7 +15,9 @@ import {
   type Target,
 } from './openclaw/locate.js'
 import {findServiceDefinitions, serviceMatches, serviceRuntime, type ServiceDefinition} from './openclaw/services.js'
-import {configVersion, findOpenClawCli, type VersionFacts} from './openclaw/version.js'
+import {locateOpenClawCli, type CliSource} from './openclaw/openclaw-cli.js'
+import {configVersion, type VersionFacts} from './openclaw/version.js'
+import {safeRead} from './system/safe-fs.js'
 import {realRunner, type ProcessRunner} from './system/process-runner.js'
 
 /** `ir status`: read-only triage of every install. Never changes anything, never starts OpenClaw. */
@@ -27,6 +29,8 @@ export interface InstallStatus {
   source: Install['source']
   stateDirExists: boolean
   config: {ok: boolean; error?: string; line?: number; column?: number; includes: string[]}
+  /** The openclaw CLI that runs this install, how it was found (openclaw-cli.ts), and its version. */
+  cli?: {source: CliSource; from: string; version?: string}
   era: Omit<EraInfo, 'agentStores' | 'stateDb'> & {
     stores: Array<{path: string; agentId?: string; userVersion?: number; problem?: string}>
   }
@@ -39,6 +43,8 @@ export interface StatusResult {
   installs: InstallStatus[]
   /** Highest severity over all installs ('none' when nothing is exposed). */
   worst: ExposureItem['severity'] | 'none'
+  /** Some install's config exists but cannot be read: its exposure is unknown (exit 3). */
+  exposureUnknown: boolean
 }
 
 export interface StatusDeps {
@@ -52,7 +58,6 @@ export async function status(target: Target, deps: StatusDeps = {}): Promise<Sta
   const runner = deps.runner ?? realRunner
   const home = openclawHome(host)
   const definitions = findServiceDefinitions(home)
-  const cli = findOpenClawCli(host.env)
   const installs: InstallStatus[] = []
   const found = findInstalls(target, host)
   // Service definitions name state dirs too (OPENCLAW_STATE_DIR in a unit or plist).
@@ -76,7 +81,6 @@ export async function status(target: Target, deps: StatusDeps = {}): Promise<Sta
         runner,
         home,
         definitions,
-        installed: cli?.version,
         seams: deps.gatewaySeams,
       }),
     )
@@ -85,7 +89,8 @@ export async function status(target: Target, deps: StatusDeps = {}): Promise<Sta
     .flatMap((i) => i.exposure)
     .filter((e) => e.severity !== 'info')
     .sort(bySeverity)
-  return {installs, worst: all[0]?.severity ?? 'none'}
+  const exposureUnknown = installs.some((i) => i.exposure.some((e) => e.checkId === 'config.unreadable'))
+  return {installs, worst: all[0]?.severity ?? 'none', exposureUnknown}
 }
 
 async function installStatus(
@@ -95,11 +100,11 @@ async function installStatus(
     runner: ProcessRunner
     home: string
     definitions: ServiceDefinition[]
-    installed?: string
     seams?: GatewayProbeSeams
   },
 ): Promise<InstallStatus> {
   let config: JsonObject | undefined
+  let probeConfig: JsonObject | undefined
   const configStatus: InstallStatus['config'] = {ok: false, includes: []}
   if (!install.configExists) configStatus.error = `${install.configPath} does not exist`
   else {
@@ -110,27 +115,39 @@ async function installStatus(
     } catch (err) {
       configStatus.error = errorMessage(err)
       if (err instanceof ConfigError) Object.assign(configStatus, {line: err.line, column: err.column})
+      // The gateway may still run on the port the broken text names: probe that one.
+      const port = rawGatewayPort(safeRead(install.configPath) ?? '')
+      if (port) probeConfig = {gateway: {port}}
     }
   }
   const eraInfo = detectEra(install.stateDir)
-  const gw = await probeGateway(install.stateDir, install.configPath, config, ctx.host.env, install.profile, ctx.seams)
+  const gw = await probeGateway(
+    install.stateDir,
+    install.configPath,
+    config ?? probeConfig,
+    ctx.host.env,
+    install.profile,
+    ctx.seams,
+  )
   const services: ServiceDefinition[] = []
   for (const def of ctx.definitions) {
     if (!serviceMatches(def, install.stateDir, ctx.home, install.profile)) continue
     services.push({...def, ...(await serviceRuntime(def, ctx.runner, ctx.host.uid))})
   }
-  const exposure = [
-    ...(config ? configExposure(config) : []),
-    ...(install.stateDirExists ? permissionExposure(install.stateDir, install.configPath) : []),
-    ...services
-      .filter((s) => s.embedsToken)
-      .map((s) => ({
-        checkId: 'service.embedded_token',
-        severity: 'high' as const,
-        title: `${s.name} embeds the gateway secret in clear (old installer)`,
-        where: s.file,
-      })),
-  ].sort(bySeverity)
+  const exposure = installExposure({
+    stateDir: install.stateDir,
+    configPath: install.configPath,
+    stateDirExists: install.stateDirExists,
+    config,
+    configError: install.configExists ? configStatus.error : undefined,
+    services,
+  })
+  const cli = await locateOpenClawCli({
+    env: ctx.host.env,
+    gatewayPid: gw.state === 'up' ? gw.pid : undefined,
+    services,
+    procRoot: ctx.seams?.procRoot,
+  })
   const storeVersion =
     eraInfo.stateDb?.schemaMeta?.appVersion ??
     eraInfo.agentStores.find((s) => s.schemaMeta?.appVersion)?.schemaMeta?.appVersion
@@ -142,6 +159,7 @@ async function installStatus(
     source: install.source,
     stateDirExists: install.stateDirExists,
     config: configStatus,
+    ...(cli ? {cli: {source: cli.source, from: cli.from, version: cli.version}} : {}),
     era: {
       ...eraRest,
       stores: [...agentStores, ...(stateDb ? [stateDb] : [])].map((s) => ({
@@ -154,7 +172,7 @@ async function installStatus(
     version: {
       config: configVersion(config),
       stateDb: storeVersion,
-      installed: ctx.installed,
+      installed: cli?.version,
       running: gw.startupz?.version,
     },
     gateway: {...gw, locks: gw.locks.map((l) => l.path), services},

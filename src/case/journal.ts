@@ -1,3 +1,4 @@
+import {createHash} from 'node:crypto'
 import {
   closeSync,
   fsyncSync,
@@ -161,24 +162,64 @@ export interface ChainProblem {
 
 /** Check a journal's hash chain; [] when intact. */
 export function verifyChain(text: string): ChainProblem[] {
-  const problems: ChainProblem[] = []
-  let prev = GENESIS
-  const lines = text.split('\n')
-  if (lines.at(-1) === '') lines.pop()
-  lines.forEach((line, i) => {
-    let entry: {prev?: unknown}
-    try {
-      entry = JSON.parse(line) as {prev?: unknown}
-    } catch {
-      problems.push({line: i + 1, problem: 'not valid JSON (torn or edited line)'})
-      prev = sha256(line)
-      return
+  const check = new ChainCheck(Infinity)
+  check.push(Buffer.from(text, 'utf8'))
+  return check.end()
+}
+
+/** The same check on bytes as they arrive (a bundled journal of any size): memory bounded by maxLine. */
+export class ChainCheck {
+  readonly problems: ChainProblem[] = []
+  private prev = GENESIS
+  private line = 0
+  private parts: Buffer[] = []
+  private len = 0
+  private hash = createHash('sha256')
+
+  constructor(private readonly maxLine = 4 << 20) {}
+
+  push(chunk: Buffer): void {
+    let s = 0
+    for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, s)) {
+      this.add(chunk.subarray(s, nl))
+      this.endLine()
+      s = nl + 1
     }
-    if (entry.prev !== prev)
-      problems.push({line: i + 1, problem: 'hash chain broken: prev does not match the previous line'})
-    prev = sha256(line)
-  })
-  return problems
+    if (s < chunk.length) this.add(chunk.subarray(s))
+  }
+
+  end(): ChainProblem[] {
+    if (this.len > 0) this.endLine()
+    return this.problems
+  }
+
+  private add(b: Buffer): void {
+    this.hash.update(b)
+    this.len += b.length
+    if (this.len <= this.maxLine) this.parts.push(Buffer.from(b))
+    else this.parts = []
+  }
+
+  private endLine(): void {
+    this.line++
+    const digest = this.hash.digest('hex')
+    if (this.len > this.maxLine) {
+      this.problems.push({line: this.line, problem: `longer than ${this.maxLine} bytes: not read (no ir entry is)`})
+    } else {
+      let entry: {prev?: unknown} | undefined
+      try {
+        entry = JSON.parse(Buffer.concat(this.parts).toString('utf8')) as {prev?: unknown}
+      } catch {
+        this.problems.push({line: this.line, problem: 'not valid JSON (torn or edited line)'})
+      }
+      if (entry && entry.prev !== this.prev)
+        this.problems.push({line: this.line, problem: 'hash chain broken: prev does not match the previous line'})
+    }
+    this.prev = digest
+    this.parts = []
+    this.len = 0
+    this.hash = createHash('sha256')
+  }
 }
 
 /** Exclusive lock by O_EXCL lock file; a lock whose owner pid is dead is taken over. */

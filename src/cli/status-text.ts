@@ -21,6 +21,7 @@ export function statusLines(r: StatusResult): string[] {
         ? `UP   pid ${g.pid ?? '?'}  port ${g.port}  healthz ${g.healthz ? 'ok' : 'no answer'}`
         : `down (port ${g.port})`
     out.push(`  gateway  ${up}`)
+    if (i.cli) out.push(`  cli      openclaw ${i.cli.version ?? '(version unknown)'} (${i.cli.source}: ${i.cli.from})`)
     for (const s of g.services) {
       const state = [
         s.active === undefined ? undefined : s.active ? 'active' : 'inactive',
@@ -36,6 +37,7 @@ export function statusLines(r: StatusResult): string[] {
     for (const e of shown) out.push(`    ${MARK[e.severity]}  ${e.title}   [${e.where}]`)
     out.push('')
   }
+  if (r.exposureUnknown) out.push('Exposure UNKNOWN: a config cannot be read; treat that gateway as open.')
   if (r.worst === 'critical' || r.worst === 'high')
     out.push('Next: `ir collect` to preserve evidence, then `ir contain` to close these surfaces.')
   return out

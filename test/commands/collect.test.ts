@@ -131,6 +131,48 @@ describe('ir collect', () => {
     expect(existsSync(path.join(stateDir, 'evidence'))).toBe(false)
   })
 
+  it('refuses, before any work, an --out that is a file and a --rules pack that does not load, naming file and rule', async () => {
+    // Given an install, a file where the bundle directory should be, and a pack with one rule whose regex is invalid
+    const root = tempDir('ir-collect-cmd-')
+    const {stateDir} = fileEraState(root)
+    const file = path.join(root, 'bundle.tar.gz')
+    writeFileSync(file, 'not a directory')
+    const pack = path.join(root, 'bad.yaml')
+    writeFileSync(
+      pack,
+      [
+        'pack: mine',
+        'rules:',
+        '  - id: my.broken',
+        '    title: Broken',
+        '    category: dangerous-exec',
+        '    severity: high',
+        '    keywords: [curl]',
+        "    patterns: ['(unclosed']",
+      ].join('\n'),
+    )
+    // When collect is given each
+    const out = await runCommand(
+      ['collect', '--state-dir', stateDir, '--yes', '--json', '--out', file],
+      import.meta.url,
+    )
+    const outError = JSON.parse(out.stdout).error
+    process.exitCode = undefined
+    const rules = await runCommand(
+      ['collect', '--state-dir', stateDir, '--yes', '--json', '--rules', pack, '--out', path.join(root, 'o')],
+      import.meta.url,
+    )
+    const rulesError = JSON.parse(rules.stdout).error
+    // Then each is a usage error (exit 2) that names the file (and the rule); nothing was written
+    expect(outError).toMatchObject({code: 'OUT_NOT_A_DIRECTORY', exitCode: 2})
+    expect(outError.message).toContain(file)
+    expect(rulesError).toMatchObject({code: 'RULES_INVALID', exitCode: 2})
+    expect(rulesError.message).toContain(pack)
+    expect(rulesError.message).toContain('my.broken')
+    expect(readFileSync(file, 'utf8')).toBe('not a directory')
+    expect(existsSync(path.join(root, 'o'))).toBe(false)
+  })
+
   // root reads everything: unreadable files need an ordinary user (nobody), through setpriv
   it.skipIf(process.getuid?.() !== 0)(
     'records unreadable files and directories as failed, still seals a verified bundle, exits 5 (partial)',

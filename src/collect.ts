@@ -1,17 +1,19 @@
 import {statSync} from 'node:fs'
 import path from 'node:path'
 
-import {irHome} from '../case/case-store.js'
-import {ExitCode, IrError} from '../errors.js'
-import {type HostEnv, realHost, resolveInstall, type Target} from '../openclaw/locate.js'
-import type {Prompter} from '../playbook/prompter.js'
-import {runShippedPlaybook} from '../playbooks.js'
-import type {StepResult} from '../playbook/types.js'
-import {isInside, realOr} from '../system/paths.js'
-import type {ProcessRunner} from '../system/process-runner.js'
-import type {SessionInit} from './collect.js'
-import {collectRuntime} from './run.js'
-import type {CollectSummary, Progress, ProgressFn} from './types.js'
+import {collectRuntime} from './actions/collect-session.js'
+import {irHome} from './case/case-store.js'
+import {loadRules} from './detect/rules.js'
+import {parseRecipients} from './evidence/bundle-crypt.js'
+import type {SessionInit} from './evidence/collect.js'
+import type {CollectSummary, Progress, ProgressFn} from './evidence/collect-types.js'
+import {ExitCode, IrError} from './errors.js'
+import {type HostEnv, realHost, resolveInstall, type Target} from './openclaw/locate.js'
+import type {Prompter} from './playbook/prompter.js'
+import type {StepResult} from './playbook/types.js'
+import {runShippedPlaybook} from './playbooks.js'
+import {isInside, realOr} from './system/paths.js'
+import type {ProcessRunner} from './system/process-runner.js'
 
 /** `ir collect`: playbooks/collect.yaml on one install, and what the command prints. */
 
@@ -22,6 +24,8 @@ export interface CollectRequest {
   since?: string
   rules?: string[]
   format?: 'tar.gz' | 'zip'
+  /** age public keys: the bundle is encrypted to them as it is written. */
+  encryptTo?: string[]
   /** undefined: asked (default no); false/true: given on the command line. */
   includeSecrets?: boolean
   dryRun: boolean
@@ -84,12 +88,16 @@ export async function collect(req: CollectRequest): Promise<CollectResult> {
       )
     }
   }
+  if (req.out !== undefined) outMustBeADirectory(req.out)
+  if (req.rules?.length) await rulesMustLoad(req.rules)
+  const encryptTo = parseRecipients(req.encryptTo ?? [])
   const runtime = collectRuntime({onProgress: req.onProgress, signal: req.signal, seams: req.seams})
   const vars: Record<string, unknown> = {
     out: req.out,
     since: since?.toISOString(),
     rules: req.rules ?? [],
     format: req.format ?? 'tar.gz',
+    encryptTo,
     runtime,
   }
   if (req.includeSecrets !== undefined) vars.includeSecrets = req.includeSecrets
@@ -169,13 +177,57 @@ export function collectLines(r: CollectResult): string[] {
   out.push(
     '',
     `bundle   ${r.bundle}`,
-    `sha256   ${r.bundleSha256}  (also in ${r.bundle}.sha256)`,
+    `sha256   ${r.bundleSha256}  (also in ${r.bundle}.sha256${r.encrypted ? '; over the ciphertext' : ''})`,
+    ...(r.encrypted
+      ? [`manifest ${r.manifestSha256}  (SHA-256 of manifest-sha256.txt inside: keep it with the record)`]
+      : []),
     `files    ${r.files}; findings ${r.findings.length}${sev.length ? ` (${sev.map(([k, n]) => `${n} ${k}`).join(', ')})` : ''}; not collected ${r.skipped.length} (why: case.json and findings/report.md)`,
+    ...notCollectedLines(r),
     r.verified
       ? 'verified  every file hashed again as archived matches the manifest; the archive matches its .sha256; the journal chain is intact'
       : 'NOT VERIFIED: run `ir verify` on the bundle',
   )
   return out
+}
+
+/** `--out` names a directory (made if missing), never a file: said before any work. */
+function outMustBeADirectory(out: string): void {
+  let st
+  try {
+    st = statSync(out)
+  } catch {
+    return
+  }
+  if (!st.isDirectory())
+    throw new IrError(
+      `--out ${out} is a file: it names the directory the bundle and its .sha256 are written into.`,
+      ExitCode.Usage,
+      [`Pass a directory, e.g. --out ${path.dirname(path.resolve(out))}.`],
+      'OUT_NOT_A_DIRECTORY',
+    )
+}
+
+/** An extra rule pack that does not load is a usage error naming the file and the rule, not a silent skip. */
+async function rulesMustLoad(paths: string[]): Promise<void> {
+  const set = await loadRules(paths)
+  if (set.rejected.length === 0) return
+  const first = set.rejected[0]!
+  throw new IrError(
+    `--rules: ${first.path}: ${first.reason}${set.rejected.length > 1 ? ` (and ${set.rejected.length - 1} more)` : ''}.`,
+    ExitCode.Usage,
+    [
+      ...set.rejected.slice(1, 5).map((r) => `${r.path}: ${r.reason}`),
+      'Fix the pack (see playbooks/rules/*.yaml for the format) or leave it out.',
+    ],
+    'RULES_INVALID',
+  )
+}
+
+/** What was not collected, with why (the first 20; case.json has them all). */
+function notCollectedLines(r: CollectResult): string[] {
+  const lines = r.skipped.slice(0, 20).map((s) => `  not collected  ${s.path}: ${s.reason}`)
+  if (r.skipped.length > 20) lines.push(`  … ${r.skipped.length - 20} more in case.json`)
+  return lines
 }
 
 /** One status line for a TTY: phase, files, bytes, rate, ETA. */

@@ -145,7 +145,8 @@ export function maskConfigText(text: string, known: string[] = []): Masked {
   } catch {
     unparsed = true
   }
-  values.push(...envSecretValues(text))
+  // keyed values are read from the text itself too: a config that does not parse still names its secrets
+  values.push(...keyedSecretValues(text), ...envSecretValues(text))
   const long = [...values, ...known].filter((v) => v.length >= MIN_KNOWN_LENGTH)
   const masked = maskSecrets(text, long)
   // keyed values of any length (short passwords) on lines maskSecrets did not catch
@@ -174,18 +175,51 @@ export function maskEnvText(text: string, known: string[] = []): Masked {
   return {text: r.text, count: r.count, values}
 }
 
-/** `"token": "x"` / `token: 'x'` with a secret key on one line: the value masked whatever its length. */
+/**
+ * `"token": "x"` / `token: 'x'` on one line, JSON or JSON5 whether it parses or not. Key and spacing
+ * lengths are bounded: linear on any input.
+ */
+const KEYED = /(["']?)([A-Za-z0-9_$-]{1,64})\1([ \t]{0,16}:[ \t]{0,16})(["'])((?:(?!\4)[^\\\n]|\\.){1,8192})\4/g
+
+function keyedSecret(key: string, value: string): boolean {
+  return SECRET_KEY.test(key) && !isPlaceholder(value)
+}
+
+/** Values under secret-looking keys, read from the text (a config with a stray comma still gives its token). */
+export function keyedSecretValues(text: string): string[] {
+  const out: string[] = []
+  for (const m of text.matchAll(KEYED)) {
+    const value = unescapeJs(m[5]!)
+    if (keyedSecret(m[2]!, value)) out.push(value)
+  }
+  return out
+}
+
+/** The value masked whatever its length. */
 function replaceKeyed(text: string): {text: string; count: number} {
   let count = 0
-  const out = text.replace(
-    /(["']?)([A-Za-z0-9_$-]+)\1(\s*:\s*)(["'])((?:(?!\4)[^\\\n]|\\.)+)\4/g,
-    (all, q: string, key: string, sep: string, vq: string, value: string) => {
-      if (!SECRET_KEY.test(key) || isPlaceholder(value)) return all
-      count++
-      return `${q}${key}${q}${sep}${vq}${maskSecret(value)}${vq}`
-    },
-  )
+  const out = text.replace(KEYED, (all, q: string, key: string, sep: string, vq: string, value: string) => {
+    if (!keyedSecret(key, value)) return all
+    count++
+    return `${q}${key}${q}${sep}${vq}${maskSecret(value)}${vq}`
+  })
   return {text: out, count}
+}
+
+function unescapeJs(s: string): string {
+  if (!s.includes('\\')) return s
+  try {
+    return JSON.parse(`"${s.replace(/\\'/g, "'")}"`) as string
+  } catch {
+    return s
+  }
+}
+
+/** Secret-named variables of a process environment (the gateway's: /proc/<pid>/environ). */
+export function environSecretValues(env: Record<string, string>): string[] {
+  return Object.entries(env)
+    .filter(([k, v]) => SECRET_ENV_KEY.test(k) && v.length > 0)
+    .map(([, v]) => v)
 }
 
 function countMarks(s: string): number {

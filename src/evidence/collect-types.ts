@@ -110,6 +110,8 @@ export interface CollectOptions {
   rules: string[]
   format: 'tar.gz' | 'zip'
   includeSecrets: boolean
+  /** age recipients: the archive is encrypted as it is written. */
+  encryptTo?: string[]
   onProgress?: ProgressFn
   signal?: AbortSignal
 }
@@ -118,6 +120,9 @@ export interface CollectSummary {
   case: string
   bundle: string
   bundleSha256: string
+  /** SHA-256 of manifest-sha256.txt: for the record when the bundle is encrypted (its hash is over the ciphertext). */
+  manifestSha256?: string
+  encrypted?: boolean
   files: number
   findings: Finding[]
   skipped: SkippedItem[]

@@ -17,12 +17,14 @@ import {Transform} from 'node:stream'
 import {TarArchive, ZipArchive} from 'archiver'
 
 import {ExitCode, IrError} from '../errors.js'
+import {encryptStream} from './bundle-crypt.js'
 
 /**
  * The bundle archive, written through archiver (tar.gz by default, zip on request) under a temp
  * name in the output dir, hashed as it is written, fsynced, then renamed: a bundle that exists
  * under its final name is complete. Compression runs in zlib's threadpool, off the main thread.
  * The sibling `<archive>.sha256` (sha256sum format) is written before the archive is renamed.
+ * With recipients the archive is age-encrypted on its way to the disk (`<name>.tar.gz.age`).
  */
 
 export type BundleFormat = 'tar.gz' | 'zip'
@@ -69,10 +71,11 @@ export class BundleWriter {
     outDir: string,
     readonly root: string,
     readonly format: BundleFormat,
-    opts: {level?: number; onBytes?: (compressed: number, processed: number) => void} = {},
+    opts: {level?: number; onBytes?: (compressed: number, processed: number) => void; recipients?: string[]} = {},
   ) {
-    this.final = path.join(outDir, `${root}.${format}`)
-    this.tmp = path.join(outDir, `.${root}.${format}.partial-${randomBytes(4).toString('hex')}`)
+    const ext = opts.recipients?.length ? `${format}.age` : format
+    this.final = path.join(outDir, `${root}.${ext}`)
+    this.tmp = path.join(outDir, `.${root}.${ext}.partial-${randomBytes(4).toString('hex')}`)
     const level = opts.level ?? 6
     this.archive =
       format === 'zip' ? new ZipArchive({zlib: {level}}) : new TarArchive({gzip: true, gzipOptions: {level}})
@@ -107,7 +110,17 @@ export class BundleWriter {
       this.pump()
     })
     if (opts.onBytes) this.archive.on('progress', (p) => opts.onBytes!(this.bytes, p.fs.processedBytes))
-    this.archive.pipe(hasher).pipe(out)
+    if (!opts.recipients?.length) this.archive.pipe(hasher).pipe(out)
+    else {
+      // encrypted as it is written: only ciphertext reaches the disk; the .sha256 covers the ciphertext
+      encryptStream(this.archive, opts.recipients).then(
+        (cipher) => {
+          cipher.on('error', (err) => this.archive.emit('error', err))
+          cipher.pipe(hasher).pipe(out)
+        },
+        (err: unknown) => this.archive.emit('error', err),
+      )
+    }
   }
 
   add(e: ArchiveEntry): void {

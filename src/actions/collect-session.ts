@@ -1,6 +1,6 @@
 import type {ActionContext} from '../playbook/types.js'
-import {CollectSession, type SessionInit} from './collect.js'
-import type {CollectSummary, ProgressFn} from './types.js'
+import {CollectSession, type SessionInit} from '../evidence/collect.js'
+import type {CollectSummary, ProgressFn} from '../evidence/collect-types.js'
 
 /**
  * How the collect playbook's steps share one CollectSession, and how `ir collect` talks to them:
@@ -50,6 +50,7 @@ export function sessionFor(ctx: ActionContext): CollectSession {
       since,
       rules: Array.isArray(v.rules) ? v.rules.filter((x): x is string => typeof x === 'string') : [],
       format: v.format === 'zip' ? 'zip' : 'tar.gz',
+      encryptTo: Array.isArray(v.encryptTo) ? v.encryptTo.filter((x): x is string => typeof x === 'string') : [],
       includeSecrets: v.includeSecrets === true,
       onProgress: rt?.onProgress,
       signal: rt?.signal,

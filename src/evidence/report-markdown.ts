@@ -1,39 +1,18 @@
-import {CATEGORIES, SEVERITIES, type Finding} from '../detect/types.js'
-import type {ExposureItem} from '../openclaw/exposure.js'
-import type {ItemRecord} from './types.js'
-import type {AuditOutcome, GatewayFacts} from './volatile.js'
+import {CATEGORIES, SEVERITIES} from '../detect/types.js'
+import type {Incident} from './incident.js'
 
 /**
- * findings/report.md: what an analyst reads first. Summary by severity and category, a timeline
- * of suspicious events per session, the exposure summary (as `ir status` reports it) and
- * OpenClaw's own audit, what was collected, and what was not and why. Excerpts are the engine's
- * (secrets masked); the whole text is passed through the bundle's redactor before it is written.
+ * findings/report.md: what a responder reads first, from the same Incident as report.html: the
+ * counts, next steps, one UTC timeline, the entry points, the blast radius, findings grouped most
+ * severe first; then the exposure (as `ir status` reports it) and OpenClaw's own audit, what was
+ * collected, and what was not and why. Excerpts are the engine's (secrets masked); the whole text
+ * is passed through the bundle's redactor before it is written.
  */
 
-export interface ReportInput {
-  caseId: string
-  host: string
-  startedAt: Date
-  endedAt: Date
-  stateDir: string
-  configPath: string
-  era: string
-  versions: {installed?: string; config?: string; running?: string; stateDb?: string}
-  gateway?: GatewayFacts
-  exposure: ExposureItem[]
-  audit?: AuditOutcome
-  findings: Finding[]
-  records: ItemRecord[]
-  includeSecrets: boolean
-  since?: Date
-  /** Collected, but not (fully) scanned: empty files, non-JSON lines, truncated last lines, rejected rules. */
-  notScanned?: Array<{path: string; reason: string}>
-}
-
-const MAX_TIMELINE = 400
 const MAX_NOT_COLLECTED = 300
 
-export function renderReport(r: ReportInput): string {
+export function renderMarkdown(incident: Incident): string {
+  const r = incident.input
   const out: string[] = []
   const cell = (s: unknown) =>
     String(s ?? '')
@@ -74,40 +53,7 @@ export function renderReport(r: ReportInput): string {
     out.push(`| **all** | ${totals.join(' | ')} | ${r.findings.length} |`, '')
   }
 
-  out.push('## Timeline of suspicious events, by session', '')
-  if (r.findings.length === 0) out.push('Nothing suspicious was found in the scanned transcripts, logs and stores.', '')
-  const groups = new Map<string, Finding[]>()
-  for (const f of r.findings) {
-    const key = f.source.sessionId
-      ? `${f.source.agentId ?? '?'} / ${f.source.sessionKey ?? f.source.sessionId}`
-      : f.source.file
-    const list = groups.get(key) ?? []
-    list.push(f)
-    groups.set(key, list)
-  }
-  let shown = 0
-  for (const [key, list] of [...groups].sort((a, b) => rank(a[1]) - rank(b[1]))) {
-    if (shown >= MAX_TIMELINE) break
-    out.push(`### ${cell(key)}`, '')
-    const first = list[0]!
-    out.push(
-      `Source: \`${first.source.file}\`${first.source.sessionId ? ` (session ${first.source.sessionId})` : ''}`,
-      '',
-    )
-    out.push('| when | where | severity | rule | who | excerpt |', '|---|---|---|---|---|---|')
-    for (const f of [...list].sort(byTime)) {
-      if (shown++ >= MAX_TIMELINE) break
-      const where =
-        f.source.line !== undefined ? `line ${f.source.line}` : f.source.seq !== undefined ? `seq ${f.source.seq}` : ''
-      const who = [f.role, f.toolName].filter(Boolean).join(' ')
-      out.push(
-        `| ${cell(f.timestamp ?? '')} | ${where} | ${f.severity} | ${cell(f.ruleId)} | ${cell(who)} | ${cell(f.excerpt).slice(0, 240)} |`,
-      )
-    }
-    out.push('')
-  }
-  if (shown >= MAX_TIMELINE)
-    out.push(`(timeline cut at ${MAX_TIMELINE} events: findings/findings.jsonl has all ${r.findings.length})`, '')
+  out.push(...incidentSections(incident, cell))
 
   out.push('## Exposure at collection time', '')
   if (r.exposure.filter((e) => e.severity !== 'info').length === 0)
@@ -187,13 +133,49 @@ export function renderReport(r: ReportInput): string {
   return out.join('\n')
 }
 
-function rank(list: Finding[]): number {
-  return Math.min(...list.map((f) => SEVERITIES.indexOf(f.severity)))
-}
-
-function byTime(a: Finding, b: Finding): number {
-  const ta = a.timestamp ?? ''
-  const tb = b.timestamp ?? ''
-  if (ta !== tb) return ta < tb ? -1 : 1
-  return (a.source.line ?? a.source.seq ?? 0) - (b.source.line ?? b.source.seq ?? 0)
+function incidentSections(i: Incident, cell: (s: unknown) => string): string[] {
+  const out: string[] = ['## Next steps', '']
+  i.nextSteps.forEach((s, n) => out.push(`${n + 1}. ${s}`))
+  out.push('', '## Timeline (UTC): sessions, logs and the audit ledger', '')
+  if (i.timeline.length === 0) out.push('No timed event: nothing suspicious, and no audit ledger.', '')
+  else {
+    out.push('| time (UTC) | source | channel | sender | owner | kind | what | finding | where |')
+    out.push('|---|---|---|---|---|---|---|---|---|')
+    for (const e of i.timeline)
+      out.push(
+        `| ${e.time} | ${e.source} | ${cell(e.channel)} | ${cell(e.sender)} | ${e.owner === undefined ? '' : e.owner ? 'yes' : '**no**'} | ${cell(e.kind)} | ${cell(e.what)} | ${e.severity ? `${e.severity} ${cell(e.ruleId)}` : ''} | \`${cell(e.where)}\` |`,
+      )
+    if (i.timelineCut) out.push('', `(${i.timelineCut} more events in findings/findings.jsonl and derived/audit/)`)
+    out.push('')
+  }
+  out.push('## Entry points (untrusted input at the start of a chain) and what the agent did next', '')
+  if (i.entryPoints.length === 0) out.push('No injected instruction from an untrusted source was found.', '')
+  for (const e of i.entryPoints) {
+    const from = [e.channel, e.sender && `from ${e.sender}`, e.owner === false ? '(not the owner)' : ''].filter(Boolean)
+    out.push(
+      `- **${e.severity}** ${cell(e.title)} — ${e.time ?? 'time unknown'} ${from.join(' ')} at \`${cell(e.where)}\``,
+    )
+    out.push(`  - input: ${cell(e.excerpt)}`)
+    for (const a of e.after) out.push(`  - then: ${cell(a)}`)
+  }
+  out.push('', '## Blast radius: secrets seen exposed or read, and what to rotate', '')
+  if (i.secrets.length === 0) out.push('No secret was seen exposed in the scanned transcripts, logs and stores.', '')
+  else {
+    out.push('| fingerprint | secret | seen in | where | times | rotate |', '|---|---|---|---|---:|---|')
+    for (const s of i.secrets)
+      out.push(
+        `| ${s.fingerprint} | ${cell(s.masked)} (${cell(s.rule)}) | ${s.seen.join(', ')} | ${s.where.map((w) => `\`${cell(w)}\``).join(', ')} | ${s.count} | ${cell(s.rotate)} |`,
+      )
+    out.push('')
+  }
+  out.push(`## Findings (${i.total}), grouped, most severe first`, '')
+  if (i.groups.length) {
+    out.push('| severity | finding | rule | count | first | last | where |', '|---|---|---|---:|---|---|---|')
+    for (const g of i.groups)
+      out.push(
+        `| ${g.severity} | ${cell(g.title)} | ${cell(g.ruleId)} | ${g.count} | ${g.first ?? ''} | ${g.last ?? ''} | ${g.where.map((w) => `\`${cell(w)}\``).join(', ')} |`,
+      )
+    out.push('')
+  }
+  return out
 }
