@@ -93,6 +93,7 @@ export async function ir(
   args: string[],
   env: Record<string, string> = {},
   killAfterMs?: number,
+  onStart?: (pid: number) => void,
 ): Promise<Run> {
   fresh ??= (assertFreshBuild(), true)
   const child = execa(process.execPath, [bin, ...args], {
@@ -102,6 +103,7 @@ export async function ir(
     cwd: inst.home,
     timeout: 120_000,
   })
+  if (onStart && child.pid) onStart(child.pid)
   const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs)
   const r = await child
   clearTimeout(timer)
