@@ -208,9 +208,18 @@ function withDiff(c: Case, o: UndoOutcome): UndoFile {
 /** Disabled services of this case, newest record per service. */
 function disabledServices(c: Case): ServiceDefinition[] {
   const byName = new Map<string, ServiceDefinition>()
+  // Only an intent (written before the disable) with no result after it: the run was killed mid-way.
+  const onlyIntent = new Set<string>()
   for (const r of readServiceChanges(c)) {
-    if (r.service && r.results?.some((x) => x.what === 'disable' && x.ok))
-      byName.set(`${r.service.kind}:${r.service.name}`, r.service)
+    if (!r.service) continue
+    const key = `${r.service.kind}:${r.service.name}`
+    if (r.intent) {
+      if (!byName.has(key)) onlyIntent.add(key)
+      byName.set(key, r.service)
+    } else if (r.results?.some((x) => x.what === 'disable' && x.ok)) {
+      byName.set(key, r.service)
+      onlyIntent.delete(key)
+    } else if (onlyIntent.delete(key)) byName.delete(key)
   }
   return [...byName.values()]
 }

@@ -133,6 +133,8 @@ export const stopGateway: ActionDefinition<Params> = {
     const uid = hostUid()
     const out: StopApplied = {services: []}
     for (const def of data.services) {
+      // Write-ahead: a run killed mid-disable still leaves --undo the way back.
+      recordServiceChange(ctx.case, {service: def, intent: true, ts: ctx.now().toISOString()})
       const r = await stopAndDisable(def, ctx.runner, uid)
       out.services.push(r)
       recordServiceChange(ctx.case, {
@@ -348,6 +350,8 @@ function hostUid(): number {
 export interface ServiceChangeRecord {
   ts: string
   service?: ServiceDefinition
+  /** Written before the stop/disable: the run may have disabled it even when no results follow. */
+  intent?: boolean
   results?: Array<{what: string; ok: boolean; detail: string}>
   stoppedPid?: number
   port?: number

@@ -110,9 +110,10 @@ export function findInstalls(target: Target = {}, host: HostEnv = realHost()): I
 }
 
 /** OpenClaw refuses a name outside its rule (src/cli/profile-utils.ts); so does ir, instead of falling back. */
+/** OpenClaw keeps the name's case for the dir (`--profile Work` is ~/.openclaw-Work); only "default" is any case. */
 function normalizeProfile(p: string | undefined, from: string): string | undefined {
-  const name = p?.trim().toLowerCase()
-  if (!name || name === 'default') return undefined
+  const name = p?.trim()
+  if (!name || name.toLowerCase() === 'default') return undefined
   if (!validProfile(name)) {
     throw new IrError(
       `${from} ${JSON.stringify(p)} is not a valid OpenClaw profile name.`,

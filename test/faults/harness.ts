@@ -88,15 +88,25 @@ export interface Run {
 }
 
 /** `ir …` for real, with a clean environment (no OpenClaw CLI on PATH, the install's home). */
-export async function ir(inst: Install, args: string[], env: Record<string, string> = {}): Promise<Run> {
+export async function ir(
+  inst: Install,
+  args: string[],
+  env: Record<string, string> = {},
+  killAfterMs?: number,
+  onStart?: (pid: number) => void,
+): Promise<Run> {
   fresh ??= (assertFreshBuild(), true)
-  const r = await execa(process.execPath, [bin, ...args], {
+  const child = execa(process.execPath, [bin, ...args], {
     reject: false,
     extendEnv: false,
     env: {PATH: '/usr/local/bin:/usr/bin:/bin', HOME: inst.home, IR_HOME: inst.irHome, TMPDIR: inst.home, ...env},
     cwd: inst.home,
     timeout: 120_000,
   })
+  if (onStart && child.pid) onStart(child.pid)
+  const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs)
+  const r = await child
+  clearTimeout(timer)
   return {code: r.exitCode, signal: r.signal, stdout: String(r.stdout), stderr: String(r.stderr)}
 }
 
@@ -187,4 +197,20 @@ export function jsonError(r: Run): {code: string; message: string; exitCode: num
   } catch {
     return undefined
   }
+}
+
+/**
+ * Seeded choices (FAULT_SEED, default 1): the same seed picks the same points, so a failure
+ * replays; CI can vary the seed to walk more of them.
+ */
+export function seeded(count: number, max: number, seed = Number(process.env.FAULT_SEED ?? 1)): number[] {
+  let x = (seed * 2654435761) >>> 0 || 1
+  const out: number[] = []
+  for (let i = 0; i < count; i++) {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    out.push(1 + ((x >>> 0) % max))
+  }
+  return out
 }

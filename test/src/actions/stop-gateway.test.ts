@@ -156,8 +156,10 @@ describe('stop-gateway', () => {
     expect(applied.detail).toBe('1/1 service(s) stopped and disabled')
     expect(verdict.ok).toBe(true)
     expect(verdict.detail).toContain('service(s) inactive and disabled')
-    // And the case records the disable for --undo
-    expect(JSON.parse(readFileSync(path.join(ctx.case.dir, 'services.jsonl'), 'utf8').split('\n')[0]!)).toMatchObject({
+    // And the case records the intent before the disable (write-ahead), then the disable, for --undo
+    const [intent, done] = readFileSync(path.join(ctx.case.dir, 'services.jsonl'), 'utf8').split('\n')
+    expect(JSON.parse(intent!)).toMatchObject({service: {name: 'openclaw-gateway.service'}, intent: true})
+    expect(JSON.parse(done!)).toMatchObject({
       service: {name: 'openclaw-gateway.service'},
       results: [
         {what: 'stop', ok: true},
