@@ -26,6 +26,13 @@ module.exports = {
       to: {path: '^src/(playbook|actions|cli|use-cases)/'},
     },
     {
+      name: 'lower-layers-never-import-use-cases',
+      comment: 'the use cases (src/<command>.ts) sit above playbook, actions and the domain folders',
+      severity: 'error',
+      from: {path: '^src/(openclaw|case|evidence|detect|system|playbook|actions)/'},
+      to: {path: '^src/[^/]+[.]ts$', pathNot: '^src/errors[.]ts$'},
+    },
+    {
       name: 'playbook-engine-never-imports-actions',
       comment: 'the engine gets its action registry as an argument',
       severity: 'error',

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {changeFlags, IrCommand, targetFlags, targetFrom} from '../src/cli/base-command.js'
 import {choosePrompter} from '../src/cli/prompter.js'
-import {collect, collectLines, type CollectResult, formatProgress} from '../src/evidence/entry.js'
+import {collect, collectLines, type CollectResult, formatProgress} from '../src/collect.js'
 
 export default class Collect extends IrCommand<CollectResult> {
   static override summary =
@@ -21,6 +21,10 @@ export default class Collect extends IrCommand<CollectResult> {
     since: Flags.string({summary: 'Only files modified since this ISO time; large logs are trimmed by line time.'}),
     rules: Flags.string({summary: 'Extra detection rule pack (file or directory); repeatable.', multiple: true}),
     format: Flags.string({summary: 'Archive format.', options: ['tar.gz', 'zip'], default: 'tar.gz'}),
+    'encrypt-to': Flags.string({
+      summary: 'Encrypt the bundle to this age public key (age1…) as it is written; repeatable.',
+      multiple: true,
+    }),
     'include-secrets': Flags.boolean({
       summary:
         'Include secret contents (credential stores, raw SQLite, unmasked config); asked when omitted (default no).',
@@ -48,6 +52,7 @@ export default class Collect extends IrCommand<CollectResult> {
         since: flags.since,
         rules: flags.rules,
         format: flags.format as 'tar.gz' | 'zip',
+        encryptTo: flags['encrypt-to'],
         includeSecrets: flags['include-secrets'],
         dryRun: flags['dry-run'],
         prompter,

@@ -11,7 +11,7 @@ import {commandLine, restoreCommands, restoreService} from './openclaw/service-c
 import type {ServiceDefinition} from './openclaw/services.js'
 import type {RunOutcome} from './playbook/engine.js'
 import type {Prompter} from './playbook/prompter.js'
-import {runPlaybookOn, type PlaybookRunRequest} from './playbook/run.js'
+import {runShippedPlaybook, type ShippedRunRequest} from './playbooks.js'
 import type {StepStatus} from './playbook/types.js'
 import {realRunner, type ProcessRunner} from './system/process-runner.js'
 
@@ -35,7 +35,7 @@ export interface ContainResult {
   needsConfirmation: boolean
 }
 
-export interface ContainRequest extends Omit<PlaybookRunRequest, 'playbook' | 'vars'> {
+export interface ContainRequest extends Omit<ShippedRunRequest, 'playbook' | 'vars'> {
   dmPolicy?: string
   keepRunning?: boolean
   /** Start of the incident window (ISO time; default 14 days before now): persistence changed since is listed. */
@@ -48,7 +48,7 @@ export async function contain({dmPolicy, keepRunning, since, ...req}: ContainReq
   const install = resolveInstall(req.target, host)
   // Before the stop step: the running gateway is the best witness of which openclaw runs this install.
   const openclawCli = install.stateDirExists ? ((await locateInstallCli(install, host)) ?? null) : null
-  const outcome = await runPlaybookOn({
+  const outcome = await runShippedPlaybook({
     ...req,
     playbook: 'contain',
     vars: {dmPolicy: dmPolicy ?? 'disabled', keepRunning: Boolean(keepRunning), openclawCli, sinceMs},
@@ -124,7 +124,7 @@ export interface ContainUndoResult {
   detail: string
 }
 
-export interface ContainUndoRequest extends Omit<PlaybookRunRequest, 'playbook' | 'vars' | 'target' | 'caseId'> {
+export interface ContainUndoRequest extends Omit<ShippedRunRequest, 'playbook' | 'vars' | 'target' | 'caseId'> {
   caseId: string
 }
 
@@ -198,7 +198,9 @@ export async function containUndo(req: ContainUndoRequest): Promise<ContainUndoR
   })
   const services = await serviceUndo(c, runner, uid, req.prompter)
   const after = undoChanges(c, {dryRun: true})
-  const verified = after.every((o) => o.status === 'already' || o.status === 'missing')
+  // A vanished file was not restored either: only "already original" counts.
+  const left = after.filter((o) => o.status !== 'already')
+  const verified = left.length === 0
   return {
     ...base,
     files,
@@ -206,7 +208,7 @@ export async function containUndo(req: ContainUndoRequest): Promise<ContainUndoR
     verified,
     exitCode: verified ? ExitCode.Ok : ExitCode.PreconditionFailed,
     needsConfirmation: false,
-    detail: `${files.filter((f) => f.status === 'restored').length} change(s) restored${verified ? ', re-read: original bytes and modes' : ', but the re-read differs'}`,
+    detail: `${files.filter((f) => f.status === 'restored').length} change(s) restored${verified ? ', re-read: original bytes, modes and owners' : `; NOT restored: ${left.map((o) => `${o.path} (${o.kind}: ${o.detail})`).join('; ')}`}`,
   }
 }
 

@@ -2,6 +2,14 @@ import path from 'node:path'
 
 import {errorMessage} from './errors.js'
 import {ConfigError, loadConfig, rawGatewayPort, type JsonObject} from './openclaw/config.js'
+import {
+  affectingAdvisories,
+  indicatorHits,
+  loadAdvisories,
+  skillDirs,
+  type AdvisoryMatch,
+  type IndicatorHit,
+} from './openclaw/advisories.js'
 import {detectEra, type EraInfo} from './openclaw/era.js'
 import {bySeverity, installExposure, type ExposureItem} from './openclaw/exposure.js'
 import {probeGateway, type GatewayProbeSeams, type GatewayState} from './openclaw/gateway.js'
@@ -17,6 +25,7 @@ import {
 import {findServiceDefinitions, serviceMatches, serviceRuntime, type ServiceDefinition} from './openclaw/services.js'
 import {locateOpenClawCli, type CliSource} from './openclaw/openclaw-cli.js'
 import {configVersion, type VersionFacts} from './openclaw/version.js'
+import {playbooksDir} from './playbook/loader.js'
 import {safeRead} from './system/safe-fs.js'
 import {realRunner, type ProcessRunner} from './system/process-runner.js'
 
@@ -37,6 +46,10 @@ export interface InstallStatus {
   version: VersionFacts
   gateway: Omit<GatewayState, 'locks'> & {locks: string[]; services: ServiceDefinition[]}
   exposure: ExposureItem[]
+  /** Known advisories the version is affected by (playbooks/data/advisories.yaml), and which version was judged. */
+  advisories: {version?: string; source?: keyof VersionFacts; updated: string; affected: AdvisoryMatch[]}
+  /** Installed skills matching a known-malicious indicator. */
+  indicators: IndicatorHit[]
 }
 
 export interface StatusResult {
@@ -152,6 +165,12 @@ async function installStatus(
     eraInfo.stateDb?.schemaMeta?.appVersion ??
     eraInfo.agentStores.find((s) => s.schemaMeta?.appVersion)?.schemaMeta?.appVersion
   const {agentStores, stateDb, ...eraRest} = eraInfo
+  const version: VersionFacts = {
+    config: configVersion(config),
+    stateDb: storeVersion,
+    installed: cli?.version,
+    running: gw.startupz?.version,
+  }
   return {
     stateDir: install.stateDir,
     configPath: install.configPath,
@@ -169,13 +188,24 @@ async function installStatus(
         problem: s.problem,
       })),
     },
-    version: {
-      config: configVersion(config),
-      stateDb: storeVersion,
-      installed: cli?.version,
-      running: gw.startupz?.version,
-    },
+    version,
     gateway: {...gw, locks: gw.locks.map((l) => l.path), services},
     exposure,
+    ...knownBad(install.stateDir, config, version),
+  }
+}
+
+/** The version that runs (else installed, else last wrote the state) vs the advisories; skills vs the indicators. */
+function knownBad(
+  stateDir: string,
+  config: JsonObject | undefined,
+  v: VersionFacts,
+): Pick<InstallStatus, 'advisories' | 'indicators'> {
+  const data = loadAdvisories(path.join(playbooksDir(), 'data', 'advisories.yaml'))
+  const source = (['running', 'installed', 'stateDb', 'config'] as const).find((k) => v[k])
+  const version = source ? v[source] : undefined
+  return {
+    advisories: {version, source, updated: data.updated, affected: affectingAdvisories(version, data)},
+    indicators: indicatorHits(skillDirs(stateDir, config), data),
   }
 }

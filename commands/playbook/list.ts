@@ -1,5 +1,5 @@
 import {IrCommand} from '../../src/cli/base-command.js'
-import {listPlaybooks} from '../../src/playbook/loader.js'
+import {listShippedPlaybooks} from '../../src/playbooks.js'
 
 export default class PlaybookList extends IrCommand<{playbooks: Array<{id: string; file: string; title: string}>}> {
   static override summary = 'List the shipped playbooks.'
@@ -7,7 +7,7 @@ export default class PlaybookList extends IrCommand<{playbooks: Array<{id: strin
 
   public async run(): Promise<{playbooks: Array<{id: string; file: string; title: string}>}> {
     await this.parse(PlaybookList)
-    const playbooks = listPlaybooks()
+    const playbooks = listShippedPlaybooks()
     for (const p of playbooks) this.log(`${p.id.padEnd(10)} ${p.title}`)
     return {playbooks}
   }

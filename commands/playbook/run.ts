@@ -4,7 +4,7 @@ import {changeFlags, IrCommand, targetFlags, targetFrom} from '../../src/cli/bas
 import {outcomeLines} from '../../src/cli/playbook-text.js'
 import {choosePrompter} from '../../src/cli/prompter.js'
 import type {RunOutcome} from '../../src/playbook/engine.js'
-import {runPlaybookOn} from '../../src/playbook/run.js'
+import {runShippedPlaybook} from '../../src/playbooks.js'
 
 export default class PlaybookRun extends IrCommand<RunOutcome> {
   static override summary = 'Run a playbook (shipped id or YAML file) on an OpenClaw install.'
@@ -18,7 +18,7 @@ export default class PlaybookRun extends IrCommand<RunOutcome> {
   public async run(): Promise<RunOutcome> {
     const {args, flags} = await this.parse(PlaybookRun)
     const {prompter, mayChange} = choosePrompter(flags, this.jsonEnabled())
-    const outcome = await runPlaybookOn({
+    const outcome = await runShippedPlaybook({
       playbook: args.playbook,
       target: targetFrom(flags),
       caseId: flags.case,

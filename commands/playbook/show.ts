@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 
 import {IrCommand} from '../../src/cli/base-command.js'
-import {loadPlaybook, resolvePlaybook} from '../../src/playbook/loader.js'
+import {loadPlaybookRef} from '../../src/playbooks.js'
 import type {Playbook} from '../../src/playbook/schema.js'
 
 export default class PlaybookShow extends IrCommand<Playbook> {
@@ -19,7 +19,7 @@ export default class PlaybookShow extends IrCommand<Playbook> {
 
   public async run(): Promise<Playbook> {
     const {args} = await this.parse(PlaybookShow)
-    const pb = loadPlaybook(resolvePlaybook(args.playbook))
+    const pb = loadPlaybookRef(args.playbook)
     this.log(`${pb.id}: ${pb.title}`)
     if (pb.description) this.log(pb.description.trim())
     pb.steps.forEach((s, i) => {

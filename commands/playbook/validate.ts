@@ -2,13 +2,8 @@ import {Args} from '@oclif/core'
 
 import {IrCommand} from '../../src/cli/base-command.js'
 import {ExitCode, IrError, errorMessage} from '../../src/errors.js'
-import {
-  PlaybookError,
-  formatProblem,
-  loadPlaybook,
-  resolvePlaybook,
-  type PlaybookProblem,
-} from '../../src/playbook/loader.js'
+import {PlaybookError, formatProblem, resolvePlaybook, type PlaybookProblem} from '../../src/playbook/loader.js'
+import {loadPlaybookRef} from '../../src/playbooks.js'
 
 interface ValidateResult {
   files: Array<{file: string; ok: boolean; problems: PlaybookProblem[]}>
@@ -29,7 +24,7 @@ export default class PlaybookValidate extends IrCommand<ValidateResult> {
     for (const ref of argv as string[]) {
       const file = resolvePlaybook(ref)
       try {
-        loadPlaybook(file)
+        loadPlaybookRef(file)
         files.push({file, ok: true, problems: []})
         this.log(`ok       ${file}`)
       } catch (err) {

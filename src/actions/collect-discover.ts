@@ -1,6 +1,6 @@
 import {z} from 'zod'
 
-import {guarded, mib, sessionFor} from '../evidence/run.js'
+import {guarded, mib, sessionFor} from './collect-session.js'
 import type {ActionDefinition} from '../playbook/types.js'
 
 const Params = z.object({}).strict()

@@ -1,22 +1,23 @@
 import {z} from 'zod'
 
 import {SEVERITIES} from '../detect/types.js'
-import {guarded, sessionFor} from '../evidence/run.js'
+import {guarded, sessionFor} from './collect-session.js'
 import type {ActionDefinition} from '../playbook/types.js'
 
 const Params = z.object({}).strict()
 
-/** Collect step 4: findings/findings.jsonl and findings/report.md from the scan done while copying. */
+/** Collect step 4: findings/findings.jsonl and the incident report (report.md, report.html) from the scan. */
 export const collectScan: ActionDefinition<z.infer<typeof Params>> = {
   name: 'collect-scan',
   description:
-    'Write findings/findings.jsonl and the human findings/report.md (summary, per-session timeline, exposure, what was and was not collected).',
+    'Write findings/findings.jsonl and the incident report, findings/report.md and report.html (timeline, entry points, blast radius, grouped findings, next steps).',
   params: Params,
   mutates: false,
   async plan() {
     return {
       noop: false,
-      summary: 'write findings/findings.jsonl and findings/report.md (the scan runs on the bytes as they are copied)',
+      summary:
+        'write findings/findings.jsonl, findings/report.md and report.html (the scan runs on the bytes as they are copied)',
       lines: [],
     }
   },

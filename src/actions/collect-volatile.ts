@@ -1,6 +1,6 @@
 import {z} from 'zod'
 
-import {guarded, sessionFor} from '../evidence/run.js'
+import {guarded, sessionFor} from './collect-session.js'
 import {findOpenClawCli} from '../openclaw/version.js'
 import type {ActionDefinition} from '../playbook/types.js'
 

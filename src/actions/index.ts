@@ -6,10 +6,13 @@ import {collectScan} from './collect-scan.js'
 import {collectVolatile} from './collect-volatile.js'
 import {lockdown} from './lockdown.js'
 import {preserveEvidence} from './preserve-evidence.js'
+import {recoverBaseline} from './recover-baseline.js'
+import {recoverStart} from './recover-start.js'
 import {reportStatus} from './report-status.js'
 import {rotateChecklist} from './rotate-checklist.js'
 import {rotateHandover} from './rotate-handover.js'
 import {rotateInventory} from './rotate-inventory.js'
+import {rotatePaste} from './rotate-paste.js'
 import {rotateProve} from './rotate-prove.js'
 import {rotateRestart} from './rotate-restart.js'
 import {rotateSecrets} from './rotate-secrets.js'
@@ -37,4 +40,7 @@ export const ACTIONS: Record<string, ActionDefinition<any>> = {
   [rotateRestart.name]: rotateRestart,
   [rotateHandover.name]: rotateHandover,
   [rotateChecklist.name]: rotateChecklist,
+  [rotatePaste.name]: rotatePaste,
+  [recoverBaseline.name]: recoverBaseline,
+  [recoverStart.name]: recoverStart,
 }

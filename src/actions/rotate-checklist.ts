@@ -4,17 +4,13 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import {z} from 'zod'
 
-import {sha256} from '../case/journal.js'
-import {errorMessage} from '../errors.js'
-import {applyConfigEdit, fingerprint, maskSecrets, planConfigEdit} from '../openclaw/config-edit.js'
+import {fingerprint} from '../openclaw/config-edit.js'
 import {getPath, isObject, loadConfig, type JsonObject} from '../openclaw/config.js'
-import {probeGateway} from '../openclaw/gateway.js'
-import {stateDbPath} from '../openclaw/secret-store.js'
-import {locateSecret, parseEnvFile} from '../openclaw/secrets.js'
+import {parseEnvFile} from '../openclaw/secrets/env-files.js'
+import {stateDbPath} from '../openclaw/secrets/store.js'
 import {findOpenClawCli} from '../openclaw/version.js'
 import type {ActionContext, ActionDefinition} from '../playbook/types.js'
-import {scrubCaseBackups, writeOne} from './rotate-secrets.js'
-import {inventoryOptions} from './rotate-vault.js'
+import {rotateRunOf, type ChecklistItem} from './shared/rotate-run.js'
 import {safeReaddir} from '../system/safe-fs.js'
 
 const Params = z.object({}).strict()
@@ -28,19 +24,6 @@ const Params = z.object({}).strict()
  * (hidden input): config-held credentials are written like the gateway's, API-key auth profiles
  * through `openclaw models auth paste-api-key` on stdin.
  */
-
-export interface ChecklistItem {
-  category: 'model-provider' | 'channel' | 'device' | 'node' | 'ingress'
-  what: string
-  where: string
-  how: string
-  /** A config key ir can write a pasted replacement to. */
-  replaceKey?: string
-  /** An auth profile `openclaw models auth paste-api-key` can replace (value on stdin). */
-  pasteProfile?: {agent: string; provider: string; profileId: string}
-  /** Filled when the operator pasted a replacement. */
-  replaced?: string
-}
 
 const CHANNEL_CREDENTIALS = [
   'botToken',
@@ -73,7 +56,7 @@ const CHANNEL_HOW: Record<string, string> = {
 export const rotateChecklist: ActionDefinition<z.infer<typeof Params>> = {
   name: 'rotate-checklist',
   description:
-    'List what ir cannot rotate (model provider auth, channel credentials, paired devices and nodes) with where each is stored and how to rotate it; interactively accept pasted replacements.',
+    'List what ir cannot rotate (model provider auth, channel credentials, paired devices and nodes) with where each is stored and how to rotate it (written into the case only).',
   params: Params,
   mutates: false,
   async plan(ctx) {
@@ -87,43 +70,18 @@ export const rotateChecklist: ActionDefinition<z.infer<typeof Params>> = {
   },
   async apply(ctx, _params, plan) {
     const items = plan.data as ChecklistItem[]
-    if (ctx.prompter.interactive && !ctx.dryRun) {
-      for (const item of items.filter((i) => i.replaceKey || i.pasteProfile)) {
-        if (
-          !(await ctx.prompter.confirm(
-            `Paste a replacement for ${item.what} now? (rotate it at the provider first)`,
-            false,
-          ))
-        )
-          continue
-        const value = (await ctx.prompter.input(`New value for ${item.what} (hidden)`, {secret: true})).trim()
-        if (!value) continue
-        try {
-          item.replaced = item.replaceKey
-            ? await writeReplacement(ctx, item.replaceKey, value)
-            : await pasteAuthProfile(ctx, item.pasteProfile!, value)
-        } catch (err) {
-          item.replaced = `NOT replaced: ${maskSecrets(errorMessage(err), [value])}`
-        }
-      }
-    }
-    const file = path.join(ctx.case.dir, 'rotation-checklist.md')
-    writeFileSync(
-      file,
-      [
-        '# What ir did not rotate',
-        '',
-        ...checklistLines(items).map((l) => (l.startsWith('  ') ? l : `- ${l}`)),
-        '',
-      ].join('\n'),
-      {mode: 0o600},
-    )
-    const replaced = items.filter((i) => i.replaced && !i.replaced.startsWith('NOT'))
-    return {
-      detail: `${items.length} item(s) to rotate by hand, listed in ${path.basename(file)}${replaced.length ? `; ${replaced.length} replaced from pasted values` : ''}`,
-      data: {items, file},
-    }
+    const file = writeChecklistFile(ctx, items)
+    rotateRunOf(ctx).checklist = items
+    return {detail: `${items.length} item(s) to rotate by hand, listed in ${path.basename(file)}`, data: {items, file}}
   },
+}
+
+/** The checklist in the case (rotation-checklist.md); rewritten when pasted replacements change it. */
+export function writeChecklistFile(ctx: ActionContext, items: ChecklistItem[]): string {
+  const file = path.join(ctx.case.dir, 'rotation-checklist.md')
+  const lines = checklistLines(items).map((l) => (l.startsWith('  ') ? l : `- ${l}`))
+  writeFileSync(file, ['# What ir did not rotate', '', ...lines, ''].join('\n'), {mode: 0o600})
+  return file
 }
 
 export function checklistLines(items: ChecklistItem[]): string[] {
@@ -415,106 +373,4 @@ function parseEnvFileSafe(file: string): Array<{name: string; line: number}> {
   } catch {
     return []
   }
-}
-
-/** Write a pasted credential wherever the config keeps the one at `key` (never echoed, journaled as fingerprints). */
-export async function writeReplacement(ctx: ActionContext, key: string, value: string): Promise<string> {
-  let config
-  try {
-    config = loadConfig(ctx.install.configPath, {env: ctx.env}).value
-  } catch {
-    /* located below */
-  }
-  const gw = await probeGateway(ctx.install.stateDir, ctx.install.configPath, config, ctx.env, ctx.install.profile)
-  const {secret, value: old} = locateSecret(
-    inventoryOptions(ctx, {state: gw.state, pid: gw.process?.belongsToStateDir ? gw.pid : undefined, port: gw.port}),
-    key,
-  )
-  if (!secret) throw new Error(`${key} is not set in the config any more`)
-  const done: string[] = []
-  const manual: string[] = []
-  for (const l of secret.locations.filter(
-    (x) => x.target.type !== 'config' && x.target.type !== 'none' && x.writable,
-  )) {
-    writeOne(ctx, l.target as Exclude<typeof l.target, {type: 'none' | 'config'}>, {
-      key,
-      newValue: value,
-      oldValue: l.active ? old : undefined,
-    })
-    done.push(l.path)
-  }
-  const edits = secret.locations
-    .filter((x) => x.target.type === 'config' && x.writable)
-    .map((x) => ({path: (x.target as {keyPath: string[]}).keyPath, value, secret: true}))
-  if (edits.length) {
-    const plan = planConfigEdit(loadConfig(ctx.install.configPath, {env: ctx.env}), edits)
-    if (plan.files.length)
-      await applyConfigEdit(plan, {
-        case: ctx.case,
-        runner: ctx.runner,
-        env: ctx.env,
-        stateDir: ctx.install.stateDir,
-        configPath: ctx.install.configPath,
-        step: 'checklist',
-        cli: findOpenClawCli(ctx.env),
-      })
-    done.push(`config ${edits.map((e) => e.path.join('.')).join(', ')}`)
-  }
-  for (const l of secret.locations)
-    if (!l.writable && l.manual) manual.push(l.manual.replace(`the new ${key}`, 'the pasted value'))
-  scrubCaseBackups(
-    ctx.case,
-    [value, ...(old ? [old] : [])].filter((v) => v.length >= 8),
-  )
-  ctx.case.journal.append({
-    step: 'checklist',
-    action: 'rotate-checklist',
-    status: 'replaced',
-    detail: `${key}: pasted replacement written to ${done.join('; ') || 'nothing'}`,
-    fingerprints: {[`${key}:new`]: fingerprint(value), ...(old ? {[`${key}:old`]: fingerprint(old)} : {})},
-  })
-  return `replaced: written to ${done.join('; ') || 'nothing'}${manual.length ? `; manual: ${manual.join(' ')}` : ''}`
-}
-
-async function pasteAuthProfile(
-  ctx: ActionContext,
-  p: NonNullable<ChecklistItem['pasteProfile']>,
-  value: string,
-): Promise<string> {
-  const cli = findOpenClawCli(ctx.env)
-  if (!cli) throw new Error('the OpenClaw CLI is not available')
-  const env = {
-    ...ctx.env,
-    OPENCLAW_STATE_DIR: ctx.install.stateDir,
-    OPENCLAW_CONFIG_PATH: ctx.install.configPath,
-    NO_COLOR: '1',
-  }
-  const r = await ctx.runner.run(
-    cli.command,
-    [
-      ...cli.args,
-      'models',
-      'auth',
-      'paste-api-key',
-      '--provider',
-      p.provider,
-      '--profile-id',
-      p.profileId,
-      '--agent',
-      p.agent,
-    ],
-    {env, input: `${value}\n`, timeoutMs: 60_000},
-  )
-  if (r.exitCode !== 0)
-    throw new Error(
-      `openclaw models auth paste-api-key exited ${r.exitCode}: ${maskSecrets((r.stderr || r.stdout).trim().split('\n').at(-1) ?? '', [value])}`,
-    )
-  ctx.case.journal.append({
-    step: 'checklist',
-    action: 'rotate-checklist',
-    status: 'replaced',
-    detail: `auth profile ${p.profileId} of agent ${p.agent} replaced via openclaw models auth paste-api-key`,
-    fingerprints: {[`${p.profileId}:new`]: fingerprint(value)},
-  })
-  return `replaced through openclaw models auth paste-api-key (sha256 ${sha256(value).slice(0, 12)})`
 }

@@ -2,7 +2,7 @@ import {z} from 'zod'
 
 import {fingerprint} from '../openclaw/config-edit.js'
 import type {ActionDefinition} from '../playbook/types.js'
-import {vaultOf, writeSecretsOut, type SecretsOut} from './rotate-vault.js'
+import {rotateRunOf, type SecretVault, writeSecretsOut} from './shared/rotate-run.js'
 
 const Params = z.object({}).strict()
 
@@ -19,10 +19,10 @@ export const rotateHandover: ActionDefinition<z.infer<typeof Params>> = {
   params: Params,
   mutates: false,
   async plan(ctx) {
-    const values = vaultOf(ctx).handover()
+    const values = rotateRunOf(ctx).vault.handover()
     const keys = Object.keys(values)
     if (!keys.length) return {noop: true, summary: 'nothing to hand over', lines: []}
-    const out = ctx.vars.secretsOut as SecretsOut | undefined
+    const out = rotateRunOf(ctx).secretsOut
     return {
       noop: false,
       summary: out
@@ -34,16 +34,20 @@ export const rotateHandover: ActionDefinition<z.infer<typeof Params>> = {
     }
   },
   async apply(ctx) {
-    const vault = vaultOf(ctx)
+    const vault = rotateRunOf(ctx).vault
     const values = vault.handover()
     const keys = Object.keys(values)
     const manual = vault
       .all()
       .filter((e) => e.state === 'manual')
       .map((e) => e.key)
-    const out = ctx.vars.secretsOut as SecretsOut | undefined
+    const out = rotateRunOf(ctx).secretsOut
     if (out?.fd !== undefined) {
-      writeSecretsOut(out, values)
+      try {
+        writeSecretsOut(out, values)
+      } catch (err) {
+        throw new Error(afterRotationFailure(vault, out.path, err))
+      }
       return {
         detail: `${keys.length} new value(s) written to ${out.path} (0600): ${keys.join(', ')}`,
         data: {file: out.path, keys},
@@ -69,4 +73,17 @@ export const rotateHandover: ActionDefinition<z.infer<typeof Params>> = {
       : ''
     return {detail: `no --secrets-out: new values only where OpenClaw reads them${warn}`, data: {keys}}
   },
+}
+
+/** The secrets are already rotated when the hand-over fails: say which, where they are, what to do. */
+function afterRotationFailure(vault: SecretVault, file: string, err: unknown): string {
+  const rotated = vault.all().filter((e) => e.state !== 'failed')
+  const where = [...new Set(rotated.flatMap((e) => e.written))]
+  return (
+    `--secrets-out ${file} could not be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}), ` +
+    `but ${rotated.length} secret(s) are ALREADY rotated: ${rotated.map((e) => e.key).join(', ')}. ` +
+    `The new values are only where OpenClaw reads them (${where.join(', ') || 'see the rotate step'}). ` +
+    `Next: read them from there, or re-run \`ir rotate --only ${[...new Set(rotated.map((e) => e.scope))].join(',')} --secrets-out NEW_FILE\` ` +
+    'on a disk with free space to rotate again and get the values.'
+  )
 }

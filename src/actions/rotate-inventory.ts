@@ -3,9 +3,10 @@ import path from 'node:path'
 
 import {z} from 'zod'
 
-import {inventoryTable, type SecretInventory} from '../openclaw/secrets.js'
+import {inventoryTable} from '../openclaw/secrets/inventory-table.js'
+import type {SecretInventory} from '../openclaw/secrets/inventory.js'
 import type {ActionDefinition} from '../playbook/types.js'
-import {currentInventory} from './rotate-vault.js'
+import {currentInventory, rotateRunOf} from './shared/rotate-run.js'
 
 const Params = z.object({}).strict()
 
@@ -31,6 +32,7 @@ export const rotateInventory: ActionDefinition<z.infer<typeof Params>> = {
   },
   async apply(ctx, _params, plan) {
     const inventory = plan.data as SecretInventory
+    rotateRunOf(ctx).inventory = inventory
     const file = path.join(ctx.case.dir, 'secrets-inventory.json')
     writeFileSync(file, JSON.stringify(inventory, null, 2) + '\n', {mode: 0o600})
     const fingerprints = Object.fromEntries(

@@ -3,14 +3,19 @@ import path from 'node:path'
 
 import {z} from 'zod'
 
-import {ExitCode} from '../errors.js'
-import {normalizeHooksPath, proveRotation, type ProofOutcome} from '../openclaw/auth-probe.js'
+import {normalizeHooksPath} from '../openclaw/auth-probe.js'
 import {fingerprint} from '../openclaw/config-edit.js'
 import {loadConfig} from '../openclaw/config.js'
 import {probeGateway} from '../openclaw/gateway.js'
-import type {RunOutcome} from '../playbook/engine.js'
 import type {ActionContext, ActionDefinition} from '../playbook/types.js'
-import {vaultOf, type RotationEntry} from './rotate-vault.js'
+import {
+  rotateRunOf,
+  summarize,
+  UNDECIDED,
+  proveEntries,
+  type ProveData,
+  type RotationEntry,
+} from './shared/rotate-run.js'
 
 const Params = z
   .object({
@@ -18,28 +23,6 @@ const Params = z
     timeoutSeconds: z.number().min(1).max(120).default(10),
   })
   .strict()
-
-export interface ProofRecord {
-  key: string
-  target: 'gateway' | 'hooks'
-  outcome: ProofOutcome
-  detail: string
-  elapsedMs: number
-}
-
-export interface ProveData {
-  state: 'up' | 'down' | 'none'
-  results: ProofRecord[]
-  /** The old value is still accepted: only a restart can drop it. */
-  restartNeeded: boolean
-  /** Every rotated secret proven (old rejected, new accepted). */
-  verified: boolean
-  /** Could not be decided (unreachable, throttled, neither value accepted). */
-  unverified: boolean
-}
-
-/** Outcomes that prove nothing either way. */
-export const UNDECIDED: ProofOutcome[] = ['unreachable', 'rate-limited', 'both-rejected']
 
 /**
  * Step 4 of rotate: ask the running gateway. Old value 401 and new value 404 on `/tools/invoke`
@@ -56,8 +39,8 @@ export const rotateProve: ActionDefinition<z.infer<typeof Params>> = {
   mutates: false,
   async plan(ctx) {
     const entries = provable(ctx)
-    const pending = vaultOf(ctx)
-      .all()
+    const pending = rotateRunOf(ctx)
+      .vault.all()
       .filter((e) => e.state === 'manual')
     if (!entries.length) {
       return {
@@ -91,28 +74,16 @@ export const rotateProve: ActionDefinition<z.infer<typeof Params>> = {
     if (gw.state === 'down') {
       const file = recordVerifyOnNextStart(ctx, entries, gw.port)
       const data: ProveData = {state: 'down', results: [], restartNeeded: false, verified: false, unverified: true}
+      rotateRunOf(ctx).prove = data
       return {
         detail: `gateway is not running: not verified now; "verify on next start" recorded in ${path.basename(file)}`,
         data,
       }
     }
-    const results: ProofRecord[] = []
-    for (const e of entries) {
-      for (const t of e.proofTargets) {
-        // An environment variable cannot reach a running process: one look, then the restart step.
-        const timeoutMs = e.needsRestart ? 1500 : params.timeoutSeconds * 1000
-        const proof = await proveRotation({...t, port: gw.port}, e.oldValue, e.newValue, {timeoutMs})
-        e.proofs.push({target: t.kind, proof})
-        results.push({
-          key: e.key,
-          target: t.kind,
-          outcome: proof.outcome,
-          detail: proof.detail,
-          elapsedMs: proof.elapsedMs,
-        })
-      }
-    }
+    // An environment variable cannot reach a running process: one look, then the restart step.
+    const results = await proveEntries(entries, gw.port, (e) => (e.needsRestart ? 1500 : params.timeoutSeconds * 1000))
     const data = summarize(results)
+    rotateRunOf(ctx).prove = data
     const head = data.verified
       ? 'proven'
       : data.restartNeeded
@@ -146,19 +117,9 @@ export const rotateProve: ActionDefinition<z.infer<typeof Params>> = {
 }
 
 function provable(ctx: ActionContext): RotationEntry[] {
-  return vaultOf(ctx)
-    .all()
+  return rotateRunOf(ctx)
+    .vault.all()
     .filter((e) => e.state === 'written' && e.proofTargets.length > 0)
-}
-
-export function summarize(results: ProofRecord[]): ProveData {
-  return {
-    state: 'up',
-    results,
-    restartNeeded: results.some((r) => r.outcome === 'old-still-accepted'),
-    verified: results.length > 0 && results.every((r) => r.outcome === 'proven' || r.outcome === 'new-accepted'),
-    unverified: results.some((r) => UNDECIDED.includes(r.outcome)),
-  }
 }
 
 function recordVerifyOnNextStart(ctx: ActionContext, entries: RotationEntry[], port: number): string {
@@ -197,82 +158,4 @@ function recordVerifyOnNextStart(ctx: ActionContext, entries: RotationEntry[], p
     detail: `gateway down; instructions in ${file}`,
   })
   return file
-}
-
-export interface RotationVerdict {
-  /** Every rotated secret proven on the running gateway (and nothing left manual or failed). */
-  verified: boolean
-  exitCode: ExitCode
-  /** The inventory found nothing to rotate. */
-  nothingToRotate: boolean
-  /** Notes for the operator (no values). */
-  messages: string[]
-}
-
-/**
- * The run's exit code and `verified` from what the steps found: nothing to rotate → 3; the old
- * secret still accepted after (or without) a restart → 3, or 5 when the restart is a manual step;
- * a gateway that was down → 0 but not verified; otherwise the engine's code (5 partial, 3 proof
- * failed, 4 nothing confirmed).
- */
-export function rotationVerdict(
-  o: RunOutcome,
-  opts: {allowUnverified?: boolean; dryRun?: boolean} = {},
-): RotationVerdict {
-  const step = (action: string) => o.steps.find((s) => s.action === action)
-  const inv = step('rotate-inventory')
-  const rot = step('rotate-secrets')
-  const prove = step('rotate-prove')
-  const restart = step('rotate-restart')
-  const messages: string[] = []
-  const invData = inv?.data as {secrets?: unknown[]; notes?: string[]} | undefined
-  const nothingToRotate =
-    invData?.secrets?.length === 0 || (rot?.status === 'noop' && !(rot.detail ?? '').includes('skipped'))
-  if (inv?.status === 'failed') {
-    return {
-      verified: false,
-      exitCode: ExitCode.PreconditionFailed,
-      nothingToRotate: false,
-      messages: [`Nothing was rotated: the inventory failed (${inv.detail}).`],
-    }
-  }
-  if (opts.dryRun || o.needsConfirmation) return {verified: false, exitCode: o.exitCode, nothingToRotate, messages}
-  if (nothingToRotate) {
-    return {
-      verified: false,
-      exitCode: ExitCode.PreconditionFailed,
-      nothingToRotate,
-      messages: invData?.notes?.length ? invData.notes : ['Nothing in scope to rotate.'],
-    }
-  }
-  let exitCode = o.exitCode
-  const proveData = prove?.data as ProveData | undefined
-  const restartData = restart?.data as (ProveData & {restarted?: boolean}) | undefined
-  const final = restartData?.restarted ? restartData : proveData
-  if (proveData?.state === 'down')
-    messages.push('NOT verified: the gateway was not running. "Verify on next start" is recorded in the case.')
-  if (proveData?.restartNeeded) {
-    if (restart?.status === 'manual') {
-      messages.push(
-        'The running gateway still accepts the old secret and ir cannot restart it: restart it yourself, then check again (exit 5).',
-      )
-      exitCode = ExitCode.Partial
-    } else if (!restartData?.verified) {
-      messages.push(
-        `The running gateway still accepts the old secret${restart?.status === 'declined' ? ' (restart declined)' : restart?.status === 'done' || restart?.status === 'failed' ? ' even after a restart' : ''}.`,
-      )
-      exitCode = ExitCode.PreconditionFailed
-    }
-  }
-  if (proveData?.unverified && proveData.state === 'up') {
-    messages.push(
-      opts.allowUnverified
-        ? 'Not verified on the running gateway (allowed by --allow-unverified).'
-        : 'Not verified on the running gateway: see the prove step.',
-    )
-  }
-  const clean = !o.steps.some((s) => s.status === 'failed' || s.status === 'manual')
-  const verified = Boolean(final?.verified) && clean
-  if (verified) messages.push('Verified: the running gateway rejects the old secret(s) and accepts the new one(s).')
-  return {verified, exitCode, nothingToRotate, messages}
 }

@@ -2,15 +2,14 @@ import os from 'node:os'
 
 import {z} from 'zod'
 
-import {proveRotation, waitReady} from '../openclaw/auth-probe.js'
+import {waitReady} from '../openclaw/auth-probe.js'
 import {maskSecrets} from '../openclaw/config-edit.js'
 import {loadConfig} from '../openclaw/config.js'
 import {probeGateway} from '../openclaw/gateway.js'
 import {openclawHome} from '../openclaw/locate.js'
 import {findServiceDefinitions, serviceMatches, serviceRuntime, type ServiceDefinition} from '../openclaw/services.js'
-import type {ActionContext, ActionDefinition} from '../playbook/types.js'
-import {summarize, type ProofRecord, type ProveData} from './rotate-prove.js'
-import {vaultOf} from './rotate-vault.js'
+import type {ActionDefinition} from '../playbook/types.js'
+import {proveEntries, rotateRunOf, summarize, type ProveData} from './shared/rotate-run.js'
 
 const Params = z
   .object({
@@ -41,7 +40,7 @@ export const rotateRestart: ActionDefinition<z.infer<typeof Params>> = {
   params: Params,
   mutates: true,
   async plan(ctx) {
-    const prove = lastProof(ctx)
+    const prove = rotateRunOf(ctx).prove
     if (!prove?.restartNeeded) return {noop: true, summary: 'no restart needed', lines: []}
     let config
     try {
@@ -96,7 +95,7 @@ export const rotateRestart: ActionDefinition<z.infer<typeof Params>> = {
   async apply(ctx, params, plan) {
     const data = plan.data as RestartPlan
     if (data.manual) return {detail: data.manual, status: 'manual', data: {restarted: false}}
-    const secrets = vaultOf(ctx).secretValues()
+    const secrets = rotateRunOf(ctx).vault.secretValues()
     for (const c of data.commands) {
       const r = await ctx.runner.run(c.file, c.args, {timeoutMs: 60_000})
       // bootout of a job that is not loaded is fine before a bootstrap.
@@ -112,25 +111,12 @@ export const rotateRestart: ActionDefinition<z.infer<typeof Params>> = {
         `the gateway did not answer /readyz on port ${data.port} within ${params.readyTimeoutSeconds} s after the restart`,
       )
     }
-    const results: ProofRecord[] = []
-    for (const e of vaultOf(ctx)
-      .all()
-      .filter((x) => x.state === 'written')) {
-      for (const t of e.proofTargets) {
-        const proof = await proveRotation({...t, port: data.port}, e.oldValue, e.newValue, {
-          timeoutMs: params.timeoutSeconds * 1000,
-        })
-        e.proofs.push({target: t.kind, proof})
-        results.push({
-          key: e.key,
-          target: t.kind,
-          outcome: proof.outcome,
-          detail: proof.detail,
-          elapsedMs: proof.elapsedMs,
-        })
-      }
-    }
+    const written = rotateRunOf(ctx)
+      .vault.all()
+      .filter((x) => x.state === 'written')
+    const results = await proveEntries(written, data.port, () => params.timeoutSeconds * 1000)
     const prove = summarize(results)
+    rotateRunOf(ctx).restart = {restarted: true, ...prove}
     return {
       detail: `restarted (ready after ${((Date.now() - t0) / 1000).toFixed(1)} s); ${results.map((r) => `${r.key}: ${r.outcome}`).join('; ')}`,
       data: {restarted: true, ...prove},
@@ -148,10 +134,4 @@ export const rotateRestart: ActionDefinition<z.infer<typeof Params>> = {
             .join('; ')}`,
         }
   },
-}
-
-/** The latest proof in this run (rotate-prove, or a restart that proved again). */
-export function lastProof(ctx: ActionContext): ProveData | undefined {
-  const results = [...ctx.results.values()].filter((r) => r.action === 'rotate-prove' && r.data)
-  return results.at(-1)?.data as ProveData | undefined
 }

@@ -3,8 +3,7 @@ import path from 'node:path'
 
 import {z} from 'zod'
 
-import {backupFile, recordChange, type Case} from '../case/case-store.js'
-import {sha256} from '../case/journal.js'
+import {type Case, readChanges} from '../case/case-store.js'
 import {errorMessage} from '../errors.js'
 import {probeOnce, type ProbeTarget} from '../openclaw/auth-probe.js'
 import {
@@ -17,21 +16,14 @@ import {
 } from '../openclaw/config-edit.js'
 import {getPath, loadConfig} from '../openclaw/config.js'
 import {gatewayRpc} from '../openclaw/gateway-ws.js'
-import {writeStoreEntry} from '../openclaw/secret-store.js'
+import {rewriteEnvFile, rewriteServiceEnv} from '../openclaw/secrets/env-files.js'
+import type {InventoriedSecret, SecretKeyPath, SecretScope, WriteTarget} from '../openclaw/secrets/inventory.js'
+import {rewriteSecretFile} from '../openclaw/secrets/secret-files.js'
+import {writeStoreEntry} from '../openclaw/secrets/store.js'
 import {findOpenClawCli} from '../openclaw/version.js'
-import {
-  rewriteEnvFile,
-  rewriteSecretFile,
-  rewriteServiceEnv,
-  type InventoriedSecret,
-  type SecretKeyPath,
-  type SecretScope,
-  type WriteTarget,
-} from '../openclaw/secrets.js'
-import {atomicWrite} from '../system/atomic-write.js'
 import {newSecret} from '../system/secret-generator.js'
 import type {ActionContext, ActionDefinition} from '../playbook/types.js'
-import {currentInventory, explicitScope, vaultOf, type RotationEntry} from './rotate-vault.js'
+import {currentInventory, explicitScope, rotateRunOf, type RotationEntry} from './shared/rotate-run.js'
 
 const Params = z.object({}).strict()
 
@@ -197,7 +189,7 @@ export const rotateSecrets: ActionDefinition<z.infer<typeof Params>> = {
 
   async apply(ctx, _params, plan) {
     const data = plan.data as RotatePlan
-    const vault = vaultOf(ctx)
+    const vault = rotateRunOf(ctx).vault
     const failures: string[] = []
     const failed = new Set<SecretKeyPath>()
     const written = new Map<SecretKeyPath, string[]>()
@@ -421,22 +413,8 @@ function rewriteFile(
   file: string,
   transform: (text: string) => string,
 ): {path: string; sha256After: string} {
-  const text = readFileSync(file, 'utf8')
-  const after = transform(text)
-  const b = backupFile(ctx.case, file)
-  atomicWrite(file, after, b.mode)
-  const sha256After = sha256(after)
-  recordChange(ctx.case, {
-    path: file,
-    kind: 'content',
-    modeBefore: b.mode,
-    modeAfter: b.mode,
-    sha256Before: b.sha256,
-    sha256After,
-    backup: b.backup,
-    step: 'rotate',
-  })
-  return {path: file, sha256After}
+  const after = transform(readFileSync(file, 'utf8'))
+  return {path: file, sha256After: ctx.case.writeFile(file, after, 'rotate').sha256After}
 }
 
 /**
@@ -453,6 +431,11 @@ export function scrubCaseBackups(c: Case, values: string[]): string[] {
   } catch {
     return scrubbed
   }
+  const rotated = new Set(
+    readChanges(c)
+      .filter((x) => x.step === 'rotate' && x.backup)
+      .map((x) => x.backup!),
+  )
   for (const name of names) {
     if (name.endsWith('.redacted')) continue
     const file = path.join(dir, name)
@@ -462,7 +445,8 @@ export function scrubCaseBackups(c: Case, values: string[]): string[] {
     } catch {
       continue
     }
-    if (!values.some((v) => text.includes(v))) continue
+    // A backup a rotate made holds the value it replaced, even one an earlier, killed run saw.
+    if (!values.some((v) => text.includes(v)) && !rotated.has(file)) continue
     writeFileSync(`${file}.redacted`, maskSecrets(text, values), {mode: 0o600})
     chmodSync(`${file}.redacted`, 0o600)
     try {

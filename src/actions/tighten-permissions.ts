@@ -1,10 +1,11 @@
-import {chmodSync, lstatSync, readdirSync} from 'node:fs'
+import {lstatSync, readdirSync} from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 
 import {z} from 'zod'
 
-import {recordChange} from '../case/case-store.js'
 import {loadConfig} from '../openclaw/config.js'
+import {modeChangeAllowed} from '../openclaw/install-check.js'
 import {configHistoryFiles} from '../openclaw/files.js'
 import type {ActionDefinition} from '../playbook/types.js'
 
@@ -35,7 +36,10 @@ export const tightenPermissions: ActionDefinition<z.infer<typeof Params>> = {
   params: Params,
   mutates: true,
   async plan(ctx) {
-    const {changes, skipped} = permissionPlan(ctx.install.stateDir, ctx.install.configPath, ctx.env)
+    const {changes: all, skipped} = permissionPlan(ctx.install.stateDir, ctx.install.configPath, ctx.env)
+    const host = {env: ctx.env, homedir: os.homedir(), uid: process.getuid?.() ?? 0}
+    const changes = all.filter((c) => modeChangeAllowed(ctx.install, c.path, host))
+    for (const c of all) if (!changes.includes(c)) skipped.push(`${c.path} (outside the state dir or a system path)`)
     const lines = changes.slice(0, PLAN_LINES).map((c) => `chmod ${oct(c.after)} ${c.path}   (now ${oct(c.before)})`)
     if (changes.length > PLAN_LINES) lines.push(`… and ${changes.length - PLAN_LINES} more`)
     for (const s of skipped.slice(0, 10)) lines.push(`left alone: ${s}`)
@@ -56,14 +60,7 @@ export const tightenPermissions: ActionDefinition<z.infer<typeof Params>> = {
     const failed: string[] = []
     for (const c of changes) {
       try {
-        chmodSync(c.path, c.after)
-        recordChange(ctx.case, {
-          path: c.path,
-          kind: 'mode',
-          modeBefore: c.before,
-          modeAfter: c.after,
-          step: 'permissions',
-        })
+        ctx.case.chmod(c.path, c.after, 'permissions')
         done++
       } catch (err) {
         failed.push(`${c.path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)

@@ -13,6 +13,8 @@ import {
 import os from 'node:os'
 
 import {ExitCode, IrError} from '../errors.js'
+import {faultPoint} from '../system/fault-point.js'
+import {sha256} from '../system/hash.js'
 
 /**
  * The case journal: JSONL, one entry per step, hash-chained (`prev` = SHA-256 of the previous
@@ -42,7 +44,7 @@ export interface JournalEntry {
 export const GENESIS = '0'.repeat(64)
 export const TOOL_VERSION = 'ir/0.1.0'
 
-export const sha256 = (s: string | Buffer) => createHash('sha256').update(s).digest('hex')
+export {sha256}
 
 export class Journal {
   constructor(
@@ -64,13 +66,18 @@ export class Journal {
         prev,
       }
       const line = JSON.stringify(full)
-      const fd = openSync(this.file, 'a', 0o600)
       try {
-        writeSync(fd, line + '\n')
-        fsyncSync(fd)
-      } finally {
-        closeSync(fd)
+        const fd = openSync(this.file, 'a', 0o600)
+        try {
+          writeSync(fd, line + '\n')
+          fsyncSync(fd)
+        } finally {
+          closeSync(fd)
+        }
+      } catch (err) {
+        throw journalError(this.file, err)
       }
+      faultPoint('journal:appended')
       return full
     })
   }
@@ -98,6 +105,26 @@ export class Journal {
     const complete = lines.filter((l) => l.complete)
     return complete.length ? sha256(complete.at(-1)!.text) : GENESIS
   }
+}
+
+/** A journal that cannot be written stops the run: one line, and where the truth about changes is. */
+function journalError(file: string, err: unknown): IrError {
+  const code = (err as NodeJS.ErrnoException).code ?? 'error'
+  const why =
+    code === 'ENOSPC' || code === 'EDQUOT'
+      ? 'the disk is full'
+      : code === 'EROFS'
+        ? 'its filesystem is read-only'
+        : `${code}`
+  return new IrError(
+    `The case journal ${file} cannot be written (${why}); ir stopped.`,
+    ExitCode.Failure,
+    [
+      'Free space there (or fix the mount), then re-run with the same --case; ' +
+        'changes.jsonl in the case lists every change ir made, and `ir contain --undo --case ID` reverts them.',
+    ],
+    code === 'ENOSPC' ? 'JOURNAL_NO_SPACE' : 'JOURNAL_UNWRITABLE',
+  )
 }
 
 interface Line {
@@ -135,24 +162,64 @@ export interface ChainProblem {
 
 /** Check a journal's hash chain; [] when intact. */
 export function verifyChain(text: string): ChainProblem[] {
-  const problems: ChainProblem[] = []
-  let prev = GENESIS
-  const lines = text.split('\n')
-  if (lines.at(-1) === '') lines.pop()
-  lines.forEach((line, i) => {
-    let entry: {prev?: unknown}
-    try {
-      entry = JSON.parse(line) as {prev?: unknown}
-    } catch {
-      problems.push({line: i + 1, problem: 'not valid JSON (torn or edited line)'})
-      prev = sha256(line)
-      return
+  const check = new ChainCheck(Infinity)
+  check.push(Buffer.from(text, 'utf8'))
+  return check.end()
+}
+
+/** The same check on bytes as they arrive (a bundled journal of any size): memory bounded by maxLine. */
+export class ChainCheck {
+  readonly problems: ChainProblem[] = []
+  private prev = GENESIS
+  private line = 0
+  private parts: Buffer[] = []
+  private len = 0
+  private hash = createHash('sha256')
+
+  constructor(private readonly maxLine = 4 << 20) {}
+
+  push(chunk: Buffer): void {
+    let s = 0
+    for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, s)) {
+      this.add(chunk.subarray(s, nl))
+      this.endLine()
+      s = nl + 1
     }
-    if (entry.prev !== prev)
-      problems.push({line: i + 1, problem: 'hash chain broken: prev does not match the previous line'})
-    prev = sha256(line)
-  })
-  return problems
+    if (s < chunk.length) this.add(chunk.subarray(s))
+  }
+
+  end(): ChainProblem[] {
+    if (this.len > 0) this.endLine()
+    return this.problems
+  }
+
+  private add(b: Buffer): void {
+    this.hash.update(b)
+    this.len += b.length
+    if (this.len <= this.maxLine) this.parts.push(Buffer.from(b))
+    else this.parts = []
+  }
+
+  private endLine(): void {
+    this.line++
+    const digest = this.hash.digest('hex')
+    if (this.len > this.maxLine) {
+      this.problems.push({line: this.line, problem: `longer than ${this.maxLine} bytes: not read (no ir entry is)`})
+    } else {
+      let entry: {prev?: unknown} | undefined
+      try {
+        entry = JSON.parse(Buffer.concat(this.parts).toString('utf8')) as {prev?: unknown}
+      } catch {
+        this.problems.push({line: this.line, problem: 'not valid JSON (torn or edited line)'})
+      }
+      if (entry && entry.prev !== this.prev)
+        this.problems.push({line: this.line, problem: 'hash chain broken: prev does not match the previous line'})
+    }
+    this.prev = digest
+    this.parts = []
+    this.len = 0
+    this.hash = createHash('sha256')
+  }
 }
 
 /** Exclusive lock by O_EXCL lock file; a lock whose owner pid is dead is taken over. */

@@ -1,5 +1,6 @@
 import {Command, Errors, Flags} from '@oclif/core'
 
+import {closeCases} from '../case/case-store.js'
 import {ExitCode, IrError} from '../errors.js'
 import type {Target} from '../openclaw/locate.js'
 
@@ -33,9 +34,24 @@ export abstract class IrCommand<T> extends Command {
   static override enableJsonFlag = true
   abstract override run(): Promise<T>
 
+  private exitCode: ExitCode = ExitCode.Ok
+
   /** Domain code returns an exit code with its result (partial, --fail-on…); honour it after printing. */
   protected exitWith(code: ExitCode): void {
+    this.exitCode = code
     if (code !== ExitCode.Ok) process.exitCode = code
+  }
+
+  /** Every case this run opened ends with the exit code the process returns (and the verdict shown). */
+  protected override async _run<R>(): Promise<R> {
+    let result: R | undefined
+    try {
+      result = await super._run<R>()
+      return result
+    } finally {
+      const verified = (result as {verified?: unknown} | undefined)?.verified
+      closeCases({exitCode: this.exitCode, verified: typeof verified === 'boolean' ? verified : undefined})
+    }
   }
 
   protected override toErrorJson(err: unknown): JsonError {
@@ -45,6 +61,7 @@ export abstract class IrCommand<T> extends Command {
 
   protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
     const e = toIrError(err)
+    this.exitCode = e.exitCode
     process.exitCode = e.exitCode
     // A flag error ends parsing early; oclif would then also warn "did not parse its arguments".
     Object.assign(this, {parsed: true})

@@ -1,14 +1,11 @@
-import {createHash} from 'node:crypto'
+import {fingerprint, isMasked, maskSecret as maskWith} from '../system/secret-vocabulary.js'
 
-/** First 8 hex chars of SHA-256: enough for an analyst to match a secret, useless to recover it. */
-export function shortHash(s: string): string {
-  return createHash('sha256').update(s, 'utf8').digest('hex').slice(0, 8)
-}
+/** The fingerprint findings carry (src/system/secret-vocabulary.ts). */
+export const shortHash = fingerprint
 
-/** `sk-proj-abc…` → `sk-p…[sha256:ab12cd34]`: a short prefix says which kind, the hash says which one. */
+/** `sk-proj-abc…` → `sk-p…«sha256:ab12cd34ef56»`: a short prefix says which kind, the hash says which one. */
 export function maskSecret(secret: string): string {
-  const keep = Math.min(4, Math.floor(secret.length / 4))
-  return `${secret.slice(0, keep)}…[sha256:${shortHash(secret)}]`
+  return maskWith(secret, {keepPrefix: true})
 }
 
 /** Shannon entropy in bits per character. */
@@ -32,7 +29,7 @@ const TOKEN = /[A-Za-z0-9_\-+/=.~:]{24,}/g
  */
 export function maskHighEntropyTokens(text: string): string {
   return text.replace(TOKEN, (tok) => {
-    if (tok.includes('[sha256:')) return tok
+    if (isMasked(tok)) return tok
     if (/^(?:https?:|\/)/.test(tok))
       return tok.replace(/[A-Za-z0-9_\-+=~]{24,}/g, (t) => (looksRandom(t) ? maskSecret(t) : t))
     return looksRandom(tok) ? maskSecret(tok) : tok

@@ -1,12 +1,12 @@
 import {createHash} from 'node:crypto'
-import {readFileSync, statSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import {readdir, readFile, stat} from 'node:fs/promises'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import {z} from 'zod'
 
 import {ExitCode, IrError, errorMessage} from '../errors.js'
+import {buildAsset, packageAsset} from '../system/package-assets.js'
 import {CATEGORIES, EVENT_KINDS, SEVERITIES} from './types.js'
 import type {Category, EventKind, Severity, SkippedItem} from './types.js'
 
@@ -131,28 +131,9 @@ export interface RuleSet {
   rejected: SkippedItem[]
 }
 
-/** Where the shipped packs live, from source (src/detect) and from the build (dist/src/detect). */
+/** Where the shipped packs live (the package's playbooks/rules, from source and from the build). */
 export function shippedRulesDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url))
-  for (let i = 0; i < 5; i++) {
-    const candidate = path.join(dir, 'playbooks', 'rules')
-    if (existsDirSync(candidate)) return candidate
-    dir = path.dirname(dir)
-  }
-  throw new IrError(
-    'Cannot find the shipped rule packs (playbooks/rules).',
-    ExitCode.Failure,
-    ['Reinstall ir: the package must include playbooks/.'],
-    'RULES_MISSING',
-  )
-}
-
-function existsDirSync(p: string): boolean {
-  try {
-    return statSync(p).isDirectory()
-  } catch {
-    return false
-  }
+  return packageAsset('playbooks', 'rules')
 }
 
 /**
@@ -208,10 +189,8 @@ function prebuiltPack(text: string): unknown {
   if (!prebuilt) {
     prebuilt = new Map()
     try {
-      const packs = JSON.parse(readFileSync(new URL('../../rule-packs.json', import.meta.url), 'utf8')) as Record<
-        string,
-        unknown
-      >
+      const file = buildAsset('rule-packs.json')
+      const packs = file ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {}
       for (const [hash, doc] of Object.entries(packs)) prebuilt.set(hash, doc)
     } catch {
       // running from source, or a build without it: the YAML is parsed

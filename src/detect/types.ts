@@ -65,7 +65,7 @@ export interface Finding {
   role?: string
   toolName?: string
   timestamp?: string
-  /** Context around the match; secrets masked (`sk-p…[sha256:ab12cd34]`). */
+  /** Context around the match; secrets masked (`sk-p…«sha256:ab12cd34ef56»`). */
   excerpt: string
   /** Stable across runs: rule, location and a hash of the matched text. */
   fingerprint: string
@@ -76,6 +76,10 @@ export interface Finding {
   tags?: string[]
   /** Fingerprints of the findings a correlation finding is made of. */
   chain?: string[]
+  /** The same event seen in other stores (a task_runs row, a JSONL copy): one finding, every place. */
+  also?: FindingSource[]
+  /** Internal, never in output: the matched text and what precedes it on its line, hashed (merges copies). */
+  digest?: string
 }
 
 export interface SkippedItem {

@@ -19,9 +19,9 @@ import {
   maskJsonText,
   type Masked,
   storeTextSecretValues,
-} from './secrets.js'
+} from './secret-values.js'
 import {ChunkQueue, openSource, readChunks, SourceError, sourceError} from './source-io.js'
-import type {ItemRecord} from './types.js'
+import type {ItemRecord} from './collect-types.js'
 
 /**
  * Step 3 of collect, for one file: read it once, read-only, and from the same bytes hash it

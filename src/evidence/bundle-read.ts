@@ -1,6 +1,7 @@
 import {createReadStream, lstatSync, readdirSync} from 'node:fs'
 import {open} from 'node:fs/promises'
 import path from 'node:path'
+import type {Readable} from 'node:stream'
 import {createGunzip, createInflateRaw} from 'node:zlib'
 
 /**
@@ -21,6 +22,10 @@ export type EntryHandler = (e: BundleEntry) => Promise<void>
 
 export class BundleFormatError extends Error {}
 
+/** Bounds on what is read into memory: a tar extended header (long name, pax) and a zip central directory. */
+const HEADER_MAX = 1 << 20
+const CD_MAX = 64 << 20
+
 async function* fileChunks(file: string): AsyncGenerator<Buffer> {
   for await (const c of createReadStream(file, {highWaterMark: 1 << 20})) yield c as Buffer
 }
@@ -35,21 +40,22 @@ export async function readBundle(file: string, onEntry: EntryHandler): Promise<v
   } finally {
     await fh.close()
   }
-  if (head[0] === 0x1f && head[1] === 0x8b) {
-    const gunzip = createGunzip()
-    const input = createReadStream(file, {highWaterMark: 1 << 20})
-    input.on('error', (err) => gunzip.destroy(err))
-    input.pipe(gunzip)
-    try {
-      await readTar(gunzip as AsyncIterable<Buffer>, onEntry)
-    } finally {
-      input.destroy()
-      gunzip.destroy()
-    }
-    return
-  }
+  if (head[0] === 0x1f && head[1] === 0x8b) return readTarGz(createReadStream(file, {highWaterMark: 1 << 20}), onEntry)
   if (head.readUInt32LE(0) === 0x04034b50) return readZip(file, onEntry)
   return readTar(fileChunks(file), onEntry)
+}
+
+/** A tar.gz from a stream (a file, or an age decryption as it is read). */
+export async function readTarGz(input: Readable, onEntry: EntryHandler): Promise<void> {
+  const gunzip = createGunzip()
+  input.on('error', (err) => gunzip.destroy(err))
+  input.pipe(gunzip)
+  try {
+    await readTar(gunzip as AsyncIterable<Buffer>, onEntry)
+  } finally {
+    input.destroy()
+    gunzip.destroy()
+  }
 }
 
 /** Exact-size reads over an async iterator of chunks. */
@@ -105,6 +111,7 @@ export async function readTar(src: AsyncIterable<Buffer>, onEntry: EntryHandler)
     const size = octal(h.subarray(124, 136))
     const padded = Math.ceil(size / 512) * 512
     if (type === 'x' || type === 'g' || type === 'L') {
+      if (size > HEADER_MAX) throw new BundleFormatError(`a tar extended header of ${size} bytes (over 1 MiB: hostile)`)
       const data = await r.read(padded)
       const body = data.subarray(0, size)
       if (type === 'x') pax = parsePax(body)
@@ -203,6 +210,10 @@ export async function readZip(file: string, onEntry: EntryHandler): Promise<void
       cdSize = Number(rec.readBigUInt64LE(40))
       cdOffset = Number(rec.readBigUInt64LE(48))
     }
+    if (cdSize > CD_MAX || cdOffset + cdSize > size)
+      throw new BundleFormatError(
+        `zip central directory of ${cdSize} bytes does not fit the archive (hostile or damaged)`,
+      )
     const cd = Buffer.alloc(cdSize)
     await fh.read(cd, 0, cdSize, cdOffset)
     let p = 0

@@ -12,22 +12,33 @@ import {createScanner, type Scanner, sortFindings} from '../detect/scanner.js'
 import type {Finding, SkippedItem} from '../detect/types.js'
 import {errorMessage} from '../errors.js'
 import {isObject, type JsonObject, loadConfig, parseJson5} from '../openclaw/config.js'
+import {eraOf} from '../openclaw/era.js'
 import type {GatewayProbeSeams} from '../openclaw/gateway.js'
 import {type Install, openclawHome, realHost} from '../openclaw/locate.js'
+import {readSchemaMeta} from '../openclaw/stores/schema.js'
 import type {ProcessRunner} from '../system/process-runner.js'
-import {type AcquireEnv, acquireFile, type StagedFile, StagedWriter} from './acquire.js'
-import {BundleWriter, type SealedArchive} from './archive.js'
+import {acquireFile, type StagedFile, StagedWriter} from './acquire.js'
+import {BundleWriter, type SealedArchive} from './bundle-write.js'
 import {type Discovery, discoverSources, type Source} from './discover.js'
+import {learnFromProcess, learnFromSources} from './learn-secrets.js'
 import {AcquisitionIndex, fromStaged, identityOf, type IndexEntry, stagedIntact, toStaged} from './index-store.js'
 import {MANIFEST, manifestText} from './manifest.js'
 import {bundleName} from './paths.js'
 import {Redactor} from './redact.js'
-import {renderReport} from './report.js'
-import {KnownSecrets} from './secrets.js'
+import {buildIncident, readAuditExports, rotationScopes} from './incident.js'
+import {renderHtml} from './report-html.js'
+import {renderMarkdown} from './report-markdown.js'
+import {KnownSecrets} from './secret-values.js'
 import {abortError, readNoAtime} from './source-io.js'
 import {hashFile, relearnStore, snapshotStore, type StoreEnv, type StoreSnapshot} from './sqlite.js'
 import {finishStores} from './stores.js'
-import {BUNDLE_SCHEMA, type CollectOptions, type CollectSummary, type ItemRecord, type Progress} from './types.js'
+import {
+  BUNDLE_SCHEMA,
+  type CollectOptions,
+  type CollectSummary,
+  type ItemRecord,
+  type Progress,
+} from './collect-types.js'
 import {type VolatileFacts, volatileFacts} from './volatile.js'
 
 /**
@@ -68,6 +79,9 @@ interface Batch {
   bytes: number
 }
 
+/** The consistent backup of a per-agent store (a doctor's .bak copy is not one). */
+const AGENT_STORE_BACKUP = /openclaw-agent\.sqlite$/
+
 export class CollectSession {
   readonly dir: string
   readonly staging: string
@@ -94,6 +108,7 @@ export class CollectSession {
   private writer?: BundleWriter
   private readonly archived = new Set<string>()
   private bundledJournal?: Buffer
+  private manifestSha256?: string
   storeInfo: Array<{
     path: string
     agentId?: string
@@ -166,6 +181,7 @@ export class CollectSession {
       includeSecrets: this.options.includeSecrets,
       trimMinBytes: this.init.seams?.trimMinBytes,
     })
+    learnFromSources(this.discovery.sources, this.known)
     return this.discovery
   }
 
@@ -197,6 +213,7 @@ export class CollectSession {
         seams: this.init.seams?.gateway,
         auditTimeoutMs: this.init.seams?.auditTimeoutMs,
         redact: (s) => this.redactor!.redactText(s).text,
+        onGateway: (gw) => learnFromProcess(gw.pid, this.known),
       })
     } finally {
       rmSync(scratch, {recursive: true, force: true})
@@ -435,35 +452,49 @@ export class CollectSession {
       sha256: a.sha256,
       size: a.size,
     })
-    const report = renderReport({
-      caseId: this.init.case.id,
-      host: os.hostname(),
-      startedAt: this.startedAt,
-      endedAt: this.init.now(),
-      stateDir: this.discovery!.stateDir,
-      configPath: this.init.install.configPath,
-      era: this.era(),
-      versions: {...this.volatile?.versions, stateDb: this.storeInfo.find((s) => s.appVersion)?.appVersion},
-      gateway: this.volatile?.gateway,
-      exposure: this.volatile?.exposure ?? [],
-      audit: this.volatile?.audit,
-      findings: unique,
-      records: this.records,
-      includeSecrets: this.options.includeSecrets,
-      since: this.options.since,
-      notScanned: dedupe(this.skipped),
-    })
-    const text = this.options.includeSecrets ? report : this.redactor!.redactText(report).text
-    const b = await this.writeGenerated('findings/report.md', text)
-    this.records.push({
-      path: 'report',
-      kind: 'report',
-      outcome: 'collected',
-      method: 'generated',
-      bundlePath: 'findings/report.md',
-      sha256: b.sha256,
-      size: b.size,
-    })
+    const incident = buildIncident(
+      {
+        caseId: this.init.case.id,
+        host: os.hostname(),
+        startedAt: this.startedAt,
+        endedAt: this.init.now(),
+        stateDir: this.discovery!.stateDir,
+        configPath: this.init.install.configPath,
+        era: this.era(),
+        versions: {...this.volatile?.versions, stateDb: this.storeInfo.find((s) => s.appVersion)?.appVersion},
+        gateway: this.volatile?.gateway,
+        exposure: this.volatile?.exposure ?? [],
+        audit: this.volatile?.audit,
+        findings: unique,
+        records: this.records,
+        includeSecrets: this.options.includeSecrets,
+        since: this.options.since,
+        notScanned: dedupe(this.skipped),
+      },
+      await readAuditExports(
+        this.staged.filter((x) => x.bundlePath.startsWith('derived/audit/')).map((x) => x.stagedPath),
+      ),
+      rotationScopes(this.config),
+    )
+    // one Incident, two renderings; both through the redactor (no known value in clear)
+    for (const [name, text] of [
+      ['findings/report.md', renderMarkdown(incident)],
+      ['findings/report.html', renderHtml(incident)],
+    ] as const) {
+      const b = await this.writeGenerated(
+        name,
+        this.options.includeSecrets ? text : this.redactor!.redactText(text).text,
+      )
+      this.records.push({
+        path: name.endsWith('.html') ? 'report (HTML)' : 'report',
+        kind: 'report',
+        outcome: 'collected',
+        method: 'generated',
+        bundlePath: name,
+        sha256: b.sha256,
+        size: b.size,
+      })
+    }
   }
 
   /**
@@ -508,6 +539,7 @@ export class CollectSession {
             sha256: g.name === MANIFEST ? undefined : sha256(g.data),
           })
         this.bundledJournal = journal
+        this.manifestSha256 = sha256(manifest)
         this.sealed = await writer.seal()
       } finally {
         this.options.signal?.removeEventListener('abort', onAbort)
@@ -570,6 +602,8 @@ export class CollectSession {
       case: this.init.case.id,
       bundle: this.sealed?.path ?? '',
       bundleSha256: this.sealed?.sha256 ?? '',
+      manifestSha256: this.manifestSha256,
+      encrypted: Boolean(this.options.encryptTo?.length),
       files: this.staged.length + 3,
       findings: this.findings,
       skipped: notCollected,
@@ -577,22 +611,14 @@ export class CollectSession {
   }
 
   era(): string {
-    if (
-      this.storeInfo.some(
-        (s) =>
-          s.role !== 'global' &&
-          ((s.userVersion ?? 0) >= 4 || (s.schemaVersion ?? 0) >= 4) &&
-          /openclaw-agent\.sqlite$/.test(s.path),
-      )
-    )
-      return 'sqlite'
-    if (
-      this.discovery?.sources.some(
+    const sources = this.discovery?.sources ?? []
+    return eraOf({
+      agentStores: this.storeInfo.filter((s) => s.role !== 'global' && AGENT_STORE_BACKUP.test(s.path)),
+      fileEraData: sources.some(
         (s) => s.kind === 'transcript' || s.rel?.startsWith('agents/') || s.rel?.startsWith('credentials/'),
-      )
-    )
-      return 'file'
-    return this.discovery?.sources.length ? 'unknown' : 'empty'
+      ),
+      anyStore: sources.length > 0,
+    })
   }
 
   private caseJson(root: string, endedAt: Date): Record<string, unknown> {
@@ -682,6 +708,7 @@ export class CollectSession {
     const root = bundleName(this.init.case.id, os.hostname(), this.startedAt)
     this.writer = new BundleWriter(out, root, this.options.format, {
       level: this.init.seams?.gzipLevel,
+      recipients: this.options.encryptTo,
       onBytes: (_c, processed) => {
         if (this.progress.phase === 'bundle') this.emit({bytesDone: processed})
       },
@@ -748,21 +775,11 @@ export class CollectSession {
     try {
       const db = new Database(s.stagedPath, {readonly: true, fileMustExist: true})
       try {
-        const userVersion = db.pragma('user_version', {simple: true}) as number
-        let m: Record<string, unknown> | undefined
-        try {
-          m = db.prepare("SELECT * FROM schema_meta WHERE meta_key = 'primary'").get() as
-            Record<string, unknown> | undefined
-        } catch {
-          /* older schema */
-        }
+        const m = readSchemaMeta(db)
         this.storeInfo.push({
           path: s.bundlePath,
-          userVersion,
-          schemaVersion: num(m?.schema_version),
-          appVersion: str(m?.app_version),
-          role: str(m?.role),
-          agentId: str(m?.agent_id),
+          userVersion: db.pragma('user_version', {simple: true}) as number,
+          ...m,
         })
       } finally {
         db.close()
@@ -854,13 +871,3 @@ function dedupe(items: SkippedItem[]): SkippedItem[] {
     return true
   })
 }
-
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' ? v : undefined
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined
-}
-
-export {type AcquireEnv}

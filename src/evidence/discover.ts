@@ -1,14 +1,15 @@
 import {lstatSync, readdirSync, readlinkSync, realpathSync, type Stats} from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 
 import {getPath, isObject, type JsonObject} from '../openclaw/config.js'
 import {configHistoryFiles, gatewayLogFiles} from '../openclaw/files.js'
 import {readLocks} from '../openclaw/gateway.js'
 import {findServiceDefinitions, serviceMatches} from '../openclaw/services.js'
+import {isSqliteFile, SQLITE_MIN_BYTES} from '../openclaw/stores/sqlite-file.js'
 import {evidencePath, posix, stateRel} from './paths.js'
 import {
   BOOTSTRAP_FILES,
+  type Classification,
   classify,
   directoryRule,
   lineText,
@@ -18,7 +19,7 @@ import {
   WORKSPACE_DIRS,
 } from './policy.js'
 import {fileType} from './source-io.js'
-import type {ItemKind, ItemRecord} from './types.js'
+import type {ItemKind, ItemRecord} from './collect-types.js'
 
 /**
  * Step 1 of collect: every source of one install, both storage eras, every agent (paths from
@@ -121,6 +122,7 @@ export function discoverSources(input: DiscoverInput): Discovery {
       const byName = classify(path.basename(file), false)
       c = byName.policy !== 'copy' ? byName : (forced ?? externalClass(file))
     }
+    if (c.policy === 'copy') c = bySqliteHeader(file, st, c)
     const kind = configFiles.has(file) && !file.startsWith(path.dirname(input.configPath)) ? 'config-include' : c.kind
     const src: Source = {
       path: file,
@@ -269,6 +271,8 @@ export function discoverSources(input: DiscoverInput): Discovery {
         walk(d, {kind: sub === 'skills' || sub === '.openclaw' ? 'skill' : 'workspace', policy: 'copy', scan: 'log'})
     }
   }
+  // SecretRef file providers (secrets.providers.<id>: {source: "file", path}): their values mask everything else
+  for (const f of secretFiles(input)) if (!stateRel(f, stateDir)) visit(f, {kind: 'secret-store', policy: 'metadata'})
   // extra skill dirs (ClawHavoc: SKILL.md "prerequisites" that download and run)
   const extra = input.config ? getPath(input.config, ['skills', 'load', 'extraDirs']) : undefined
   if (Array.isArray(extra)) {
@@ -296,6 +300,23 @@ function groupSqlite(sources: Source[]): Source[] {
     else out.push({...s, policy: 'metadata'})
   }
   return out
+}
+
+/** SQLite known by its header, not its name (the doctor's `<db>.pre-startup-migration-<ts>.bak`, renamed stores). */
+function bySqliteHeader(file: string, st: Stats, c: Classification): Classification {
+  const name = path.basename(file)
+  if (c.kind === 'sqlite-coordinator' || lineText(name)) return c
+  if (SIDECAR.test(name))
+    return isSqliteFile(file.replace(SIDECAR, '')) ? {kind: 'sqlite-sidecar', policy: 'sqlite'} : c
+  return st.size >= SQLITE_MIN_BYTES && isSqliteFile(file) ? {kind: 'sqlite', policy: 'sqlite'} : c
+}
+
+function secretFiles(input: DiscoverInput): string[] {
+  const providers = input.config ? getPath(input.config, ['secrets', 'providers']) : undefined
+  if (!isObject(providers)) return []
+  return Object.values(providers)
+    .filter((p) => isObject(p) && p.source === 'file' && typeof p.path === 'string')
+    .map((p) => path.resolve(expand((p as {path: string}).path, input.home)))
 }
 
 function externalClass(file: string): {kind: ItemKind; policy: Policy; scan?: ScanAs} {
@@ -365,5 +386,3 @@ function isDir(p: string): boolean {
     return false
   }
 }
-
-export const defaultTmpDir = () => os.tmpdir()

@@ -2,7 +2,7 @@ import {appendFileSync, closeSync, fsyncSync, lstatSync, openSync, readFileSync,
 
 import type {Finding, SkippedItem} from '../detect/types.js'
 import type {StagedFile} from './acquire.js'
-import type {ItemRecord} from './types.js'
+import type {ItemRecord} from './collect-types.js'
 
 /**
  * The per-case acquisition index (`cases/<id>/collect/index.jsonl`): one line per source whose

@@ -1,4 +1,4 @@
-import type {ItemKind} from './types.js'
+import type {ItemKind} from './collect-types.js'
 
 /**
  * What the collector does with each path of a state dir (openclaw-internals.md Appendix B, §6, §7):

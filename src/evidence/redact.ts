@@ -1,18 +1,24 @@
 import {entropy, maskRuleMatches, maskSecret} from '../detect/mask.js'
+import {isMasked} from '../system/secret-vocabulary.js'
 import {Prefilter, type PrefilterKeyword} from '../detect/prefilter.js'
 import type {CompiledRule} from '../detect/rules.js'
-import type {KnownSecrets} from './secrets.js'
+import {BLOCK_KEYWORDS, FIELD_KEYWORDS, KeyBlockLines, maskCredentialFields, maskKeyBlocks} from './key-blocks.js'
+import type {KnownSecrets} from './secret-values.js'
 
 /**
  * Masks secrets in bundled copies, streaming: the install's known secret values (exact) and
- * everything the secret rules of `ir scan` recognize, replaced by `prefix…[sha256:xxxxxxxx]` (the
+ * everything the secret rules of `ir scan` recognize, replaced by `prefix…«sha256:xxxxxxxxxxxx»` (the
  * same mark findings use, so an analyst can match them). A raw-byte prefilter over the rule
  * keywords and the values' first bytes skips almost every line without decoding it; only lines
- * with a hit are decoded and rewritten. Secrets never span lines in JSONL, so lines are the unit.
+ * with a hit are decoded and rewritten. Lines are the unit, except private key blocks, which span
+ * lines in plain files: those are held from BEGIN to END and masked whole (key-blocks.ts).
  */
 
 /** Prefilter tags: rule index, or KNOWN + index of a known value form. */
 const KNOWN = 1 << 20
+const BLOCK = KNOWN - 1
+const FIELD = KNOWN - 2
+const BEGIN_BYTES = Buffer.from('-----BEGIN ')
 /** A line longer than this is redacted in windows that overlap by OVERLAP bytes. */
 const MAX_PENDING = 1 << 20
 const OVERLAP = 4096
@@ -43,6 +49,8 @@ export class Redactor {
     this.rules.forEach((r, i) => {
       for (const b of r.prefilter) keywords.push({bytes: b, tag: i})
     })
+    for (const b of BLOCK_KEYWORDS) keywords.push({bytes: b, tag: BLOCK})
+    for (const b of FIELD_KEYWORDS) keywords.push({bytes: b, tag: FIELD})
     this.forms.forEach(([form], i) =>
       keywords.push({
         bytes: Buffer.from(form, 'utf8').subarray(0, 24).toString('latin1').toLowerCase(),
@@ -74,6 +82,12 @@ export class Redactor {
   private redactTagged(text: string, tags: Set<number>): {text: string; count: number} {
     let out = text
     let count = 0
+    if (tags.has(BLOCK)) ({text: out, count} = maskKeyBlocks(out))
+    if (tags.has(FIELD)) {
+      const f = maskCredentialFields(out, maskSecret)
+      out = f.text
+      count += f.count
+    }
     const known = [...tags]
       .filter((t) => t >= KNOWN)
       .map((t) => this.forms[t - KNOWN]!)
@@ -85,7 +99,7 @@ export class Redactor {
       out = parts.join(maskSecret(value))
     }
     for (const t of [...tags]
-      .filter((x) => x < KNOWN)
+      .filter((x) => x < FIELD)
       .sort((a, b) => Number(isGeneric(this.rules[a]!)) - Number(isGeneric(this.rules[b]!)) || a - b)) {
       const r = this.rules[t]!
       const masked = maskRuleMatches(r, out, (secret, match) => isSecret(r, secret, match))
@@ -164,14 +178,19 @@ function isSecret(rule: CompiledRule, secret: string, match: string): boolean {
     })
   )
     return false
-  return !secret.includes('…[sha256:') && !secret.includes('«sha256:')
+  return !isMasked(secret)
 }
 
 /** Per-file state: the partial last line is held until its newline arrives. */
 export class LineRedactor {
   private pending: Buffer[] = []
   private pendingLen = 0
-  count = 0
+  private readonly blocks = new KeyBlockLines()
+  private lineCount = 0
+
+  get count(): number {
+    return this.lineCount + this.blocks.count
+  }
 
   constructor(private readonly r: Redactor) {}
 
@@ -205,17 +224,39 @@ export class LineRedactor {
   }
 
   end(): Buffer[] {
-    if (this.pendingLen === 0) return []
-    const line = Buffer.concat(this.pending)
-    this.pending = []
-    this.pendingLen = 0
-    return this.lines(line, 0, line.length)
+    const out: Buffer[] = []
+    if (this.pendingLen > 0) {
+      const line = Buffer.concat(this.pending)
+      this.pending = []
+      this.pendingLen = 0
+      out.push(...this.lines(line, 0, line.length))
+    }
+    if (this.blocks.open) out.push(Buffer.from(this.blocks.flush(), 'utf8'))
+    return out
   }
 
   private lines(buf: Buffer, start: number, end: number): Buffer[] {
-    const r = this.r.redactLines(buf, start, end)
-    this.count += r.count
-    return r.out
+    const begin = buf.indexOf(BEGIN_BYTES, start)
+    if (!this.blocks.open && (begin < 0 || begin >= end)) {
+      const r = this.r.redactLines(buf, start, end)
+      this.lineCount += r.count
+      return r.out
+    }
+    // a private key block may span these lines: one line at a time
+    const out: Buffer[] = []
+    for (let s = start; s < end;) {
+      const nl = buf.indexOf(10, s)
+      const e = nl < 0 || nl >= end ? end : nl + 1
+      const {emit, rest} = this.blocks.line(buf.toString('utf8', s, e))
+      if (emit) out.push(Buffer.from(emit, 'utf8'))
+      if (rest) {
+        const r = this.r.redactText(rest)
+        this.lineCount += r.count
+        out.push(Buffer.from(r.text, 'utf8'))
+      }
+      s = e
+    }
+    return out
   }
 
   /** A line without newline grew past MAX_PENDING: redact all but an overlap tail (cut on a UTF-8 boundary). */

@@ -8,13 +8,16 @@ import {decompress} from 'fzstd'
 
 import type {SourceRef} from '../detect/types.js'
 import {IrError} from '../errors.js'
+import {readAuditEvents} from '../openclaw/stores/audit-events.js'
+import {columns, hasTable, isSecretMachineStateKey, isSecretTable, quote, tables} from '../openclaw/stores/schema.js'
+import {readSessionWindows} from '../openclaw/stores/session-index.js'
 import {type AcquireEnv, type Acquired, type StagedFile, StagedWriter, stagingError} from './acquire.js'
 import {meta, type Source} from './discover.js'
 import {safeName} from './paths.js'
 import type {Redactor} from './redact.js'
-import {jsonSecretValues, KnownSecrets, looksRandom, SECRET_KEY} from './secrets.js'
+import {jsonSecretValues, KnownSecrets, looksRandom, SECRET_KEY} from './secret-values.js'
 import {openSource, readChunks, sourceError} from './source-io.js'
-import type {ItemRecord} from './types.js'
+import type {ItemRecord} from './collect-types.js'
 
 /**
  * A SQLite store (openclaw-internals.md §6.3). The source is never opened by SQLite: a read-only
@@ -42,7 +45,6 @@ const COPY_ATTEMPTS = 3
 /** Rows are read a page at a time, so memory stays flat and updates can run between pages. */
 const PAGE_ROWS = 2000
 const ZSTD_MAGIC = 0xfd2fb528
-const SECRET_TABLE = /(auth|token|secret|credential|oauth|identit|pairing|device|apns|push|password|_keys?$)/i
 const STORE_REASON =
   'secret-bearing SQLite store (auth profiles, device tokens, unredacted prompts): raw bytes as metadata only; the redacted consistent backup and exported transcripts are in the bundle; raw files with --include-secrets'
 
@@ -260,7 +262,13 @@ async function exportAndRedact(
       restore = undefined
       vacuum(db, notes)
     }
-    return {records: exported.records, staged: exported.staged, count, notes}
+    const audit = await exportAuditEvents(db, src, env)
+    return {
+      records: [...exported.records, ...audit.records],
+      staged: [...exported.staged, ...audit.staged],
+      count,
+      notes,
+    }
   } finally {
     restore?.()
     db.close()
@@ -331,17 +339,7 @@ async function exportTranscripts(
   const staged: StagedFile[] = []
   let count = 0
   if (!hasTable(db, 'transcript_events')) return {records, staged, count}
-  const windows = new Map<string, {key?: string; updatedAt?: number}>()
-  if (hasTable(db, 'session_windows')) {
-    // older agent schemas lack some columns: select what is there
-    const wc = new Set(columns(db, 'session_windows'))
-    const col = (c: string) => (wc.has(c) ? quote(c) : 'NULL')
-    for (const r of db
-      .prepare(`SELECT session_id AS s, ${col('session_key')} AS k, ${col('updated_at')} AS u FROM session_windows`)
-      .all() as Array<{s: string; k: string; u: number}>) {
-      windows.set(r.s, {key: r.k, updatedAt: r.u})
-    }
-  }
+  const windows = readSessionWindows(db)
   const agent = safeName(src.agentId ?? path.basename(path.dirname(path.dirname(src.path))))
   let current: string | undefined
   let writer: StagedWriter | undefined
@@ -448,12 +446,66 @@ async function exportTranscripts(
 
 const NL = Buffer.from('\n')
 
-/** Secret values held in the store's secret tables (auth profiles, device tokens, secret store). */
+/** The audit ledger, one JSON line per event (UTC time added), from the masked backup: the timeline reads it. */
+async function exportAuditEvents(
+  db: Database.Database,
+  src: Source,
+  env: StoreEnv,
+): Promise<{records: ItemRecord[]; staged: StagedFile[]}> {
+  if (!hasTable(db, 'audit_events')) return {records: [], staged: []}
+  const bundlePath = auditExportPath(src.bundlePath)
+  const writer = new StagedWriter(env.staging, bundlePath)
+  await writer.open()
+  let events = 0
+  let redactions = 0
+  try {
+    for (const e of readAuditEvents(db, env.since)) {
+      let line = JSON.stringify({time: new Date(e.occurredAt).toISOString(), ...e})
+      if (!env.includeSecrets) {
+        const r = env.redactor.redactText(line)
+        line = r.text
+        redactions += r.count
+      }
+      await writer.write(Buffer.from(line + '\n', 'utf8'))
+      events++
+    }
+  } finally {
+    await writer.close()
+  }
+  const rec: ItemRecord = {
+    path: `${src.path} audit_events`,
+    kind: 'derived',
+    outcome: 'collected',
+    method: 'export',
+    bundlePath,
+    sha256: writer.sha256,
+    size: writer.size,
+    events,
+    redactions: env.includeSecrets ? undefined : redactions,
+    note: env.since ? `events since ${env.since.toISOString()} (--since)` : undefined,
+  }
+  return {records: [rec], staged: [writer.staged({mtime: new Date(src.mtimeMs).toISOString(), mode: '0600'})]}
+}
+
+/** derived/audit/<store path in the bundle>.audit_events.jsonl */
+export function auditExportPath(storeBundlePath: string): string {
+  return `derived/audit/${storeBundlePath.replace(/^evidence\//, '')}.audit_events.jsonl`
+}
+
+/**
+ * Secret values held in the store's credential-bearing tables (OpenClaw's own list, and older
+ * tables whose names say so) and in config_machine_state's credential rows.
+ */
 function learnStoreSecrets(dbPath: string, known: KnownSecrets): void {
   const db = new Database(dbPath, {readonly: true, fileMustExist: true})
   try {
     for (const t of tables(db)) {
-      if (!SECRET_TABLE.test(t.name)) continue
+      if (t.type !== 'table') continue
+      if (t.name === 'config_machine_state') {
+        learnMachineState(db, known)
+        continue
+      }
+      if (!isSecretTable(t.name)) continue
       const cols = columns(db, t.name)
       for (const row of db.prepare(`SELECT ${cols.map(quote).join(', ')} FROM ${quote(t.name)}`).iterate() as Iterable<
         Record<string, unknown>
@@ -462,14 +514,8 @@ function learnStoreSecrets(dbPath: string, known: KnownSecrets): void {
         for (const c of cols) {
           const v = row[c]
           if (typeof v !== 'string' || v.length < 8) continue
-          if (SECRET_KEY.test(c) || (/secret/i.test(t.name) && looksRandom(v, 12))) values.push(v)
-          if (c.endsWith('_json') || /^[[{]/.test(v)) {
-            try {
-              values.push(...jsonSecretValues(JSON.parse(v)))
-            } catch {
-              /* not JSON */
-            }
-          }
+          if (SECRET_KEY.test(c) || (looksRandom(v, 12) && !IDENTIFIER_COLUMN.test(c) && !UUID.test(v))) values.push(v)
+          if (c.endsWith('_json') || /^[[{]/.test(v)) values.push(...jsonValues(v, true))
         }
         known.add(values)
       }
@@ -479,6 +525,41 @@ function learnStoreSecrets(dbPath: string, known: KnownSecrets): void {
   } finally {
     db.close()
   }
+}
+
+/** Ids, keys of rows, refs and hashes look random and are not secrets (masking them would hide evidence). */
+const IDENTIFIER_COLUMN = /(^|_)(id|key|ref|hash|at|ms|kind|type|status)$/i
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** authProfiles.*, nodeHost.*, webPush.vapidKeys: every token-like string of the row is a credential. */
+function learnMachineState(db: Database.Database, known: KnownSecrets): void {
+  const cols = new Set(columns(db, 'config_machine_state'))
+  if (!cols.has('state_key') || !cols.has('value_json')) return
+  for (const r of db.prepare('SELECT state_key AS k, value_json AS v FROM config_machine_state').iterate() as Iterable<{
+    k: string
+    v: unknown
+  }>) {
+    if (!isSecretMachineStateKey(r.k) || typeof r.v !== 'string') continue
+    known.add(jsonValues(r.v, false).filter((s) => s.length >= 16 && !/\s/.test(s)))
+  }
+}
+
+/** Strings of a JSON cell: under secret keys (and random-looking ones), or all of them. */
+function jsonValues(text: string, secretOnly: boolean): string[] {
+  let v: unknown
+  try {
+    v = JSON.parse(text)
+  } catch {
+    return []
+  }
+  if (secretOnly) return jsonSecretValues(v, {randomToo: true})
+  const out: string[] = []
+  const walk = (x: unknown): void => {
+    if (typeof x === 'string') out.push(x)
+    else if (x && typeof x === 'object') for (const y of Object.values(x)) walk(y)
+  }
+  walk(v)
+  return out
 }
 
 /**
@@ -647,40 +728,11 @@ function redactTable(db: Database.Database, table: string, withoutRowid: boolean
   return count
 }
 
-interface TableInfo {
-  name: string
-  type: 'table' | 'virtual' | 'shadow' | 'view'
-  withoutRowid: boolean
-}
-
-function tables(db: Database.Database): TableInfo[] {
-  const rows = db.prepare("SELECT name, type, wr FROM pragma_table_list WHERE schema = 'main'").all() as Array<{
-    name: string
-    type: TableInfo['type']
-    wr: number
-  }>
-  return rows
-    .filter((r) => !r.name.startsWith('sqlite_'))
-    .map((r) => ({name: r.name, type: r.type, withoutRowid: r.wr === 1}))
-}
-
-function columns(db: Database.Database, table: string): string[] {
-  return (
-    db.prepare('SELECT name FROM pragma_table_xinfo(?) WHERE hidden = 0').all(table) as Array<{name: string}>
-  ).map((r) => r.name)
-}
-
-function hasTable(db: Database.Database, name: string): boolean {
-  return Boolean(db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name))
-}
-
 function tableCount(db: Database.Database, name: string): number | undefined {
   return hasTable(db, name)
     ? Number((db.prepare(`SELECT count(*) AS n FROM ${quote(name)}`).get() as {n: number}).n)
     : undefined
 }
-
-const quote = (id: string) => `"${id.replace(/"/g, '""')}"`
 
 /** One pass over a file: its SHA-256, and the first known value (its length, never the value) in its raw bytes. */
 async function knownValuesIn(

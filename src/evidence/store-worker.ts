@@ -8,7 +8,7 @@ import {parentPort, workerData} from 'node:worker_threads'
 import {createScanner} from '../detect/scanner.js'
 import {IrError} from '../errors.js'
 import {Redactor} from './redact.js'
-import {KnownSecrets} from './secrets.js'
+import {KnownSecrets} from './secret-values.js'
 import {finishStore} from './sqlite.js'
 import type {StoreJob, StoreReply, StoreWorkerInit} from './stores.js'
 

@@ -7,7 +7,7 @@ import type {Finding, SkippedItem} from '../detect/types.js'
 import {type ExitCode, IrError} from '../errors.js'
 import type {StagedFile} from './acquire.js'
 import {finishStore, type StoreEnv, type StoreSnapshot} from './sqlite.js'
-import type {ItemRecord} from './types.js'
+import type {ItemRecord} from './collect-types.js'
 
 /**
  * The SQLite stores' heavy part (scan, transcript export, redaction) on a worker thread, so it

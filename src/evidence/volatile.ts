@@ -78,6 +78,8 @@ export interface VolatileInput {
   auditTimeoutMs?: number
   /** Masks secrets in a command line or output before it is stored. */
   redact: (s: string) => string
+  /** Called once the gateway is found, before anything of it is recorded (its environment holds secrets). */
+  onGateway?: (gw: GatewayState) => void
 }
 
 export interface VolatileFacts {
@@ -94,6 +96,7 @@ export async function volatileFacts(input: VolatileInput): Promise<VolatileFacts
     fetchTimeoutMs: 1500,
     ...input.seams,
   })
+  input.onGateway?.(gw)
   const gateway = gatewayFacts(gw, input.redact, input.seams?.procRoot)
   const services = findServiceDefinitions(input.home, input.stateDir).filter((d) =>
     serviceMatches(d, input.stateDir, input.home, input.profile),

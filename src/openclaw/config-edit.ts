@@ -3,11 +3,10 @@ import {createTwoFilesPatch} from 'diff'
 import {applyEdits, findNodeAtLocation, modify, parse as parseJsonc, parseTree, type ParseError} from 'jsonc-parser'
 import JSON5 from 'json5'
 
-import {backupFile, recordChange, type Case} from '../case/case-store.js'
-import {sha256} from '../case/journal.js'
 import {ExitCode, IrError} from '../errors.js'
-import {atomicWrite} from '../system/atomic-write.js'
+import type {FileChanger} from '../system/file-changer.js'
 import type {ProcessRunner} from '../system/process-runner.js'
+import {fingerprint, maskSecret} from '../system/secret-vocabulary.js'
 import {getPath, isObject, loadConfig, parseJson5, type LoadedConfig} from './config.js'
 import {validateConfigWithCli} from './openclaw-cli.js'
 import type {OpenClawCli} from './version.js'
@@ -233,11 +232,12 @@ function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0xfeff || c === 0x2028 || c === 0x2029
 }
 
-export const fingerprint = (secret: string) => sha256(secret).slice(0, 12)
-const fingerprintMark = (secret: string) => `«sha256:${fingerprint(secret)}»`
+export {fingerprint}
+const fingerprintMark = (secret: string) => maskSecret(secret)
 
 export interface ApplyEditOptions {
-  case: Case
+  /** The case: backs up and journals each write before it happens. */
+  case: FileChanger
   runner: ProcessRunner
   env: NodeJS.ProcessEnv
   stateDir: string
@@ -253,22 +253,10 @@ export interface AppliedEdit {
 }
 
 export async function applyConfigEdit(plan: EditPlan, opts: ApplyEditOptions): Promise<AppliedEdit> {
-  const written: Array<{file: FileEdit; backup: string; sha256Before: string; sha256After: string}> = []
+  const written: Array<{file: FileEdit; sha256Before?: string; sha256After: string}> = []
+  // A rollback is one more logged write, so the case's change history stays a chain (undo checks it).
   const restore = () => {
-    for (const w of written.reverse()) {
-      atomicWrite(w.file.file, w.file.before, w.file.mode)
-      // Recorded too, so the case's change history stays a chain (undo checks it).
-      recordChange(opts.case, {
-        path: w.file.file,
-        kind: 'content',
-        modeBefore: w.file.mode,
-        modeAfter: w.file.mode,
-        sha256Before: w.sha256After,
-        sha256After: w.sha256Before,
-        backup: w.backup,
-        step: `${opts.step} (rolled back)`,
-      })
-    }
+    for (const w of written.reverse()) opts.case.writeFile(w.file.file, w.file.before, `${opts.step} (rolled back)`)
   }
   try {
     for (const f of plan.files) {
@@ -281,21 +269,7 @@ export async function applyConfigEdit(plan: EditPlan, opts: ApplyEditOptions): P
           'CONFIG_CHANGED',
         )
       }
-      const b = backupFile(opts.case, f.file)
-      atomicWrite(f.file, f.after, b.mode)
-      const w = {file: f, backup: b.backup, sha256Before: b.sha256, sha256After: sha256(f.after)}
-      written.push(w)
-      // Recorded at once: a crash before validation still leaves an undoable change.
-      recordChange(opts.case, {
-        path: f.file,
-        kind: 'content',
-        modeBefore: b.mode,
-        modeAfter: b.mode,
-        sha256Before: w.sha256Before,
-        sha256After: w.sha256After,
-        backup: w.backup,
-        step: opts.step,
-      })
+      written.push({file: f, ...opts.case.writeFile(f.file, f.after, opts.step)})
     }
     const reread = loadConfig(opts.configPath, {env: opts.env})
     for (const e of plan.edits) {
@@ -324,7 +298,7 @@ export async function applyConfigEdit(plan: EditPlan, opts: ApplyEditOptions): P
       validatedBy = 'openclaw config validate'
     }
     return {
-      files: written.map((w) => ({path: w.file.file, sha256Before: w.sha256Before, sha256After: w.sha256After})),
+      files: written.map((w) => ({path: w.file.file, sha256Before: w.sha256Before ?? '', sha256After: w.sha256After})),
       validatedBy,
     }
   } catch (err) {

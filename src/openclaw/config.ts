@@ -77,10 +77,18 @@ export function parseJson5(text: string, file: string): unknown {
 function readText(file: string): {text: string; mode: number} {
   try {
     const st = statSync(file)
+    if (st.isDirectory()) throw Object.assign(new Error('directory'), {code: 'EISDIR'})
     return {text: readFileSync(file, 'utf8'), mode: st.mode & 0o7777}
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    const what = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : errorMessage(err)
+    const what =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EACCES'
+          ? 'is not readable'
+          : code === 'EISDIR'
+            ? 'is a directory, not a config file'
+            : errorMessage(err)
     throw new ConfigError(
       `${file} ${what}.`,
       file,

@@ -3,6 +3,9 @@ import path from 'node:path'
 
 import Database from 'better-sqlite3'
 
+import {readSchemaMeta} from './stores/schema.js'
+import {AGENT_STORE_FILE, headerUserVersion, isSqliteHeader, STATE_STORE_FILE} from './stores/sqlite-file.js'
+
 /**
  * Storage era: "file" (≤ 2026.7.1: sessions/*.jsonl, pairing JSON) or "sqlite" (≥ 2026.7.2:
  * per-agent openclaw-agent.sqlite with agent schema ≥ 4). Read-only: headers are read from the
@@ -29,15 +32,13 @@ export interface EraInfo {
   agents: string[]
 }
 
-const SQLITE_MAGIC = 'SQLite format 3\u0000'
-
 export function detectEra(stateDir: string): EraInfo {
   const agentsDir = path.join(stateDir, 'agents')
   const agents = listDirs(agentsDir)
   const agentStores: StoreInfo[] = []
   let sessionFiles = 0
   for (const agentId of agents) {
-    const store = path.join(agentsDir, agentId, 'agent', 'openclaw-agent.sqlite')
+    const store = path.join(agentsDir, agentId, 'agent', AGENT_STORE_FILE)
     if (exists(store)) agentStores.push({...inspectStore(store), agentId})
     try {
       sessionFiles += readdirSync(path.join(agentsDir, agentId, 'sessions')).filter((n) =>
@@ -47,16 +48,27 @@ export function detectEra(stateDir: string): EraInfo {
       /* no sessions dir */
     }
   }
-  const stateDbPath = path.join(stateDir, 'state', 'openclaw.sqlite')
+  const stateDbPath = path.join(stateDir, STATE_STORE_FILE)
   const stateDb = exists(stateDbPath) ? inspectStore(stateDbPath) : undefined
-  // Agent schema 4 moved sessions and transcripts into SQLite.
-  const sqliteSessions = agentStores.some((s) => (s.userVersion ?? 0) >= 4 || (s.schemaMeta?.schemaVersion ?? 0) >= 4)
-  let era: Era
-  if (sqliteSessions) era = 'sqlite'
-  else if (sessionFiles > 0 || agents.length > 0 || exists(path.join(stateDir, 'credentials'))) era = 'file'
-  else if (agentStores.length > 0 || stateDb) era = 'unknown'
-  else era = 'empty'
+  const era = eraOf({
+    agentStores: agentStores.map((s) => ({userVersion: s.userVersion, schemaVersion: s.schemaMeta?.schemaVersion})),
+    fileEraData: sessionFiles > 0 || agents.length > 0 || exists(path.join(stateDir, 'credentials')),
+    anyStore: agentStores.length > 0 || stateDb !== undefined,
+  })
   return {era, agentStores, stateDb, sessionFiles, agents}
+}
+
+/** The era rule, from facts (status reads them from the install, collect from its copies). */
+export function eraOf(facts: {
+  agentStores: Array<{userVersion?: number; schemaVersion?: number}>
+  /** Legacy transcripts, agent dirs or a credentials dir. */
+  fileEraData: boolean
+  anyStore: boolean
+}): Era {
+  // Agent schema 4 moved sessions and transcripts into SQLite.
+  if (facts.agentStores.some((s) => (s.userVersion ?? 0) >= 4 || (s.schemaVersion ?? 0) >= 4)) return 'sqlite'
+  if (facts.fileEraData) return 'file'
+  return facts.anyStore ? 'unknown' : 'empty'
 }
 
 /** Stores up to this size are read into memory for schema_meta; larger ones give header facts only. */
@@ -82,23 +94,16 @@ export function inspectStore(file: string): StoreInfo {
   } catch (err) {
     return {...info, problem: `unreadable (${(err as NodeJS.ErrnoException).code ?? 'error'})`}
   }
-  if (bytes.length < 100 || bytes.toString('latin1', 0, 16) !== SQLITE_MAGIC)
-    return {...info, problem: 'not a SQLite database'}
-  info.userVersion = bytes.readInt32BE(60)
+  if (!isSqliteHeader(bytes)) return {...info, problem: 'not a SQLite database'}
+  info.userVersion = headerUserVersion(bytes)
   if (bytes.length === 100) return info
   try {
     bytes[18] = 1 // legacy journal mode for the in-memory copy
     bytes[19] = 1
     const db = new Database(bytes)
     try {
-      const row = db.prepare('SELECT * FROM schema_meta LIMIT 1').get() as Record<string, unknown> | undefined
-      if (row) {
-        info.schemaMeta = {
-          role: typeof row.role === 'string' ? row.role : undefined,
-          schemaVersion: typeof row.schema_version === 'number' ? row.schema_version : undefined,
-          appVersion: typeof row.app_version === 'string' ? row.app_version : undefined,
-        }
-      }
+      const m = readSchemaMeta(db)
+      if (m) info.schemaMeta = {role: m.role, schemaVersion: m.schemaVersion, appVersion: m.appVersion}
     } finally {
       db.close()
     }

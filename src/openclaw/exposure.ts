@@ -274,7 +274,8 @@ export function permissionExposure(stateDir: string, configPath: string): Exposu
         where: stateDir,
       })
   }
-  const cfg = mode(configPath)
+  // A directory there is a config error (reported as such), not a mode to rate.
+  const cfg = isRegularFile(configPath) ? mode(configPath) : undefined
   if (cfg !== undefined) {
     if (cfg & 0o022)
       items.push({
@@ -334,6 +335,14 @@ function execPolicy(exec: unknown): {key: 'mode' | 'security'; policy?: string} 
 
 function hasItems(v: unknown): boolean {
   return Array.isArray(v) && v.length > 0
+}
+
+function isRegularFile(p: string): boolean {
+  try {
+    return statSync(p).isFile()
+  } catch {
+    return false
+  }
 }
 
 function octal(m: number): string {

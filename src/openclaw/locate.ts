@@ -1,6 +1,10 @@
 import {existsSync, readdirSync, statSync} from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
+
+import {ExitCode, IrError} from '../errors.js'
+import {expandTilde, type HostEnv, openclawHome, realHost} from '../system/host.js'
+
+export {expandTilde, type HostEnv, openclawHome, realHost}
 
 /** What the operator asked for (flags); anything unset is resolved like OpenClaw does. */
 export interface Target {
@@ -8,19 +12,6 @@ export interface Target {
   configPath?: string
   profile?: string
 }
-
-/** The host facts resolution depends on: a seam so tests never read the real home. */
-export interface HostEnv {
-  env: NodeJS.ProcessEnv
-  homedir: string
-  uid: number
-}
-
-export const realHost = (): HostEnv => ({
-  env: process.env,
-  homedir: os.homedir(),
-  uid: typeof process.getuid === 'function' ? process.getuid() : 0,
-})
 
 export interface Install {
   stateDir: string
@@ -36,20 +27,6 @@ const LEGACY_STATE_DIRS = ['.clawdbot', '.moldbot', '.moltbot']
 const CONFIG_NAMES = ['openclaw.json', 'clawdbot.json', 'moldbot.json', 'moltbot.json']
 const PROFILE_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/i
 
-/** OpenClaw's home: OPENCLAW_HOME (tilde-expanded) > HOME > USERPROFILE > os.homedir(). */
-export function openclawHome(host: HostEnv): string {
-  const {env} = host
-  const explicit = env.OPENCLAW_HOME?.trim()
-  if (explicit) return expandTilde(explicit, env.HOME || host.homedir)
-  return env.HOME || env.USERPROFILE || host.homedir
-}
-
-export function expandTilde(p: string, home: string): string {
-  if (p === '~') return home
-  if (p.startsWith('~/')) return path.join(home, p.slice(2))
-  return p
-}
-
 export function validProfile(name: string): boolean {
   return PROFILE_RE.test(name)
 }
@@ -58,7 +35,10 @@ export function validProfile(name: string): boolean {
 export function resolveInstall(target: Target = {}, host: HostEnv = realHost()): Install {
   const home = openclawHome(host)
   const abs = (p: string) => path.resolve(expandTilde(p, home))
-  const profile = normalizeProfile(target.profile ?? host.env.OPENCLAW_PROFILE)
+  const profile =
+    target.profile !== undefined
+      ? normalizeProfile(target.profile, '--profile')
+      : normalizeProfile(host.env.OPENCLAW_PROFILE, 'OPENCLAW_PROFILE')
 
   let stateDir: string
   let source: Install['source']
@@ -129,9 +109,19 @@ export function findInstalls(target: Target = {}, host: HostEnv = realHost()): I
   return installs
 }
 
-function normalizeProfile(p: string | undefined): string | undefined {
+/** OpenClaw refuses a name outside its rule (src/cli/profile-utils.ts); so does ir, instead of falling back. */
+function normalizeProfile(p: string | undefined, from: string): string | undefined {
   const name = p?.trim().toLowerCase()
-  return name && name !== 'default' && validProfile(name) ? name : undefined
+  if (!name || name === 'default') return undefined
+  if (!validProfile(name)) {
+    throw new IrError(
+      `${from} ${JSON.stringify(p)} is not a valid OpenClaw profile name.`,
+      ExitCode.Usage,
+      ['Use letters, digits, "_" and "-" only, starting with a letter or digit (as OpenClaw requires).'],
+      'USAGE',
+    )
+  }
+  return name
 }
 
 function isDir(p: string): boolean {

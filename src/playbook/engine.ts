@@ -1,7 +1,7 @@
-import {ACTIONS} from '../actions/index.js'
 import {ExitCode, errorMessage} from '../errors.js'
+import {SECRET_KEY_NAME} from '../system/secret-vocabulary.js'
 import type {Playbook, PlaybookStep} from './schema.js'
-import type {ActionContext, ActionDefinition, StepResult} from './types.js'
+import type {ActionContext, ActionDefinition, ActionRegistry, StepResult} from './types.js'
 
 /**
  * plan → (ask, confirm) → apply → verify, step by step, every decision journaled. Never prints.
@@ -22,6 +22,8 @@ export interface RunOutcome {
 export interface EngineOptions {
   /** false: no TTY and no --yes: plan everything, change nothing. */
   mayChange: boolean
+  /** The actions a step may name (the shipped registry is src/actions/index.ts; the engine imports none). */
+  actions: ActionRegistry
 }
 
 export async function runPlaybook(pb: Playbook, ctx: ActionContext, opts: EngineOptions): Promise<RunOutcome> {
@@ -51,7 +53,7 @@ export async function runPlaybook(pb: Playbook, ctx: ActionContext, opts: Engine
   let stopped = false
   let needsConfirmation = false
   for (const step of pb.steps) {
-    const action = ACTIONS[step.action] as ActionDefinition<unknown>
+    const action = opts.actions[step.action] as ActionDefinition<unknown>
     const base = {id: step.id, action: step.action}
     if (stopped) {
       steps.push({...base, status: 'not-run', detail: 'an earlier step failed'})
@@ -78,7 +80,8 @@ export async function runPlaybook(pb: Playbook, ctx: ActionContext, opts: Engine
   const exitCode = outcomeCode(steps, ctx.dryRun, needsConfirmation)
   const verified =
     !ctx.dryRun && !needsConfirmation && steps.every((s) => s.verified !== false && s.status !== 'failed')
-  ctx.case.journal.append({playbook: pb.id, status: 'end', detail: `exit ${exitCode}`, data: {verified}})
+  // The use case may still change the verdict; the exit code the process returns is the case's last entry.
+  ctx.case.journal.append({playbook: pb.id, status: 'end', detail: 'steps finished', data: {stepsVerified: verified}})
   return {case: ctx.case.id, playbook: pb.id, steps, verified, exitCode, needsConfirmation}
 }
 
@@ -149,5 +152,5 @@ function outcomeCode(steps: StepResult[], dryRun: boolean, needsConfirmation: bo
 
 /** Run variables safe for the journal: no value of a key that looks secret. */
 function publicVars(vars: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(vars).filter(([k]) => !/token|secret|password|key/i.test(k)))
+  return Object.fromEntries(Object.entries(vars).filter(([k]) => !SECRET_KEY_NAME.test(k)))
 }

@@ -1,13 +1,13 @@
 import {readFileSync, readdirSync} from 'node:fs'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import {parseDocument} from 'yaml'
 import type {z} from 'zod'
 
-import {ACTIONS} from '../actions/index.js'
 import {ExitCode, IrError, errorMessage} from '../errors.js'
+import {packageAsset} from '../system/package-assets.js'
 import {PlaybookSchema, type Playbook} from './schema.js'
+import type {ActionRegistry} from './types.js'
 
 export interface PlaybookProblem {
   file: string
@@ -33,31 +33,16 @@ export function formatProblem(p: PlaybookProblem): string {
 
 /** The shipped playbooks: <package root>/playbooks (same place from src/ and dist/src/). */
 export function playbooksDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url))
-  for (let i = 0; i < 5; i++) {
-    try {
-      if (readdirSync(dir).includes('package.json') && readdirSync(dir).includes('playbooks'))
-        return path.join(dir, 'playbooks')
-    } catch {
-      /* keep walking */
-    }
-    dir = path.dirname(dir)
-  }
-  throw new IrError(
-    'The shipped playbooks/ folder was not found next to ir.',
-    ExitCode.Failure,
-    ['Reinstall ir (npm ci).'],
-    'PLAYBOOKS_MISSING',
-  )
+  return packageAsset('playbooks')
 }
 
-export function listPlaybooks(): Array<{id: string; file: string; title: string}> {
+export function listPlaybooks(actions: ActionRegistry): Array<{id: string; file: string; title: string}> {
   const dir = playbooksDir()
   return readdirSync(dir)
     .filter((f) => /\.ya?ml$/.test(f))
     .sort()
     .map((f) => {
-      const pb = loadPlaybook(path.join(dir, f))
+      const pb = loadPlaybook(path.join(dir, f), actions)
       return {id: pb.id, file: path.join(dir, f), title: pb.title}
     })
 }
@@ -69,7 +54,7 @@ export function resolvePlaybook(ref: string): string {
 }
 
 /** Load and validate: YAML syntax, schema, every action known, every `with` checked by the action's own schema. */
-export function loadPlaybook(file: string): Playbook {
+export function loadPlaybook(file: string, actions: ActionRegistry): Playbook {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
@@ -99,13 +84,13 @@ export function loadPlaybook(file: string): Playbook {
   for (const step of parsed.data.steps) {
     if (seen.has(step.id)) problems.push({file, step: step.id, field: 'id', message: 'duplicate step id'})
     seen.add(step.id)
-    const action = ACTIONS[step.action]
+    const action = actions[step.action]
     if (!action) {
       problems.push({
         file,
         step: step.id,
         field: 'action',
-        message: `unknown action "${step.action}" (known: ${Object.keys(ACTIONS).sort().join(', ')})`,
+        message: `unknown action "${step.action}" (known: ${Object.keys(actions).sort().join(', ')})`,
       })
       continue
     }

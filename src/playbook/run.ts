@@ -1,16 +1,21 @@
 import {openCase} from '../case/case-store.js'
 import {ExitCode, IrError} from '../errors.js'
+import {checkInstallTarget} from '../openclaw/install-check.js'
 import {resolveInstall, type HostEnv, realHost, type Target} from '../openclaw/locate.js'
 import {realRunner, type ProcessRunner} from '../system/process-runner.js'
 import {runPlaybook, type RunOutcome} from './engine.js'
 import {loadPlaybook, resolvePlaybook} from './loader.js'
 import type {Prompter} from './prompter.js'
+import type {ActionRegistry, RunState} from './types.js'
 
 export interface PlaybookRunRequest {
   playbook: string
   target: Target
   caseId?: string
   vars?: Record<string, unknown>
+  /** Live objects the caller shares with the steps (e.g. the rotate run's vault); default empty. */
+  state?: RunState
+  actions: ActionRegistry
   dryRun: boolean
   prompter: Prompter
   mayChange: boolean
@@ -23,7 +28,7 @@ export interface PlaybookRunRequest {
 /** Everything a command needs to run a playbook on one install: target, case, effects. */
 export async function runPlaybookOn(req: PlaybookRunRequest): Promise<RunOutcome> {
   const host = req.host ?? realHost()
-  const pb = loadPlaybook(resolvePlaybook(req.playbook))
+  const pb = loadPlaybook(resolvePlaybook(req.playbook), req.actions)
   const install = resolveInstall(req.target, host)
   if (!install.stateDirExists) {
     throw new IrError(
@@ -33,6 +38,7 @@ export async function runPlaybookOn(req: PlaybookRunRequest): Promise<RunOutcome
       'STATE_DIR_MISSING',
     )
   }
+  checkInstallTarget(install, host)
   const c = openCase(req.caseId, {home: req.irHome, now: req.now})
   return runPlaybook(
     pb,
@@ -44,9 +50,10 @@ export async function runPlaybookOn(req: PlaybookRunRequest): Promise<RunOutcome
       env: host.env,
       now: req.now ?? (() => new Date()),
       vars: {...req.vars},
+      state: req.state ?? {},
       dryRun: req.dryRun,
       results: new Map(),
     },
-    {mayChange: req.mayChange},
+    {mayChange: req.mayChange, actions: req.actions},
   )
 }

@@ -6,6 +6,13 @@ import type {Install} from '../openclaw/locate.js'
 import type {ProcessRunner} from '../system/process-runner.js'
 import type {Prompter} from './prompter.js'
 
+/**
+ * What the steps of one run share besides plain variables: each action family adds its own slot by
+ * declaration merging (src/actions/run-state.ts), so the engine knows no action and no cast is needed.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface RunState {}
+
 /** What every action gets: the target, the case, and the effects it may use. */
 export interface ActionContext {
   install: Install
@@ -14,8 +21,10 @@ export interface ActionContext {
   runner: ProcessRunner
   env: NodeJS.ProcessEnv
   now: () => Date
-  /** Run variables (command flags, answers to `ask`): e.g. dmPolicy, keepRunning, only. */
+  /** Run variables (command flags, answers to `ask`): e.g. dmPolicy, keepRunning, only. Plain data, journaled. */
   vars: Record<string, unknown>
+  /** Live objects the steps of one run share (never journaled); typed by the actions that own them. */
+  state: RunState
   dryRun: boolean
   /** Results of earlier steps in this run, by step id (plans and details). */
   results: Map<string, StepResult>
@@ -75,3 +84,7 @@ export interface ActionDefinition<P = Record<string, unknown>> {
   apply(ctx: ActionContext, params: P, plan: Plan): Promise<ApplyResult>
   verify?(ctx: ActionContext, params: P, plan: Plan, applied: ApplyResult): Promise<VerifyResult>
 }
+
+/** Playbook `action:` names → implementations; given to the loader and the engine by the caller. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each action has its own parameter type
+export type ActionRegistry = Readonly<Record<string, ActionDefinition<any>>>

@@ -5,10 +5,9 @@ import {runCommand} from '@oclif/test'
 import {execa} from 'execa'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
+import {runIrAsUser} from '../helpers/run-as-user.js'
 import {tempDir} from '../helpers/temp.js'
 import {fileEraState, SECRETS} from '../src/evidence/helpers.js'
-
-const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..')
 
 let saved: string | undefined
 beforeEach(() => {
@@ -132,10 +131,52 @@ describe('ir collect', () => {
     expect(existsSync(path.join(stateDir, 'evidence'))).toBe(false)
   })
 
+  it('refuses, before any work, an --out that is a file and a --rules pack that does not load, naming file and rule', async () => {
+    // Given an install, a file where the bundle directory should be, and a pack with one rule whose regex is invalid
+    const root = tempDir('ir-collect-cmd-')
+    const {stateDir} = fileEraState(root)
+    const file = path.join(root, 'bundle.tar.gz')
+    writeFileSync(file, 'not a directory')
+    const pack = path.join(root, 'bad.yaml')
+    writeFileSync(
+      pack,
+      [
+        'pack: mine',
+        'rules:',
+        '  - id: my.broken',
+        '    title: Broken',
+        '    category: dangerous-exec',
+        '    severity: high',
+        '    keywords: [curl]',
+        "    patterns: ['(unclosed']",
+      ].join('\n'),
+    )
+    // When collect is given each
+    const out = await runCommand(
+      ['collect', '--state-dir', stateDir, '--yes', '--json', '--out', file],
+      import.meta.url,
+    )
+    const outError = JSON.parse(out.stdout).error
+    process.exitCode = undefined
+    const rules = await runCommand(
+      ['collect', '--state-dir', stateDir, '--yes', '--json', '--rules', pack, '--out', path.join(root, 'o')],
+      import.meta.url,
+    )
+    const rulesError = JSON.parse(rules.stdout).error
+    // Then each is a usage error (exit 2) that names the file (and the rule); nothing was written
+    expect(outError).toMatchObject({code: 'OUT_NOT_A_DIRECTORY', exitCode: 2})
+    expect(outError.message).toContain(file)
+    expect(rulesError).toMatchObject({code: 'RULES_INVALID', exitCode: 2})
+    expect(rulesError.message).toContain(pack)
+    expect(rulesError.message).toContain('my.broken')
+    expect(readFileSync(file, 'utf8')).toBe('not a directory')
+    expect(existsSync(path.join(root, 'o'))).toBe(false)
+  })
+
   // root reads everything: unreadable files need an ordinary user (nobody), through setpriv
   it.skipIf(process.getuid?.() !== 0)(
     'records unreadable files and directories as failed, still seals a verified bundle, exits 5 (partial)',
-    async () => {
+    async (ctx) => {
       // Given an install owned by nobody, with one file and one directory only root can read
       const root = tempDir('ir-collect-nobody-')
       chmodSync(root, 0o755)
@@ -150,30 +191,18 @@ describe('ir collect', () => {
       await execa('chown', ['-R', 'nobody:nogroup', root])
       for (const p of [secretFile, secretDir]) chownSync(p, 0, 0)
       // When nobody collects it
-      const r = await execa(
-        'setpriv',
-        [
-          '--reuid=65534',
-          '--regid=65534',
-          '--clear-groups',
-          process.execPath,
-          path.join(repo, 'bin/dev.js'),
-          'collect',
-          '--state-dir',
-          stateDir,
-          '--yes',
-          '--json',
-          '--out',
-          path.join(root, 'out'),
-        ],
+      const r = await runIrAsUser(
+        65534,
+        65534,
+        ['collect', '--state-dir', stateDir, '--yes', '--json', '--out', path.join(root, 'out')],
         {
           env: {PATH: process.env.PATH, HOME: home, IR_HOME: path.join(root, 'irhome'), TMPDIR: home},
           extendEnv: false,
-          reject: false,
           cwd: home,
           timeout: 60_000,
         },
       )
+      if ('unavailable' in r) return ctx.skip(r.unavailable)
       // Then: exit 5, both items failed with the reason, everything else bundled and verified
       expect(r.exitCode, r.stderr).toBe(5)
       const json = JSON.parse(r.stdout) as {verified: boolean; skipped: Array<{path: string; reason: string}>}

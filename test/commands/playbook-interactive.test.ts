@@ -21,6 +21,7 @@ describe('ir playbook run on a TTY', () => {
   it('asks through inquirer before a changing step and honours "no"', async () => {
     // Given a playbook with one changing step (a marker file in a temp dir)
     const dir = tempDir()
+    writeFileSync(path.join(dir, 'openclaw.json'), '{}\n') // ir acts only on a dir that shows an OpenClaw install
     const marker = path.join(dir, 'changed')
     ACTIONS['test-touch'] = {
       name: 'test-touch',

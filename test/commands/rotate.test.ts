@@ -63,6 +63,7 @@ describe('ir rotate', () => {
         'restart:rotate-restart:noop',
         'handover:rotate-handover:done',
         'checklist:rotate-checklist:done',
+        'paste:rotate-paste:noop',
       ],
     )
     expect(r.steps.every((s: {detail: unknown}) => typeof s.detail === 'string')).toBe(true)

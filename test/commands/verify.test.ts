@@ -4,7 +4,7 @@ import path from 'node:path'
 import {runCommand} from '@oclif/test'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import {collect} from '../../src/evidence/entry.js'
+import {collect} from '../../src/collect.js'
 import {tempDir} from '../helpers/temp.js'
 import {fileEraState, noRunner, prompter} from '../src/evidence/helpers.js'
 

@@ -22,7 +22,7 @@ import {execa} from 'execa'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import type {Finding} from '../../src/detect/types.js'
-import type {ItemRecord} from '../../src/evidence/types.js'
+import type {ItemRecord} from '../../src/evidence/collect-types.js'
 import {verifyBundle} from '../../src/evidence/verify.js'
 import {extract, fileEraState, filesContaining, SECRETS, snapshot, withoutDirAtimes} from '../src/evidence/helpers.js'
 import {

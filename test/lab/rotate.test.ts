@@ -7,7 +7,7 @@ import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {MiniSocket} from '../../src/openclaw/gateway-ws.js'
-import {readStoreEntry} from '../../src/openclaw/secret-store.js'
+import {readStoreEntry} from '../../src/openclaw/secrets/store.js'
 import {labTmpRoot, requireLabOpenClaw, runIr, startLabGateway, type IrRun, type LabGateway} from './harness/index.js'
 
 const log = (line: string) => process.stderr.write(`[lab rotate] ${line}\n`)

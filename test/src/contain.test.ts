@@ -1,3 +1,4 @@
+import {ACTIONS} from '../../src/actions/index.js'
 import {chmodSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
@@ -153,6 +154,7 @@ describe('contain (playbook)', () => {
     )
     await runPlaybookOn({
       playbook: partial,
+      actions: ACTIONS,
       target: {stateDir: state},
       caseId: 'IR-resume',
       dryRun: false,

@@ -65,6 +65,7 @@ export function contextFor(
     vars: opts.vars ?? {},
     dryRun: opts.dryRun ?? false,
     results: new Map(),
+    state: {},
   }
 }
 

@@ -3,6 +3,7 @@ import path from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
+import {ACTIONS} from '../../../src/actions/index.js'
 import {preserveEvidence} from '../../../src/actions/preserve-evidence.js'
 import {openCase} from '../../../src/case/case-store.js'
 import {sha256} from '../../../src/case/journal.js'
@@ -44,8 +45,9 @@ describe('preserve-evidence', () => {
         vars: {},
         dryRun: false,
         results: new Map(),
+        state: {},
       },
-      {mayChange: false},
+      {mayChange: false, actions: ACTIONS},
     )
     // Then each file is in evidence/ with the hash the journal records, and the source kept its mtime
     expect(out.steps[0]).toMatchObject({status: 'done', verified: true})
@@ -93,6 +95,7 @@ describe('preserve-evidence in a rerun of the same case', () => {
       vars: {},
       dryRun: false,
       results: new Map(),
+      state: {},
     }
     const plan = await preserveEvidence.plan(ctx, {logs: false})
     await preserveEvidence.apply(ctx, {logs: false}, plan)

@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import Database from 'better-sqlite3'
 
-import {stateDbPath} from '../../../src/openclaw/secret-store.js'
+import {stateDbPath} from '../../../src/openclaw/secrets/store.js'
 import {tempDir} from '../../helpers/temp.js'
 
 /** Fixtures for the rotate tests: real temp state dirs, the real secret store schema. */

@@ -1,16 +1,23 @@
 import {existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
+import {ACTIONS} from '../../../src/actions/index.js'
 
 import Database from 'better-sqlite3'
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {rotationVerdict} from '../../../src/actions/rotate-prove.js'
-import {releaseSecretsOut, reserveSecretsOut, SecretVault, type SecretsOut} from '../../../src/actions/rotate-vault.js'
+import {
+  releaseSecretsOut,
+  reserveSecretsOut,
+  SecretVault,
+  type RotateRun,
+  type SecretsOut,
+} from '../../../src/actions/shared/rotate-run.js'
+import {rotationVerdict} from '../../../src/rotate.js'
 import {openCase} from '../../../src/case/case-store.js'
 import {verifyChain} from '../../../src/case/journal.js'
 import {fingerprint} from '../../../src/openclaw/config-edit.js'
 import {loadConfig} from '../../../src/openclaw/config.js'
-import {readStoreEntry, stateDbPath} from '../../../src/openclaw/secret-store.js'
+import {readStoreEntry, stateDbPath} from '../../../src/openclaw/secrets/store.js'
 import {runPlaybook, type RunOutcome} from '../../../src/playbook/engine.js'
 import {loadPlaybook, resolvePlaybook} from '../../../src/playbook/loader.js'
 import {defaultsPrompter, type Prompter} from '../../../src/playbook/prompter.js'
@@ -56,6 +63,8 @@ function fakeRunner(
 
 interface Run {
   outcome: RunOutcome
+  /** The run's typed state (vault, inventory, proofs), as the rotate use case reads it. */
+  run: RotateRun
   ctx: ActionContext
   out: SecretsOut
   handed: Record<string, string>
@@ -73,6 +82,8 @@ async function rotate(
     dryRun?: boolean
     home?: string
     playbook?: string
+    /** No --secrets-out file for this run. */
+    noSecretsOut?: boolean
   } = {},
 ): Promise<Run> {
   const outFile = path.join(tempDir('ir-out-'), 'rotated.json')
@@ -86,12 +97,16 @@ async function rotate(
     now: () => new Date(),
     dryRun: Boolean(o.dryRun),
     results: new Map(),
-    vars: {secretsOut: out, secretVault: new SecretVault(), ...o.vars},
+    state: {rotate: {vault: new SecretVault(), secretsOut: o.noSecretsOut ? undefined : out}},
+    vars: {...o.vars},
   }
-  const outcome = await runPlaybook(loadPlaybook(o.playbook ?? resolvePlaybook('rotate')), ctx, {mayChange: true})
+  const outcome = await runPlaybook(loadPlaybook(o.playbook ?? resolvePlaybook('rotate'), ACTIONS), ctx, {
+    mayChange: true,
+    actions: ACTIONS,
+  })
   releaseSecretsOut(out)
   const handed = existsSync(outFile) ? (JSON.parse(readFileSync(outFile, 'utf8')) as Record<string, string>) : {}
-  return {outcome, ctx, out, handed, caseText: readTree(ctx.case.dir)}
+  return {outcome, run: ctx.state.rotate!, ctx, out, handed, caseText: readTree(ctx.case.dir)}
 }
 
 function readTree(dir: string): string {
@@ -129,7 +144,7 @@ describe('rotate playbook: write and prove', () => {
       dir,
     ))
     // When ir rotates with --yes --secrets-out
-    const {outcome, ctx, out, handed, caseText} = await rotate(dir, configPath)
+    const {outcome, run, ctx, out, handed, caseText} = await rotate(dir, configPath)
     // Then every step ran, the gateway rejects T0/H0 and accepts the new values
     expect(statuses(outcome)).toEqual([
       'inventory:done',
@@ -138,8 +153,9 @@ describe('rotate playbook: write and prove', () => {
       'restart:noop',
       'handover:done',
       'checklist:done',
+      'paste:noop',
     ])
-    expect(rotationVerdict(outcome)).toMatchObject({verified: true, exitCode: 0})
+    expect(rotationVerdict(outcome, run)).toMatchObject({verified: true, exitCode: 0})
     expect(Object.keys(handed)).toEqual(['gateway.auth.token', 'hooks.token'])
     const [G1, H1] = [handed['gateway.auth.token']!, handed['hooks.token']!]
     expect(G1).toMatch(/^[A-Za-z0-9._~-]{43}$/)
@@ -179,7 +195,7 @@ describe('rotate playbook: write and prove', () => {
       {gateway: {port: gw.port, auth: {mode: 'token', token: '${OPENCLAW_GATEWAY_TOKEN}'}}},
       dir,
     )
-    const {outcome, handed} = await rotate(dir, configPath)
+    const {outcome, run, handed} = await rotate(dir, configPath)
     const G1 = handed['gateway.auth.token']!
     expect(readFileSync(path.join(dir, '.env'), 'utf8')).toBe(`OPENCLAW_GATEWAY_TOKEN=${G1}\n`)
     expect(statSync(path.join(dir, '.env')).mode & 0o777).toBe(0o600)
@@ -191,11 +207,12 @@ describe('rotate playbook: write and prove', () => {
       'restart:manual',
       'handover:done',
       'checklist:done',
+      'paste:noop',
     ])
     expect(outcome.steps[3]!.detail).toMatch(
       /runs outside a service manager ir can drive.*start it the way it was started/,
     )
-    const verdict = rotationVerdict(outcome)
+    const verdict = rotationVerdict(outcome, run)
     expect(verdict).toMatchObject({verified: false, exitCode: 5})
     expect(verdict.messages[0]).toMatch(/still accepts the old secret and ir cannot restart it/)
   })
@@ -227,7 +244,7 @@ describe('rotate playbook: write and prove', () => {
         if (c.args.includes('restart')) live = /OPENCLAW_GATEWAY_TOKEN=(\S+)/.exec(readFileSync(unitFile, 'utf8'))![1]!
       },
     )
-    const {outcome, handed} = await rotate(dir, configPath, {runner, env: {PATH: '', HOME: home}, home})
+    const {outcome, run, handed} = await rotate(dir, configPath, {runner, env: {PATH: '', HOME: home}, home})
     const G1 = handed['gateway.auth.token']!
     expect(readFileSync(unitFile, 'utf8')).toContain(`OPENCLAW_GATEWAY_TOKEN=${G1}`)
     expect(runner.calls.map((c) => [c.file, ...c.args].join(' '))).toEqual(
@@ -240,9 +257,10 @@ describe('rotate playbook: write and prove', () => {
       'restart:done',
       'handover:done',
       'checklist:done',
+      'paste:noop',
     ])
     expect(outcome.steps[3]!.verified).toBe(true)
-    expect(rotationVerdict(outcome)).toMatchObject({verified: true, exitCode: 0})
+    expect(rotationVerdict(outcome, run)).toMatchObject({verified: true, exitCode: 0})
   })
 
   it('leaves an exec SecretRef to the operator with exact instructions, rotates the rest, hands the value over and exits 5', async () => {
@@ -264,6 +282,7 @@ describe('rotate playbook: write and prove', () => {
       'restart:noop',
       'handover:done',
       'checklist:done',
+      'paste:noop',
     ])
     expect(outcome.steps[1]!.detail).toContain(
       'Store the new gateway.auth.token in the secret manager behind exec provider "vault" (/usr/local/bin/vault-resolver) under id "gw/token"',
@@ -295,7 +314,7 @@ describe('rotate playbook: write and prove', () => {
       },
       dir,
     )
-    const {outcome, handed, ctx, caseText} = await rotate(dir, configPath, {vars: {only: ['gateway', 'remote']}})
+    const {outcome, run, handed, ctx, caseText} = await rotate(dir, configPath, {vars: {only: ['gateway', 'remote']}})
     expect(readStoreEntry(dir, 'OPENCLAW_GATEWAY_TOKEN')).toMatchObject({
       value: handed['gateway.auth.token'],
       updatedBy: 'ir',
@@ -308,7 +327,7 @@ describe('rotate playbook: write and prove', () => {
     expect(readFileSync(path.join(ctx.case.dir, 'verify-on-next-start.md'), 'utf8')).toContain(
       `http://127.0.0.1:${port}/tools/invoke`,
     )
-    expect(rotationVerdict(outcome)).toMatchObject({
+    expect(rotationVerdict(outcome, run)).toMatchObject({
       verified: false,
       exitCode: 0,
       messages: [expect.stringMatching(/verify on next start/i)],
@@ -417,6 +436,7 @@ describe('rotate playbook: write and prove', () => {
       'restart:noop',
       'handover:noop',
       'checklist:planned',
+      'paste:noop',
     ])
     expect(readFileSync(configPath, 'utf8')).toBe(before)
     const lines = outcome.steps[1]!.plan!.lines
@@ -434,12 +454,12 @@ describe('rotate playbook: write and prove', () => {
       hooks: {token: H0},
     })
     const prompter = scriptedPrompter([true, true])
-    const {outcome, ctx, caseText} = await rotate(state, configPath, {prompter, vars: {secretsOut: undefined}})
+    const {outcome, run, ctx, caseText} = await rotate(state, configPath, {prompter, noSecretsOut: true})
     expect(prompter.asked).toEqual([
       'Replace gateway.auth.token, hooks.token with new values now?',
       'Show the 2 new value(s) once now (gateway.auth.token, hooks.token)? They are not written anywhere else by ir.',
     ])
-    const vault = ctx.vars.secretVault as SecretVault
+    const vault = run.vault
     expect(vault.showRequested).toBe(true)
     expect(outcome.steps[4]!.detail).toBe('2 new value(s) shown once on the terminal')
     const newToken = vault.handover()['gateway.auth.token']!
@@ -467,14 +487,17 @@ describe('rotate playbook: write and prove', () => {
       verified: false,
       detail: expect.stringMatching(/NOT verified: gateway.auth.token: POST \/tools\/invoke: gateway not reachable/),
     })
-    expect(rotationVerdict(strict.outcome)).toMatchObject({verified: false, exitCode: 3})
+    expect(rotationVerdict(strict.outcome, strict.run)).toMatchObject({verified: false, exitCode: 3})
     const b = stateWithConfig({gateway: {port, auth: {mode: 'token', token: T0}}})
     const lenient = await rotate(b.state, b.configPath, {playbook: fast, vars: {allowUnverified: true}})
     expect(lenient.outcome.steps[2]).toMatchObject({
       status: 'done',
       detail: expect.stringMatching(/accepted by --allow-unverified/),
     })
-    expect(rotationVerdict(lenient.outcome, {allowUnverified: true})).toMatchObject({verified: false, exitCode: 0})
+    expect(rotationVerdict(lenient.outcome, lenient.run, {allowUnverified: true})).toMatchObject({
+      verified: false,
+      exitCode: 0,
+    })
   })
 
   it('rotates a file-era install (no state database); a store SecretRef there is a manual step', async () => {
@@ -484,9 +507,9 @@ describe('rotate playbook: write and prove', () => {
       JSON.stringify({gateway: {mode: 'local', port, auth: {mode: 'token', token: T0}}}),
     )
     const configPath = path.join(state, 'openclaw.json')
-    const {outcome, handed} = await rotate(state, configPath)
+    const {outcome, run, handed} = await rotate(state, configPath)
     expect(loadConfig(configPath).value).toMatchObject({gateway: {auth: {token: handed['gateway.auth.token']}}})
-    expect(rotationVerdict(outcome)).toMatchObject({exitCode: 0, verified: false})
+    expect(rotationVerdict(outcome, run)).toMatchObject({exitCode: 0, verified: false})
     const ref = fileEraStateDir(
       tempDir('ir-fe-'),
       JSON.stringify({
@@ -501,12 +524,12 @@ describe('rotate playbook: write and prove', () => {
       status: 'manual',
       detail: expect.stringContaining('`openclaw secrets store set OPENCLAW_GATEWAY_TOKEN` (value on stdin)'),
     })
-    expect(rotationVerdict(r.outcome).exitCode).toBe(5)
+    expect(rotationVerdict(r.outcome, r.run).exitCode).toBe(5)
   })
 
   it('stops with exit 3 when the config cannot be read, changing nothing', async () => {
     const {state, configPath} = stateWithConfig('{ "gateway": { broken')
-    const {outcome} = await rotate(state, configPath)
+    const {outcome, run} = await rotate(state, configPath)
     expect(outcome.steps.map((s) => s.status)).toEqual([
       'failed',
       'not-run',
@@ -514,8 +537,9 @@ describe('rotate playbook: write and prove', () => {
       'not-run',
       'not-run',
       'not-run',
+      'not-run',
     ])
-    expect(rotationVerdict(outcome)).toMatchObject({
+    expect(rotationVerdict(outcome, run)).toMatchObject({
       exitCode: 3,
       messages: [expect.stringMatching(/^Nothing was rotated: the inventory failed \(.*openclaw\.json:1:/)],
     })
@@ -523,8 +547,8 @@ describe('rotate playbook: write and prove', () => {
 
   it('finds nothing to rotate with auth mode none (exit 3, pointing to ir contain)', async () => {
     const {state, configPath} = stateWithConfig({gateway: {port: await closedPort(), auth: {mode: 'none'}}})
-    const {outcome} = await rotate(state, configPath)
-    const v = rotationVerdict(outcome)
+    const {outcome, run} = await rotate(state, configPath)
+    const v = rotationVerdict(outcome, run)
     expect(v).toMatchObject({nothingToRotate: true, exitCode: 3})
     expect(v.messages[0]).toMatch(/Run `ir contain`/)
   })

@@ -6,8 +6,8 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {collect, type CollectRequest, type CollectResult} from '../../../src/evidence/entry.js'
-import type {ItemRecord} from '../../../src/evidence/types.js'
+import {collect, type CollectRequest, type CollectResult} from '../../../src/collect.js'
+import type {ItemRecord} from '../../../src/evidence/collect-types.js'
 import {verifyBundle} from '../../../src/evidence/verify.js'
 import {
   extract,

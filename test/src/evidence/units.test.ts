@@ -12,7 +12,7 @@ import {manifestText, parseManifest} from '../../../src/evidence/manifest.js'
 import {evidencePath, safeName} from '../../../src/evidence/paths.js'
 import {classify, directoryRule} from '../../../src/evidence/policy.js'
 import {Redactor} from '../../../src/evidence/redact.js'
-import {envSecretValues, KnownSecrets, maskConfigText, maskJsonText} from '../../../src/evidence/secrets.js'
+import {envSecretValues, KnownSecrets, maskConfigText, maskJsonText} from '../../../src/evidence/secret-values.js'
 import {sourceError} from '../../../src/evidence/source-io.js'
 import {redactStore} from '../../../src/evidence/sqlite.js'
 import {tmp} from './helpers.js'
@@ -112,7 +112,7 @@ describe('streaming redaction', () => {
     const text = Buffer.concat(out).toString('utf8')
     expect(text).not.toContain('tok-KNOWN-0123456789abcdef')
     expect(text).not.toContain('ghp_AbCdEf0123456789AbCdEf0123456789AbCd')
-    expect(text).toMatch(/tok-…\[sha256:[0-9a-f]{8}\]/)
+    expect(text).toMatch(/tok-…«sha256:[0-9a-f]{12}»/)
     expect(text.startsWith(line1)).toBe(true)
     expect(text.endsWith(line1)).toBe(true)
     expect(lr.count).toBe(2)
@@ -229,7 +229,7 @@ describe('SQLite redaction', () => {
     expect(readFileSync(f).includes(Buffer.from('DeLeTeD0123456789DeLeTeD'))).toBe(false)
     const after = new Database(f, {readonly: true})
     try {
-      expect((after.prepare('SELECT body FROM t').get() as {body: string}).body).toMatch(/^hello ghp_…\[sha256:/)
+      expect((after.prepare('SELECT body FROM t').get() as {body: string}).body).toMatch(/^hello ghp_…«sha256:/)
       expect(after.prepare('SELECT count(*) AS n FROM log').get()).toEqual({n: 0})
       expect(after.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'trigger'").get()).toEqual({n: 1})
       expect(after.prepare("SELECT count(*) AS n FROM fts WHERE fts MATCH 'indexed'").get()).toEqual({n: 1})

@@ -1,11 +1,12 @@
 import {execFileSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {copyFileSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync} from 'node:fs'
+import {copyFileSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync} from 'node:fs'
+import {gzipSync} from 'node:zlib'
 import path from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {collect, type CollectResult} from '../../../src/evidence/entry.js'
+import {collect, type CollectResult} from '../../../src/collect.js'
 import {verifyBundle} from '../../../src/evidence/verify.js'
 import {extract, fileEraState, noRunner, prompter, SESSION_A, tmp} from './helpers.js'
 
@@ -173,6 +174,79 @@ describe('ir verify', () => {
     await expect(verifyBundle(path.join(root, 'nope.tar.gz'))).rejects.toMatchObject({
       code: 'BUNDLE_MISSING',
       exitCode: 2,
+    })
+  })
+})
+
+/** One tar header block (ustar, octal fields). */
+function tarHeader(name: string, size: number): Buffer {
+  const h = Buffer.alloc(512)
+  h.write(name, 0, 'utf8')
+  h.write('0000600\0', 100)
+  h.write('0000000\0', 108)
+  h.write('0000000\0', 116)
+  h.write(size.toString(8).padStart(11, '0') + '\0', 124)
+  h.write('00000000000\0', 136)
+  h.write('        ', 148)
+  h.write('0', 156)
+  h.write('ustar\0' + '00', 257)
+  let sum = 0
+  for (const b of h) sum += b
+  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148)
+  return h
+}
+
+describe('ir verify on a hostile bundle', () => {
+  it('reports a 1 GiB journal.jsonl and an oversized case.json from a small archive, without reading them whole', async () => {
+    // Given a 1-2 MB .tar.gz (concatenated gzip members of one repeated MiB) whose journal.jsonl is 1 GiB without a
+    // newline and whose case.json is 65 MiB
+    const dir = tmp('ir-ev-hostile-')
+    scratch.push(dir)
+    const file = path.join(dir, 'hostile.tar.gz')
+    const mib = Buffer.alloc(1 << 20, 0x61)
+    const mibGz = gzipSync(mib, {level: 9})
+    const parts: Buffer[] = [gzipSync(tarHeader('b/journal.jsonl', 1 << 30))]
+    for (let i = 0; i < 1024; i++) parts.push(mibGz)
+    parts.push(gzipSync(tarHeader('b/case.json', 65 << 20)))
+    for (let i = 0; i < 65; i++) parts.push(mibGz)
+    parts.push(gzipSync(Buffer.alloc(1024)))
+    writeFileSync(file, Buffer.concat(parts))
+    expect(statSync(file).size).toBeLessThan(4 << 20)
+
+    // When it is verified
+    const r = await verifyBundle(file)
+
+    // Then each problem is named, and nothing crashed
+    expect(r.ok).toBe(false)
+    expect(r.problems).toContainEqual({
+      path: 'journal.jsonl',
+      problem: `line 1: longer than ${4 << 20} bytes: not read (no ir entry is)`,
+    })
+    expect(r.problems).toContainEqual({
+      path: 'case.json',
+      problem: 'larger than 64 MiB: not read (ir never writes one this big)',
+    })
+    expect(r.problems).toContainEqual({path: 'manifest-sha256.txt', problem: 'missing'})
+  })
+
+  it('reports a tar long-name header of 1 GiB as a damaged archive', async () => {
+    // Given an archive whose first header announces a 1 GiB GNU long name
+    const dir = tmp('ir-ev-hostile-')
+    scratch.push(dir)
+    const file = path.join(dir, 'longname.tar.gz')
+    const h = tarHeader('././@LongLink', 1 << 30)
+    h.write('L', 156)
+    let sum = 0
+    h.write('        ', 148)
+    for (const b of h) sum += b
+    h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148)
+    writeFileSync(file, gzipSync(Buffer.concat([h, Buffer.alloc(4096)])))
+    // When it is verified
+    const r = await verifyBundle(file)
+    // Then the archive is reported unreadable with the reason
+    expect(r.problems[0]).toEqual({
+      path: 'longname.tar.gz',
+      problem: `archive a tar extended header of ${1 << 30} bytes (over 1 MiB: hostile)`,
     })
   })
 })

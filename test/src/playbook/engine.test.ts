@@ -1,7 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {z} from 'zod'
 
-import {ACTIONS} from '../../../src/actions/index.js'
 import {openCase} from '../../../src/case/case-store.js'
 import {runPlaybook} from '../../../src/playbook/engine.js'
 import {defaultsPrompter, type Prompter} from '../../../src/playbook/prompter.js'
@@ -54,6 +53,7 @@ function ctx(prompter: Prompter, dryRun = false, vars: Record<string, unknown> =
     vars,
     dryRun,
     results: new Map(),
+    state: {},
   }
 }
 
@@ -66,17 +66,21 @@ function pb(...steps: Array<Partial<Playbook['steps'][number]> & {id: string; ac
   }
 }
 
+/** The engine is given its actions: these tests give it their own. */
+const TEST_ACTIONS: Record<string, ActionDefinition<unknown>> = {}
+
 describe('playbook engine', () => {
   it('plan → confirm → apply → verify, journaled; declined steps change nothing', async () => {
     // Given two changing steps, the operator says yes to the first and no to the second
     const log: string[] = []
-    ACTIONS['t-a'] = recorder('t-a', log)
-    ACTIONS['t-b'] = recorder('t-b', log)
+    TEST_ACTIONS['t-a'] = recorder('t-a', log)
+    TEST_ACTIONS['t-b'] = recorder('t-b', log)
     const prompter = scriptedPrompter([true, false])
     const c = ctx(prompter)
     // When the playbook runs
     const out = await runPlaybook(pb({id: 'a', action: 't-a'}, {id: 'b', action: 't-b', confirm: 'Really b?'}), c, {
       mayChange: true,
+      actions: TEST_ACTIONS,
     })
     // Then only the first was applied, both were asked, and the journal has every decision
     expect(log).toEqual(['t-a'])
@@ -88,21 +92,28 @@ describe('playbook engine', () => {
 
   it('dry run and "nobody to confirm" only plan', async () => {
     const log: string[] = []
-    ACTIONS['t-a'] = recorder('t-a', log)
-    const dry = await runPlaybook(pb({id: 'a', action: 't-a'}), ctx(defaultsPrompter, true), {mayChange: true})
+    TEST_ACTIONS['t-a'] = recorder('t-a', log)
+    const dry = await runPlaybook(pb({id: 'a', action: 't-a'}), ctx(defaultsPrompter, true), {
+      mayChange: true,
+      actions: TEST_ACTIONS,
+    })
     expect(dry.steps[0]).toMatchObject({status: 'planned', plan: {lines: ['+ t-a']}})
     expect(dry.exitCode).toBe(0)
-    const noTty = await runPlaybook(pb({id: 'a', action: 't-a'}), ctx(defaultsPrompter), {mayChange: false})
+    const noTty = await runPlaybook(pb({id: 'a', action: 't-a'}), ctx(defaultsPrompter), {
+      mayChange: false,
+      actions: TEST_ACTIONS,
+    })
     expect(noTty).toMatchObject({needsConfirmation: true, exitCode: 4})
     expect(log).toEqual([])
   })
 
   it('stops after a failure unless onError is continue; exit 5 partial', async () => {
     const log: string[] = []
-    ACTIONS['t-bad'] = recorder('t-bad', log, {fail: true})
-    ACTIONS['t-a'] = recorder('t-a', log)
+    TEST_ACTIONS['t-bad'] = recorder('t-bad', log, {fail: true})
+    TEST_ACTIONS['t-a'] = recorder('t-a', log)
     const stop = await runPlaybook(pb({id: 'x', action: 't-bad'}, {id: 'a', action: 't-a'}), ctx(defaultsPrompter), {
       mayChange: true,
+      actions: TEST_ACTIONS,
     })
     expect(stop.steps.map((s) => `${s.status}:${s.detail}`)).toEqual([
       'failed:t-bad broke',
@@ -112,23 +123,26 @@ describe('playbook engine', () => {
     const cont = await runPlaybook(
       pb({id: 'x', action: 't-bad', onError: 'continue'}, {id: 'a', action: 't-a'}),
       ctx(defaultsPrompter),
-      {mayChange: true},
+      {mayChange: true, actions: TEST_ACTIONS},
     )
     expect(cont.steps.map((s) => s.status)).toEqual(['failed', 'done'])
     expect(cont.exitCode).toBe(5)
   })
 
   it('a failed verification is a failed step and the run is not verified (exit 3)', async () => {
-    ACTIONS['t-unverified'] = recorder('t-unverified', [], {verifyOk: false})
-    const out = await runPlaybook(pb({id: 'v', action: 't-unverified'}), ctx(defaultsPrompter), {mayChange: true})
+    TEST_ACTIONS['t-unverified'] = recorder('t-unverified', [], {verifyOk: false})
+    const out = await runPlaybook(pb({id: 'v', action: 't-unverified'}), ctx(defaultsPrompter), {
+      mayChange: true,
+      actions: TEST_ACTIONS,
+    })
     expect(out.steps[0]).toMatchObject({status: 'failed', verified: false})
     expect(out).toMatchObject({verified: false, exitCode: 3})
   })
 
   it('honours when and ask, and noop plans are not applied', async () => {
     const log: string[] = []
-    ACTIONS['t-a'] = recorder('t-a', log)
-    ACTIONS['t-noop'] = recorder('t-noop', log, {noop: true})
+    TEST_ACTIONS['t-a'] = recorder('t-a', log)
+    TEST_ACTIONS['t-noop'] = recorder('t-noop', log, {noop: true})
     const prompter = scriptedPrompter(['pairing', true])
     const c = ctx(prompter, false, {keepRunning: true})
     const out = await runPlaybook(
@@ -142,7 +156,7 @@ describe('playbook engine', () => {
         {id: 'same', action: 't-noop'},
       ),
       c,
-      {mayChange: true},
+      {mayChange: true, actions: TEST_ACTIONS},
     )
     expect(out.steps.map((s) => s.status)).toEqual(['skipped', 'done', 'noop'])
     expect(c.vars.dmPolicy).toBe('pairing')

@@ -1,5 +1,6 @@
 import {writeFileSync} from 'node:fs'
 import path from 'node:path'
+import {ACTIONS} from '../../../src/actions/index.js'
 
 import {describe, expect, it} from 'vitest'
 
@@ -14,7 +15,7 @@ function playbook(text: string): string {
 
 function problems(file: string): string[] {
   try {
-    loadPlaybook(file)
+    loadPlaybook(file, ACTIONS)
   } catch (err) {
     if (err instanceof PlaybookError) return err.problems.map((p) => `${p.step ?? '-'} ${p.field}: ${p.message}`)
     throw err
@@ -24,7 +25,7 @@ function problems(file: string): string[] {
 
 describe('playbook loader', () => {
   it('loads every shipped playbook', () => {
-    expect(listPlaybooks().map((p) => p.id)).toEqual(expect.arrayContaining(['collect', 'contain', 'rotate']))
+    expect(listPlaybooks(ACTIONS).map((p) => p.id)).toEqual(expect.arrayContaining(['collect', 'contain', 'rotate']))
   })
 
   it('names file, step and field for an unknown action and an unknown parameter', () => {
@@ -36,7 +37,7 @@ describe('playbook loader', () => {
     const p = problems(file)
     expect(p[0]).toMatch(/^one action: unknown action "preserve-evidnce" \(known: .*preserve-evidence/)
     expect(p[1]).toBe('two with.logz: unknown parameter')
-    expect(() => loadPlaybook(file)).toThrow(
+    expect(() => loadPlaybook(file, ACTIONS)).toThrow(
       new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} step "one": action`),
     )
   })

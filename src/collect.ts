@@ -1,0 +1,244 @@
+import {statSync} from 'node:fs'
+import path from 'node:path'
+
+import {collectRuntime} from './actions/collect-session.js'
+import {irHome} from './case/case-store.js'
+import {loadRules} from './detect/rules.js'
+import {parseRecipients} from './evidence/bundle-crypt.js'
+import type {SessionInit} from './evidence/collect.js'
+import type {CollectSummary, Progress, ProgressFn} from './evidence/collect-types.js'
+import {ExitCode, IrError} from './errors.js'
+import {type HostEnv, realHost, resolveInstall, type Target} from './openclaw/locate.js'
+import type {Prompter} from './playbook/prompter.js'
+import type {StepResult} from './playbook/types.js'
+import {runShippedPlaybook} from './playbooks.js'
+import {isInside, realOr} from './system/paths.js'
+import type {ProcessRunner} from './system/process-runner.js'
+
+/** `ir collect`: playbooks/collect.yaml on one install, and what the command prints. */
+
+export interface CollectRequest {
+  target: Target
+  caseId?: string
+  out?: string
+  since?: string
+  rules?: string[]
+  format?: 'tar.gz' | 'zip'
+  /** age public keys: the bundle is encrypted to them as it is written. */
+  encryptTo?: string[]
+  /** undefined: asked (default no); false/true: given on the command line. */
+  includeSecrets?: boolean
+  dryRun: boolean
+  prompter: Prompter
+  mayChange: boolean
+  onProgress?: ProgressFn
+  signal?: AbortSignal
+  runner?: ProcessRunner
+  host?: HostEnv
+  irHome?: string
+  now?: () => Date
+  seams?: SessionInit['seams']
+}
+
+export interface CollectResult extends CollectSummary {
+  /** The bundle was read back and matches its manifest and journal chain. */
+  verified: boolean
+  dryRun: boolean
+  steps: StepResult[]
+  exitCode: ExitCode
+}
+
+export function parseSince(s: string | undefined): Date | undefined {
+  if (s === undefined) return undefined
+  const d = new Date(s)
+  if (!/^\d{4}-\d{2}-\d{2}/.test(s) || Number.isNaN(d.getTime())) {
+    throw new IrError(
+      `--since "${s}" is not an ISO date or time.`,
+      ExitCode.Usage,
+      ['Use e.g. --since 2026-11-20 or --since 2026-11-20T08:00:00Z.'],
+      'USAGE',
+    )
+  }
+  return d
+}
+
+export async function collect(req: CollectRequest): Promise<CollectResult> {
+  const since = parseSince(req.since)
+  // collect never writes into the install it collects
+  const install = resolveInstall(req.target, req.host ?? realHost())
+  const state = realOr(install.stateDir)
+  if (req.out && statSync(req.out, {throwIfNoEntry: false})?.isDirectory() === false) {
+    throw new IrError(
+      `--out ${req.out} is an existing file; --out names the directory for the archive.`,
+      ExitCode.Usage,
+      ['Pass a directory (created when missing), e.g. --out /mnt/evidence; nothing was collected.'],
+      'USAGE',
+    )
+  }
+  for (const [what, dir] of [
+    ['--out', req.out],
+    ['the case directory ($IR_HOME)', req.irHome ?? irHome(req.host ?? realHost())],
+  ] as const) {
+    if (dir && install.stateDirExists && isInside(realOr(path.resolve(dir)), state)) {
+      throw new IrError(
+        `${what} (${dir}) is inside the state dir ${install.stateDir}: collect never writes into the install it collects.`,
+        ExitCode.Usage,
+        ['Pick a directory outside the state dir (e.g. --out /mnt/evidence).'],
+        'OUT_INSIDE_STATE',
+      )
+    }
+  }
+  if (req.out !== undefined) outMustBeADirectory(req.out)
+  if (req.rules?.length) await rulesMustLoad(req.rules)
+  const encryptTo = parseRecipients(req.encryptTo ?? [])
+  const runtime = collectRuntime({onProgress: req.onProgress, signal: req.signal, seams: req.seams})
+  const vars: Record<string, unknown> = {
+    out: req.out,
+    since: since?.toISOString(),
+    rules: req.rules ?? [],
+    format: req.format ?? 'tar.gz',
+    encryptTo,
+    runtime,
+  }
+  if (req.includeSecrets !== undefined) vars.includeSecrets = req.includeSecrets
+  // collect changes nothing in the install: its steps run without --yes (only the bundle is written)
+  const outcome = await runShippedPlaybook({
+    playbook: 'collect',
+    target: req.target,
+    caseId: req.caseId,
+    vars,
+    dryRun: req.dryRun,
+    prompter: req.prompter,
+    mayChange: req.mayChange,
+    runner: req.runner,
+    host: req.host,
+    irHome: req.irHome,
+    now: req.now,
+  })
+  const base = {dryRun: req.dryRun, steps: outcome.steps}
+  if (req.dryRun) {
+    return {
+      ...base,
+      case: outcome.case,
+      bundle: '',
+      bundleSha256: '',
+      files: 0,
+      findings: [],
+      skipped: [],
+      verified: false,
+      exitCode: ExitCode.Ok,
+    }
+  }
+  const summary = runtime.summary
+  if (!summary) {
+    const failed = outcome.steps.find((s) => s.status === 'failed')
+    const resume = `Re-run with --case ${outcome.case} to resume: sources already copied are not read again.`
+    if (req.signal?.aborted)
+      throw new IrError(
+        `Interrupted: case ${outcome.case} is consistent up to the last copied source; no bundle was written.`,
+        ExitCode.Aborted,
+        [resume],
+        'INTERRUPTED',
+      )
+    const err = runtime.error
+    if (err instanceof IrError)
+      throw new IrError(
+        err.message,
+        err.exitCode,
+        [...err.suggestions.filter((s) => !s.includes('same --case')), resume],
+        err.code,
+      )
+    throw new IrError(
+      `Collection failed at step ${failed?.id ?? '?'}: ${failed?.detail ?? 'unknown error'}.`,
+      ExitCode.Failure,
+      [resume],
+      'COLLECT_FAILED',
+    )
+  }
+  const bundleStep = outcome.steps.find((s) => s.id === 'bundle')
+  const verified = bundleStep?.verified === true
+  const itemFailures = summary.skipped.some((s) => s.reason.startsWith('failed:'))
+  let exitCode = outcome.exitCode
+  if (!verified) exitCode = ExitCode.PreconditionFailed
+  else if (exitCode === ExitCode.Ok && itemFailures) exitCode = ExitCode.Partial
+  return {...base, ...summary, verified, exitCode}
+}
+
+export function collectLines(r: CollectResult): string[] {
+  const out = [`case ${r.case}  playbook collect${r.dryRun ? '  (dry run: nothing copied)' : ''}`]
+  for (const s of r.steps) {
+    out.push(`${s.status.padEnd(9)} ${s.id.padEnd(10)} ${s.detail}`)
+    if (r.dryRun && s.plan) for (const l of s.plan.lines) out.push(`            ${l}`)
+  }
+  if (r.dryRun) return out
+  const sev = ['critical', 'high', 'medium', 'low', 'info']
+    .map((k) => [k, r.findings.filter((f) => f.severity === k).length] as const)
+    .filter(([, n]) => n)
+  out.push(
+    '',
+    `bundle   ${r.bundle}`,
+    `sha256   ${r.bundleSha256}  (also in ${r.bundle}.sha256${r.encrypted ? '; over the ciphertext' : ''})`,
+    ...(r.encrypted
+      ? [`manifest ${r.manifestSha256}  (SHA-256 of manifest-sha256.txt inside: keep it with the record)`]
+      : []),
+    `files    ${r.files}; findings ${r.findings.length}${sev.length ? ` (${sev.map(([k, n]) => `${n} ${k}`).join(', ')})` : ''}; not collected ${r.skipped.length} (why: case.json and findings/report.md)`,
+    ...notCollectedLines(r),
+    r.verified
+      ? 'verified  every file hashed again as archived matches the manifest; the archive matches its .sha256; the journal chain is intact'
+      : 'NOT VERIFIED: run `ir verify` on the bundle',
+  )
+  return out
+}
+
+/** `--out` names a directory (made if missing), never a file: said before any work. */
+function outMustBeADirectory(out: string): void {
+  let st
+  try {
+    st = statSync(out)
+  } catch {
+    return
+  }
+  if (!st.isDirectory())
+    throw new IrError(
+      `--out ${out} is a file: it names the directory the bundle and its .sha256 are written into.`,
+      ExitCode.Usage,
+      [`Pass a directory, e.g. --out ${path.dirname(path.resolve(out))}.`],
+      'OUT_NOT_A_DIRECTORY',
+    )
+}
+
+/** An extra rule pack that does not load is a usage error naming the file and the rule, not a silent skip. */
+async function rulesMustLoad(paths: string[]): Promise<void> {
+  const set = await loadRules(paths)
+  if (set.rejected.length === 0) return
+  const first = set.rejected[0]!
+  throw new IrError(
+    `--rules: ${first.path}: ${first.reason}${set.rejected.length > 1 ? ` (and ${set.rejected.length - 1} more)` : ''}.`,
+    ExitCode.Usage,
+    [
+      ...set.rejected.slice(1, 5).map((r) => `${r.path}: ${r.reason}`),
+      'Fix the pack (see playbooks/rules/*.yaml for the format) or leave it out.',
+    ],
+    'RULES_INVALID',
+  )
+}
+
+/** What was not collected, with why (the first 20; case.json has them all). */
+function notCollectedLines(r: CollectResult): string[] {
+  const lines = r.skipped.slice(0, 20).map((s) => `  not collected  ${s.path}: ${s.reason}`)
+  if (r.skipped.length > 20) lines.push(`  … ${r.skipped.length - 20} more in case.json`)
+  return lines
+}
+
+/** One status line for a TTY: phase, files, bytes, rate, ETA. */
+export function formatProgress(p: Progress): string {
+  const gib = (n: number) => (n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(2)} GiB` : `${(n / (1 << 20)).toFixed(1)} MiB`)
+  const secs = p.elapsedMs / 1000
+  const rate = secs > 0 ? p.bytesDone / secs : 0
+  const eta = rate > 0 && p.bytesTotal > p.bytesDone ? Math.round((p.bytesTotal - p.bytesDone) / rate) : undefined
+  const etaText = eta === undefined ? '' : `  ETA ${Math.floor(eta / 60)}:${String(eta % 60).padStart(2, '0')}`
+  const files = p.filesTotal ? `${p.filesDone}/${p.filesTotal} files  ` : ''
+  const bytes = p.bytesTotal ? `${gib(p.bytesDone)}/${gib(p.bytesTotal)}` : p.bytesDone ? gib(p.bytesDone) : ''
+  const cur = p.current ? `  ${p.current.length > 40 ? `…${p.current.slice(-39)}` : p.current}` : ''
+  return `${p.phase.padEnd(8)} ${files}${bytes}${rate ? `  ${gib(rate)}/s` : ''}${etaText}${p.phase === 'acquire' ? cur : ''}`
+}
