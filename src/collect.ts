@@ -67,14 +67,7 @@ export async function collect(req: CollectRequest): Promise<CollectResult> {
   // collect never writes into the install it collects
   const install = resolveInstall(req.target, req.host ?? realHost())
   const state = realOr(install.stateDir)
-  if (req.out && statSync(req.out, {throwIfNoEntry: false})?.isDirectory() === false) {
-    throw new IrError(
-      `--out ${req.out} is an existing file; --out names the directory for the archive.`,
-      ExitCode.Usage,
-      ['Pass a directory (created when missing), e.g. --out /mnt/evidence; nothing was collected.'],
-      'USAGE',
-    )
-  }
+  if (req.out !== undefined) outMustBeADirectory(req.out)
   for (const [what, dir] of [
     ['--out', req.out],
     ['the case directory ($IR_HOME)', req.irHome ?? irHome(req.host ?? realHost())],
@@ -88,7 +81,6 @@ export async function collect(req: CollectRequest): Promise<CollectResult> {
       )
     }
   }
-  if (req.out !== undefined) outMustBeADirectory(req.out)
   if (req.rules?.length) await rulesMustLoad(req.rules)
   const encryptTo = parseRecipients(req.encryptTo ?? [])
   const runtime = collectRuntime({onProgress: req.onProgress, signal: req.signal, seams: req.seams})

@@ -8,6 +8,7 @@ import type {AuditEvent} from '../openclaw/stores/audit-events.js'
 import type {ExposureItem} from '../openclaw/exposure.js'
 import type {ItemRecord} from './collect-types.js'
 import type {AuditOutcome, GatewayFacts} from './volatile.js'
+import {isMasked} from '../system/secret-vocabulary.js'
 
 /**
  * The incident as a responder reads it first, built once and rendered twice (report.md and
@@ -285,7 +286,7 @@ function exposedSecrets(findings: Finding[], scopes: Map<string, string>): Expos
     const fp = f.secret.sha256
     const s = by.get(fp) ?? {
       fingerprint: fp,
-      masked: f.secret.masked.includes('[sha256:') ? f.secret.masked : `…[sha256:${fp}]`,
+      masked: isMasked(f.secret.masked) ? f.secret.masked : `«sha256:${fp}»`,
       rule: f.title,
       seen: [],
       where: [],
