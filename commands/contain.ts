@@ -25,6 +25,7 @@ export default class Contain extends IrCommand<ContainResult | ContainUndoResult
       default: 'disabled',
     }),
     'keep-running': Flags.boolean({summary: 'Do not stop the gateway; verify it hot-applied the lockdown instead.'}),
+    since: Flags.string({summary: 'Start of the incident window (ISO time): persistence changed since is listed.'}),
     undo: Flags.boolean({
       summary: 'Restore every file and mode the case changed (needs --case); starts nothing without asking.',
     }),
@@ -51,6 +52,7 @@ export default class Contain extends IrCommand<ContainResult | ContainUndoResult
       caseId: flags.case,
       dmPolicy: flags['dm-policy'],
       keepRunning: flags['keep-running'],
+      since: flags.since,
       dryRun: flags['dry-run'],
       prompter,
       mayChange,

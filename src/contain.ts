@@ -3,7 +3,7 @@ import {readFileSync, statSync} from 'node:fs'
 import {readServiceChanges} from './actions/stop-gateway.js'
 import {openCase, readChanges, undoChanges, type Case, type UndoOutcome} from './case/case-store.js'
 import {sha256 as sha256Hex} from './case/journal.js'
-import {ExitCode} from './errors.js'
+import {ExitCode, IrError} from './errors.js'
 import {maskedDiff} from './openclaw/config-edit.js'
 import {realHost, resolveInstall} from './openclaw/locate.js'
 import {locateInstallCli, UNCONFIRMED} from './openclaw/openclaw-cli.js'
@@ -38,9 +38,12 @@ export interface ContainResult {
 export interface ContainRequest extends Omit<ShippedRunRequest, 'playbook' | 'vars'> {
   dmPolicy?: string
   keepRunning?: boolean
+  /** Start of the incident window (ISO time; default 14 days before now): persistence changed since is listed. */
+  since?: string
 }
 
-export async function contain({dmPolicy, keepRunning, ...req}: ContainRequest): Promise<ContainResult> {
+export async function contain({dmPolicy, keepRunning, since, ...req}: ContainRequest): Promise<ContainResult> {
+  const sinceMs = incidentStart(since, (req.now ?? (() => new Date()))())
   const host = req.host ?? realHost()
   const install = resolveInstall(req.target, host)
   // Before the stop step: the running gateway is the best witness of which openclaw runs this install.
@@ -48,13 +51,28 @@ export async function contain({dmPolicy, keepRunning, ...req}: ContainRequest): 
   const outcome = await runShippedPlaybook({
     ...req,
     playbook: 'contain',
-    vars: {dmPolicy: dmPolicy ?? 'disabled', keepRunning: Boolean(keepRunning), openclawCli},
+    vars: {dmPolicy: dmPolicy ?? 'disabled', keepRunning: Boolean(keepRunning), openclawCli, sinceMs},
   })
   const result = shapeOutcome(outcome)
   // What OpenClaw could not confirm is partial, never a precondition the operator could fix by re-running.
   if (!result.verified && result.exitCode === ExitCode.PreconditionFailed && result.steps.some(unconfirmed))
     result.exitCode = ExitCode.Partial
   return result
+}
+
+const DEFAULT_WINDOW_MS = 14 * 24 * 3600 * 1000
+
+function incidentStart(since: string | undefined, now: Date): number {
+  if (since === undefined) return now.getTime() - DEFAULT_WINDOW_MS
+  const ms = Date.parse(since)
+  if (Number.isNaN(ms))
+    throw new IrError(
+      `--since "${since}" is not an ISO time.`,
+      ExitCode.Usage,
+      ['Use e.g. --since 2026-11-20.'],
+      'USAGE',
+    )
+  return ms
 }
 
 const unconfirmed = (s: ContainStep) => s.status === 'failed' && s.detail.includes(UNCONFIRMED)

@@ -70,7 +70,6 @@ export const lockdown: ActionDefinition<Params> = {
     // A broken config throws here with file:line:col; nothing is written.
     const loaded = loadConfig(ctx.install.configPath, {env: ctx.env})
     const cli = targetCli(ctx)
-    if (cli) await refuseInvalidConfig(ctx, cli)
     const version = cli?.version ?? configVersion(loaded.value)
     const changes = lockdownChanges(loaded.value, {dmPolicy, groupPolicy: params.groupPolicy, newSecret, version})
     const accepted = new Set<LockdownId>()
@@ -133,6 +132,7 @@ export const lockdown: ActionDefinition<Params> = {
     let files: Array<{path: string; sha256: string; role: 'wrote'}> = []
     let validatedBy: AppliedLockdown['validatedBy']
     if (data.edit.files.length) {
+      const cli = targetCli(ctx)
       const applied = await applyConfigEdit(data.edit, {
         case: ctx.case,
         runner: ctx.runner,
@@ -140,7 +140,11 @@ export const lockdown: ActionDefinition<Params> = {
         stateDir: ctx.install.stateDir,
         configPath: ctx.install.configPath,
         step: 'lockdown',
-        cli: targetCli(ctx),
+        cli,
+      }).catch(async (err: unknown) => {
+        // Rejected (the original bytes are back): say so in OpenClaw's words when the original was already invalid.
+        if (cli && (err as {code?: string}).code === 'CONFIG_REJECTED') await refuseInvalidConfig(ctx, cli)
+        throw err
       })
       files = applied.files.map((f) => ({path: f.path, sha256: f.sha256After, role: 'wrote' as const}))
       validatedBy = applied.validatedBy
@@ -221,7 +225,7 @@ interface AppliedLockdown {
   validatedBy?: 're-parse' | 'openclaw config validate'
 }
 
-/** A config its own OpenClaw already rejects is not edited: the operator sees OpenClaw's words. */
+/** A config its own OpenClaw already rejected before ir's edit: the operator sees OpenClaw's words about it. */
 async function refuseInvalidConfig(ctx: ActionContext, cli: TargetCli): Promise<void> {
   const v = await validateConfigWithCli(cli, {
     runner: ctx.runner,
@@ -232,7 +236,7 @@ async function refuseInvalidConfig(ctx: ActionContext, cli: TargetCli): Promise<
   })
   if (!v.ok) {
     throw new IrError(
-      `${ctx.install.configPath} is already invalid for openclaw ${cli.version ?? ''}: ${v.issues.join(' / ')}; nothing was written.`,
+      `${ctx.install.configPath} is already invalid for openclaw ${cli.version ?? ''}: ${v.issues.join(' / ')}; the lockdown was not written.`,
       ExitCode.PreconditionFailed,
       ['Fix it by hand (or `openclaw doctor --fix`), then re-run with the same --case.'],
       'CONFIG_INVALID',

@@ -11,7 +11,7 @@ import {cliAt, findOpenClawCli, type OpenClawCli} from './version.js'
 /**
  * The `openclaw` that runs this install — the one whose word counts for `config validate` and
  * `security audit`. Looked for, in order: $IR_OPENCLAW_BIN (the operator's choice), the running
- * gateway (its environment's `_`, its children's argv, the npm prefix of its node), the service
+ * gateway (its environment's `_` and PATH, its children's argv, the npm prefix of its node), the service
  * unit's ExecStart, the global npm prefix, PATH. OpenClaw renames its process ("openclaw"), so the
  * gateway's own argv no longer names the script; its executable still names the node it runs on.
  */
@@ -73,10 +73,16 @@ function fromProcess(pid: number, proc: string, nodeHint?: string): OpenClawCli 
   const dir = path.join(proc, String(pid))
   const exe = safeReadlink(path.join(dir, 'exe'))
   const node = nodeHint ?? (exe && /node(\.exe)?$/.test(exe) ? exe : undefined)
-  // `_` is the command a shell started (`openclaw gateway` -> the bin).
-  const underscore = readNulList(path.join(dir, 'environ')).find((kv) => kv.startsWith('_='))
+  // Its environment: `_` (the command a shell started), else the `openclaw` its own PATH resolves to.
+  const environ = readNulList(path.join(dir, 'environ'))
+  const underscore = environ.find((kv) => kv.startsWith('_='))
   const viaShell = underscore ? cliAt(underscore.slice(2), node) : undefined
   if (viaShell) return viaShell
+  const ownPath = environ.find((kv) => kv.startsWith('PATH='))?.slice(5) ?? ''
+  for (const d of ownPath.split(path.delimiter).filter((x) => path.isAbsolute(x))) {
+    const cli = cliAt(path.join(d, 'openclaw'), node)
+    if (cli) return cli
+  }
   const own = fromArgv(readNulList(path.join(dir, 'cmdline')), node)
   if (own) return own
   for (const child of childPids(pid, proc)) {

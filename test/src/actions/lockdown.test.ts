@@ -95,8 +95,8 @@ describe('lockdown', () => {
     const plan = await lockdown.plan(ctx, params())
     const applied = await lockdown.apply(ctx, params(), plan)
     const verdict = await lockdown.verify!(ctx, params(), plan, applied)
-    // Then the CLI validated the original (before) and the result (after), and the run is verified
-    expect(runner.calls.filter((c) => c.endsWith('config validate'))).toHaveLength(2)
+    // Then the CLI validated the result, and the run is verified
+    expect(runner.calls.filter((c) => c.endsWith('config validate'))).toHaveLength(1)
     expect(plan.lines.join('\n')).toMatch(/check: openclaw 2026\.9\.6 \(IR_OPENCLAW_BIN /)
     expect(applied.detail).toMatch(/validated by openclaw 2026\.9\.6 \(IR_OPENCLAW_BIN /)
     expect(verdict.ok).toBe(true)
@@ -111,7 +111,8 @@ describe('lockdown', () => {
         : undefined,
     )
     const ctx = contextFor(state, {runner, env: {HOME: tempDir(), ...fakeCli()}})
-    await expect(lockdown.plan(ctx, params())).rejects.toThrow(
+    const plan = await lockdown.plan(ctx, params())
+    await expect(lockdown.apply(ctx, params(), plan)).rejects.toThrow(
       /already invalid for openclaw 2026\.9\.6: openclaw\.json:1 — tools\.exec\.mode: mode cannot be combined/,
     )
     expect(readFileSync(file, 'utf8')).toBe('{"tools": {"exec": {"mode": "full", "security": "full"}}}')
@@ -214,7 +215,7 @@ describe('lockdown', () => {
   })
 
   it('puts the original bytes back when `openclaw config validate` rejects the edit', async () => {
-    // Given an openclaw CLI that accepts the original config and rejects the result
+    // Given an openclaw CLI that rejects the result and accepts the original config (asked after the rollback)
     const state = tempDir('ir-lock-')
     const file = writeConfig(state, OPEN)
     let validations = 0
@@ -222,8 +223,8 @@ describe('lockdown', () => {
       !line.endsWith('config validate')
         ? undefined
         : ++validations === 1
-          ? {stdout: 'Config valid'}
-          : {exitCode: 1, stderr: 'channels.telegram: invalid config'},
+          ? {exitCode: 1, stderr: 'channels.telegram: invalid config'}
+          : {stdout: 'Config valid'},
     )
     const ctx = contextFor(state, {runner, env: {HOME: tempDir(), ...fakeCli()}})
     // When applied, Then it fails with OpenClaw's reason and the file is byte-identical

@@ -21,12 +21,12 @@ function npmPrefix(version: string): {prefix: string; mjs: string; node: string}
 }
 
 /** A /proc entry for a gateway whose title replaced its argv (what OpenClaw does: "openclaw"). */
-function fakeProc(pid: number, exe: string, children: Record<number, string[]> = {}): string {
+function fakeProc(pid: number, exe: string, children: Record<number, string[]> = {}, environ = 'HOME=/h'): string {
   const proc = tempDir('ir-proc-')
   const dir = path.join(proc, String(pid))
   mkdirSync(path.join(dir, 'task', String(pid)), {recursive: true})
   writeFileSync(path.join(dir, 'cmdline'), 'openclaw\0')
-  writeFileSync(path.join(dir, 'environ'), 'HOME=/h\0_=/usr/bin/setsid\0')
+  writeFileSync(path.join(dir, 'environ'), `${environ}\0_=/usr/bin/setsid\0`)
   symlinkSync(exe, path.join(dir, 'exe'))
   writeFileSync(path.join(dir, 'task', String(pid), 'children'), Object.keys(children).join(' '))
   for (const [child, argv] of Object.entries(children)) {
@@ -88,6 +88,17 @@ describe('locating the target openclaw', () => {
       source: 'global npm prefix',
     })
     expect(await locateOpenClawCli({env: {PATH: ''}})).toBeUndefined()
+  })
+
+  it("reads the gateway's own PATH: the openclaw an operator's shell started it with", async () => {
+    // Given a gateway started from a shell whose PATH held a local install's .bin (npm links the bin there)
+    const {mjs, node} = npmPrefix('2026.7.35')
+    const bin = tempDir('ir-bin-')
+    symlinkSync(mjs, path.join(bin, 'openclaw'))
+    const proc = fakeProc(9, node, {}, `PATH=${bin}:/usr/bin`)
+    // Then that install is found, run by the gateway's node
+    const cli = await locateOpenClawCli({env: {}, gatewayPid: 9, procRoot: proc})
+    expect(cli).toMatchObject({source: 'gateway process', version: '2026.7.35', command: node, args: [mjs]})
   })
 
   it("takes $IR_OPENCLAW_BIN first: the operator's choice", async () => {
