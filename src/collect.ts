@@ -88,7 +88,6 @@ export async function collect(req: CollectRequest): Promise<CollectResult> {
       )
     }
   }
-  if (req.out !== undefined) outMustBeADirectory(req.out)
   if (req.rules?.length) await rulesMustLoad(req.rules)
   const encryptTo = parseRecipients(req.encryptTo ?? [])
   const runtime = collectRuntime({onProgress: req.onProgress, signal: req.signal, seams: req.seams})
@@ -188,23 +187,6 @@ export function collectLines(r: CollectResult): string[] {
       : 'NOT VERIFIED: run `ir verify` on the bundle',
   )
   return out
-}
-
-/** `--out` names a directory (made if missing), never a file: said before any work. */
-function outMustBeADirectory(out: string): void {
-  let st
-  try {
-    st = statSync(out)
-  } catch {
-    return
-  }
-  if (!st.isDirectory())
-    throw new IrError(
-      `--out ${out} is a file: it names the directory the bundle and its .sha256 are written into.`,
-      ExitCode.Usage,
-      [`Pass a directory, e.g. --out ${path.dirname(path.resolve(out))}.`],
-      'OUT_NOT_A_DIRECTORY',
-    )
 }
 
 /** An extra rule pack that does not load is a usage error naming the file and the rule, not a silent skip. */

@@ -1,7 +1,7 @@
 import {createReadStream} from 'node:fs'
 import {createInterface} from 'node:readline'
 
-import {shortHash} from '../detect/mask.js'
+import {fingerprint, isMasked} from '../system/secret-vocabulary.js'
 import {type Finding, SEVERITIES, type Severity} from '../detect/types.js'
 import {getPath, type JsonObject} from '../openclaw/config.js'
 import type {AuditEvent} from '../openclaw/stores/audit-events.js'
@@ -144,7 +144,7 @@ export function rotationScopes(config: JsonObject | undefined): Map<string, stri
   ]
   for (const [keyPath, scope] of scopes) {
     const v = getPath(config, keyPath)
-    if (typeof v === 'string' && v) out.set(shortHash(v), scope)
+    if (typeof v === 'string' && v) out.set(fingerprint(v), scope)
   }
   return out
 }
@@ -285,7 +285,7 @@ function exposedSecrets(findings: Finding[], scopes: Map<string, string>): Expos
     const fp = f.secret.sha256
     const s = by.get(fp) ?? {
       fingerprint: fp,
-      masked: f.secret.masked.includes('[sha256:') ? f.secret.masked : `…[sha256:${fp}]`,
+      masked: isMasked(f.secret.masked) ? f.secret.masked : `«sha256:${fp}»`,
       rule: f.title,
       seen: [],
       where: [],
