@@ -6,9 +6,8 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {collect} from '../../../src/collect.js'
 import type {ItemRecord} from '../../../src/evidence/collect-types.js'
-import {extract, filesContaining, noRunner, prompter, SECRETS, SESSION_A, sqliteEraState, tmp} from './helpers.js'
+import {extract, filesContaining, SECRETS, SESSION_A, sqliteEraState, tmp, collectUnder} from './helpers.js'
 
 // No secret in clear in a default bundle, whatever the input: a config that does not parse, keys
 // that span lines in workspace files, a service-account key file, the same key JSON-escaped in a
@@ -116,20 +115,7 @@ describe('ir collect masks every secret, whatever the input', () => {
     copyFileSync(s.stateDb, bak)
 
     // When it is collected with the defaults
-    const home = path.join(root, 'home')
-    mkdirSync(home)
-    const r = await collect({
-      target: {stateDir: s.stateDir},
-      dryRun: false,
-      prompter,
-      mayChange: true,
-      runner: noRunner,
-      out: path.join(root, 'out'),
-      irHome: path.join(root, 'irhome'),
-      host: {env: {}, homedir: home, uid: process.getuid?.() ?? 0},
-      includeSecrets: false,
-      seams: {home, tmpDir: path.join(root, 'tmp')},
-    })
+    const r = await collectUnder(root, s.stateDir)
 
     // Then the bundle verifies and no byte of the token or of any key body is in it (SQLite files included)
     expect(r.verified).toBe(true)
