@@ -24,6 +24,7 @@ import {learnFromProcess, learnFromSources} from './learn-secrets.js'
 import {AcquisitionIndex, fromStaged, identityOf, type IndexEntry, stagedIntact, toStaged} from './index-store.js'
 import {MANIFEST, manifestText} from './manifest.js'
 import {bundleName} from './paths.js'
+import {ProgressMeter} from './collect-progress.js'
 import {Redactor} from './redact.js'
 import {buildIncident, readAuditExports, rotationScopes} from './incident.js'
 import {renderHtml} from './report-html.js'
@@ -119,16 +120,7 @@ export class CollectSession {
   }> = []
   /** Source bytes read in this run (resumed sources are not read). */
   bytesRead = 0
-  private progress: Progress = {
-    phase: 'discover',
-    filesDone: 0,
-    filesTotal: 0,
-    bytesDone: 0,
-    bytesTotal: 0,
-    elapsedMs: 0,
-  }
-  private phaseStart = Date.now()
-  private lastEmit = 0
+  private readonly meter: ProgressMeter
 
   constructor(readonly init: SessionInit) {
     this.dir = path.join(init.case.dir, 'collect')
@@ -137,6 +129,7 @@ export class CollectSession {
     for (const d of [this.dir, this.staging, this.work]) mkdirSync(d, {recursive: true, mode: 0o700})
     this.index = new AcquisitionIndex(path.join(this.dir, 'index.jsonl'))
     this.startedAt = init.now()
+    this.meter = new ProgressMeter(init.options.onProgress)
   }
 
   get options(): CollectOptions {
@@ -710,7 +703,7 @@ export class CollectSession {
       level: this.init.seams?.gzipLevel,
       recipients: this.options.encryptTo,
       onBytes: (_c, processed) => {
-        if (this.progress.phase === 'bundle') this.emit({bytesDone: processed})
+        if (this.meter.phaseName === 'bundle') this.meter.emit({bytesDone: processed})
       },
     })
   }
@@ -824,37 +817,22 @@ export class CollectSession {
   }
 
   private phase(phase: Progress['phase'], filesTotal: number, bytesTotal: number): void {
-    this.progress = {phase, filesDone: 0, filesTotal, bytesDone: 0, bytesTotal, elapsedMs: 0}
-    this.phaseStart = Date.now()
-    this.emit({}, true)
+    this.meter.phase(phase, filesTotal, bytesTotal)
   }
 
   private bytes(n: number): void {
     this.bytesRead += n
-    this.emit({bytesDone: this.progress.bytesDone + n})
+    this.meter.bytes(n)
   }
 
   private current(src: Source): void {
-    this.progress.current = src.rel ?? src.path
+    this.meter.current(src)
   }
 
   private async done(src: Source, reused = false): Promise<void> {
-    if (reused)
-      this.progress.bytesTotal = Math.max(
-        0,
-        this.progress.bytesTotal - src.size - (src.sidecars ?? []).reduce((n, s) => n + s.size, 0),
-      )
-    this.emit({filesDone: this.progress.filesDone + 1}, true)
+    this.meter.fileDone(src, reused)
     await this.init.seams?.afterSource?.(src)
     if (this.options.signal?.aborted) throw abortError()
-  }
-
-  private emit(p: Partial<Progress>, force = false): void {
-    Object.assign(this.progress, p)
-    const now = Date.now()
-    if (!this.options.onProgress || (!force && now - this.lastEmit < 200)) return
-    this.lastEmit = now
-    this.options.onProgress({...this.progress, elapsedMs: now - this.phaseStart})
   }
 }
 

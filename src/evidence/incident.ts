@@ -1,7 +1,7 @@
 import {createReadStream} from 'node:fs'
 import {createInterface} from 'node:readline'
 
-import {shortHash} from '../detect/mask.js'
+import {fingerprint, isMasked} from '../system/secret-vocabulary.js'
 import {type Finding, SEVERITIES, type Severity} from '../detect/types.js'
 import {getPath, type JsonObject} from '../openclaw/config.js'
 import type {AuditEvent} from '../openclaw/stores/audit-events.js'
@@ -145,7 +145,7 @@ export function rotationScopes(config: JsonObject | undefined): Map<string, stri
   ]
   for (const [keyPath, scope] of scopes) {
     const v = getPath(config, keyPath)
-    if (typeof v === 'string' && v) out.set(shortHash(v), scope)
+    if (typeof v === 'string' && v) out.set(fingerprint(v), scope)
   }
   return out
 }

@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {generateIdentity, identityToRecipient} from 'age-encryption'
@@ -7,7 +7,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {collect, collectLines, type CollectResult} from '../../../src/collect.js'
 import {verifyBundle} from '../../../src/evidence/verify.js'
-import {fileEraState, noRunner, prompter, SECRETS, tmp} from './helpers.js'
+import {fileEraState, noRunner, prompter, SECRETS, tmp, collectUnder} from './helpers.js'
 
 // `ir collect --encrypt-to`: only ciphertext on disk, its .sha256 over the ciphertext; `ir verify`
 // decrypts as it reads with --identity, and without one checks the ciphertext hash only.
@@ -22,23 +22,9 @@ beforeAll(async () => {
   const identity = await generateIdentity()
   identityFile = path.join(root, 'key.txt')
   writeFileSync(identityFile, `# created for the test\n${identity}\n`, {mode: 0o600})
-  const home = path.join(root, 'home')
-  mkdirSync(home)
   const {stateDir} = fileEraState(root)
   // When the bundle is collected encrypted to that key
-  r = await collect({
-    target: {stateDir},
-    dryRun: false,
-    prompter,
-    mayChange: true,
-    runner: noRunner,
-    out: path.join(root, 'out'),
-    irHome: path.join(root, 'irhome'),
-    host: {env: {}, homedir: home, uid: process.getuid?.() ?? 0},
-    includeSecrets: false,
-    encryptTo: [await identityToRecipient(identity)],
-    seams: {home, tmpDir: path.join(root, 'tmp')},
-  })
+  r = await collectUnder(root, stateDir, {encryptTo: [await identityToRecipient(identity)]})
 }, 120_000)
 
 afterAll(() => rmSync(root, {recursive: true, force: true}))

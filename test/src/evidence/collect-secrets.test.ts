@@ -6,9 +6,8 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {collect} from '../../../src/collect.js'
 import type {ItemRecord} from '../../../src/evidence/collect-types.js'
-import {extract, filesContaining, noRunner, prompter, SECRETS, SESSION_A, sqliteEraState, tmp} from './helpers.js'
+import {extract, filesContaining, SECRETS, SESSION_A, sqliteEraState, tmp, collectUnder} from './helpers.js'
 
 // No secret in clear in a default bundle, whatever the input: a config that does not parse, keys
 // that span lines in workspace files, a service-account key file, the same key JSON-escaped in a
@@ -116,20 +115,7 @@ describe('ir collect masks every secret, whatever the input', () => {
     copyFileSync(s.stateDb, bak)
 
     // When it is collected with the defaults
-    const home = path.join(root, 'home')
-    mkdirSync(home)
-    const r = await collect({
-      target: {stateDir: s.stateDir},
-      dryRun: false,
-      prompter,
-      mayChange: true,
-      runner: noRunner,
-      out: path.join(root, 'out'),
-      irHome: path.join(root, 'irhome'),
-      host: {env: {}, homedir: home, uid: process.getuid?.() ?? 0},
-      includeSecrets: false,
-      seams: {home, tmpDir: path.join(root, 'tmp')},
-    })
+    const r = await collectUnder(root, s.stateDir)
 
     // Then the bundle verifies and no byte of the token or of any key body is in it (SQLite files included)
     expect(r.verified).toBe(true)
@@ -149,14 +135,14 @@ describe('ir collect masks every secret, whatever the input', () => {
     expect(event).toMatchObject({time: '2026-11-19T08:00:06.000Z', kind: 'tool', action: 'exec', channel: 'telegram'})
     // and the blocks are there as marks, the rest of the note kept
     const notes = readFileSync(path.join(x, 'evidence/state/workspace/notes.md'), 'utf8')
-    expect(notes).toMatch(/-----BEGIN RSA PRIVATE KEY-----\n…«sha256:[0-9a-f]{12}»\n-----END RSA PRIVATE KEY-----/)
+    expect(notes).toMatch(/-----BEGIN RSA PRIVATE KEY-----\n«sha256:[0-9a-f]{12}»\n-----END RSA PRIVATE KEY-----/)
     expect(notes).toContain('end of notes')
     const asc = readFileSync(path.join(x, 'evidence/state/workspace/backup/signing-key.asc'), 'utf8')
     expect(asc).toMatch(
-      /^-----BEGIN PGP PRIVATE KEY BLOCK-----\n…«sha256:[0-9a-f]{12}»\n-----END PGP PRIVATE KEY BLOCK-----\n$/,
+      /^-----BEGIN PGP PRIVATE KEY BLOCK-----\n«sha256:[0-9a-f]{12}»\n-----END PGP PRIVATE KEY BLOCK-----\n$/,
     )
     const sa = JSON.parse(readFileSync(path.join(x, 'evidence/state/workspace/gcp-sa.json'), 'utf8'))
     expect(sa.client_email).toBe(k.gcp.client_email)
-    expect(sa.private_key).toMatch(/^-----BEGIN PRIVATE KEY-----\n…«sha256:/)
+    expect(sa.private_key).toMatch(/^-----BEGIN PRIVATE KEY-----\n«sha256:/)
   })
 })

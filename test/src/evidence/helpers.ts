@@ -22,6 +22,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {collect, type CollectRequest, type CollectResult} from '../../../src/collect.js'
 import {defaultsPrompter} from '../../../src/playbook/prompter.js'
 import type {ProcessRunner} from '../../../src/system/process-runner.js'
 
@@ -65,6 +66,29 @@ export const noRunner: ProcessRunner = {
 }
 
 export const prompter = defaultsPrompter
+
+/** `ir collect` of a state dir with the defaults, everything of the run (home, case, out, tmp) under root. */
+export async function collectUnder(
+  root: string,
+  stateDir: string,
+  extra: Partial<CollectRequest> = {},
+): Promise<CollectResult> {
+  const home = path.join(root, 'home')
+  mkdirSync(home, {recursive: true})
+  return collect({
+    target: {stateDir},
+    dryRun: false,
+    prompter,
+    mayChange: true,
+    runner: noRunner,
+    out: path.join(root, 'out'),
+    irHome: path.join(root, 'irhome'),
+    host: {env: {}, homedir: home, uid: process.getuid?.() ?? 0},
+    includeSecrets: false,
+    ...extra,
+    seams: {home, tmpDir: path.join(root, 'tmp'), ...extra.seams},
+  })
+}
 
 function write(file: string, text: string | Buffer, mode = 0o600, time = T_NEW): void {
   mkdirSync(path.dirname(file), {recursive: true, mode: 0o700})

@@ -1,14 +1,13 @@
 import {execFileSync} from 'node:child_process'
-import {copyFileSync, existsSync, mkdirSync, readFileSync, rmSync} from 'node:fs'
+import {copyFileSync, existsSync, readFileSync, rmSync} from 'node:fs'
 import path from 'node:path'
 import {inflateSync} from 'node:zlib'
 
 import Database from 'better-sqlite3'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {collect} from '../../../src/collect.js'
 import type {Finding} from '../../../src/detect/types.js'
-import {extract, noRunner, prompter, SESSION_A, sqliteEraState, tmp} from './helpers.js'
+import {collectUnder, extract, SESSION_A, sqliteEraState, tmp} from './helpers.js'
 
 // The incident report as a person sees it: rendered by headless Chromium (Debian's `chromium`,
 // installed by .ci/run), the screenshot not blank, the counts on the page equal to findings.jsonl.
@@ -63,20 +62,7 @@ beforeAll(async () => {
   )
   st.close()
   copyFileSync(s.stateDb, `${s.stateDb}.pre-startup-migration-2026-11-19T09-00-00.000Z.bak`)
-  const home = path.join(root, 'home')
-  mkdirSync(home)
-  const r = await collect({
-    target: {stateDir: s.stateDir},
-    dryRun: false,
-    prompter,
-    mayChange: true,
-    runner: noRunner,
-    out: path.join(root, 'out'),
-    irHome: path.join(root, 'irhome'),
-    host: {env: {}, homedir: home, uid: process.getuid?.() ?? 0},
-    includeSecrets: false,
-    seams: {home, tmpDir: path.join(root, 'tmp')},
-  })
+  const r = await collectUnder(root, s.stateDir)
   bundle = extract(r.bundle)
 }, 120_000)
 
