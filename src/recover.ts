@@ -6,7 +6,6 @@ import {
   type ContainUndoResult,
 } from './contain.js'
 import {ExitCode} from './errors.js'
-import {findOpenClawCli} from './openclaw/version.js'
 import {runShippedPlaybook, type ShippedRunRequest} from './playbooks.js'
 
 /**
@@ -29,11 +28,9 @@ export async function recover({dmPolicy, ...req}: RecoverRequest): Promise<Recov
   const r = shapeOutcome(outcome)
   const notes: string[] = []
   const audit = outcome.steps.find((s) => s.action === 'security-audit')
-  const auditRan = (audit?.data as {ran?: boolean} | undefined)?.ran === true
-  if (audit && !auditRan)
-    notes.push(
-      `not verified: OpenClaw's own audit did not run${findOpenClawCli(req.host?.env ?? process.env) ? '' : ' (no openclaw CLI found: set IR_OPENCLAW_BIN or put openclaw on PATH)'}`,
-    )
+  // Only OpenClaw's own report counts (the audit step fails without it, with the reason).
+  const auditRan = (audit?.data as {json?: unknown} | undefined)?.json !== undefined
+  if (audit && !auditRan) notes.push(`not verified: OpenClaw's own audit gave no report (${audit.detail})`)
   const start = outcome.steps.find((s) => s.action === 'recover-start')
   if (start?.status === 'manual') notes.push(`not verified: the gateway is not started (${start.detail})`)
   if (start?.status === 'not-run')
@@ -43,8 +40,7 @@ export async function recover({dmPolicy, ...req}: RecoverRequest): Promise<Recov
   const settled = !req.dryRun && !outcome.needsConfirmation
   const verified = settled && outcome.verified && auditRan && start?.status === 'done'
   // The contract: what the target could not confirm is exit 5, even when every step ended well.
-  const noCli = !findOpenClawCli(req.host?.env ?? process.env)
-  const exitCode = settled && (noCli || (!verified && r.exitCode === ExitCode.Ok)) ? ExitCode.Partial : r.exitCode
+  const exitCode = settled && !verified && (!auditRan || r.exitCode === ExitCode.Ok) ? ExitCode.Partial : r.exitCode
   return {...r, verified, exitCode, notes}
 }
 

@@ -10,7 +10,6 @@ import {collect} from './evidence/entry.js'
 import type {ProgressFn} from './evidence/types.js'
 import {maskSecrets} from './openclaw/config-edit.js'
 import {realHost, resolveInstall, type HostEnv, type Target} from './openclaw/locate.js'
-import {findOpenClawCli} from './openclaw/version.js'
 import type {Prompter} from './playbook/prompter.js'
 import {runShippedPlaybook} from './playbooks.js'
 import {rotate} from './rotate.js'
@@ -291,20 +290,18 @@ export async function respond(req: RespondRequest): Promise<RespondResult> {
       }
     },
     audit: async () => {
-      const cli = findOpenClawCli(host.env)
-      if (req.dryRun) return planned(cli ? `openclaw ${cli.version ?? ''} security audit --json` : 'no openclaw CLI')
+      if (req.dryRun) return planned("openclaw security audit --json by the target's own CLI")
       const o = await runShippedPlaybook({...sub, playbook: 'respond', vars: {}})
       const step = o.steps.find((s) => s.action === 'security-audit')
-      const ran = (step?.data as {ran?: boolean} | undefined)?.ran === true
-      result.where.audit = ran ? path.join(c.dir, 'security-audit.json') : undefined
-      const verified = ran && step?.verified === true
+      // Only OpenClaw's own report verifies (the step fails without it, with the reason).
+      const report = (step?.data as {json?: unknown} | undefined)?.json !== undefined
+      result.where.audit = report ? path.join(c.dir, 'security-audit.json') : undefined
+      const verified = step?.verified === true
       return {
-        status: step?.status === 'failed' && !ran ? 'failed' : 'done',
+        status: report ? 'done' : 'failed',
         verified,
-        exitCode: verified ? ExitCode.Ok : ran ? ExitCode.PreconditionFailed : ExitCode.Partial,
-        detail: cli
-          ? (step?.detail ?? 'no audit result')
-          : 'NOT verified: no openclaw CLI of the target found (set IR_OPENCLAW_BIN or put openclaw on PATH)',
+        exitCode: verified ? ExitCode.Ok : report ? ExitCode.PreconditionFailed : ExitCode.Partial,
+        detail: step?.detail ?? 'no audit result',
       }
     },
   }
