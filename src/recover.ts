@@ -6,6 +6,8 @@ import {
   type ContainUndoResult,
 } from './contain.js'
 import {ExitCode} from './errors.js'
+import {realHost, resolveInstall} from './openclaw/locate.js'
+import {locateInstallCli} from './openclaw/openclaw-cli.js'
 import {runShippedPlaybook, type ShippedRunRequest} from './playbooks.js'
 
 /**
@@ -24,7 +26,15 @@ export interface RecoverResult extends ContainResult {
 }
 
 export async function recover({dmPolicy, ...req}: RecoverRequest): Promise<RecoverResult> {
-  const outcome = await runShippedPlaybook({...req, playbook: 'recover', vars: {dmPolicy: dmPolicy ?? 'pairing'}})
+  // The target's own CLI validates and audits (as contain finds it: gateway process, service, prefix, PATH).
+  const host = req.host ?? realHost()
+  const install = resolveInstall(req.target, host)
+  const openclawCli = install.stateDirExists ? ((await locateInstallCli(install, host)) ?? null) : null
+  const outcome = await runShippedPlaybook({
+    ...req,
+    playbook: 'recover',
+    vars: {dmPolicy: dmPolicy ?? 'pairing', openclawCli},
+  })
   const r = shapeOutcome(outcome)
   const notes: string[] = []
   const audit = outcome.steps.find((s) => s.action === 'security-audit')

@@ -10,6 +10,7 @@ import {collect} from './evidence/entry.js'
 import type {ProgressFn} from './evidence/types.js'
 import {maskSecrets} from './openclaw/config-edit.js'
 import {realHost, resolveInstall, type HostEnv, type Target} from './openclaw/locate.js'
+import {locateInstallCli} from './openclaw/openclaw-cli.js'
 import type {Prompter} from './playbook/prompter.js'
 import {runShippedPlaybook} from './playbooks.js'
 import {rotate} from './rotate.js'
@@ -178,6 +179,8 @@ export async function respond(req: RespondRequest): Promise<RespondResult> {
   }
   const c = openCase(req.caseId, {home: req.irHome, now: req.now})
   const earlier = completedPhases(c)
+  // The target's own CLI, found while its gateway still runs (from the process), for the final audit.
+  const openclawCli = (await locateInstallCli(install, host)) ?? null
   const st = await status(req.target, {host, runner: req.runner})
   const mine = st.installs.find((i) => path.resolve(i.stateDir) === path.resolve(install.stateDir))
   const opening: RespondOpening = {
@@ -291,7 +294,7 @@ export async function respond(req: RespondRequest): Promise<RespondResult> {
     },
     audit: async () => {
       if (req.dryRun) return planned("openclaw security audit --json by the target's own CLI")
-      const o = await runShippedPlaybook({...sub, playbook: 'respond', vars: {}})
+      const o = await runShippedPlaybook({...sub, playbook: 'respond', vars: {openclawCli}})
       const step = o.steps.find((s) => s.action === 'security-audit')
       // Only OpenClaw's own report verifies (the step fails without it, with the reason).
       const report = (step?.data as {json?: unknown} | undefined)?.json !== undefined
