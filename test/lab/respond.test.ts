@@ -176,8 +176,10 @@ describe('ir respond and ir recover on a real gateway', () => {
         gateway: {bind: 'loopback', auth: {mode: 'token'}},
         session: {dmScope: 'per-channel-peer'},
         channels: {telegram: {dmPolicy: 'pairing', groupPolicy: 'allowlist', allowFrom: []}},
-        tools: {elevated: {enabled: false}, exec: {security: 'deny'}},
+        tools: {elevated: {enabled: false}},
       })
+      // exec stays denied (2026.9.6's canonical knob is tools.exec.mode; older builds: tools.exec.security)
+      expect(cfg.tools.exec.mode ?? cfg.tools.exec.security).toBe('deny')
       expect((await g.runCli(['config', 'validate'])).exitCode).toBe(0)
     },
     FULL_RUN_MS,
