@@ -6,7 +6,8 @@ import {
   type ContainUndoResult,
 } from './contain.js'
 import {ExitCode} from './errors.js'
-import {findOpenClawCli} from './openclaw/version.js'
+import {realHost, resolveInstall} from './openclaw/locate.js'
+import {locateInstallCli} from './openclaw/openclaw-cli.js'
 import {runShippedPlaybook, type ShippedRunRequest} from './playbooks.js'
 
 /**
@@ -25,15 +26,21 @@ export interface RecoverResult extends ContainResult {
 }
 
 export async function recover({dmPolicy, ...req}: RecoverRequest): Promise<RecoverResult> {
-  const outcome = await runShippedPlaybook({...req, playbook: 'recover', vars: {dmPolicy: dmPolicy ?? 'pairing'}})
+  // The target's own CLI validates and audits (as contain finds it: gateway process, service, prefix, PATH).
+  const host = req.host ?? realHost()
+  const install = resolveInstall(req.target, host)
+  const openclawCli = install.stateDirExists ? ((await locateInstallCli(install, host)) ?? null) : null
+  const outcome = await runShippedPlaybook({
+    ...req,
+    playbook: 'recover',
+    vars: {dmPolicy: dmPolicy ?? 'pairing', openclawCli},
+  })
   const r = shapeOutcome(outcome)
   const notes: string[] = []
   const audit = outcome.steps.find((s) => s.action === 'security-audit')
-  const auditRan = (audit?.data as {ran?: boolean} | undefined)?.ran === true
-  if (audit && !auditRan)
-    notes.push(
-      `not verified: OpenClaw's own audit did not run${findOpenClawCli(req.host?.env ?? process.env) ? '' : ' (no openclaw CLI found: set IR_OPENCLAW_BIN or put openclaw on PATH)'}`,
-    )
+  // Only OpenClaw's own report counts (the audit step fails without it, with the reason).
+  const auditRan = (audit?.data as {json?: unknown} | undefined)?.json !== undefined
+  if (audit && !auditRan) notes.push(`not verified: OpenClaw's own audit gave no report (${audit.detail})`)
   const start = outcome.steps.find((s) => s.action === 'recover-start')
   if (start?.status === 'manual') notes.push(`not verified: the gateway is not started (${start.detail})`)
   if (start?.status === 'not-run')
@@ -43,8 +50,7 @@ export async function recover({dmPolicy, ...req}: RecoverRequest): Promise<Recov
   const settled = !req.dryRun && !outcome.needsConfirmation
   const verified = settled && outcome.verified && auditRan && start?.status === 'done'
   // The contract: what the target could not confirm is exit 5, even when every step ended well.
-  const noCli = !findOpenClawCli(req.host?.env ?? process.env)
-  const exitCode = settled && (noCli || (!verified && r.exitCode === ExitCode.Ok)) ? ExitCode.Partial : r.exitCode
+  const exitCode = settled && !verified && (!auditRan || r.exitCode === ExitCode.Ok) ? ExitCode.Partial : r.exitCode
   return {...r, verified, exitCode, notes}
 }
 

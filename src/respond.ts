@@ -10,7 +10,7 @@ import {collect} from './collect.js'
 import type {ProgressFn} from './evidence/collect-types.js'
 import {maskSecrets} from './openclaw/config-edit.js'
 import {realHost, resolveInstall, type HostEnv, type Target} from './openclaw/locate.js'
-import {findOpenClawCli} from './openclaw/version.js'
+import {locateInstallCli} from './openclaw/openclaw-cli.js'
 import type {Prompter} from './playbook/prompter.js'
 import {runShippedPlaybook} from './playbooks.js'
 import {rotate} from './rotate.js'
@@ -179,6 +179,8 @@ export async function respond(req: RespondRequest): Promise<RespondResult> {
   }
   const c = openCase(req.caseId, {home: req.irHome, now: req.now})
   const earlier = completedPhases(c)
+  // The target's own CLI, found while its gateway still runs (from the process), for the final audit.
+  const openclawCli = (await locateInstallCli(install, host)) ?? null
   const st = await status(req.target, {host, runner: req.runner})
   const mine = st.installs.find((i) => path.resolve(i.stateDir) === path.resolve(install.stateDir))
   const opening: RespondOpening = {
@@ -291,20 +293,18 @@ export async function respond(req: RespondRequest): Promise<RespondResult> {
       }
     },
     audit: async () => {
-      const cli = findOpenClawCli(host.env)
-      if (req.dryRun) return planned(cli ? `openclaw ${cli.version ?? ''} security audit --json` : 'no openclaw CLI')
-      const o = await runShippedPlaybook({...sub, playbook: 'respond', vars: {}})
+      if (req.dryRun) return planned("openclaw security audit --json by the target's own CLI")
+      const o = await runShippedPlaybook({...sub, playbook: 'respond', vars: {openclawCli}})
       const step = o.steps.find((s) => s.action === 'security-audit')
-      const ran = (step?.data as {ran?: boolean} | undefined)?.ran === true
-      result.where.audit = ran ? path.join(c.dir, 'security-audit.json') : undefined
-      const verified = ran && step?.verified === true
+      // Only OpenClaw's own report verifies (the step fails without it, with the reason).
+      const report = (step?.data as {json?: unknown} | undefined)?.json !== undefined
+      result.where.audit = report ? path.join(c.dir, 'security-audit.json') : undefined
+      const verified = step?.verified === true
       return {
-        status: step?.status === 'failed' && !ran ? 'failed' : 'done',
+        status: report ? 'done' : 'failed',
         verified,
-        exitCode: verified ? ExitCode.Ok : ran ? ExitCode.PreconditionFailed : ExitCode.Partial,
-        detail: cli
-          ? (step?.detail ?? 'no audit result')
-          : 'NOT verified: no openclaw CLI of the target found (set IR_OPENCLAW_BIN or put openclaw on PATH)',
+        exitCode: verified ? ExitCode.Ok : report ? ExitCode.PreconditionFailed : ExitCode.Partial,
+        detail: step?.detail ?? 'no audit result',
       }
     },
   }

@@ -6,9 +6,10 @@ import {getPath, loadConfig, type JsonObject} from '../openclaw/config.js'
 import {applyConfigEdit, fingerprint, planConfigEdit, type EditPlan} from '../openclaw/config-edit.js'
 import {channelScopes, gatewayAuthMode} from '../openclaw/config-shape.js'
 import {lockdownChanges, type LockdownChange, type LockdownId} from '../openclaw/lockdown-edits.js'
-import {findOpenClawCli} from '../openclaw/version.js'
+import {describeCli, UNCONFIRMED} from '../openclaw/openclaw-cli.js'
 import type {ActionDefinition} from '../playbook/types.js'
 import {newSecret} from '../system/secret-generator.js'
+import {targetCli} from './target-cli.js'
 
 const Params = z.object({}).strict()
 
@@ -183,6 +184,7 @@ export const recoverBaseline: ActionDefinition<z.infer<typeof Params>> = {
       stateDir: ctx.install.stateDir,
       configPath: ctx.install.configPath,
       step: 'baseline',
+      cli: targetCli(ctx),
     })
     return {
       detail: `${data.edits.length} key(s) written to ${applied.files.map((f) => path.basename(f.path)).join(', ')}; validated by ${applied.validatedBy}${data.tokenFingerprint ? `; new gateway token sha256:${data.tokenFingerprint} (in the config only)` : ''}`,
@@ -205,10 +207,7 @@ export const recoverBaseline: ActionDefinition<z.infer<typeof Params>> = {
       return {ok: false, detail: `re-read: ${wrong.map((e) => e.path.join('.')).join(', ')} not as written`}
     // "verified" means the target's own OpenClaw accepted the config, not ir's re-parse.
     if (validatedBy !== 'openclaw config validate')
-      return {
-        ok: false,
-        detail: `no openclaw CLI${findOpenClawCli(ctx.env) ? '' : ' found'} validated it (set IR_OPENCLAW_BIN or put openclaw on PATH)`,
-      }
+      return {ok: false, detail: `${UNCONFIRMED}: ${describeCli(targetCli(ctx))}`}
     return {ok: true, detail: `openclaw config validate accepted it; re-read: ${data.edits.length} key(s) as written`}
   },
 }

@@ -63,7 +63,7 @@ describe('ir respond', () => {
     // Then the phases ran in OpenClaw's order, the bundle exists, and nothing is claimed verified
     expect(r.phases.map((p) => p.id)).toEqual(['volatile', 'contain', 'rotate', 'collect', 'audit'])
     expect(r.phases.map((p) => p.status)).toEqual(['done', 'done', 'done', 'done', 'failed'])
-    expect(r.phases[4]).toMatchObject({verified: false, detail: expect.stringContaining('no openclaw CLI')})
+    expect(r.phases[4]).toMatchObject({verified: false, detail: expect.stringContaining('NOT verified')})
     expect(existsSync(r.bundle)).toBe(true)
     expect(r.verified).toBe(false)
     expect(readFileSync(config, 'utf8')).not.toContain('"bind": "lan"')

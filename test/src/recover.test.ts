@@ -95,7 +95,7 @@ describe('recover', () => {
         ['audit', 'failed'],
         ['start', 'not-run'],
       ])
-      expect(r.steps[0]?.detail).toContain('NOT verified: no openclaw CLI found validated it')
+      expect(r.steps[0]?.detail).toContain('NOT verified: not confirmed by OpenClaw: no openclaw CLI found')
       expect(r.notes).toContain("the gateway was not started: OpenClaw's audit did not confirm the baseline")
       expect(r.verified).toBe(false)
       expect(r.exitCode).toBe(5)
