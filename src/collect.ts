@@ -182,6 +182,23 @@ export function collectLines(r: CollectResult): string[] {
   return out
 }
 
+/** `--out` names a directory (made if missing), never a file: said before any work. */
+function outMustBeADirectory(out: string): void {
+  let st
+  try {
+    st = statSync(out)
+  } catch {
+    return
+  }
+  if (!st.isDirectory())
+    throw new IrError(
+      `--out ${out} is a file: it names the directory the bundle and its .sha256 are written into.`,
+      ExitCode.Usage,
+      [`Pass a directory, e.g. --out ${path.dirname(path.resolve(out))}.`],
+      'OUT_NOT_A_DIRECTORY',
+    )
+}
+
 /** An extra rule pack that does not load is a usage error naming the file and the rule, not a silent skip. */
 async function rulesMustLoad(paths: string[]): Promise<void> {
   const set = await loadRules(paths)

@@ -8,7 +8,6 @@ import type {AuditEvent} from '../openclaw/stores/audit-events.js'
 import type {ExposureItem} from '../openclaw/exposure.js'
 import type {ItemRecord} from './collect-types.js'
 import type {AuditOutcome, GatewayFacts} from './volatile.js'
-import {isMasked} from '../system/secret-vocabulary.js'
 
 /**
  * The incident as a responder reads it first, built once and rendered twice (report.md and
