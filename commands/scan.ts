@@ -1,20 +1,11 @@
 import {Args, Flags} from '@oclif/core'
 
 import {IrCommand, targetFlags, targetFrom} from '../src/cli/base-command.js'
-import {
-  FORMATS,
-  SEVERITIES,
-  applyBaseline,
-  failOnMet,
-  loadBaseline,
-  loadRules,
-  render,
-  scanPaths,
-} from '../src/detect/index.js'
+import {FORMATS, SEVERITIES, failOnMet, render} from '../src/detect/index.js'
 import type {ReportFormat, ScanResult, Severity} from '../src/detect/index.js'
 import {summaryLine} from '../src/detect/report.js'
 import {ExitCode} from '../src/errors.js'
-import {resolveInstall} from '../src/openclaw/locate.js'
+import {scan} from '../src/scan.js'
 
 export default class Scan extends IrCommand<ScanResult> {
   static override summary =
@@ -40,13 +31,11 @@ export default class Scan extends IrCommand<ScanResult> {
 
   public async run(): Promise<ScanResult> {
     const {argv, flags} = await this.parse(Scan)
-    const paths = argv.length > 0 ? (argv as string[]) : [resolveInstall(targetFrom(flags)).stateDir]
-    const rules = await loadRules(flags.rules ?? [])
-    let result = await scanPaths(paths, {rules})
-    if (flags.baseline) result = applyBaseline(result, await loadBaseline(flags.baseline))
+    const req = {paths: argv as string[], target: targetFrom(flags), rules: flags.rules, baseline: flags.baseline}
+    const {result, rules} = await scan(req)
     if (!this.jsonEnabled()) {
       const format = (flags.format ?? (process.stdout.isTTY ? 'text' : 'jsonl')) as ReportFormat
-      const out = render(format, result, {rules: rules.rules, version: this.config.version})
+      const out = render(format, result, {rules, version: this.config.version})
       if (out) this.log(out)
       if (format !== 'text' && format !== 'md') this.logToStderr(summaryLine(result))
     }

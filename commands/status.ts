@@ -21,6 +21,10 @@ export default class Status extends IrCommand<StatusResult> {
       this.logToStderr(`No OpenClaw state dir found (${result.installs[0]?.stateDir}). Pass --state-dir or --profile.`)
       this.exitWith(ExitCode.PreconditionFailed)
     }
+    if (result.exposureUnknown) {
+      this.logToStderr('A config cannot be read: its exposure is unknown. Fix it (see above), then re-run.')
+      this.exitWith(ExitCode.PreconditionFailed)
+    }
     return result
   }
 }

@@ -67,14 +67,7 @@ export async function collect(req: CollectRequest): Promise<CollectResult> {
   // collect never writes into the install it collects
   const install = resolveInstall(req.target, req.host ?? realHost())
   const state = realOr(install.stateDir)
-  if (req.out && statSync(req.out, {throwIfNoEntry: false})?.isDirectory() === false) {
-    throw new IrError(
-      `--out ${req.out} is an existing file; --out names the directory for the archive.`,
-      ExitCode.Usage,
-      ['Pass a directory (created when missing), e.g. --out /mnt/evidence; nothing was collected.'],
-      'USAGE',
-    )
-  }
+  if (req.out !== undefined) outMustBeADirectory(req.out)
   for (const [what, dir] of [
     ['--out', req.out],
     ['the case directory ($IR_HOME)', req.irHome ?? irHome(req.host ?? realHost())],
@@ -187,6 +180,23 @@ export function collectLines(r: CollectResult): string[] {
       : 'NOT VERIFIED: run `ir verify` on the bundle',
   )
   return out
+}
+
+/** `--out` names a directory (made if missing), never a file: said before any work. */
+function outMustBeADirectory(out: string): void {
+  let st
+  try {
+    st = statSync(out)
+  } catch {
+    return
+  }
+  if (!st.isDirectory())
+    throw new IrError(
+      `--out ${out} is a file: it names the directory the bundle and its .sha256 are written into.`,
+      ExitCode.Usage,
+      [`Pass a directory, e.g. --out ${path.dirname(path.resolve(out))}.`],
+      'OUT_NOT_A_DIRECTORY',
+    )
 }
 
 /** An extra rule pack that does not load is a usage error naming the file and the rule, not a silent skip. */

@@ -5,7 +5,8 @@ import {openCase, readChanges, undoChanges, type Case, type UndoOutcome} from '.
 import {sha256 as sha256Hex} from './case/journal.js'
 import {ExitCode} from './errors.js'
 import {maskedDiff} from './openclaw/config-edit.js'
-import {realHost} from './openclaw/locate.js'
+import {realHost, resolveInstall} from './openclaw/locate.js'
+import {locateInstallCli, UNCONFIRMED} from './openclaw/openclaw-cli.js'
 import {commandLine, restoreCommands, restoreService} from './openclaw/service-control.js'
 import type {ServiceDefinition} from './openclaw/services.js'
 import type {RunOutcome} from './playbook/engine.js'
@@ -40,13 +41,23 @@ export interface ContainRequest extends Omit<ShippedRunRequest, 'playbook' | 'va
 }
 
 export async function contain({dmPolicy, keepRunning, ...req}: ContainRequest): Promise<ContainResult> {
+  const host = req.host ?? realHost()
+  const install = resolveInstall(req.target, host)
+  // Before the stop step: the running gateway is the best witness of which openclaw runs this install.
+  const openclawCli = install.stateDirExists ? ((await locateInstallCli(install, host)) ?? null) : null
   const outcome = await runShippedPlaybook({
     ...req,
     playbook: 'contain',
-    vars: {dmPolicy: dmPolicy ?? 'disabled', keepRunning: Boolean(keepRunning)},
+    vars: {dmPolicy: dmPolicy ?? 'disabled', keepRunning: Boolean(keepRunning), openclawCli},
   })
-  return shapeOutcome(outcome)
+  const result = shapeOutcome(outcome)
+  // What OpenClaw could not confirm is partial, never a precondition the operator could fix by re-running.
+  if (!result.verified && result.exitCode === ExitCode.PreconditionFailed && result.steps.some(unconfirmed))
+    result.exitCode = ExitCode.Partial
+  return result
 }
+
+const unconfirmed = (s: ContainStep) => s.status === 'failed' && s.detail.includes(UNCONFIRMED)
 
 /** Step data (full status dumps, internal plans) stays in the case; the result carries what the operator reads. */
 export function shapeOutcome(o: RunOutcome): ContainResult {

@@ -6,6 +6,8 @@ import {collectScan} from './collect-scan.js'
 import {collectVolatile} from './collect-volatile.js'
 import {lockdown} from './lockdown.js'
 import {preserveEvidence} from './preserve-evidence.js'
+import {recoverBaseline} from './recover-baseline.js'
+import {recoverStart} from './recover-start.js'
 import {reportStatus} from './report-status.js'
 import {rotateChecklist} from './rotate-checklist.js'
 import {rotateHandover} from './rotate-handover.js'
@@ -39,4 +41,6 @@ export const ACTIONS: Record<string, ActionDefinition<any>> = {
   [rotateHandover.name]: rotateHandover,
   [rotateChecklist.name]: rotateChecklist,
   [rotatePaste.name]: rotatePaste,
+  [recoverBaseline.name]: recoverBaseline,
+  [recoverStart.name]: recoverStart,
 }

@@ -15,10 +15,14 @@ import {
   type LockdownEdit,
   type LockdownId,
 } from '../openclaw/lockdown-edits.js'
+import {isTestedVersion} from '../openclaw/config-keys.js'
+import {UNCONFIRMED, describeCli, validateConfigWithCli, type TargetCli} from '../openclaw/openclaw-cli.js'
 import {gatewayApplied} from '../openclaw/runtime-config.js'
-import type {ActionDefinition} from '../playbook/types.js'
+import {configVersion} from '../openclaw/version.js'
+import type {ActionContext, ActionDefinition} from '../playbook/types.js'
 import type {ProcessRunner} from '../system/process-runner.js'
 import {newSecret} from '../system/secret-generator.js'
+import {targetCli} from './target-cli.js'
 
 const Params = z
   .object({
@@ -65,7 +69,10 @@ export const lockdown: ActionDefinition<Params> = {
     }
     // A broken config throws here with file:line:col; nothing is written.
     const loaded = loadConfig(ctx.install.configPath, {env: ctx.env})
-    const changes = lockdownChanges(loaded.value, {dmPolicy, groupPolicy: params.groupPolicy, newSecret})
+    const cli = targetCli(ctx)
+    if (cli) await refuseInvalidConfig(ctx, cli)
+    const version = cli?.version ?? configVersion(loaded.value)
+    const changes = lockdownChanges(loaded.value, {dmPolicy, groupPolicy: params.groupPolicy, newSecret, version})
     const accepted = new Set<LockdownId>()
     const declined: string[] = []
     for (const c of changes) {
@@ -104,6 +111,9 @@ export const lockdown: ActionDefinition<Params> = {
       )
       lines.push('  hand it to clients with `ir rotate --secrets-out FILE` (a 0600 file), or read it from the config')
     }
+    lines.push(
+      `check: ${describeCli(cli)}${cli && !isTestedVersion(cli.version) ? ' — a version ir has not been tested on' : ''}`,
+    )
     const files = edit.files.map((f) => path.basename(f.file)).join(', ')
     const data: LockdownPlanData = {edit, edits, tailscale, tokenFingerprint: token ? fingerprint(token) : undefined}
     const keys = edit.edits.length
@@ -121,6 +131,7 @@ export const lockdown: ActionDefinition<Params> = {
     const editedAtMs = Date.now()
     let detail = 'no config change'
     let files: Array<{path: string; sha256: string; role: 'wrote'}> = []
+    let validatedBy: AppliedLockdown['validatedBy']
     if (data.edit.files.length) {
       const applied = await applyConfigEdit(data.edit, {
         case: ctx.case,
@@ -129,9 +140,12 @@ export const lockdown: ActionDefinition<Params> = {
         stateDir: ctx.install.stateDir,
         configPath: ctx.install.configPath,
         step: 'lockdown',
+        cli: targetCli(ctx),
       })
       files = applied.files.map((f) => ({path: f.path, sha256: f.sha256After, role: 'wrote' as const}))
-      detail = `${data.edit.edits.length} key(s) written to ${applied.files.map((f) => path.basename(f.path)).join(', ')}; validated by ${applied.validatedBy}`
+      validatedBy = applied.validatedBy
+      const by = applied.validatedBy === 're-parse' ? 're-parse only' : describeCli(targetCli(ctx))
+      detail = `${data.edit.edits.length} key(s) written to ${applied.files.map((f) => path.basename(f.path)).join(', ')}; validated by ${by}`
       if (data.tokenFingerprint)
         detail += `; new gateway token sha256:${data.tokenFingerprint} is in the config (hand it over with \`ir rotate --secrets-out FILE\`)`
     }
@@ -146,15 +160,18 @@ export const lockdown: ActionDefinition<Params> = {
       detail,
       files,
       fingerprints: data.tokenFingerprint ? {'gateway.auth.token': data.tokenFingerprint} : undefined,
-      data: {editedAtMs},
+      data: {editedAtMs, validatedBy} satisfies AppliedLockdown,
     }
   },
 
   async verify(ctx, params, plan, applied) {
     const data = plan.data as LockdownPlanData
-    const {editedAtMs} = applied.data as {editedAtMs: number}
+    const {editedAtMs, validatedBy} = applied.data as AppliedLockdown
     const problems: string[] = []
     const notes: string[] = []
+    // "Verified" is OpenClaw's word, not ir's: a re-parse alone never verifies.
+    if (validatedBy === 're-parse')
+      problems.push(`${UNCONFIRMED}: ${describeCli(undefined)}; the file re-parses with the new values`)
     let config: JsonObject | undefined
     try {
       config = loadConfig(ctx.install.configPath, {env: ctx.env}).value
@@ -183,16 +200,44 @@ export const lockdown: ActionDefinition<Params> = {
         timeoutMs: params.applyTimeoutSeconds * 1000,
         editedAtMs,
         logFiles: gatewayLogFiles(ctx.install.stateDir, config),
+        cli: targetCli(ctx),
       })
       const secrets = data.edits.filter((e) => e.secret && typeof e.value === 'string').map((e) => e.value as string)
       const said = maskSecrets(check.detail, secrets)
-      if (check.applied) notes.push(`running gateway (pid ${gw.pid ?? '?'}): ${said}`)
+      if (check.applied && check.via !== 'rpc config.get')
+        problems.push(`running gateway (pid ${gw.pid ?? '?'}): its applied config hash could not be read (${said})`)
+      else if (check.applied) notes.push(`running gateway (pid ${gw.pid ?? '?'}): ${said}`)
       else problems.push(`running gateway (pid ${gw.pid ?? '?'}) has NOT applied the lockdown: ${said}`)
     } else if (gw.state === 'down') {
       notes.push('gateway is stopped: the lockdown applies when it starts again')
     }
     return problems.length ? {ok: false, detail: problems.join('; ')} : {ok: true, detail: notes.join('; ')}
   },
+}
+
+interface AppliedLockdown {
+  editedAtMs: number
+  /** Undefined when nothing was written. */
+  validatedBy?: 're-parse' | 'openclaw config validate'
+}
+
+/** A config its own OpenClaw already rejects is not edited: the operator sees OpenClaw's words. */
+async function refuseInvalidConfig(ctx: ActionContext, cli: TargetCli): Promise<void> {
+  const v = await validateConfigWithCli(cli, {
+    runner: ctx.runner,
+    env: ctx.env,
+    stateDir: ctx.install.stateDir,
+    configPath: ctx.install.configPath,
+    redact: (s) => maskSecrets(s),
+  })
+  if (!v.ok) {
+    throw new IrError(
+      `${ctx.install.configPath} is already invalid for openclaw ${cli.version ?? ''}: ${v.issues.join(' / ')}; nothing was written.`,
+      ExitCode.PreconditionFailed,
+      ['Fix it by hand (or `openclaw doctor --fix`), then re-run with the same --case.'],
+      'CONFIG_INVALID',
+    )
+  }
 }
 
 function dmPolicyVar(v: unknown): DmPolicy {

@@ -3,7 +3,8 @@ import path from 'node:path'
 
 import {z} from 'zod'
 
-import {status} from '../status.js'
+import {triageInstalls} from '../openclaw/install-status.js'
+import {realHost} from '../openclaw/locate.js'
 import type {ActionDefinition} from '../playbook/types.js'
 
 const Params = z.object({}).strict()
@@ -18,11 +19,9 @@ export const reportStatus: ActionDefinition<z.infer<typeof Params>> = {
     return {noop: false, summary: 'record the exposure summary in the case', lines: []}
   },
   async apply(ctx) {
-    const result = await status({
-      stateDir: ctx.install.stateDir,
-      configPath: ctx.install.configPath,
-      profile: ctx.install.profile,
-    })
+    // The run's own effects: its process runner and environment (a test's seams, a target's env).
+    const target = {stateDir: ctx.install.stateDir, configPath: ctx.install.configPath, profile: ctx.install.profile}
+    const result = await triageInstalls(target, {runner: ctx.runner, host: {...realHost(), env: ctx.env}})
     const file = path.join(ctx.case.dir, 'status.json')
     writeFileSync(file, JSON.stringify(result, null, 2) + '\n', {mode: 0o600})
     const install = result.installs[0]

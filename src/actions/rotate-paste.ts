@@ -109,6 +109,7 @@ async function writeReplacement(ctx: ActionContext, key: string, value: string):
         stateDir: ctx.install.stateDir,
         configPath: ctx.install.configPath,
         step: 'paste',
+        cli: findOpenClawCli(ctx.env),
       })
     done.push(`config ${edits.map((e) => e.path.join('.')).join(', ')}`)
   }

@@ -20,6 +20,7 @@ import {rewriteEnvFile, rewriteServiceEnv} from '../openclaw/secrets/env-files.j
 import type {InventoriedSecret, SecretKeyPath, SecretScope, WriteTarget} from '../openclaw/secrets/inventory.js'
 import {rewriteSecretFile} from '../openclaw/secrets/secret-files.js'
 import {writeStoreEntry} from '../openclaw/secrets/store.js'
+import {findOpenClawCli} from '../openclaw/version.js'
 import {newSecret} from '../system/secret-generator.js'
 import type {ActionContext, ActionDefinition} from '../playbook/types.js'
 import {currentInventory, explicitScope, rotateRunOf, type RotationEntry} from './shared/rotate-run.js'
@@ -235,6 +236,7 @@ export const rotateSecrets: ActionDefinition<z.infer<typeof Params>> = {
             stateDir: ctx.install.stateDir,
             configPath: ctx.install.configPath,
             step: 'rotate',
+            cli: findOpenClawCli(ctx.env),
           })
           for (const f of applied.files) files.push({path: f.path, sha256: f.sha256After, role: 'wrote'})
           configWritten = true

@@ -8,8 +8,10 @@ import {errorMessage} from '../errors.js'
 import {isObject, loadConfig, type JsonObject} from '../openclaw/config.js'
 import {maskSecrets} from '../openclaw/config-edit.js'
 import {configExposure, permissionExposure} from '../openclaw/exposure.js'
-import {findOpenClawCli} from '../openclaw/version.js'
+import {UNCONFIRMED, describeCli} from '../openclaw/openclaw-cli.js'
+import {runSecurityAudit, type AuditFinding, type AuditRun} from '../openclaw/security-audit-cli.js'
 import type {ActionContext, ActionDefinition} from '../playbook/types.js'
+import {targetCli} from './target-cli.js'
 
 const Params = z
   .object({
@@ -20,30 +22,22 @@ const Params = z
   .strict()
 type Params = z.infer<typeof Params>
 
-export interface AuditFinding {
-  checkId: string
-  severity: string
-  title: string
-}
-
-export interface AuditOutcome {
-  /** OpenClaw's own audit ran and parsed. */
-  ran: boolean
+export interface AuditOutcome extends AuditRun {
   file?: string
   fileSha256?: string
   /** The config the audit judged. */
   configSha256?: string
-  summary?: {critical: number; warn: number; info: number}
+  /** The CLI that ran it (or why none did), for the case. */
+  cli: string
   criticals: AuditFinding[]
-  /** ir's own exposure model after containment (always computed). */
+  /** ir's own exposure model after containment (always computed, shown, never the verdict). */
   irCriticals: Array<{checkId: string; title: string}>
-  problem?: string
 }
 
 /**
- * Verify and report: re-read the config and modes with ir's own exposure model, and when an
- * `openclaw` CLI is found record `openclaw security audit --json` in the case (secrets masked) and
- * list the critical findings that remain. Read-only on the target.
+ * Verify and report: record the target's own `openclaw security audit --json` in the case (secrets
+ * masked) and list the critical findings that remain; ir's own exposure model is shown beside it.
+ * Only OpenClaw's audit can verify: without its CLI the step is not verified. Read-only on the target.
  */
 export const securityAudit: ActionDefinition<Params> = {
   name: 'security-audit',
@@ -51,11 +45,11 @@ export const securityAudit: ActionDefinition<Params> = {
   params: Params,
   mutates: false,
   async plan(ctx, params) {
-    const cli = findOpenClawCli(ctx.env)
+    const cli = targetCli(ctx)
     const lines = [
       cli
-        ? `run: openclaw security audit --json${params.deep ? ' --deep' : ''} (openclaw ${cli.version ?? '?'}), saved as security-audit.json in the case`
-        : "no openclaw CLI found: only ir's own exposure check runs",
+        ? `run: openclaw security audit --json${params.deep ? ' --deep' : ''} (${describeCli(cli)}), saved as security-audit.json in the case`
+        : `${describeCli(cli)}: only ir's own exposure check runs, and the run cannot be verified`,
     ]
     return {
       noop: false,
@@ -70,13 +64,13 @@ export const securityAudit: ActionDefinition<Params> = {
     const names = outcome.criticals.map((f) => f.checkId)
     const own = outcome.irCriticals.map((f) => f.checkId)
     const parts: string[] = []
-    if (outcome.ran) {
+    if (outcome.json) {
       parts.push(
         `openclaw security audit: ${outcome.summary?.critical ?? 0} critical, ${outcome.summary?.warn ?? 0} warn (saved ${path.basename(outcome.file ?? '')})`,
       )
       parts.push(names.length ? `critical findings remain: ${names.join(', ')}` : 'no critical finding remains')
     } else {
-      parts.push(outcome.problem ?? 'openclaw security audit did not run')
+      parts.push(outcome.reason ?? 'openclaw security audit did not run')
       parts.push(
         own.length
           ? `ir's check: critical exposure remains: ${own.join(', ')}`
@@ -88,19 +82,18 @@ export const securityAudit: ActionDefinition<Params> = {
     if (outcome.configSha256) files.push({path: ctx.install.configPath, sha256: outcome.configSha256, role: 'read'})
     return {detail: parts.join('; '), files, data: outcome}
   },
-  async verify(ctx, _params, _plan, applied) {
+  async verify(_ctx, _params, _plan, applied) {
     const o = applied.data as AuditOutcome
-    if (o.problem && findOpenClawCli(ctx.env)) return {ok: false, detail: o.problem}
+    if (!o.json) {
+      const own = o.irCriticals.map((f) => f.checkId)
+      const seen = own.length ? `ir's check sees ${own.join(', ')}` : "ir's check sees no critical exposure"
+      return {ok: false, detail: `${UNCONFIRMED}: ${o.reason ?? o.cli}; ${seen}`}
+    }
     const broken = o.irCriticals.filter((f) => f.checkId === 'config.unreadable').map((f) => f.checkId)
-    const remaining = [
-      ...broken,
-      ...(o.ran
-        ? o.criticals.map((f) => f.checkId)
-        : o.irCriticals.map((f) => f.checkId).filter((id) => id !== 'config.unreadable')),
-    ]
+    const remaining = [...broken, ...o.criticals.map((f) => f.checkId)]
     return remaining.length
       ? {ok: false, detail: `${remaining.length} critical finding(s) remain: ${remaining.join(', ')}`}
-      : {ok: true, detail: 'no critical finding'}
+      : {ok: true, detail: `no critical finding (${o.cli})`}
   },
 }
 
@@ -123,52 +116,28 @@ async function runAudit(ctx: ActionContext, params: Params): Promise<AuditOutcom
   ]
     .filter((e) => !('severity' in e) || e.severity === 'critical')
     .map((e) => ({checkId: e.checkId, title: e.title}))
-  const outcome: AuditOutcome = {ran: false, criticals: [], irCriticals}
-  const cli = findOpenClawCli(ctx.env)
-  if (!cli) return {...outcome, problem: 'no openclaw CLI found (set IR_OPENCLAW_BIN or put openclaw on PATH)'}
-  const env = {
-    ...ctx.env,
-    OPENCLAW_STATE_DIR: ctx.install.stateDir,
-    OPENCLAW_CONFIG_PATH: ctx.install.configPath,
-    NO_COLOR: '1',
-  }
-  const args = [...cli.args, 'security', 'audit', '--json', ...(params.deep ? ['--deep'] : [])]
-  const r = await ctx.runner.run(cli.command, args, {env, timeoutMs: params.timeoutSeconds * 1000})
-  const report = parseReport(r.stdout)
-  if (!report) {
-    return {
-      ...outcome,
-      problem: `openclaw security audit gave no JSON report (exit ${r.exitCode ?? '?'}${r.timedOut ? ', timed out' : ''}): ${firstLine(maskSecrets(r.stderr || r.stdout, secretsOf(config)))}`,
-    }
-  }
-  const masked = maskSecrets(JSON.stringify(report, null, 2), secretsOf(config)) + '\n'
+  const cli = targetCli(ctx)
+  const run = await runSecurityAudit({
+    cli,
+    runner: ctx.runner,
+    env: ctx.env,
+    stateDir: ctx.install.stateDir,
+    configPath: ctx.install.configPath,
+    deep: params.deep,
+    timeoutMs: params.timeoutSeconds * 1000,
+    redact: (s) => maskSecrets(s, secretsOf(config)),
+  })
+  const outcome: AuditOutcome = {...run, cli: describeCli(cli), criticals: [], irCriticals}
+  if (!run.json) return outcome
+  const masked = JSON.stringify(run.json, null, 2) + '\n'
   const file = path.join(ctx.case.dir, 'security-audit.json')
   writeFileSync(file, masked, {mode: 0o600})
-  const findings = Array.isArray(report.findings) ? report.findings.filter(isObject) : []
-  const summary = isObject(report.summary) ? (report.summary as AuditOutcome['summary']) : undefined
   return {
     ...outcome,
-    ran: true,
     file,
     fileSha256: sha256(masked),
     configSha256: sha256(configText),
-    summary,
-    criticals: findings
-      .filter((f) => f.severity === 'critical')
-      .map((f) => ({checkId: String(f.checkId), severity: 'critical', title: String(f.title ?? '')})),
-  }
-}
-
-function parseReport(stdout: string): JsonObject | undefined {
-  const start = stdout.indexOf('{')
-  if (start < 0) return undefined
-  try {
-    const v = JSON.parse(stdout.slice(start)) as unknown
-    if (!isObject(v)) return undefined
-    // `--fix` shape nests the report; plain `--json` is the report itself.
-    return isObject(v.report) ? v.report : v
-  } catch {
-    return undefined
+    criticals: run.findings.filter((f) => f.severity === 'critical'),
   }
 }
 
@@ -188,15 +157,4 @@ export function secretsOf(config: JsonObject | undefined): string[] {
   }
   walk(config, '')
   return out
-}
-
-function firstLine(s: string): string {
-  return (
-    (
-      s
-        .split('\n')
-        .map((l) => l.trim())
-        .find(Boolean) ?? ''
-    ).slice(0, 200) || errorMessage('no output')
-  )
 }

@@ -1,4 +1,5 @@
-import type {StatusResult} from '../status.js'
+import {compareVersions} from '../openclaw/advisories.js'
+import type {InstallStatus, StatusResult} from '../status.js'
 
 const MARK: Record<string, string> = {critical: 'CRIT', high: 'HIGH', medium: 'MED ', low: 'LOW ', info: 'info'}
 
@@ -21,6 +22,7 @@ export function statusLines(r: StatusResult): string[] {
         ? `UP   pid ${g.pid ?? '?'}  port ${g.port}  healthz ${g.healthz ? 'ok' : 'no answer'}`
         : `down (port ${g.port})`
     out.push(`  gateway  ${up}`)
+    if (i.cli) out.push(`  cli      openclaw ${i.cli.version ?? '(version unknown)'} (${i.cli.source}: ${i.cli.from})`)
     for (const s of g.services) {
       const state = [
         s.active === undefined ? undefined : s.active ? 'active' : 'inactive',
@@ -34,9 +36,30 @@ export function statusLines(r: StatusResult): string[] {
     const shown = i.exposure.filter((e) => e.severity !== 'info')
     out.push(shown.length ? '  exposure' : '  exposure none found')
     for (const e of shown) out.push(`    ${MARK[e.severity]}  ${e.title}   [${e.where}]`)
+    out.push(...knownBadLines(i))
     out.push('')
   }
+  if (r.exposureUnknown) out.push('Exposure UNKNOWN: a config cannot be read; treat that gateway as open.')
   if (r.worst === 'critical' || r.worst === 'high')
     out.push('Next: `ir collect` to preserve evidence, then `ir contain` to close these surfaces.')
+  return out
+}
+
+/** "this version is affected by …; assume … was exposed; upgrade to ≥ …", and skills matching an indicator. */
+export function knownBadLines(i: InstallStatus): string[] {
+  const out: string[] = []
+  const a = i.advisories
+  if (a.affected.length) {
+    const newest = a.affected.map((x) => x.fixed).reduce((m, f) => (compareVersions(f, m) > 0 ? f : m))
+    out.push(
+      `  advisory ${a.version} (${a.source}) is affected by ${a.affected.length} known advisor${a.affected.length > 1 ? 'ies' : 'y'}; upgrade to >= ${newest}  (list of ${a.updated})`,
+    )
+    for (const x of a.affected) {
+      out.push(`    ${x.ids.join(' / ')} (fixed in ${x.fixed}): ${x.title}`)
+      out.push(`      assume exposed: ${x.exposed}; look for: ${x.lookFor}`)
+    }
+  }
+  for (const h of i.indicators)
+    out.push(`  IOC      skill ${h.skill} matches ${h.kind} "${h.value}" (${h.why})   [${h.dir}]`)
   return out
 }

@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
 
 import {entropy, maskHighEntropyTokens, maskRuleMatches, maskSecret, revealInvisible, shortHash} from './mask.js'
+import {UNTRUSTED_TOOLS} from './events.js'
 import {Prefilter} from './prefilter.js'
 import type {PrefilterKeyword} from './prefilter.js'
 import type {CompiledRule, RuleSet} from './rules.js'
@@ -28,6 +29,8 @@ export interface RuleHit {
  */
 export const TAG_TOOLCALL = -1
 export const TAG_UNTRUSTED = -2
+/** A user message (a turn starts): its head is kept to tell what the owner asked for. */
+export const TAG_USER = -32
 /** Tag of the record keys below: a rule keyword wholly inside one is not a hit. */
 export const TAG_ENVELOPE = -4
 /** Markers without which a line holds no tool call / no config-audit record (KIND_MARKERS). */
@@ -38,10 +41,9 @@ export const TAG_KIND_CONFIG = -16
 export const CONTEXT_MARKERS: PrefilterKeyword[] = [
   {bytes: '"type":"toolcall"', tag: TAG_TOOLCALL},
   {bytes: 'external_untrusted_content', tag: TAG_UNTRUSTED},
-  {bytes: '"toolname":"web_fetch"', tag: TAG_UNTRUSTED},
-  {bytes: '"toolname":"web_search"', tag: TAG_UNTRUSTED},
-  {bytes: '"toolname":"browser"', tag: TAG_UNTRUSTED},
+  ...[...UNTRUSTED_TOOLS].map((t) => ({bytes: `"toolname":"${t}"`, tag: TAG_UNTRUSTED})),
   {bytes: '"senderisowner":false', tag: TAG_UNTRUSTED},
+  {bytes: '"role":"user"', tag: TAG_USER},
 ]
 
 /**
@@ -129,9 +131,11 @@ export class Engine {
 
   /**
    * All rule hits in one event. `candidates` (from the raw bytes of its line or row) limits the
-   * rules tried; without it they come from the event text.
+   * rules tried; without it they come from the event text. `whole`: the event is all its line
+   * holds, so a candidate's keyword is in its text (not checked again: rules with many keywords
+   * would cost a pass over the text each).
    */
-  match(ev: ScanEvent, candidates?: Uint8Array, depth = 0): RuleHit[] {
+  match(ev: ScanEvent, candidates?: Uint8Array, depth = 0, whole = false): RuleHit[] {
     const rules = this.byKind.get(ev.kind) ?? []
     if (rules.length === 0 || ev.text.length === 0) return []
     const marks = candidates ?? this.candidates(Buffer.from(ev.text, 'utf8'))
@@ -145,7 +149,7 @@ export class Engine {
       if (rule.tools && !(ev.toolName && rule.tools.has(ev.toolName))) continue
       // the line had the keyword; this event of it may not
       lower ??= text.toLowerCase()
-      if (!rule.anchors && !rule.keywords.some((k) => lower!.includes(k))) continue
+      if (!whole && !rule.anchors && !rule.keywords.some((k) => lower!.includes(k))) continue
       for (const h of this.matchRuleText(rule, text, ev, depth, lower)) {
         if (h.secret !== undefined) {
           if (claimed.has(h.secret)) continue
@@ -154,7 +158,7 @@ export class Engine {
         hits.push(h)
       }
     }
-    return hits
+    return onePerRule(hits)
   }
 
   /** One rule against one event, without the keyword gate (rule tests use it to prove the patterns). */
@@ -314,6 +318,7 @@ export class Engine {
           }
     }
     if (hit.tags.length > 0) f.tags = hit.tags
+    f.digest = digestOf(hit)
     return f
   }
 }
@@ -361,6 +366,34 @@ function anchoredMatches(sticky: RegExp, text: string, starts: number[]): (from:
     }
     return null
   }
+}
+
+/**
+ * What identifies a hit's event across copies of it: the match and up to 48 characters after it on
+ * its line (copies differ in what OpenClaw puts before a message — an envelope, a cron tag — and
+ * in what follows on later lines of a task_runs row, not next to the match).
+ */
+function digestOf(hit: RuleHit): string {
+  const end = hit.index + hit.length
+  const nl = hit.text.indexOf('\n', end)
+  const after = hit.text.slice(end, Math.min(nl < 0 ? hit.text.length : nl, end + 48))
+  return sha256(`${hit.rule.id}\u0000${hit.secret ?? hit.matched}\u0000${after}`).slice(0, 24)
+}
+
+/**
+ * One hit per rule in one event: several patterns (or matches) of a rule there are one event to
+ * report. Secret rules keep one hit per distinct secret: each is a key to rotate.
+ */
+function onePerRule(hits: RuleHit[]): RuleHit[] {
+  if (hits.length < 2) return hits
+  const kept = new Map<string, RuleHit>()
+  for (const h of hits) {
+    const k = h.secret === undefined ? h.rule.id : `${h.rule.id}\u0000${h.secret}`
+    const first = kept.get(k)
+    if (!first) kept.set(k, h)
+    else if (h.tags.some((t) => !first.tags.includes(t))) first.tags = [...new Set([...first.tags, ...h.tags])]
+  }
+  return kept.size === hits.length ? hits : [...kept.values()]
 }
 
 function isGeneric(r: CompiledRule): boolean {

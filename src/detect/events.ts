@@ -6,11 +6,16 @@ import type {EventKind, ScanEvent} from './types.js'
  * log line `_meta`, a config-audit record `event: "config.write"`.
  */
 
-/** Tools whose output is content from outside: their results are untrusted input. */
+/**
+ * Tools whose output is content the agent did not write (pages, files, mail): their results are
+ * untrusted input — what an instruction inside them asks for, the owner did not.
+ */
 export const UNTRUSTED_TOOLS = new Set([
   'web_fetch',
   'web_search',
+  'x_search',
   'browser',
+  'read',
   'email',
   'gmail',
   'fetch',

@@ -1,7 +1,7 @@
 import {CHAIN_RULE_ID} from './correlate.js'
 import type {CompiledRule} from './rules.js'
 import {SEVERITIES, SEVERITY_RANK} from './types.js'
-import type {Finding, ScanResult, Severity} from './types.js'
+import type {Finding, FindingSource, ScanResult, Severity} from './types.js'
 
 /** Renderers for `ir scan --format`: plain strings, the command prints them. Excerpts are already masked. */
 
@@ -32,7 +32,10 @@ export function toJsonl(result: ScanResult): string {
 
 /** Where a finding is, in one short string: `file:line` or `store session seq`. */
 export function where(f: Finding): string {
-  const s = f.source
+  return whereSource(f.source)
+}
+
+function whereSource(s: FindingSource): string {
   if (s.store) {
     const at = s.table && s.table !== 'transcript_events' ? `${s.table} row ${s.seq ?? '?'}` : `seq ${s.seq ?? '?'}`
     return `${s.store} ${s.sessionKey ?? s.sessionId ?? ''} ${at}`.replace(/\s+/g, ' ')
@@ -105,6 +108,7 @@ export function toText(result: ScanResult): string {
       out.push(`  ${f.severity.toUpperCase().padEnd(8)} ${at.padEnd(10)} ${what.padEnd(16)} ${f.ruleId}  ${f.title}`)
       out.push(`           ${f.excerpt}`)
       if (f.context) out.push(`           (${f.context})`)
+      if (f.also) out.push(`           (also in ${f.also.map(whereSource).join('; ')})`)
     }
     out.push('')
   }
@@ -137,6 +141,7 @@ export function toMarkdown(result: ScanResult): string {
       )
       out.push(`  - excerpt: ${codeSpan(f.excerpt)}`)
       if (f.context) out.push(`  - context: ${mdText(f.context)}`)
+      if (f.also) out.push(`  - also in: ${f.also.map((a) => mdText(whereSource(a))).join('; ')}`)
       out.push(`  - fingerprint: \`${f.fingerprint}\``)
     }
     out.push('')
@@ -223,6 +228,18 @@ export function toSarif(result: ScanResult, opts: ReportOptions = {}): object {
             : {}),
         },
       ],
+      ...(f.also
+        ? {
+            relatedLocations: f.also.map((a, i) => ({
+              id: i + 1,
+              physicalLocation: {
+                artifactLocation: {uri: toUri(a.store ?? a.file)},
+                ...(a.line !== undefined ? {region: {startLine: a.line}} : {}),
+              },
+              message: {text: `same event: ${whereSource(a)}`},
+            })),
+          }
+        : {}),
       partialFingerprints: {'irFingerprint/v1': f.fingerprint},
       properties: {
         severity: f.severity,

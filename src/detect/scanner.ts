@@ -7,9 +7,10 @@ import {decompress as zstdDecompress} from 'fzstd'
 
 import {errorMessage} from '../errors.js'
 import {Correlator} from './correlate.js'
-import {Engine, TAG_ENVELOPE, TAG_TOOLCALL, TAG_UNTRUSTED, kindMarkersNeeded} from './engine.js'
+import {Engine, TAG_ENVELOPE, TAG_TOOLCALL, TAG_UNTRUSTED, TAG_USER, kindMarkersNeeded} from './engine.js'
 import type {Prefilter} from './prefilter.js'
-import {inferFromRaw, normalizeRecord, unescapeJsonText} from './events.js'
+import {UNTRUSTED_TOOLS, inferFromRaw, normalizeRecord, unescapeJsonText} from './events.js'
+import {mergeCopies} from './merge.js'
 import type {RuleSet} from './rules.js'
 import {SEVERITY_RANK} from './types.js'
 import type {EventLocation, Finding, ScanEvent, ScanResult, SkippedItem, SourceRef} from './types.js'
@@ -33,6 +34,8 @@ export interface Scanner {
 }
 
 const WINDOW_OVERLAP = 2048
+/** How much of a user message is kept to tell whether the owner asked for a later tool call. */
+const TURN_HEAD_BYTES = 8192
 const JUNCTION = 256
 
 /** Per-stream state: one file, or one SQLite table walk. */
@@ -262,9 +265,10 @@ export class StreamScanner implements Scanner {
     marks.reset()
     let ls = -1
     let le = -1
+    const head = () => buf.toString('utf8', ls, Math.min(le < 0 ? end : le, ls + TURN_HEAD_BYTES))
     pf.each(buf, p, end, (at) => {
       if (at <= le) {
-        this.context(st.key, st.line, marks.take(pf, buf, json))
+        this.context(st.key, st.line, marks.take(pf, buf, json), head)
         return
       }
       spare.reset()
@@ -275,15 +279,19 @@ export class StreamScanner implements Scanner {
       le = buf.indexOf(10, at)
       st.line += countNewlines(buf, counted, ls)
       counted = ls
-      this.context(st.key, st.line, seen)
+      this.context(st.key, st.line, seen, head)
     })
     if (marks.settle()) this.line(st, buf, ls, le, false, marks.rules)
     st.line += countNewlines(buf, counted, end)
     this.events += st.line - firstLine
   }
 
-  /** Context markers seen for the first time on a line or row: noted without parsing it. */
-  private context(key: string, order: number, seen: number): void {
+  /**
+   * Context markers seen for the first time on a line or row: noted without parsing it. `head`
+   * gives the start of the record (a user message's: what the owner asked for).
+   */
+  private context(key: string, order: number, seen: number, head: () => string): void {
+    if (seen & -TAG_USER) this.correlator.turn(key, order, head())
     if (seen & -TAG_TOOLCALL) this.correlator.toolCall(key, order)
     if (seen & -TAG_UNTRUSTED) this.correlator.untrusted(key, order)
   }
@@ -318,7 +326,7 @@ export class StreamScanner implements Scanner {
       sessionId: n.recordSessionId ?? st.sessionId,
       agentId: n.recordAgentId ?? st.agentId,
     }
-    for (const ev of n.events) this.handle(st.key, ev, loc, st.line, candidates)
+    for (const ev of n.events) this.handle(st.key, ev, loc, st.line, candidates, n.events.length === 1)
     return true
   }
 
@@ -328,16 +336,25 @@ export class StreamScanner implements Scanner {
     const ev: ScanEvent = {...guess, text: unescapeJsonText(text)}
     if (
       guess.kind === 'toolResult' &&
-      /external_untrusted_content|"toolName":"(?:web_fetch|web_search|browser)"/i.test(head)
+      (/external_untrusted_content/i.test(head) || (guess.toolName && UNTRUSTED_TOOLS.has(guess.toolName)))
     )
       ev.untrusted = true
     this.handle(st.key, ev, {source: st.source, line, sessionId: st.sessionId, agentId: st.agentId}, line)
   }
 
-  private handle(key: string, ev: ScanEvent, loc: EventLocation, order: number, candidates?: Uint8Array): void {
+  /** `whole`: the event is the only one of its line or row (its candidates are its own). */
+  private handle(
+    key: string,
+    ev: ScanEvent,
+    loc: EventLocation,
+    order: number,
+    candidates?: Uint8Array,
+    whole = false,
+  ): void {
+    if (ev.kind === 'user' && ev.role === 'user') this.correlator.turn(key, order, ev.text.slice(0, TURN_HEAD_BYTES))
     if (ev.kind === 'toolCall') this.correlator.toolCall(key, order)
     if (ev.untrusted) this.correlator.untrusted(key, order)
-    for (const hit of this.engine.match(ev, candidates))
+    for (const hit of this.engine.match(ev, candidates, 0, whole))
       this.correlator.add(key, this.engine.toFinding(hit, ev, loc), order, ev)
   }
 
@@ -471,7 +488,7 @@ export class StreamScanner implements Scanner {
     const marks = this.tools.marks
     marks.reset()
     this.bytes += pf.eachUtf8(text, (_at, bytes) => {
-      this.context(key, order, marks.take(pf, bytes, true))
+      this.context(key, order, marks.take(pf, bytes, true), () => text.slice(0, TURN_HEAD_BYTES))
     })
     if (!marks.settle()) return
     const loc: EventLocation = {...rowLoc, seq: order}
@@ -487,7 +504,7 @@ export class StreamScanner implements Scanner {
       return
     }
     const n = normalizeRecord(rec)
-    for (const ev of n.events) this.handle(key, ev, loc, order, candidates)
+    for (const ev of n.events) this.handle(key, ev, loc, order, candidates, n.events.length === 1)
   }
 
   /** state/openclaw.sqlite `task_runs`: the task text is the unredacted prompt (openclaw-live.md §8). */
@@ -531,7 +548,7 @@ export class StreamScanner implements Scanner {
 
   finish(): ScanResult {
     this.correlator.closeAll()
-    const findings = sortFindings(this.correlator.findings())
+    const findings = sortFindings(mergeCopies(this.correlator.findings()))
     return {scanned: {files: this.files, events: this.events, bytes: this.bytes, skipped: this.skipped}, findings}
   }
 }

@@ -76,6 +76,10 @@ export interface Finding {
   tags?: string[]
   /** Fingerprints of the findings a correlation finding is made of. */
   chain?: string[]
+  /** The same event seen in other stores (a task_runs row, a JSONL copy): one finding, every place. */
+  also?: FindingSource[]
+  /** Internal, never in output: the matched text and what precedes it on its line, hashed (merges copies). */
+  digest?: string
 }
 
 export interface SkippedItem {

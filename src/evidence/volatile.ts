@@ -1,11 +1,12 @@
-import {chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {readdirSync, readFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
 import {TOOL_VERSION} from '../case/journal.js'
 import {type JsonObject} from '../openclaw/config.js'
-import {bySeverity, configExposure, type ExposureItem, permissionExposure} from '../openclaw/exposure.js'
+import {installExposure, type ExposureItem} from '../openclaw/exposure.js'
 import {probeGateway, type GatewayProbeSeams, type GatewayState} from '../openclaw/gateway.js'
+import {runSecurityAudit, type AuditRun} from '../openclaw/security-audit-cli.js'
 import {findServiceDefinitions, serviceMatches} from '../openclaw/services.js'
 import {configVersion, findOpenClawCli} from '../openclaw/version.js'
 import {socketInodes, tcpListeners} from '../system/proc-net.js'
@@ -59,17 +60,8 @@ export interface GatewayFacts {
   reason?: string
 }
 
-export interface AuditOutcome {
-  ran: boolean
-  reason?: string
-  exitCode?: number
-  timedOut?: boolean
-  durationMs?: number
-  /** Parsed JSON output (undefined when it did not parse). */
-  json?: unknown
-  stderrTail?: string
-  version?: string
-}
+/** OpenClaw's own audit, run on a scratch mirror (the one runner: openclaw/security-audit-cli.ts). */
+export type AuditOutcome = AuditRun
 
 export interface VolatileInput {
   stateDir: string
@@ -109,20 +101,15 @@ export async function volatileFacts(input: VolatileInput): Promise<VolatileFacts
   const services = findServiceDefinitions(input.home, input.stateDir).filter((d) =>
     serviceMatches(d, input.stateDir, input.home, input.profile),
   )
-  const exposure = [
-    ...(input.config ? configExposure(input.config) : []),
-    ...permissionExposure(input.stateDir, input.configPath),
-    ...services
-      .filter((s) => s.embedsToken)
-      .map((s) => ({
-        checkId: 'service.embedded_token',
-        severity: 'high' as const,
-        title: `${s.name} embeds the gateway secret in clear (old installer)`,
-        where: s.file,
-      })),
-  ].sort(bySeverity)
+  const exposure = installExposure({
+    stateDir: input.stateDir,
+    configPath: input.configPath,
+    stateDirExists: true,
+    config: input.config,
+    services,
+  })
   const cli = findOpenClawCli(input.env)
-  const audit = await runAudit(input, cli)
+  const audit = await runSecurityAudit({...input, cli, deep: true, timeoutMs: input.auditTimeoutMs})
   return {
     host,
     gateway,
@@ -186,74 +173,6 @@ function gatewayFacts(gw: GatewayState, redact: (s: string) => string, procRoot 
     facts.listening = listeningSockets(pids, procRoot)
   }
   return facts
-}
-
-/** Run `openclaw security audit --deep --json` against a scratch mirror (never the real state dir). */
-async function runAudit(input: VolatileInput, cli: ReturnType<typeof findOpenClawCli>): Promise<AuditOutcome> {
-  if (!cli) return {ran: false, reason: 'no openclaw CLI found ($IR_OPENCLAW_BIN or openclaw on PATH)'}
-  if (!input.config) return {ran: false, reason: 'the config did not load: nothing to audit', version: cli.version}
-  const root = input.scratch
-  const state = path.join(root, 'state')
-  const home = path.join(root, 'home')
-  const tmp = path.join(root, 'tmp')
-  for (const d of [root, state, home, tmp, path.join(root, 'logs')]) mkdirSync(d, {recursive: true, mode: 0o700})
-  try {
-    chmodSync(state, statSync(input.stateDir).mode & 0o777)
-  } catch {
-    /* keep 0700 */
-  }
-  const mirrorConfig = structuredClone(input.config)
-  const logging = (
-    mirrorConfig.logging && typeof mirrorConfig.logging === 'object' ? mirrorConfig.logging : {}
-  ) as JsonObject
-  logging.file = path.join(root, 'logs', 'openclaw-audit.log')
-  mirrorConfig.logging = logging
-  const configPath = path.join(state, path.basename(input.configPath))
-  writeFileSync(configPath, JSON.stringify(mirrorConfig, null, 2) + '\n', {mode: 0o600})
-  try {
-    chmodSync(configPath, statSync(input.configPath).mode & 0o777)
-  } catch {
-    /* keep 0600 */
-  }
-  const env: NodeJS.ProcessEnv = {
-    PATH: input.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-    HOME: home,
-    OPENCLAW_HOME: home,
-    OPENCLAW_STATE_DIR: state,
-    OPENCLAW_CONFIG_PATH: configPath,
-    TMPDIR: tmp,
-    OPENCLAW_NO_AUTO_UPDATE: '1',
-    OPENCLAW_DISABLE_BONJOUR: '1',
-    NO_COLOR: '1',
-    DO_NOT_TRACK: '1',
-  }
-  for (const k of ['LANG', 'LC_ALL', 'TZ', 'USER', 'LOGNAME', 'OPENCLAW_GATEWAY_PORT', 'OPENCLAW_PROFILE'])
-    if (input.env[k]) env[k] = input.env[k]
-  const started = Date.now()
-  const r = await input.runner.run(cli.command, [...cli.args, 'security', 'audit', '--deep', '--json'], {
-    timeoutMs: input.auditTimeoutMs ?? 120_000,
-    env,
-    cwd: root,
-  })
-  const out: AuditOutcome = {
-    ran: true,
-    exitCode: r.exitCode,
-    timedOut: r.timedOut,
-    durationMs: Date.now() - started,
-    version: cli.version,
-  }
-  if (r.notFound) return {ran: false, reason: `could not start ${cli.command}`, version: cli.version}
-  const text = r.stdout.trim()
-  const start = text.indexOf('{')
-  if (start >= 0) {
-    try {
-      out.json = JSON.parse(input.redact(text.slice(start)))
-    } catch {
-      /* not JSON */
-    }
-  }
-  if (!out.json) out.stderrTail = input.redact(`${r.stderr}\n${r.stdout}`.trim().split('\n').slice(-20).join('\n'))
-  return out
 }
 
 function safeUserInfo(): HostFacts['user'] {

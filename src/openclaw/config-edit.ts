@@ -8,7 +8,8 @@ import type {FileChanger} from '../system/file-changer.js'
 import type {ProcessRunner} from '../system/process-runner.js'
 import {fingerprint, maskSecret} from '../system/secret-vocabulary.js'
 import {getPath, isObject, loadConfig, parseJson5, type LoadedConfig} from './config.js'
-import {findOpenClawCli} from './version.js'
+import {validateConfigWithCli} from './openclaw-cli.js'
+import type {OpenClawCli} from './version.js'
 
 /**
  * Careful config edits: the user's comments and formatting are kept wherever the file is JSONC
@@ -41,14 +42,16 @@ export interface EditPlan {
   edits: ConfigEdit[]
 }
 
-/** A string value whose key names a secret: `"botToken": "…"`, `password: '…'`. */
-const SECRET_VALUE =
-  /((?:["']?)[A-Za-z0-9_]*(?:token|password|secret|apikey|api_key|privatekey)[A-Za-z0-9_]*["']?\s*:\s*)(["'])((?:(?!\2).)+)\2/gi
+/** Key names whose string value is a secret: `botToken`, `password`, `api_key`… (case-insensitive). */
+const SECRET_KEY_PART = /token|password|secret|apikey|api_key|privatekey/i
+const WORD_RUN = /[A-Za-z0-9_]+/g
+const ENV_REF_VALUE = /^\$\{[A-Z_][A-Z0-9_]*\}$/
 
 export function planConfigEdit(loaded: LoadedConfig, edits: ConfigEdit[]): EditPlan {
   const byFile = new Map<string, {text: string; mode: number; edits: Array<ConfigEdit & {rel: string[]}>}>()
+  const raw = rawFiles(loaded)
   for (const edit of edits) {
-    const {file, rel} = fileHolding(loaded, edit.path)
+    const {file, rel} = fileHolding(loaded, edit.path, raw)
     if (!byFile.has(file)) {
       const text = file === loaded.path ? loaded.text : readFileSync(file, 'utf8')
       byFile.set(file, {text, mode: file === loaded.path ? loaded.mode : 0o600, edits: []})
@@ -66,17 +69,30 @@ export function planConfigEdit(loaded: LoadedConfig, edits: ConfigEdit[]): EditP
 }
 
 /** Which file holds a key: the root when it sets it (siblings override includes), else the include that does. */
-function fileHolding(loaded: LoadedConfig, keyPath: string[]): {file: string; rel: string[]} {
-  const rootRaw = parseJson5(loaded.text, loaded.path)
-  if (getPath(rootRaw, keyPath) !== undefined) return {file: loaded.path, rel: keyPath}
+function fileHolding(
+  loaded: LoadedConfig,
+  keyPath: string[],
+  rawOf: (file: string) => unknown,
+): {file: string; rel: string[]} {
+  if (getPath(rawOf(loaded.path), keyPath) !== undefined) return {file: loaded.path, rel: keyPath}
   for (const inc of [...loaded.includes].reverse()) {
     if (!startsWith(keyPath, inc.at)) continue
-    const raw = parseJson5(readFileSync(inc.file, 'utf8'), inc.file)
+    const raw = rawOf(inc.file)
     if (getPath(raw, keyPath.slice(inc.at.length)) !== undefined) {
       if (isObject(raw)) return {file: inc.file, rel: keyPath.slice(inc.at.length)}
     }
   }
   return {file: loaded.path, rel: keyPath}
+}
+
+/** Each file's own value (before $include merging), parsed once per plan. */
+function rawFiles(loaded: LoadedConfig): (file: string) => unknown {
+  const cache = new Map<string, unknown>()
+  return (file) => {
+    if (!cache.has(file))
+      cache.set(file, parseJson5(file === loaded.path ? loaded.text : readFileSync(file, 'utf8'), file))
+    return cache.get(file)
+  }
 }
 
 function rewrite(
@@ -106,6 +122,7 @@ function rewrite(
 
 /** jsonc-parser wants array indexes as numbers ("0" under an array fails); object keys stay strings. */
 function jsonPath(text: string, keys: string[]): Array<string | number> {
+  if (!keys.some((k) => /^\d+$/.test(k))) return keys
   let node = parseTree(text, [], {allowTrailingComma: true})
   return keys.map((k) => {
     const seg = node?.type === 'array' && /^\d+$/.test(k) ? Number(k) : k
@@ -129,23 +146,90 @@ function startsWith(a: string[], prefix: string[]): boolean {
   return prefix.length <= a.length && prefix.every((k, i) => a[i] === k)
 }
 
+/** What an operator is shown of one diff: long lines cut, long diffs cut (the case keeps the backup). */
+const DIFF_LINE_CHARS = 240
+const DIFF_LINES = 400
+
 export function maskedDiff(file: string, before: string, after: string, secrets: string[] = []): string[] {
   const mask = (s: string) => maskSecrets(s, secrets)
-  return createTwoFilesPatch(file, file, mask(before), mask(after), '', '', {context: 2})
+  const lines = createTwoFilesPatch(file, file, mask(before), mask(after), '', '', {context: 2})
     .split('\n')
     .slice(2)
     .filter((l) => l !== '')
+  const cut = lines
+    .slice(0, DIFF_LINES)
+    .map((l) =>
+      l.length > DIFF_LINE_CHARS ? `${l.slice(0, DIFF_LINE_CHARS)}… (${l.length - DIFF_LINE_CHARS} more chars)` : l,
+    )
+  if (lines.length > DIFF_LINES) cut.push(`… (${lines.length - DIFF_LINES} more diff lines)`)
+  return cut
 }
 
-/** Secret-looking values become «sha256:xxxxxxxx» fingerprints (matchable, not usable). */
+/**
+ * Secret-looking values become «sha256:xxxxxxxx» fingerprints (matchable, not usable): every known
+ * secret, and every one-line quoted value after a key that names a secret (`"botToken": "…"`,
+ * `password: '…'`). One pass over the text, linear on any input (no backtracking regex).
+ */
 export function maskSecrets(text: string, known: string[] = []): string {
-  let out = text
-  for (const s of known) if (s) out = out.split(s).join(fingerprintMark(s))
-  return out.replace(
-    SECRET_VALUE,
-    (_m, key: string, q: string, v: string) =>
-      `${key}${q}${v.startsWith('«') || /^\$\{[A-Z_][A-Z0-9_]*\}$/.test(v) ? v : fingerprintMark(v)}${q}`,
-  )
+  let src = text
+  for (const s of known) if (s) src = src.split(s).join(fingerprintMark(s))
+  const parts: string[] = []
+  const marks = new Map<string, string>()
+  let copied = 0
+  // Per quote char: no closing quote from this offset to the end of its line (so later tries there fail at once).
+  const unclosedFrom: Record<string, number> = {'"': -1, "'": -1}
+  const unclosedTo: Record<string, number> = {'"': -1, "'": -1}
+  WORD_RUN.lastIndex = 0
+  for (let m = WORD_RUN.exec(src); m; m = WORD_RUN.exec(src)) {
+    if (!SECRET_KEY_PART.test(m[0])) continue
+    const value = quotedValueAfterKey(src, WORD_RUN.lastIndex, unclosedFrom, unclosedTo)
+    if (!value) continue
+    const v = src.slice(value.start, value.end)
+    if (!v.startsWith('«') && !ENV_REF_VALUE.test(v)) {
+      if (!marks.has(v)) marks.set(v, fingerprintMark(v))
+      parts.push(src.slice(copied, value.start), marks.get(v)!)
+    } else parts.push(src.slice(copied, value.end))
+    copied = value.end
+    WORD_RUN.lastIndex = value.end + 1
+  }
+  parts.push(src.slice(copied))
+  return parts.join('')
+}
+
+/** After a key at `at`: an optional quote, `\s*:\s*`, a quote, a non-empty value on one line, the same quote. */
+function quotedValueAfterKey(
+  src: string,
+  at: number,
+  unclosedFrom: Record<string, number>,
+  unclosedTo: Record<string, number>,
+): {start: number; end: number} | undefined {
+  let i = at
+  if (src[i] === '"' || src[i] === "'") i++
+  while (i < src.length && isSpace(src.charCodeAt(i))) i++
+  if (src[i] !== ':') return undefined
+  i++
+  while (i < src.length && isSpace(src.charCodeAt(i))) i++
+  const q = src[i]
+  if (q !== '"' && q !== "'") return undefined
+  const start = i + 1
+  if (start >= unclosedFrom[q]! && start <= unclosedTo[q]!) return undefined
+  for (let j = start; j < src.length; j++) {
+    const c = src[j]
+    if (c === q) return j > start ? {start, end: j} : undefined
+    if (c === '\n' || c === '\r' || c === '\u2028' || c === '\u2029') {
+      unclosedFrom[q] = start
+      unclosedTo[q] = j
+      return undefined
+    }
+  }
+  unclosedFrom[q] = start
+  unclosedTo[q] = src.length
+  return undefined
+}
+
+/** What `\s` matches, for the common cases (space, tabs, line breaks, NBSP, BOM). */
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0xfeff || c === 0x2028 || c === 0x2029
 }
 
 export {fingerprint}
@@ -159,8 +243,8 @@ export interface ApplyEditOptions {
   stateDir: string
   configPath: string
   step: string
-  /** Validate with `openclaw config validate` when a CLI is found (default true). */
-  validateWithCli?: boolean
+  /** The target's own CLI: it validates the result. Absent: only re-parsed (never "verified"). */
+  cli?: OpenClawCli
 }
 
 export interface AppliedEdit {
@@ -200,14 +284,12 @@ export async function applyConfigEdit(plan: EditPlan, opts: ApplyEditOptions): P
       }
     }
     let validatedBy: AppliedEdit['validatedBy'] = 're-parse'
-    const cli = opts.validateWithCli === false ? undefined : findOpenClawCli(opts.env)
-    if (cli) {
-      const env = {...opts.env, OPENCLAW_STATE_DIR: opts.stateDir, OPENCLAW_CONFIG_PATH: opts.configPath, NO_COLOR: '1'}
-      const r = await opts.runner.run(cli.command, [...cli.args, 'config', 'validate'], {env, timeoutMs: 60_000})
-      if (r.exitCode !== 0) {
-        const why = maskSecrets((r.stderr || r.stdout).split('\n').find((l) => l.trim()) ?? `exit ${r.exitCode}`)
+    if (opts.cli) {
+      const secrets = plan.edits.filter((e) => e.secret && typeof e.value === 'string').map((e) => e.value as string)
+      const v = await validateConfigWithCli(opts.cli, {...opts, redact: (s) => maskSecrets(s, secrets)})
+      if (!v.ok) {
         throw new IrError(
-          `openclaw config validate rejected the edited config: ${why.trim()}`,
+          `openclaw config validate rejected the edited config: ${v.issues.join(' / ')} (openclaw ${opts.cli.version ?? '?'})`,
           ExitCode.Failure,
           ['The original bytes were put back; the change was not applied.'],
           'CONFIG_REJECTED',

@@ -57,6 +57,12 @@ export function loadConfig(configPath: string, options: LoadOptions = {}): Loade
 
 export function parseJson5(text: string, file: string): unknown {
   try {
+    // Plain JSON (what OpenClaw's own writer produces) parses ~100x faster strictly; same value.
+    return JSON.parse(text)
+  } catch {
+    /* JSON5 below */
+  }
+  try {
     return JSON5.parse(text)
   } catch (err) {
     const e = err as SyntaxError & {lineNumber?: number; columnNumber?: number}
@@ -212,4 +218,17 @@ export function resolveEnvString(value: string, env: NodeJS.ProcessEnv): string 
     return v ?? ''
   })
   return missing ? undefined : out
+}
+
+/**
+ * The gateway port a config names, read from raw text that did not parse (so a broken config's
+ * gateway can still be probed): the first `port: N` after the `gateway` key. Linear: no nested
+ * quantifiers, one pass from the gateway key.
+ */
+export function rawGatewayPort(text: string): number | undefined {
+  const gateway = /["']?gateway["']?\s*:/.exec(text)
+  if (!gateway) return undefined
+  const port = /["']?port["']?\s*:\s*(\d{1,5})(?!\d)/.exec(text.slice(gateway.index, gateway.index + 64 * 1024))
+  const n = port ? Number(port[1]) : NaN
+  return n > 0 && n < 65536 ? n : undefined
 }

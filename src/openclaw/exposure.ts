@@ -3,6 +3,7 @@ import path from 'node:path'
 
 import {envRefName, getPath, isObject, type JsonObject} from './config.js'
 import {agentEntries, channelScopes, gatewayAuthMode, str} from './config-shape.js'
+import type {ServiceDefinition} from './services.js'
 
 /**
  * The exposure summary: what lets a stranger reach the agent or its tools. Where OpenClaw's own
@@ -18,6 +19,45 @@ export interface ExposureItem {
   title: string
   /** Config path or file the item is about. */
   where: string
+}
+
+export interface InstallExposureInput {
+  stateDir: string
+  configPath: string
+  stateDirExists: boolean
+  /** The loaded config; absent when it did not load. */
+  config?: JsonObject
+  /** Why the config did not load (it exists but is unreadable or unparsable): exposure unknown. */
+  configError?: string
+  /** Service definitions that run this install's gateway. */
+  services: ServiceDefinition[]
+}
+
+/** The one exposure list of an install (status, collect): config, modes, service definitions. */
+export function installExposure(i: InstallExposureInput): ExposureItem[] {
+  return [
+    ...(i.configError
+      ? [
+          {
+            checkId: 'config.unreadable',
+            // Not "none found": what the gateway runs cannot be judged, so assume it is open.
+            severity: 'high' as const,
+            title: `Exposure unknown: the config cannot be read (${i.configError})`,
+            where: i.configPath,
+          },
+        ]
+      : []),
+    ...(i.config ? configExposure(i.config) : []),
+    ...(i.stateDirExists ? permissionExposure(i.stateDir, i.configPath) : []),
+    ...i.services
+      .filter((s) => s.embedsToken)
+      .map((s) => ({
+        checkId: 'service.embedded_token',
+        severity: 'high' as const,
+        title: `${s.name} embeds the gateway secret in clear (old installer)`,
+        where: s.file,
+      })),
+  ].sort(bySeverity)
 }
 
 const LOOPBACK_BINDS = new Set(['loopback', undefined])
@@ -162,23 +202,24 @@ export function configExposure(c: JsonObject): ExposureItem[] {
   // Tools: what the agent can do once reached.
   const elevated = getPath(c, ['tools', 'elevated', 'enabled'])
   if (elevated === true) add('tools.elevated.enabled', 'high', 'Elevated (host) exec enabled', 'tools.elevated.enabled')
-  const execSecurity = str(getPath(c, ['tools', 'exec', 'security']))
-  if (execSecurity !== 'deny') {
+  const globalExec = execPolicy(getPath(c, ['tools', 'exec']))
+  if (globalExec.policy !== 'deny') {
+    const shown = globalExec.policy ?? 'full (default)'
     add(
       'tools.exec.security',
-      execSecurity === 'full' || execSecurity === undefined ? 'high' : 'medium',
-      `exec runs ${execSecurity === 'allowlist' ? 'allow-listed' : 'any'} shell commands (security "${execSecurity ?? 'full (default)'}")`,
-      'tools.exec.security',
+      globalExec.policy === 'full' || globalExec.policy === undefined ? 'high' : 'medium',
+      `exec runs ${globalExec.policy === undefined || globalExec.policy === 'full' ? 'any' : 'allow-listed or approved'} shell commands (${globalExec.key} "${shown}")`,
+      `tools.exec.${globalExec.key}`,
     )
   }
   for (const a of agentEntries(c)) {
-    const s = str(getPath(a.value, ['tools', 'exec', 'security']))
-    if (s === 'full')
+    const e = execPolicy(getPath(a.value, ['tools', 'exec']))
+    if (e.policy === 'full')
       add(
         'tools.exec.security',
         'high',
-        `agent "${a.id}": exec security "full"`,
-        [...a.path, 'tools', 'exec', 'security'].join('.'),
+        `agent "${a.id}": exec ${e.key} "full"`,
+        [...a.path, 'tools', 'exec', e.key].join('.'),
       )
     if (getPath(a.value, ['tools', 'elevated', 'enabled']) === true)
       add(
@@ -283,6 +324,13 @@ export const SEVERITY_ORDER: Severity[] = ['critical', 'high', 'medium', 'low', 
 
 export function bySeverity(a: {severity: Severity}, b: {severity: Severity}): number {
   return SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity)
+}
+
+/** An exec object's policy in whichever form it uses: `mode`, else legacy `security` (undefined = default). */
+function execPolicy(exec: unknown): {key: 'mode' | 'security'; policy?: string} {
+  const mode = isObject(exec) ? str(exec.mode) : undefined
+  if (mode) return {key: 'mode', policy: mode}
+  return {key: 'security', policy: isObject(exec) ? str(exec.security) : undefined}
 }
 
 function hasItems(v: unknown): boolean {

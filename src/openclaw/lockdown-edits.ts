@@ -1,5 +1,6 @@
 import {getPath, isObject, type JsonObject} from './config.js'
 import type {ConfigEdit} from './config-edit.js'
+import {knowsKey, type ConfigFeature} from './config-keys.js'
 import {agentEntries, channelScopes, gatewayAuthMode, str, type ChannelScope} from './config-shape.js'
 
 /**
@@ -27,6 +28,13 @@ export type LockdownId =
   | 'hooks'
   | 'browser'
   | 'auth'
+  | 'terminal'
+  | 'agentToAgent'
+  | 'sessionTools'
+  | 'nodePairing'
+  | 'cron'
+  | 'controlUi'
+  | 'suppressions'
 
 export interface LockdownEdit extends ConfigEdit {
   /** Only applied when this other sub-change is accepted too (e.g. dropping "*" needs dmPolicy ≠ open). */
@@ -48,6 +56,8 @@ export interface LockdownOptions {
   groupPolicy: GroupPolicy
   /** Makes the fresh gateway token when auth is "none" (the rotate action's generator). */
   newSecret: () => string
+  /** The target OpenClaw's version: only keys it knows are written (config-keys.ts). */
+  version?: string
 }
 
 /**
@@ -254,13 +264,15 @@ export function lockdownChanges(config: JsonObject, opts: LockdownOptions): Lock
   const elevatedNow = getPath(config, ['tools', 'elevated', 'enabled'])
   if (elevatedNow !== false) elevated.push(set(['tools', 'elevated', 'enabled'], false, elevatedNow))
   const exec: LockdownEdit[] = []
-  const execNow = getPath(config, ['tools', 'exec', 'security'])
-  if (execNow !== 'deny') exec.push(set(['tools', 'exec', 'security'], 'deny', execNow))
+  // A global exec policy that sets neither form gets the one the target knows (mode from 2026.6.35).
+  const fresh = knowsKey(opts.version, 'tools.exec.mode') ? 'mode' : 'security'
+  const globalExec = denyExec(['tools', 'exec'], getPath(config, ['tools', 'exec']), fresh)
+  if (globalExec) exec.push(globalExec)
   for (const agent of [...agentEntries(config), ...agentDefaults(config)]) {
     const e = getPath(agent.value, ['tools', 'elevated', 'enabled'])
     if (e === true) elevated.push(set([...agent.path, 'tools', 'elevated', 'enabled'], false, e))
-    const s = getPath(agent.value, ['tools', 'exec', 'security'])
-    if (s !== undefined && s !== 'deny') exec.push(set([...agent.path, 'tools', 'exec', 'security'], 'deny', s))
+    const agentExec = denyExec([...agent.path, 'tools', 'exec'], getPath(agent.value, ['tools', 'exec']))
+    if (agentExec) exec.push(agentExec)
   }
   add(
     'elevated',
@@ -268,10 +280,11 @@ export function lockdownChanges(config: JsonObject, opts: LockdownOptions): Lock
     'tools.elevated.enabled -> false',
     elevated,
   )
+  const execKeys = [...new Set(exec.map((e) => `tools.exec.${e.path.at(-1)}`))].join(' / ')
   add(
     'exec',
-    `Deny the exec tool (tools.exec.security -> "deny"${exec.length > 1 ? `, ${exec.length} places` : ''})?`,
-    'tools.exec.security -> "deny"',
+    `Deny the exec tool (${execKeys} -> "deny"${exec.length > 1 ? `, ${exec.length} places` : ''})?`,
+    `${execKeys} -> "deny"`,
     exec,
   )
 
@@ -288,7 +301,10 @@ export function lockdownChanges(config: JsonObject, opts: LockdownOptions): Lock
       set(['browser', 'enabled'], false, browser),
     ])
 
-  // 8. No auth -> token auth with a fresh secret (never shown: diffs mask it).
+  // 8. Surfaces OpenClaw added (only keys the target version knows; present keys are edited as found).
+  addedSurfaces(config, opts.version, add, set)
+
+  // 9. No auth -> token auth with a fresh secret (never shown: diffs mask it).
   if (gatewayAuthMode(config) === 'none') {
     const edits: LockdownEdit[] = [
       set(['gateway', 'auth', 'mode'], 'token', 'none'),
@@ -304,11 +320,114 @@ export function lockdownChanges(config: JsonObject, opts: LockdownOptions): Lock
   return changes
 }
 
+type Add = (id: LockdownId, question: string, summary: string, edits: LockdownEdit[]) => void
+type SetEdit = (path: string[], value: unknown, before: unknown) => LockdownEdit
+
+/** Control UI break-glass flags: turned off where set, never added. */
+const CONTROL_UI_DANGEROUS = [
+  'dangerouslyAllowHostHeaderOriginFallback',
+  'dangerouslyDisableDeviceAuth',
+  'allowInsecureAuth',
+]
+const SESSION_TOOLS = ['sessions_spawn', 'sessions_send']
+
+function addedSurfaces(config: JsonObject, version: string | undefined, add: Add, set: SetEdit): void {
+  const knows = (f: ConfigFeature) => knowsKey(version, f)
+  const terminal = getPath(config, ['gateway', 'terminal', 'enabled'])
+  if (terminal !== false && (terminal !== undefined || knows('gateway.terminal')))
+    add(
+      'terminal',
+      "Turn the operator terminal off (a host shell that inherits the gateway's secrets; on by default)?",
+      'gateway.terminal.enabled -> false',
+      [set(['gateway', 'terminal', 'enabled'], false, terminal)],
+    )
+  const a2a = getPath(config, ['tools', 'agentToAgent', 'enabled'])
+  const visibility = getPath(config, ['tools', 'sessions', 'visibility'])
+  const reach: LockdownEdit[] = []
+  if (a2a !== false && (a2a !== undefined || knows('tools.agentToAgent')))
+    reach.push(set(['tools', 'agentToAgent', 'enabled'], false, a2a))
+  if (visibility !== 'agent' && (visibility !== undefined || knows('tools.sessions.visibility')))
+    reach.push(set(['tools', 'sessions', 'visibility'], 'agent', visibility))
+  add(
+    'agentToAgent',
+    'Keep each agent to its own sessions (agent-to-agent off, session visibility "agent")?',
+    reach.map((e) => `${e.path.join('.')} -> ${q(e.value)}`).join(', '),
+    reach,
+  )
+  const deny = getPath(config, ['tools', 'deny'])
+  const denied = Array.isArray(deny) ? deny : []
+  const missing = SESSION_TOOLS.filter((t) => !denied.includes(t))
+  if (missing.length && (deny === undefined || Array.isArray(deny)))
+    add(
+      'sessionTools',
+      `Deny the tools that start or message other sessions (${missing.join(', ')})?`,
+      `tools.deny += ${missing.join(', ')}`,
+      [set(['tools', 'deny'], [...denied, ...missing], deny)],
+    )
+  const pairing: LockdownEdit[] = []
+  const cidrs = getPath(config, ['gateway', 'nodes', 'pairing', 'autoApproveCidrs'])
+  if (Array.isArray(cidrs) && cidrs.length)
+    pairing.push({
+      path: ['gateway', 'nodes', 'pairing', 'autoApproveCidrs'],
+      remove: true,
+      line: `gateway.nodes.pairing.autoApproveCidrs: ${JSON.stringify(cidrs)} -> (removed)`,
+    })
+  const ssh = getPath(config, ['gateway', 'nodes', 'pairing', 'sshVerify'])
+  if (ssh !== false && (ssh !== undefined || knows('gateway.nodes.pairing.sshVerify')))
+    pairing.push(set(['gateway', 'nodes', 'pairing', 'sshVerify'], false, ssh))
+  add(
+    'nodePairing',
+    'Turn automatic node pairing off (new nodes then need an explicit approval)?',
+    'automatic node pairing off',
+    pairing,
+  )
+  const cron = getPath(config, ['cron', 'enabled'])
+  if (cron !== false && (cron !== undefined || knows('cron.enabled')))
+    add('cron', 'Pause scheduled jobs (cron.enabled; jobs are kept)?', 'cron.enabled -> false', [
+      set(['cron', 'enabled'], false, cron),
+    ])
+  const ui: LockdownEdit[] = []
+  for (const flag of CONTROL_UI_DANGEROUS) {
+    const p = ['gateway', 'controlUi', flag]
+    if (getPath(config, p) === true) ui.push(set(p, false, true))
+  }
+  add(
+    'controlUi',
+    "Turn the Control UI's break-glass flags off?",
+    ui.map((e) => e.path.at(-1)).join(', ') + ' -> false',
+    ui,
+  )
+  const suppressions = getPath(config, ['security', 'audit', 'suppressions'])
+  if (Array.isArray(suppressions) && suppressions.length) {
+    // An attacker can hide audit findings here: show each one in the question.
+    const shown = suppressions.map((x) => (isObject(x) ? String(x.checkId ?? JSON.stringify(x)) : JSON.stringify(x)))
+    add(
+      'suppressions',
+      `Remove ${plural(suppressions.length, 'audit suppression')} (${shown.join(', ').slice(0, 300)}) so security audit reports everything?`,
+      `security.audit.suppressions (${suppressions.length}) -> []`,
+      [set(['security', 'audit', 'suppressions'], [], suppressions)],
+    )
+  }
+}
+
 /** The edits of the accepted sub-changes, minus those that depend on a declined one. */
 export function selectEdits(changes: LockdownChange[], accepted: ReadonlySet<LockdownId>): LockdownEdit[] {
   return changes
     .filter((c) => accepted.has(c.id))
     .flatMap((c) => c.edits.filter((e) => !e.requires || accepted.has(e.requires)))
+}
+
+/**
+ * Deny exec in the form the exec object already uses — `mode` (current) or legacy `security`/`ask`,
+ * never both (OpenClaw rejects "mode cannot be combined with security or ask"). An object that sets
+ * neither gets `fresh` (the global one), or is left to inherit (agents); nothing is migrated.
+ */
+function denyExec(at: string[], exec: unknown, fresh?: 'mode' | 'security'): LockdownEdit | undefined {
+  const o = isObject(exec) ? exec : {}
+  const key = o.mode !== undefined ? 'mode' : o.security !== undefined || o.ask !== undefined ? 'security' : fresh
+  if (!key || o[key] === 'deny') return undefined
+  const path = [...at, key]
+  return {path, value: 'deny', line: `${path.join('.')}: ${q(o[key])} -> "deny"`}
 }
 
 function agentDefaults(config: JsonObject): Array<{path: string[]; value: JsonObject}> {

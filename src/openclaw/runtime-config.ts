@@ -3,7 +3,7 @@ import {readFileSync} from 'node:fs'
 import type {ProcessRunner} from '../system/process-runner.js'
 import {getPath, isObject, type JsonObject} from './config.js'
 import type {ConfigEdit} from './config-edit.js'
-import {findOpenClawCli} from './version.js'
+import {findOpenClawCli, type OpenClawCli} from './version.js'
 
 /**
  * Did the *running* gateway apply a config edit (hot reload, or its in-process restart for
@@ -32,12 +32,14 @@ export interface AppliedCheckOptions {
   /** Gateway log files to search when no CLI is found, and the edit time (ms since epoch). */
   logFiles?: string[]
   editedAtMs?: number
+  /** The target's own CLI (default: the one the environment names). */
+  cli?: OpenClawCli
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 export async function gatewayApplied(opts: AppliedCheckOptions): Promise<AppliedCheck> {
-  const cli = findOpenClawCli(opts.env)
+  const cli = opts.cli ?? findOpenClawCli(opts.env)
   if (!cli) return logEvidence(opts)
   const env = {...opts.env, OPENCLAW_STATE_DIR: opts.stateDir, OPENCLAW_CONFIG_PATH: opts.configPath, NO_COLOR: '1'}
   const deadline = Date.now() + opts.timeoutMs

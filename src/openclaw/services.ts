@@ -23,6 +23,8 @@ export interface ServiceDefinition {
   embedsToken: boolean
   legacy: boolean
   nodeHost: boolean
+  /** The command the supervisor starts (systemd ExecStart, launchd ProgramArguments), as argv. */
+  execStart?: string[]
   active?: boolean
   enabled?: boolean
 }
@@ -61,7 +63,10 @@ export function findServiceDefinitions(home: string, stateDir?: string): Service
 export function parseSystemd(file: string, unit: string): ServiceDefinition {
   const text = safeRead(file) ?? ''
   const env: Record<string, string> = {}
+  let execStart: string[] | undefined
   for (const line of text.split('\n')) {
+    const start = /^\s*ExecStart\s*=\s*[-@:+!]*(.*)$/.exec(line)?.[1]
+    if (start) execStart = (start.match(/"[^"]*"|\S+/g) ?? []).map((a) => a.replace(/^"|"$/g, ''))
     const m = /^\s*Environment\s*=\s*(.*)$/.exec(line)
     if (!m?.[1]) continue
     // Environment="A=1" "B=2" or Environment=A=1 B=2
@@ -76,6 +81,7 @@ export function parseSystemd(file: string, unit: string): ServiceDefinition {
     kind: 'systemd',
     name: unit,
     file,
+    ...(execStart?.length ? {execStart} : {}),
     legacy: /^(clawdbot|moltbot)-/.test(unit),
     nodeHost: unit.startsWith('openclaw-node'),
   }
@@ -87,8 +93,11 @@ export function parsePlist(file: string, label: string): ServiceDefinition {
   const block = /<key>EnvironmentVariables<\/key>\s*<dict>([\s\S]*?)<\/dict>/.exec(text)?.[1] ?? ''
   for (const m of block.matchAll(/<key>([^<]+)<\/key>\s*<string>([^<]*)<\/string>/g))
     env[m[1] as string] = m[2] as string
+  const program = /<key>ProgramArguments<\/key>\s*<array>([\s\S]*?)<\/array>/.exec(text)?.[1] ?? ''
+  const execStart = [...program.matchAll(/<string>([^<]*)<\/string>/g)].map((m) => m[1] as string)
   return {
     ...envFacts(env),
+    ...(execStart.length ? {execStart} : {}),
     kind: 'launchd',
     name: label,
     file,

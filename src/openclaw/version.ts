@@ -13,8 +13,9 @@ export interface OpenClawCli {
 }
 
 /**
- * The CLI `ir` may call (config validate, security audit): $IR_OPENCLAW_BIN (an openclaw.mjs or
- * bin, for labs and unusual installs), else `openclaw` on PATH.
+ * The CLI named by the environment: $IR_OPENCLAW_BIN (an openclaw.mjs or bin, for labs and unusual
+ * installs), else `openclaw` on PATH. Contain and status look further (openclaw-cli.ts: the running
+ * gateway, its service unit, the global npm prefix).
  */
 export function findOpenClawCli(env: NodeJS.ProcessEnv = process.env): OpenClawCli | undefined {
   const explicit = env.IR_OPENCLAW_BIN
@@ -25,27 +26,41 @@ export function findOpenClawCli(env: NodeJS.ProcessEnv = process.env): OpenClawC
         .filter(Boolean)
         .map((d) => path.join(d, 'openclaw'))
   for (const c of candidates) {
-    if (!existsSync(c)) continue
-    let real: string
-    try {
-      real = realpathSync(c)
-    } catch {
-      continue
-    }
-    const packageDir = findPackageDir(real)
-    if (!packageDir) continue
-    const version = readVersion(packageDir)
-    const node = env.IR_OPENCLAW_NODE
-    if (real.endsWith('.mjs') || real.endsWith('.js'))
-      return {command: node ?? process.execPath, args: [real], version, packageDir}
-    return {command: c, args: [], version, packageDir}
+    const cli = cliAt(c, env.IR_OPENCLAW_NODE || undefined)
+    if (cli) return cli
   }
   return undefined
 }
 
+/**
+ * The CLI a file belongs to (a bin, openclaw.mjs, or any file inside the package), or undefined
+ * when it is not in an `openclaw` package. A script is run by `node` (default: this process's).
+ */
+export function cliAt(file: string, node?: string): OpenClawCli | undefined {
+  if (!existsSync(file)) return undefined
+  let real: string
+  try {
+    real = realpathSync(file)
+  } catch {
+    return undefined
+  }
+  const packageDir = findPackageDir(real)
+  if (!packageDir) return undefined
+  const version = readVersion(packageDir)
+  // A bin on PATH (npm links it to openclaw.mjs) runs under its own `#!/usr/bin/env node`: the node the
+  // operator's shell would use (OpenClaw needs Node 22+; ir may run on an older one).
+  if (!node && !/\.[cm]?js$/.test(file)) return {command: file, args: [], version, packageDir}
+  if (real.endsWith('.mjs') || real.endsWith('.js')) {
+    // A file inside the package (dist/index.js, a worker): the entry point is openclaw.mjs.
+    const entry = path.join(packageDir, 'openclaw.mjs')
+    return {command: node ?? process.execPath, args: [existsSync(entry) ? entry : real], version, packageDir}
+  }
+  return {command: file, args: [], version, packageDir}
+}
+
 function findPackageDir(file: string): string | undefined {
   let dir = path.dirname(file)
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 8; i++) {
     const pj = path.join(dir, 'package.json')
     if (existsSync(pj)) {
       try {

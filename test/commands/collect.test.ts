@@ -164,7 +164,7 @@ describe('ir collect', () => {
     )
     const rulesError = JSON.parse(rules.stdout).error
     // Then each is a usage error (exit 2) that names the file (and the rule); nothing was written
-    expect(outError).toMatchObject({code: 'USAGE', exitCode: 2})
+    expect(outError).toMatchObject({code: 'OUT_NOT_A_DIRECTORY', exitCode: 2})
     expect(outError.message).toContain(file)
     expect(rulesError).toMatchObject({code: 'RULES_INVALID', exitCode: 2})
     expect(rulesError.message).toContain(pack)

@@ -60,26 +60,31 @@ describe('ir contain', () => {
   })
 
   it("--yes --json gives DESIGN.md's result, and --undo --case restores the original bytes", async () => {
-    // Given an open install
+    // Given an open install, on a host with no openclaw CLI ir could ask
     const {state, config} = openState()
+    process.env.IR_OPENCLAW_BIN = path.join(state, 'no-openclaw-here')
     // When contained
     const run = await runCommand(['contain', '--state-dir', state, '--yes', '--json'], import.meta.url)
+    delete process.env.IR_OPENCLAW_BIN
     const r = JSON.parse(run.stdout)
     // Then: case, steps [{id, action, status, detail}], verified
     expect(r.steps.map((s: {id: string; action: string; status: string}) => `${s.id}:${s.action}:${s.status}`)).toEqual(
       [
         'preserve:preserve-evidence:done',
         'stop:stop-gateway:noop',
-        'lockdown:lockdown:done',
+        'lockdown:lockdown:failed',
         'permissions:tighten-permissions:done',
-        'audit:security-audit:done',
+        'audit:security-audit:failed',
         'report:report-status:done',
       ],
     )
-    expect(r.verified).toBe(true)
+    // And the edit and the modes are done, but with no OpenClaw to confirm them nothing is "verified" (exit 5)
+    expect(r.verified).toBe(false)
+    expect(r.steps[2].detail).toContain('NOT verified: not confirmed by OpenClaw')
     expect(run.stdout).not.toContain(HOOKS)
     expect(statSync(config).mode & 0o777).toBe(0o600)
-    expect(process.exitCode).toBeUndefined()
+    expect(process.exitCode).toBe(5)
+    process.exitCode = undefined
     // When undone
     const undo = await runCommand(['contain', '--undo', '--case', r.case, '--yes', '--json'], import.meta.url)
     // Then the config has its original bytes and modes again

@@ -56,6 +56,22 @@ describe('ir status', () => {
     expect(i.exposure.map((e: {checkId: string}) => e.checkId)).toContain('fs.state_dir.perms_readable')
   })
 
+  it('a config that cannot be parsed: exposure unknown (high, exit 3), the port its text names is probed', async () => {
+    // Given a broken config that still names a gateway port
+    const state = fileEraStateDir(tempDir())
+    writeFileSync(path.join(state, 'openclaw.json'), '{\n  "gateway": {"port": 18555, "bind": "lan",,\n}')
+    chmodSync(state, 0o700)
+    // When ir status runs
+    const {stdout} = await runCommand(['status', '--state-dir', state, '--json'], import.meta.url)
+    // Then it does not say "none found": the exposure is unknown, worst is high, and the named port was probed
+    const r = JSON.parse(stdout)
+    expect(r.worst).toBe('high')
+    expect(r.exposureUnknown).toBe(true)
+    expect(r.installs[0].exposure[0]).toMatchObject({checkId: 'config.unreadable', severity: 'high'})
+    expect(r.installs[0].gateway.port).toBe(18555)
+    expect(process.exitCode).toBe(3)
+  })
+
   it('exits 3 with one line when the state dir does not exist', async () => {
     const missing = path.join(tempDir(), 'nope')
     const {stderr} = await runCommand(['status', '--state-dir', missing], import.meta.url)

@@ -12,7 +12,7 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import type {Finding, ScanResult} from '../../src/detect/types.js'
+import type {Finding, FindingSource, ScanResult} from '../../src/detect/types.js'
 import {
   byPrompt,
   execThenText,
@@ -150,6 +150,12 @@ describe('ir scan on a real gateway (SQLite era)', () => {
   let storeAfter: string
 
   const keyOf = (f: Finding) => f.source.sessionKey ?? idToKey.get(f.source.sessionId ?? '')
+  /** Every place a finding names: one event seen in two stores is one finding with both (`also`). */
+  const placesOf = (f: Finding): FindingSource[] => [f.source, ...(f.also ?? [])]
+  const placeAt = (f: Finding, table: string, seq: number, sessionId?: string) =>
+    placesOf(f).find(
+      (s) => s.table === table && s.seq === seq && (sessionId === undefined || s.sessionId === sessionId),
+    )
 
   /** The one transcript row that holds a planted item. */
   function rowOf(p: Plant): TranscriptRow {
@@ -395,19 +401,22 @@ describe('ir scan on a real gateway (SQLite era)', () => {
     for (const [when, r] of Object.entries(scans())) {
       for (const p of plants) {
         const row = rowOf(p)
-        const here = r.findings.filter(
-          (f) =>
-            f.source.table === 'transcript_events' && f.source.sessionId === row.sessionId && f.source.seq === row.seq,
-        )
+        const here = r.findings.filter((f) => placeAt(f, 'transcript_events', row.seq, row.sessionId))
         for (const rule of p.rules) {
           const f = here.find((x) => x.ruleId === rule)
           expect(
             f,
             `${when}: ${p.name}: ${rule} at ${p.key} seq ${row.seq}; found there: ${here.map((x) => x.ruleId).join(', ') || 'nothing'}`,
           ).toBeDefined()
-          expect(f!.source).toMatchObject({store: gw!.agentDbPath, sessionKey: p.key, agentId: 'main'})
+          expect(placeAt(f!, 'transcript_events', row.seq, row.sessionId)).toMatchObject({
+            store: gw!.agentDbPath,
+            sessionKey: p.key,
+            agentId: 'main',
+          })
           expect(f!.kind, `${p.name}: ${rule}`).toBe(p.kind)
-          expect(f!.role, `${p.name}: ${rule}`).toBe(p.kind === 'toolCall' ? 'assistant' : p.kind)
+          // (the owner's prompt merged with its task_runs copy is reported from there, as a task)
+          const role = f!.source.table === 'task_runs' ? 'task' : p.kind === 'toolCall' ? 'assistant' : p.kind
+          expect(f!.role, `${p.name}: ${rule}`).toBe(role)
           if (p.toolName) expect(f!.toolName, `${p.name}: ${rule}`).toBe(p.toolName)
         }
         for (const value of p.masked ?? []) {
@@ -436,17 +445,17 @@ describe('ir scan on a real gateway (SQLite era)', () => {
       for (const [key, text, rules] of expected) {
         const task = taskRuns.filter((t) => t.key === key && t.task.includes(text))
         expect(task, `one task_runs row for ${key}`).toHaveLength(1)
-        const here = r.findings.filter((f) => f.source.table === 'task_runs' && f.source.seq === task[0]!.rowid)
+        const here = r.findings.filter((f) => placeAt(f, 'task_runs', task[0]!.rowid))
         for (const rule of rules) {
           const f = here.find((x) => x.ruleId === rule)
           expect(
             f,
             `${when}: ${rule} in task_runs row ${task[0]!.rowid} (${key}); found there: ${here.map((x) => x.ruleId).join(', ') || 'nothing'}`,
           ).toBeDefined()
-          expect(f).toMatchObject({
-            kind: 'user',
-            role: 'task',
-            source: {sessionKey: key, store: path.join(gw!.stateDir, 'state', 'openclaw.sqlite')},
+          expect(f!.kind).toBe('user')
+          expect(placeAt(f!, 'task_runs', task[0]!.rowid)).toMatchObject({
+            sessionKey: key,
+            store: path.join(gw!.stateDir, 'state', 'openclaw.sqlite'),
           })
         }
       }
@@ -486,14 +495,25 @@ describe('ir scan on a real gateway (SQLite era)', () => {
     for (const [when, r] of Object.entries(scans())) {
       const at = (p: Plant) => {
         const row = rowOf(p)
-        return r.findings.filter((f) => f.source.sessionId === row.sessionId && f.source.seq === row.seq)
+        return r.findings.filter((f) => placeAt(f, 'transcript_events', row.seq, row.sessionId))
       }
       const [owner, , notes, ssh, upload, fetched] = plants as [Plant, Plant, Plant, Plant, Plant, Plant]
-      // the owner's own words: one step down (high → medium)
+      // the owner's own words, in the transcript (one step down: medium) and in task_runs (high), are
+      // one finding naming both places, at the higher severity
+      const ownerRow = rowOf(owner)
+      const ownerWords = r.findings.filter(
+        (f) =>
+          f.ruleId === 'injection.instruction-override' &&
+          placeAt(f, 'transcript_events', ownerRow.seq, ownerRow.sessionId),
+      )
+      expect(ownerWords, when).toHaveLength(1)
+      expect(ownerWords[0]!.severity, when).toBe('high')
       expect(
-        at(owner).find((f) => f.ruleId === 'injection.instruction-override'),
+        placesOf(ownerWords[0]!)
+          .map((s) => s.table)
+          .sort(),
         when,
-      ).toMatchObject({severity: 'medium', context: "in the owner's own message"})
+      ).toEqual(['task_runs', 'transcript_events'])
       // tool output the agent acted on afterwards: one step up (high → critical)
       expect(
         at(notes).find((f) => f.ruleId === 'injection.instruction-override'),

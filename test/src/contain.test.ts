@@ -43,7 +43,23 @@ function setup(configText: (port: number) => string = OPEN, port = 9) {
     irHome,
     ...over,
   })
-  return {state, config, irHome, req}
+  return {state, config, irHome, home, req}
+}
+
+/** The target's own CLI (an `openclaw` 2026.9.6 package) and a runner that answers for it: valid, no critical. */
+function withTargetCli(home: string): Pick<ContainRequest, 'host' | 'runner'> {
+  const dir = tempDir('ir-fake-openclaw-')
+  writeFileSync(path.join(dir, 'package.json'), '{"name": "openclaw", "version": "2026.9.6"}')
+  writeFileSync(path.join(dir, 'openclaw.mjs'), '')
+  const env = {PATH: '', IR_OPENCLAW_BIN: path.join(dir, 'openclaw.mjs'), IR_OPENCLAW_NODE: process.execPath}
+  const runner = recordingRunner((line) =>
+    line.endsWith('config validate')
+      ? {stdout: 'Config valid'}
+      : line.endsWith('security audit --json')
+        ? {stdout: JSON.stringify({summary: {critical: 0, warn: 0, info: 0}, findings: []})}
+        : undefined,
+  )
+  return {host: fakeHost(home, env), runner}
 }
 
 /** Every case file except backups/ and evidence/ (raw copies made before anything changed). */
@@ -58,12 +74,12 @@ function caseText(irHome: string, id: string): string {
 describe('contain (playbook)', () => {
   it('--yes: stops the gateway, locks down, tightens modes, verifies; no secret outside the backups', async () => {
     // Given a running gateway on a deliberately open config
-    const {state, config, irHome, req} = setup()
+    const {state, config, irHome, home, req} = setup()
     const gw = await startFakeGateway(state)
     writeConfig(state, OPEN(gw.port))
     chmodSync(config, 0o644)
-    // When contained with --yes
-    const r = await contain(req({caseId: 'IR-yes'}))
+    // When contained with --yes, the target's own CLI validating and auditing
+    const r = await contain(req({caseId: 'IR-yes', ...withTargetCli(home)}))
     // Then every step did its part, in order, and the whole run is verified
     expect(r.steps.map((s) => [s.id, s.status])).toEqual([
       ['preserve', 'done'],
@@ -93,6 +109,22 @@ describe('contain (playbook)', () => {
     )
   })
 
+  it('without any openclaw CLI: the lockdown is written but nothing is "verified" (exit 5, reason given)', async () => {
+    // Given an open install and no openclaw anywhere (no gateway, no unit, no npm, empty PATH)
+    const {config, req} = setup()
+    // When contained with --yes
+    const r = await contain(req({caseId: 'IR-nocli'}))
+    // Then the edit is on disk, but the run says OpenClaw did not confirm it
+    expect(JSON5.parse(readFileSync(config, 'utf8')).gateway.bind).toBe('loopback')
+    expect(r.verified).toBe(false)
+    expect(r.exitCode).toBe(ExitCode.Partial)
+    for (const id of ['lockdown', 'audit']) {
+      const step = r.steps.find((s) => s.id === id)!
+      expect(step.status).toBe('failed')
+      expect(step.detail).toContain('NOT verified: not confirmed by OpenClaw: no openclaw CLI found')
+    }
+  })
+
   it('a broken config: the stop still happens, the lockdown fails with file:line:col and writes nothing (exit 5)', async () => {
     // Given a running gateway and a config with a syntax error
     const {state, config, req} = setup()
@@ -113,7 +145,7 @@ describe('contain (playbook)', () => {
 
   it('a run interrupted after the stop continues with the same --case: done steps are noops, the rest runs', async () => {
     // Given a case where only preserve and stop ran (as if Ctrl-C came after the stop)
-    const {state, irHome, req} = setup()
+    const {state, irHome, home, req} = setup()
     const gw = await startFakeGateway(state)
     const partial = path.join(tempDir('ir-pb-'), 'partial.yaml')
     writeFileSync(
@@ -134,7 +166,7 @@ describe('contain (playbook)', () => {
     })
     expect(gw.running()).toBe(false)
     // When contain is re-run with the same case
-    const r = await contain(req({caseId: 'IR-resume'}))
+    const r = await contain(req({caseId: 'IR-resume', ...withTargetCli(home)}))
     // Then the stop is a noop ("already stopped"), the lockdown happens, and the journal holds both runs in one chain
     expect(r.steps.find((s) => s.id === 'stop')).toMatchObject({
       status: 'noop',
@@ -149,11 +181,26 @@ describe('contain (playbook)', () => {
   it('interactive: asks each lockdown sub-change, shows the diff before writing, then asks for the modes', async () => {
     // Given an open install and an operator who keeps auth "none" and declines the chmods
     const {config, req} = setup()
-    const prompter = scriptedPrompter([true, true, true, true, true, true, true, true, true, true, false, true, false])
+    const prompter = scriptedPrompter([
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      false,
+      true,
+      false,
+    ])
     // When contained interactively
     const r = await contain(req({prompter}))
     // Then the questions came in playbook order, the write question carried the diff
-    expect(prompter.asked.slice(0, 11)).toEqual([
+    expect(prompter.asked.slice(0, 12)).toEqual([
       'Disable DMs on 1 channel (telegram)?',
       'Remove "*" (everyone) from 1 allow list?',
       'Disable group chats on 1 channel (telegram)?',
@@ -164,12 +211,13 @@ describe('contain (playbook)', () => {
       'Deny the exec tool (tools.exec.security -> "deny")?',
       'Disable webhooks (hooks.enabled)?',
       'Turn browser control off?',
+      'Deny the tools that start or message other sessions (sessions_spawn, sessions_send)?',
       'Switch gateway auth from "none" to a fresh token?',
     ])
-    expect(prompter.asked[11]).toMatch(
+    expect(prompter.asked[12]).toMatch(
       /^--- [\s\S]*-  "gateway": \{"mode": "local", "port": 9, "bind": "lan"[\s\S]*\nWrite this change to openclaw\.json\?$/,
     )
-    expect(prompter.asked[12]).toMatch(/^chmod 700 [\s\S]*\nRemove group\/world access from these 2 path\(s\)\?$/)
+    expect(prompter.asked[13]).toMatch(/^chmod 700 [\s\S]*\nRemove group\/world access from these 2 path\(s\)\?$/)
     // And the answers were honoured
     const cfg = JSON5.parse(readFileSync(config, 'utf8'))
     expect(cfg.gateway).toMatchObject({bind: 'loopback', auth: {mode: 'none'}})

@@ -77,17 +77,51 @@ describe('lockdown', () => {
     expect(readFileSync(change!.backup!, 'utf8')).toBe(OPEN)
     expect(applied.fingerprints).toEqual({'gateway.auth.token': expect.stringMatching(/^[0-9a-f]{12}$/)})
     expect(applied.detail).not.toContain(cfg.gateway.auth.token)
+    // And with no openclaw CLI to validate it, the edit is not called verified (a re-parse is not OpenClaw's word)
     expect(verdict).toEqual({
-      ok: true,
-      detail: `re-read: ${plan.summary.split(' ')[0]} key(s) hold the locked-down values; gateway is stopped: the lockdown applies when it starts again`,
+      ok: false,
+      detail:
+        'not confirmed by OpenClaw: no openclaw CLI found (gateway process, service unit, npm prefix, PATH; or set IR_OPENCLAW_BIN); the file re-parses with the new values',
     })
+  })
+
+  it('is verified when the target CLI validated the edit, and names that CLI in the plan and the detail', async () => {
+    // Given the open config and the target's CLI (version 2026.9.6) that accepts it
+    const state = tempDir('ir-lock-')
+    writeConfig(state, OPEN)
+    const runner = recordingRunner((line) => (line.endsWith('config validate') ? {stdout: 'Config valid'} : undefined))
+    const ctx = contextFor(state, {runner, env: {HOME: tempDir(), ...fakeCli()}})
+    // When planned, applied, verified
+    const plan = await lockdown.plan(ctx, params())
+    const applied = await lockdown.apply(ctx, params(), plan)
+    const verdict = await lockdown.verify!(ctx, params(), plan, applied)
+    // Then the CLI validated the original (before) and the result (after), and the run is verified
+    expect(runner.calls.filter((c) => c.endsWith('config validate'))).toHaveLength(2)
+    expect(plan.lines.join('\n')).toMatch(/check: openclaw 2026\.9\.6 \(IR_OPENCLAW_BIN /)
+    expect(applied.detail).toMatch(/validated by openclaw 2026\.9\.6 \(IR_OPENCLAW_BIN /)
+    expect(verdict.ok).toBe(true)
+  })
+
+  it("refuses a config its own OpenClaw already rejects, naming OpenClaw's message, and writes nothing", async () => {
+    const state = tempDir('ir-lock-')
+    const file = writeConfig(state, '{"tools": {"exec": {"mode": "full", "security": "full"}}}')
+    const runner = recordingRunner((line) =>
+      line.endsWith('config validate')
+        ? {exitCode: 1, stderr: '  × openclaw.json:1 — tools.exec.mode: mode cannot be combined with security or ask'}
+        : undefined,
+    )
+    const ctx = contextFor(state, {runner, env: {HOME: tempDir(), ...fakeCli()}})
+    await expect(lockdown.plan(ctx, params())).rejects.toThrow(
+      /already invalid for openclaw 2026\.9\.6: openclaw\.json:1 — tools\.exec\.mode: mode cannot be combined/,
+    )
+    expect(readFileSync(file, 'utf8')).toBe('{"tools": {"exec": {"mode": "full", "security": "full"}}}')
   })
 
   it('asks each sub-change in an interactive run and writes only what was accepted; the final question shows the diff', async () => {
     // Given the open config and an operator who keeps exec and hooks as they are
     const state = tempDir('ir-lock-')
     const file = writeConfig(state, OPEN)
-    const prompter = scriptedPrompter([true, true, true, true, true, true, false, false, true, true])
+    const prompter = scriptedPrompter([true, true, true, true, true, true, false, false, true, true, true])
     const ctx = contextFor(state, {prompter})
     // When planned
     const plan = await lockdown.plan(ctx, params({groupPolicy: 'allowlist'}))
@@ -102,6 +136,7 @@ describe('lockdown', () => {
       'Deny the exec tool (tools.exec.security -> "deny")?',
       'Disable webhooks (hooks.enabled)?',
       'Turn browser control off?',
+      'Deny the tools that start or message other sessions (sessions_spawn, sessions_send)?',
       'Switch gateway auth from "none" to a fresh token?',
     ])
     expect(plan.lines).toContain('declined: tools.exec.security -> "deny"')
@@ -163,7 +198,11 @@ describe('lockdown', () => {
     expect(incText).toContain('// team bots')
     const root = JSON5.parse(readFileSync(file, 'utf8'))
     expect(root.channels).toEqual({$include: './channels.json5', telegram: {groupPolicy: 'disabled'}})
-    expect(root.tools).toEqual({elevated: {enabled: false}, exec: {security: 'deny'}})
+    expect(root.tools).toEqual({
+      deny: ['sessions_spawn', 'sessions_send'],
+      elevated: {enabled: false},
+      exec: {security: 'deny'},
+    })
     expect(loadConfig(file).value.channels).toEqual({
       telegram: {dmPolicy: 'disabled', allowFrom: [], groupPolicy: 'disabled'},
     })
@@ -175,11 +214,16 @@ describe('lockdown', () => {
   })
 
   it('puts the original bytes back when `openclaw config validate` rejects the edit', async () => {
-    // Given an openclaw CLI that rejects the result
+    // Given an openclaw CLI that accepts the original config and rejects the result
     const state = tempDir('ir-lock-')
     const file = writeConfig(state, OPEN)
+    let validations = 0
     const runner = recordingRunner((line) =>
-      line.endsWith('config validate') ? {exitCode: 1, stderr: 'channels.telegram: invalid config'} : undefined,
+      !line.endsWith('config validate')
+        ? undefined
+        : ++validations === 1
+          ? {stdout: 'Config valid'}
+          : {exitCode: 1, stderr: 'channels.telegram: invalid config'},
     )
     const ctx = contextFor(state, {runner, env: {HOME: tempDir(), ...fakeCli()}})
     // When applied, Then it fails with OpenClaw's reason and the file is byte-identical
@@ -203,7 +247,7 @@ describe('lockdown', () => {
       if (line === 'tailscale serve reset') served = false
       return {}
     })
-    const ctx = contextFor(state, {runner})
+    const ctx = contextFor(state, {runner, env: {HOME: tempDir(), ...fakeCli()}})
     // When planned, applied, verified
     const plan = await lockdown.plan(ctx, params())
     const applied = await lockdown.apply(ctx, params(), plan)

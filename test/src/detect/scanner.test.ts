@@ -253,10 +253,11 @@ describe('scanSqliteStore', () => {
       path.join(state, 'logs', 'gateway.log'),
       texts.map((t) => `2026-11-23T21:00:00Z info ${t}`).join('\n') + '\n',
     )
-    // When scanned  Then every one is found
+    // When scanned  Then every one is found (a prompt the log repeats is one finding naming both places)
     const r = await scanPaths([state], {rules})
     const found = byRule(r, 'secret.generic-api-key')
-      .map((f) => (f.source.table ? `task ${f.source.seq}` : `log ${f.source.line}`))
+      .flatMap((f) => [f.source, ...(f.also ?? [])])
+      .map((s) => (s.table ? `task ${s.seq}` : `log ${s.line}`))
       .sort()
     expect(found).toEqual(['log 1', 'log 2', 'task 1', 'task 2'])
   })
@@ -667,7 +668,10 @@ describe('raw gates', () => {
       }
     }
     // Then every line a rule matches was decoded and found
-    const got = new Set(scanner.finish().findings.map((f) => `${f.source.file} ${f.ruleId}`))
+    // (the same text in two files is one finding naming both)
+    const got = new Set(
+      scanner.finish().findings.flatMap((f) => [f.source, ...(f.also ?? [])].map((s) => `${s.file} ${f.ruleId}`)),
+    )
     for (const key of want.keys()) expect(got.has(key), key).toBe(true)
     expect(expected).toBeGreaterThan(30)
   })

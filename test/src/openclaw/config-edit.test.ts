@@ -6,11 +6,13 @@ import {describe, expect, it} from 'vitest'
 import {openCase, readChanges} from '../../../src/case/case-store.js'
 import {loadConfig} from '../../../src/openclaw/config.js'
 import {applyConfigEdit, maskSecrets, planConfigEdit} from '../../../src/openclaw/config-edit.js'
+import {findOpenClawCli} from '../../../src/openclaw/version.js'
 import {atomicWrite, writeError} from '../../../src/system/atomic-write.js'
 import type {ProcessRunner} from '../../../src/system/process-runner.js'
 import {tempDir} from '../../helpers/temp.js'
 
-const noCli = {validateWithCli: false}
+/** No target CLI: the edit is only re-parsed. */
+const noCli = {cli: undefined}
 const runner: ProcessRunner = {
   run: async () => ({exitCode: 0, stdout: '', stderr: '', timedOut: false, notFound: false}),
 }
@@ -95,7 +97,15 @@ describe('config edits', () => {
     })
     env.IR_OPENCLAW_BIN = path.join(pkg, 'openclaw.mjs')
     await expect(
-      applyConfigEdit(plan, {case: c, runner: rejecting, env, stateDir: dir, configPath: file, step: 's'}),
+      applyConfigEdit(plan, {
+        case: c,
+        runner: rejecting,
+        env,
+        stateDir: dir,
+        configPath: file,
+        step: 's',
+        cli: findOpenClawCli(env),
+      }),
     ).rejects.toThrow('openclaw config validate rejected the edited config: Config invalid: gateway.bind: bad')
     // Then the file holds its original bytes
     expect(readFileSync(file, 'utf8')).toBe('{"gateway": {"bind": "lan"}}')
@@ -148,5 +158,60 @@ describe('maskSecrets on one-line objects', () => {
     expect(out).toContain('"mode": "token"')
     expect(out).toContain('path: "/hooks"')
     expect(out).not.toMatch(/abcdefabcdef|hhhhhhhh/)
+  })
+})
+
+describe('maskSecrets on hostile input', () => {
+  it('stays linear on 10 MB of key-like text, unclosed quotes and long word runs', () => {
+    // Given 10 MB inputs built to make a backtracking regex explode
+    const mb10 = 10 * 1024 * 1024
+    const inputs = [
+      'a'.repeat(mb10),
+      'token'.repeat(mb10 / 5),
+      `"botToken": "${'x'.repeat(mb10)}`,
+      `token:'`.repeat(mb10 / 7),
+      `"apiKey": "${'"'.repeat(10)}${'tokentoken: "'.repeat(mb10 / 13)}`,
+    ]
+    for (const input of inputs) {
+      // When each is masked
+      const started = performance.now()
+      const out = maskSecrets(input)
+      const ms = performance.now() - started
+      // Then it completes, and a value after a secret key is still masked where one closes
+      expect(out.length).toBeGreaterThan(0)
+      console.info(`maskSecrets on ${(input.length / 1024 / 1024).toFixed(1)} MB: ${ms.toFixed(0)} ms`)
+    }
+  })
+
+  it('masks a closed secret value that follows a 10 MB unclosed one', () => {
+    const out = maskSecrets(`"token": "${'x'.repeat(10 * 1024 * 1024)}\n"password": "hunter22"`)
+    expect(out).not.toContain('hunter22')
+    expect(out).toMatch(/"password": "«sha256:[0-9a-f]{12}»"$/)
+  })
+})
+
+describe('config edits on a 10 MB config string', () => {
+  it('plans and applies in one pass per edit, and the diff shown stays bounded', async () => {
+    // Given a config holding a 10 MB string (next to a secret-named key whose quote never closes)
+    const big = `token: "${'a'.repeat(10 * 1024 * 1024)}`
+    const {dir, file, c} = setup(
+      JSON.stringify({agents: {defaults: {systemPrompt: big}}, gateway: {bind: 'lan'}, discovery: {}}, null, 2),
+    )
+    // When two keys are locked down
+    const started = performance.now()
+    const plan = planConfigEdit(loadConfig(file), [
+      {path: ['gateway', 'bind'], value: 'loopback'},
+      {path: ['agents', 'defaults', 'systemPrompt'], value: 'short'},
+    ])
+    await applyConfigEdit(plan, {case: c, runner, env: {}, stateDir: dir, configPath: file, step: 'lockdown', ...noCli})
+    console.info(`plan + apply on a 10 MB config: ${(performance.now() - started).toFixed(0)} ms`)
+    // Then it completes, the file holds the edits, and no diff line carries the 10 MB value
+    expect(loadConfig(file).value).toMatchObject({
+      gateway: {bind: 'loopback'},
+      agents: {defaults: {systemPrompt: 'short'}},
+    })
+    const diff = plan.files[0]!.diff
+    expect(Math.max(...diff.map((l) => l.length))).toBeLessThan(400)
+    expect(diff.some((l) => /… \(\d+ more chars\)$/.test(l))).toBe(true)
   })
 })

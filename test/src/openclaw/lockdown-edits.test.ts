@@ -26,7 +26,7 @@ const LOCKED = {
   gateway: {bind: 'loopback', auth: {mode: 'token', token: 't'}},
   discovery: {mdns: {mode: 'off'}},
   browser: {enabled: false},
-  tools: {elevated: {enabled: false}, exec: {security: 'deny'}},
+  tools: {elevated: {enabled: false}, exec: {security: 'deny'}, deny: ['sessions_spawn', 'sessions_send']},
 }
 
 describe('lockdown edits', () => {
@@ -73,6 +73,7 @@ describe('lockdown edits', () => {
       ['exec', 'Deny the exec tool (tools.exec.security -> "deny")?'],
       ['hooks', 'Disable webhooks (hooks.enabled)?'],
       ['browser', 'Turn browser control off?'],
+      ['sessionTools', 'Deny the tools that start or message other sessions (sessions_spawn, sessions_send)?'],
       ['auth', 'Switch gateway auth from "none" to a fresh token?'],
     ])
     // And together they set exactly the locked-down values
@@ -92,6 +93,7 @@ describe('lockdown edits', () => {
       'tools.exec.security': 'deny',
       'hooks.enabled': false,
       'browser.enabled': false,
+      'tools.deny': ['sessions_spawn', 'sessions_send'],
       'gateway.auth.mode': 'token',
       'gateway.auth.token': 'NEW-SECRET-0123456789',
     })
@@ -185,5 +187,83 @@ describe('lockdown edits', () => {
     }
     // Then no change is proposed
     expect(lockdownChanges(config, opts())).toEqual([])
+  })
+})
+
+describe('exec in the form the config uses', () => {
+  const execEdits = (config: JsonObject, version?: string) =>
+    lockdownChanges(config, opts({version}))
+      .find((c) => c.id === 'exec')
+      ?.edits.map((e) => `${e.path.join('.')}=${String(e.value)}`)
+
+  it('edits mode where the config uses mode, never adding security beside it', () => {
+    // Given the current form (what `openclaw config set tools.exec.mode full` writes)
+    const edits = execEdits({tools: {exec: {mode: 'full'}}, agents: {entries: {ops: {tools: {exec: {mode: 'ask'}}}}}})
+    // Then mode is denied in both places, and no security key is written
+    expect(edits).toEqual(['tools.exec.mode=deny', 'agents.entries.ops.tools.exec.mode=deny'])
+  })
+
+  it('keeps the legacy security/ask form where the config uses it', () => {
+    expect(execEdits({tools: {exec: {security: 'full', ask: 'off'}}}, '2026.9.6')).toEqual(['tools.exec.security=deny'])
+    expect(execEdits({tools: {exec: {ask: 'on-miss'}}}, '2026.9.6')).toEqual(['tools.exec.security=deny'])
+  })
+
+  it('writes nothing where exec is already denied in either form (the lab default mode "deny")', () => {
+    expect(execEdits({tools: {exec: {mode: 'deny'}}})).toBeUndefined()
+    expect(execEdits({tools: {exec: {security: 'deny'}}})).toBeUndefined()
+  })
+
+  it('sets the form the target knows when exec sets neither: mode on known versions, security when unknown', () => {
+    expect(execEdits({}, '2026.7.35')).toEqual(['tools.exec.mode=deny'])
+    expect(execEdits({}, '2026.2.26')).toEqual(['tools.exec.security=deny'])
+    expect(execEdits({}, undefined)).toEqual(['tools.exec.security=deny'])
+  })
+})
+
+describe('the surfaces OpenClaw added', () => {
+  const questions = (config: JsonObject, version?: string) =>
+    lockdownChanges({...LOCKED, ...config}, opts({version})).map((c) => c.id)
+
+  it('closes terminal, agent-to-agent reach, node auto-pairing and cron on a version that knows them', () => {
+    // Given a 2026.9.6 config that sets none of them (their defaults are open)
+    const e = edited(LOCKED, {version: '2026.9.6'})
+    // Then each is written to its safe value
+    expect(e).toEqual({
+      'gateway.terminal.enabled': false,
+      'tools.agentToAgent.enabled': false,
+      'tools.sessions.visibility': 'agent',
+      'gateway.nodes.pairing.sshVerify': false,
+      'cron.enabled': false,
+    })
+  })
+
+  it('never adds a key the target version does not know (2026.6.35 has no gateway.terminal, no sshVerify)', () => {
+    expect(questions({}, '2026.6.35')).toEqual(['agentToAgent', 'cron'])
+    expect(questions({}, undefined)).toEqual([])
+    // but a key the config already sets is edited wherever it is
+    expect(edited({...LOCKED, gateway: {...LOCKED.gateway, terminal: {enabled: true}}})).toEqual({
+      'gateway.terminal.enabled': false,
+    })
+  })
+
+  it('turns set Control UI break-glass flags off, drops auto-approve CIDRs, and shows each audit suppression', () => {
+    const config = {
+      ...LOCKED,
+      gateway: {
+        ...LOCKED.gateway,
+        controlUi: {dangerouslyDisableDeviceAuth: true, dangerouslyAllowHostHeaderOriginFallback: false},
+        nodes: {pairing: {autoApproveCidrs: ['0.0.0.0/0']}},
+      },
+      security: {audit: {suppressions: [{checkId: 'gateway.bind_no_auth', reason: 'x'}]}},
+    }
+    const changes = lockdownChanges(config, opts())
+    expect(edited(config)).toEqual({
+      'gateway.controlUi.dangerouslyDisableDeviceAuth': false,
+      'gateway.nodes.pairing.autoApproveCidrs': '(removed)',
+      'security.audit.suppressions': [],
+    })
+    expect(changes.find((c) => c.id === 'suppressions')!.question).toBe(
+      'Remove 1 audit suppression (gateway.bind_no_auth) so security audit reports everything?',
+    )
   })
 })

@@ -1,0 +1,68 @@
+import {Flags} from '@oclif/core'
+
+import {changeFlags, IrCommand, targetFlags, targetFrom} from '../src/cli/base-command.js'
+import {choosePrompter} from '../src/cli/prompter.js'
+import {openingLines, respondLines} from '../src/cli/respond-text.js'
+import {formatProgress} from '../src/collect.js'
+import {respond, type RespondResult} from '../src/respond.js'
+
+export default class Respond extends IrCommand<Omit<RespondResult, 'exitCode'>> {
+  static override summary = 'One guided incident run: volatile evidence, contain, rotate, collect, re-audit — one case.'
+  static override description =
+    "Runs the incident in OpenClaw's order: volatile evidence while the gateway runs, contain, rotate, the full evidence bundle, and a re-audit by the target's own OpenClaw. Opens with what was found and the plan; each phase is asked on a TTY; --yes runs unattended with the safe defaults. Ctrl-C leaves the case resumable with --case (done phases are skipped)."
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --yes --secrets-out ./new-secrets.json --out /mnt/evidence --json',
+    '<%= config.bin %> <%= command.id %> --case IR-20261123-101500-ab12',
+  ]
+  static override flags = {
+    ...targetFlags,
+    ...changeFlags,
+    out: Flags.string({summary: 'Directory for the evidence bundle (default: the case directory).'}),
+    'secrets-out': Flags.string({summary: 'New file (0600) for the new secret values; an existing file is refused.'}),
+    'dm-policy': Flags.string({
+      summary: 'DM policy contain sets on every channel.',
+      options: ['disabled', 'pairing', 'allowlist'],
+      default: 'disabled',
+    }),
+    'keep-running': Flags.boolean({summary: 'Contain without stopping the gateway (it must apply the lockdown).'}),
+    since: Flags.string({summary: 'Collect only files modified since this ISO time.'}),
+  }
+
+  public async run(): Promise<Omit<RespondResult, 'exitCode'>> {
+    const {flags} = await this.parse(Respond)
+    const {prompter, mayChange} = choosePrompter(flags, this.jsonEnabled())
+    const abort = new AbortController()
+    const onSigint = () => {
+      process.stderr.write('\nInterrupting after the current step; resume with --case (Ctrl-C again to quit).\n')
+      process.removeListener('SIGINT', onSigint)
+      abort.abort()
+    }
+    process.on('SIGINT', onSigint)
+    const tty = Boolean(process.stderr.isTTY)
+    try {
+      const {exitCode, ...result} = await respond({
+        target: targetFrom(flags),
+        caseId: flags.case,
+        out: flags.out,
+        secretsOut: flags['secrets-out'],
+        dmPolicy: flags['dm-policy'],
+        keepRunning: flags['keep-running'],
+        since: flags.since,
+        dryRun: flags['dry-run'],
+        prompter,
+        mayChange,
+        signal: abort.signal,
+        onOpening: (o) => this.jsonEnabled() || openingLines(o).forEach((l) => this.log(l)),
+        onPhase: (_id, i, title) => process.stderr.write(`[${i + 1}/5] ${title}…\n`),
+        onProgress: tty ? (p) => process.stderr.write(`\r\u001B[2K${formatProgress(p)}`) : undefined,
+      })
+      if (tty) process.stderr.write('\r\u001B[2K')
+      for (const line of respondLines({...result, exitCode})) this.log(line)
+      this.exitWith(exitCode)
+      return result
+    } finally {
+      process.removeListener('SIGINT', onSigint)
+    }
+  }
+}

@@ -1,0 +1,57 @@
+import {
+  containUndo,
+  shapeOutcome,
+  type ContainResult,
+  type ContainUndoRequest,
+  type ContainUndoResult,
+} from './contain.js'
+import {ExitCode} from './errors.js'
+import {findOpenClawCli} from './openclaw/version.js'
+import {runShippedPlaybook, type ShippedRunRequest} from './playbooks.js'
+
+/**
+ * `ir recover`: playbooks/recover.yaml (secure baseline, modes, OpenClaw's audit, start and probe),
+ * and its undo (the case's backups, as for contain). Never prints.
+ */
+
+export interface RecoverRequest extends Omit<ShippedRunRequest, 'playbook' | 'vars'> {
+  /** DM policy of the baseline: pairing (default) or allowlist. */
+  dmPolicy?: string
+}
+
+/** The --json result: as contain (DESIGN.md), plus why it is not verified. */
+export interface RecoverResult extends ContainResult {
+  notes: string[]
+}
+
+export async function recover({dmPolicy, ...req}: RecoverRequest): Promise<RecoverResult> {
+  const outcome = await runShippedPlaybook({...req, playbook: 'recover', vars: {dmPolicy: dmPolicy ?? 'pairing'}})
+  const r = shapeOutcome(outcome)
+  const notes: string[] = []
+  const audit = outcome.steps.find((s) => s.action === 'security-audit')
+  const auditRan = (audit?.data as {ran?: boolean} | undefined)?.ran === true
+  if (audit && !auditRan)
+    notes.push(
+      `not verified: OpenClaw's own audit did not run${findOpenClawCli(req.host?.env ?? process.env) ? '' : ' (no openclaw CLI found: set IR_OPENCLAW_BIN or put openclaw on PATH)'}`,
+    )
+  const start = outcome.steps.find((s) => s.action === 'recover-start')
+  if (start?.status === 'manual') notes.push(`not verified: the gateway is not started (${start.detail})`)
+  if (start?.status === 'not-run')
+    notes.push(
+      `the gateway was not started: ${auditRan ? "OpenClaw's audit still finds critical exposure" : "OpenClaw's audit did not confirm the baseline"}`,
+    )
+  const settled = !req.dryRun && !outcome.needsConfirmation
+  const verified = settled && outcome.verified && auditRan && start?.status === 'done'
+  // The contract: what the target could not confirm is exit 5, even when every step ended well.
+  const noCli = !findOpenClawCli(req.host?.env ?? process.env)
+  const exitCode = settled && (noCli || (!verified && r.exitCode === ExitCode.Ok)) ? ExitCode.Partial : r.exitCode
+  return {...r, verified, exitCode, notes}
+}
+
+export type RecoverUndoRequest = ContainUndoRequest
+export type RecoverUndoResult = ContainUndoResult
+
+/** Every file and mode the case changed, put back (all or nothing), exactly as `ir contain --undo`. */
+export function recoverUndo(req: RecoverUndoRequest): Promise<RecoverUndoResult> {
+  return containUndo(req)
+}

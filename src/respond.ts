@@ -1,0 +1,503 @@
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+
+import type {ChecklistItem} from './actions/shared/rotate-run.js'
+import {openCase, type Case} from './case/case-store.js'
+import {sha256} from './case/journal.js'
+import {contain} from './contain.js'
+import {ExitCode, IrError, errorMessage} from './errors.js'
+import {collect} from './collect.js'
+import type {ProgressFn} from './evidence/collect-types.js'
+import {maskSecrets} from './openclaw/config-edit.js'
+import {realHost, resolveInstall, type HostEnv, type Target} from './openclaw/locate.js'
+import {findOpenClawCli} from './openclaw/version.js'
+import type {Prompter} from './playbook/prompter.js'
+import {runShippedPlaybook} from './playbooks.js'
+import {rotate} from './rotate.js'
+import {status, type InstallStatus, type StatusResult} from './status.js'
+import {socketInodes, tcpListeners} from './system/proc-net.js'
+import type {ProcessRunner} from './system/process-runner.js'
+import type {Finding} from './detect/types.js'
+
+/**
+ * `ir respond`: one incident run in OpenClaw's order — volatile evidence while the gateway still
+ * runs, contain, rotate, collect, re-audit by the target's own OpenClaw — in one case. Each phase
+ * is a use case of its own (contain, rotate, collect); this module orders them, asks before each
+ * one, records each outcome in the case journal (so `--case` resumes after Ctrl-C, skipping what
+ * is done) and gives the verdict. Never prints: the opening and progress go to callbacks.
+ */
+
+export const PHASES = ['volatile', 'contain', 'rotate', 'collect', 'audit'] as const
+export type PhaseId = (typeof PHASES)[number]
+
+export type PhaseStatus = 'done' | 'planned' | 'declined' | 'failed' | 'not-run'
+
+/** One phase in the --json result (DESIGN.md: {id, status, verified, detail}). */
+export interface PhaseResult {
+  id: PhaseId
+  status: PhaseStatus
+  verified: boolean
+  detail: string
+  /** Done in an earlier run of this case, skipped now. */
+  resumed?: boolean
+  exitCode: ExitCode
+}
+
+export interface PlannedPhase {
+  id: PhaseId
+  title: string
+  /** What the phase changes in the install (or "nothing"). */
+  changes: string
+  /** Already done in this case (resume). */
+  done: boolean
+}
+
+/** The opening screen: what was found, and the plan. */
+export interface RespondOpening {
+  case: string
+  resumed: boolean
+  install: InstallStatus | undefined
+  others: string[]
+  phases: PlannedPhase[]
+}
+
+export interface RespondResult {
+  case: string
+  phases: PhaseResult[]
+  /** The evidence bundle (archive path), when the collect phase sealed one. */
+  bundle: string | undefined
+  bundleSha256?: string
+  verified: boolean
+  exitCode: ExitCode
+  /** Nothing ran: no TTY and no --yes. */
+  needsConfirmation: boolean
+  dryRun: boolean
+  interrupted: boolean
+  /** Where things are, for the closing screen. */
+  where: {caseDir: string; volatile?: string; secretsOut?: string; config: string; audit?: string}
+  /** The strongest findings of the collected evidence (what happened). */
+  findings: Array<Pick<Finding, 'ruleId' | 'severity' | 'title'> & {file: string}>
+  /** Credentials ir cannot rotate itself, from the rotate phase. */
+  checklist: ChecklistItem[]
+  /** Keys rotated (names only). */
+  rotated: string[]
+  containUndo?: string
+}
+
+export interface RespondRequest {
+  target: Target
+  caseId?: string
+  out?: string
+  secretsOut?: string
+  dmPolicy?: string
+  keepRunning?: boolean
+  since?: string
+  dryRun: boolean
+  prompter: Prompter
+  mayChange: boolean
+  runner?: ProcessRunner
+  host?: HostEnv
+  irHome?: string
+  now?: () => Date
+  /** Ctrl-C: the current phase finishes its step, later phases do not start; the case resumes with --case. */
+  signal?: AbortSignal
+  /** Shown before anything is asked or changed. */
+  onOpening?: (o: RespondOpening) => void
+  /** A phase starts (for the stderr progress line). */
+  onPhase?: (id: PhaseId, index: number, title: string) => void
+  /** Progress of the collect phase (files, bytes, rate). */
+  onProgress?: ProgressFn
+  /** Test seams of the collect phase. */
+  collectSeams?: Parameters<typeof collect>[0]['seams']
+}
+
+const TITLES: Record<PhaseId, string> = {
+  volatile: 'volatile evidence while the gateway still runs',
+  contain: 'contain: stop the gateway, lock down every inbound surface',
+  rotate: 'rotate the gateway, remote and hooks secrets',
+  collect: 'collect the full evidence bundle and the incident report',
+  audit: "re-audit with the target's own OpenClaw",
+}
+
+/** Exit codes from best to worst (DESIGN.md): a declined phase is less bad than a failed proof or a partial run. */
+const EXIT_RANK: ExitCode[] = [ExitCode.Ok, ExitCode.Aborted, ExitCode.PreconditionFailed, ExitCode.Partial]
+export function worstExit(codes: ExitCode[]): ExitCode {
+  const rank = (c: ExitCode) => (EXIT_RANK.includes(c) ? EXIT_RANK.indexOf(c) : EXIT_RANK.length)
+  return codes.reduce<ExitCode>((w, c) => (rank(c) > rank(w) ? c : w), ExitCode.Ok)
+}
+
+export function planPhases(
+  req: Pick<RespondRequest, 'keepRunning' | 'dmPolicy' | 'out' | 'secretsOut'>,
+): Omit<PlannedPhase, 'done'>[] {
+  return [
+    {
+      id: 'volatile',
+      title: TITLES.volatile,
+      changes: 'nothing: records the gateway process, its listening sockets, health, services and exposure in the case',
+    },
+    {
+      id: 'contain',
+      title: TITLES.contain,
+      changes: `${req.keepRunning ? 'keeps the gateway running (--keep-running)' : 'stops and disables the gateway (service, then the process)'}; config locked down (DMs ${req.dmPolicy ?? 'disabled'}, groups off, loopback, token auth) in one validated edit; modes 700/600; undo: ir contain --undo --case ID`,
+    },
+    {
+      id: 'rotate',
+      title: TITLES.rotate,
+      changes: `new secrets written where OpenClaw reads them; new values ${req.secretsOut ? `to ${req.secretsOut} (0600)` : 'stay only there (no --secrets-out)'}`,
+    },
+    {
+      id: 'collect',
+      title: TITLES.collect,
+      changes: `nothing in the install: a hashed, verified bundle in ${req.out ?? 'the case directory'}`,
+    },
+    {id: 'audit', title: TITLES.audit, changes: 'nothing: openclaw security audit --json, saved in the case'},
+  ]
+}
+
+/** Phases this case already completed (journal entries of earlier respond runs). */
+export function completedPhases(c: Case): Map<PhaseId, {verified: boolean; detail: string}> {
+  const done = new Map<PhaseId, {verified: boolean; detail: string}>()
+  for (const e of c.journal.entries()) {
+    if (e.playbook !== 'respond' || !e.step || !(PHASES as readonly string[]).includes(e.step)) continue
+    const id = e.step as PhaseId
+    if (e.status === 'done') done.set(id, {verified: e.data?.verified === true, detail: e.detail ?? ''})
+    else done.delete(id)
+  }
+  return done
+}
+
+export async function respond(req: RespondRequest): Promise<RespondResult> {
+  const host = req.host ?? realHost()
+  const install = resolveInstall(req.target, host)
+  if (!install.stateDirExists) {
+    throw new IrError(
+      `OpenClaw state dir ${install.stateDir} does not exist.`,
+      ExitCode.PreconditionFailed,
+      ['Point ir at the install with --state-dir or --profile (`ir status` lists what it finds).'],
+      'STATE_DIR_MISSING',
+    )
+  }
+  const c = openCase(req.caseId, {home: req.irHome, now: req.now})
+  const earlier = completedPhases(c)
+  const st = await status(req.target, {host, runner: req.runner})
+  const mine = st.installs.find((i) => path.resolve(i.stateDir) === path.resolve(install.stateDir))
+  const opening: RespondOpening = {
+    case: c.id,
+    resumed: earlier.size > 0,
+    install: mine,
+    others: st.installs.filter((i) => i !== mine).map((i) => i.stateDir),
+    phases: planPhases(req).map((p) => ({...p, done: earlier.has(p.id)})),
+  }
+  req.onOpening?.(opening)
+  const result: RespondResult = {
+    case: c.id,
+    phases: [],
+    bundle: undefined,
+    verified: false,
+    exitCode: ExitCode.Ok,
+    needsConfirmation: false,
+    dryRun: req.dryRun,
+    interrupted: false,
+    where: {caseDir: c.dir, config: install.configPath, secretsOut: req.secretsOut},
+    findings: [],
+    checklist: [],
+    rotated: [],
+  }
+  const phaseList = (status: PhaseStatus, detail: string, code: ExitCode): PhaseResult[] =>
+    PHASES.map((id) => ({id, status, verified: false, detail, exitCode: code}))
+  if (!req.dryRun && !req.mayChange) {
+    result.phases = phaseList('planned', 'not run: no TTY to confirm and no --yes', ExitCode.Aborted)
+    return {...result, needsConfirmation: true, exitCode: ExitCode.Aborted}
+  }
+  const {prompter, interrupted} = interruptible(req.prompter, req.signal)
+  if (!req.dryRun && prompter.interactive) {
+    const go = await ask(prompter, `Start the incident run (case ${c.id})?`)
+    if (go !== true) {
+      c.journal.append({playbook: 'respond', status: go === 'interrupted' ? 'interrupted' : 'declined'})
+      result.phases = phaseList(
+        'not-run',
+        go === 'interrupted' ? 'interrupted' : 'declined at the start',
+        ExitCode.Aborted,
+      )
+      return {...result, interrupted: go === 'interrupted', exitCode: ExitCode.Aborted}
+    }
+  }
+  c.journal.append({
+    playbook: 'respond',
+    status: 'start',
+    detail: req.dryRun ? 'dry run' : earlier.size ? `resume (done: ${[...earlier.keys()].join(', ')})` : 'run',
+    data: {stateDir: install.stateDir, configPath: install.configPath},
+  })
+  const sub = {
+    target: req.target,
+    caseId: c.id,
+    dryRun: req.dryRun,
+    prompter,
+    mayChange: req.mayChange,
+    runner: req.runner,
+    host: req.host,
+    irHome: req.irHome,
+    now: req.now,
+  }
+  const runners: Record<PhaseId, () => Promise<Omit<PhaseResult, 'id'>>> = {
+    volatile: async () => {
+      if (req.dryRun) return planned('would record the gateway process, listeners, health and exposure')
+      const file = recordVolatile(c, st, mine)
+      result.where.volatile = file
+      const gw = mine?.gateway
+      return {
+        status: 'done',
+        verified: true,
+        exitCode: ExitCode.Ok,
+        detail: `gateway ${gw?.state ?? 'unknown'}${gw?.pid ? ` pid ${gw.pid}` : ''}; recorded ${path.basename(file)} (sha256 in the journal; re-read matches)`,
+      }
+    },
+    contain: async () => {
+      const r = await contain({...sub, dmPolicy: req.dmPolicy, keepRunning: req.keepRunning})
+      result.containUndo = `ir contain --undo --case ${c.id}`
+      return fromSteps(r, r.verified, r.exitCode)
+    },
+    rotate: async () => {
+      const r = await rotate({...sub, secretsOut: req.secretsOut})
+      result.checklist = r.run.checklist ?? []
+      result.rotated = (r.run.inventory?.secrets ?? []).map((s) => s.key)
+      const gatewayDown = r.messages.some((m) => m.includes('not running'))
+      const detail = [
+        ...r.messages,
+        ...(gatewayDown ? ['proven when the gateway is back: `ir recover` starts it and probes the new token'] : []),
+      ].join(' ')
+      const base = fromSteps(r, r.verified, r.nothingToRotate ? ExitCode.PreconditionFailed : r.exitCode)
+      return {...base, detail: detail || base.detail}
+    },
+    collect: async () => {
+      const r = await collect({
+        ...sub,
+        out: req.out,
+        since: req.since,
+        includeSecrets: false,
+        signal: req.signal,
+        onProgress: req.onProgress,
+        seams: req.collectSeams,
+      })
+      if (req.dryRun) return planned(r.steps.map((s) => `${s.id}: ${s.detail}`).join('; '))
+      result.bundle = r.bundle
+      result.bundleSha256 = r.bundleSha256
+      result.findings = strongest(r.findings)
+      return {
+        status: r.verified ? 'done' : 'failed',
+        verified: r.verified,
+        exitCode: r.exitCode,
+        detail: `${r.bundle} (${r.files} files, ${r.findings.length} findings)${r.verified ? '; read back: matches its manifest and journal chain' : '; NOT verified: run ir verify'}`,
+      }
+    },
+    audit: async () => {
+      const cli = findOpenClawCli(host.env)
+      if (req.dryRun) return planned(cli ? `openclaw ${cli.version ?? ''} security audit --json` : 'no openclaw CLI')
+      const o = await runShippedPlaybook({...sub, playbook: 'respond', vars: {}})
+      const step = o.steps.find((s) => s.action === 'security-audit')
+      const ran = (step?.data as {ran?: boolean} | undefined)?.ran === true
+      result.where.audit = ran ? path.join(c.dir, 'security-audit.json') : undefined
+      const verified = ran && step?.verified === true
+      return {
+        status: step?.status === 'failed' && !ran ? 'failed' : 'done',
+        verified,
+        exitCode: verified ? ExitCode.Ok : ran ? ExitCode.PreconditionFailed : ExitCode.Partial,
+        detail: cli
+          ? (step?.detail ?? 'no audit result')
+          : 'NOT verified: no openclaw CLI of the target found (set IR_OPENCLAW_BIN or put openclaw on PATH)',
+      }
+    },
+  }
+  for (const [i, id] of PHASES.entries()) {
+    const prior = earlier.get(id)
+    if (prior && !req.dryRun) {
+      result.phases.push({
+        id,
+        status: 'done',
+        verified: prior.verified,
+        detail: prior.detail,
+        resumed: true,
+        exitCode: 0,
+      })
+      continue
+    }
+    if (interrupted()) {
+      result.interrupted = true
+      result.phases.push(notRun(id, 'interrupted (Ctrl-C): resume with --case'))
+      continue
+    }
+    if (!req.dryRun && prompter.interactive) {
+      const yes = await ask(
+        prompter,
+        `Phase ${i + 1}/${PHASES.length} — ${TITLES[id]}: ${opening.phases[i]!.changes}. Run it?`,
+      )
+      if (yes !== true) {
+        result.interrupted ||= yes === 'interrupted'
+        const r: PhaseResult =
+          yes === 'interrupted'
+            ? notRun(id, 'interrupted (Ctrl-C): resume with --case')
+            : {id, status: 'declined', verified: false, detail: 'declined by the operator', exitCode: ExitCode.Aborted}
+        result.phases.push(r)
+        journalPhase(c, r)
+        continue
+      }
+    }
+    req.onPhase?.(id, i, TITLES[id])
+    let r: PhaseResult
+    try {
+      r = {id, ...(await runners[id]())}
+    } catch (err) {
+      const e = err instanceof IrError ? err : undefined
+      r = {
+        id,
+        status: 'failed',
+        verified: false,
+        detail: errorMessage(err),
+        exitCode: e?.exitCode === ExitCode.Aborted ? ExitCode.Aborted : (e?.exitCode ?? ExitCode.Partial),
+      }
+    }
+    // Ctrl-C during the phase (its own prompt, or the signal): not done, so a resume runs it again.
+    if (interrupted() && r.status !== 'planned') {
+      result.interrupted = true
+      r = {...r, status: 'not-run', exitCode: ExitCode.Aborted, detail: `interrupted (Ctrl-C): ${r.detail}`}
+    }
+    result.phases.push(r)
+    if (!req.dryRun) journalPhase(c, r)
+  }
+  const run = result.phases
+  result.verified = !req.dryRun && run.every((p) => p.status === 'done' && p.verified)
+  const codes = run.map((p) =>
+    // The contract: what could not be confirmed is exit 5, even when the phase itself ended well.
+    p.status === 'done' && !p.verified && p.exitCode === ExitCode.Ok ? ExitCode.Partial : p.exitCode,
+  )
+  result.exitCode = req.dryRun ? ExitCode.Ok : result.interrupted ? ExitCode.Aborted : worstExit(codes)
+  c.journal.append({
+    playbook: 'respond',
+    status: 'end',
+    detail: `exit ${result.exitCode}`,
+    data: {verified: result.verified, interrupted: result.interrupted},
+  })
+  return result
+}
+
+function planned(detail: string): Omit<PhaseResult, 'id'> {
+  return {status: 'planned', verified: false, detail, exitCode: ExitCode.Ok}
+}
+
+function notRun(id: PhaseId, detail: string): PhaseResult {
+  return {id, status: 'not-run', verified: false, detail, exitCode: ExitCode.Aborted}
+}
+
+function fromSteps(
+  r: {steps: Array<{id: string; status: string; detail: string}>; needsConfirmation: boolean},
+  verified: boolean,
+  exitCode: ExitCode,
+): Omit<PhaseResult, 'id'> {
+  if (r.steps.every((s) => s.status === 'planned' || s.status === 'noop' || s.status === 'skipped'))
+    return {...planned(r.steps.map((s) => `${s.id}: ${s.detail}`).join('; ')), exitCode}
+  const bad = r.steps.filter((s) => ['failed', 'manual', 'declined'].includes(s.status))
+  const failed = bad.some((s) => s.status === 'failed') || exitCode === ExitCode.Partial
+  return {
+    status: failed && !r.steps.some((s) => s.status === 'done') ? 'failed' : 'done',
+    verified,
+    exitCode,
+    detail:
+      `${r.steps.filter((s) => s.status === 'done').length} step(s) done` +
+      (bad.length ? `; ${bad.map((s) => `${s.id} ${s.status}: ${s.detail}`).join('; ')}` : ''),
+  }
+}
+
+function journalPhase(c: Case, r: PhaseResult): void {
+  c.journal.append({
+    playbook: 'respond',
+    step: r.id,
+    status: r.status,
+    detail: r.detail,
+    data: {verified: r.verified, exitCode: r.exitCode},
+  })
+}
+
+/** The operator's answer, or 'interrupted' when Ctrl-C closed the prompt. */
+async function ask(p: Prompter, question: string): Promise<boolean | 'interrupted'> {
+  try {
+    return await p.confirm(question, true)
+  } catch (err) {
+    if (isInterrupt(err)) return 'interrupted'
+    throw err
+  }
+}
+
+function isInterrupt(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'ExitPromptError' || err.name === 'AbortPromptError')
+}
+
+/**
+ * The prompter the phases get: once Ctrl-C closed a prompt (or the signal fired), every later
+ * question fails at once, so no changing step of the current phase runs unasked.
+ */
+function interruptible(p: Prompter, signal: AbortSignal | undefined): {prompter: Prompter; interrupted: () => boolean} {
+  let closed = false
+  const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (closed || signal?.aborted) throw Object.assign(new Error('interrupted (Ctrl-C)'), {name: 'ExitPromptError'})
+    try {
+      return await fn()
+    } catch (err) {
+      if (isInterrupt(err)) closed = true
+      throw err
+    }
+  }
+  return {
+    prompter: {
+      interactive: p.interactive,
+      confirm: (m, d) => guard(() => p.confirm(m, d)),
+      select: (m, c, d) => guard(() => p.select(m, c, d)),
+      input: (m, o) => guard(() => p.input(m, o)),
+    },
+    interrupted: () => closed || Boolean(signal?.aborted),
+  }
+}
+
+/**
+ * What a stop destroys, taken first: the gateway process (pid, command line with secrets masked,
+ * start time), its listening sockets, health and version probes, services and the exposure — as
+ * `ir status` sees them. Written to the case (0600) and hashed into the journal.
+ */
+function recordVolatile(c: Case, st: StatusResult, mine: InstallStatus | undefined): string {
+  const pid = mine?.gateway.pid
+  const inodes = pid ? new Set(socketInodes(pid)) : new Set<string>()
+  const listening = [...tcpListeners().entries()]
+    .filter(([inode]) => inodes.has(inode))
+    .map(([inode, l]) => ({inode, ...l}))
+  const facts = {
+    capturedAt: new Date().toISOString(),
+    gateway: mine?.gateway,
+    listening,
+    version: mine?.version,
+    exposure: mine?.exposure,
+    otherInstalls: st.installs.filter((i) => i !== mine).map((i) => i.stateDir),
+  }
+  const text = maskSecrets(JSON.stringify(facts, null, 2)) + '\n'
+  const dir = path.join(c.dir, 'evidence')
+  mkdirSync(dir, {recursive: true, mode: 0o700})
+  const file = path.join(dir, 'volatile-before-containment.json')
+  writeFileSync(file, text, {mode: 0o600, flag: 'w'})
+  const digest = sha256(readFileSync(file))
+  if (digest !== sha256(text)) throw new IrError(`${file} does not read back as written.`, ExitCode.Failure)
+  c.journal.append({
+    playbook: 'respond',
+    step: 'volatile',
+    action: 'record-volatile',
+    status: 'recorded',
+    files: [{path: file, sha256: digest, role: 'collected'}],
+  })
+  return file
+}
+
+function strongest(findings: Finding[]): RespondResult['findings'] {
+  const order = ['critical', 'high', 'medium', 'low', 'info']
+  return [...findings]
+    .sort((a, b) => order.indexOf(a.severity) - order.indexOf(b.severity))
+    .filter((f) => f.severity === 'critical' || f.severity === 'high')
+    .slice(0, 8)
+    .map((f) => ({ruleId: f.ruleId, severity: f.severity, title: f.title, file: f.source.file}))
+}

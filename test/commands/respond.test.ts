@@ -1,0 +1,73 @@
+import {chmodSync, existsSync, readFileSync, statSync} from 'node:fs'
+import path from 'node:path'
+
+import {runCommand} from '@oclif/test'
+import {afterEach, describe, expect, it} from 'vitest'
+
+import {writeConfig} from '../fixtures/state-dirs.js'
+import {tempDir} from '../helpers/temp.js'
+
+afterEach(() => {
+  process.exitCode = undefined
+})
+
+const HOOKS = 'hooks-token-value-xyz-0123'
+const OPEN = `{
+  // deliberately open
+  "gateway": {"mode": "local", "port": 9, "bind": "lan", "auth": {"mode": "none"}},
+  "channels": {"telegram": {"dmPolicy": "open", "allowFrom": ["*"]}},
+  "hooks": {"enabled": true, "token": "${HOOKS}", "path": "/hooks"},
+}
+`
+
+function openState(): {state: string; config: string} {
+  const state = tempDir('ir-respond-cmd-')
+  chmodSync(state, 0o755)
+  const config = writeConfig(state, OPEN)
+  chmodSync(config, 0o644)
+  return {state, config}
+}
+
+describe('ir respond', () => {
+  it('without a TTY and without --yes shows the plan, changes nothing and exits 4', async () => {
+    // Given an open install
+    const {state, config} = openState()
+    // When run without anyone to confirm
+    const {stdout} = await runCommand(['respond', '--state-dir', state], import.meta.url)
+    // Then the opening names the install and the plan, and nothing changed
+    expect(stdout).toContain(`install  ${state}`)
+    expect(stdout).toMatch(/1\. volatile evidence while the gateway still runs/)
+    expect(stdout).toMatch(/5\. re-audit with the target's own OpenClaw/)
+    expect(stdout).toContain('Nothing was changed: no TTY to confirm.')
+    expect(readFileSync(config, 'utf8')).toBe(OPEN)
+    expect(statSync(state).mode & 0o777).toBe(0o755)
+    expect(process.exitCode).toBe(4)
+  })
+
+  it('--yes --json runs every phase in one case and returns {case, phases, bundle, verified}', async () => {
+    // Given an open install, no openclaw CLI to confirm anything
+    const {state, config} = openState()
+    const out = tempDir('ir-respond-out-')
+    const secrets = path.join(tempDir('ir-respond-sec-'), 'new.json')
+    // When run unattended
+    const {stdout} = await runCommand(
+      ['respond', '--state-dir', state, '--yes', '--json', '--out', out, '--secrets-out', secrets],
+      import.meta.url,
+    )
+    const r = JSON.parse(stdout) as {
+      case: string
+      phases: Array<{id: string; status: string; verified: boolean; detail: string}>
+      bundle: string
+      verified: boolean
+    }
+    // Then the phases ran in OpenClaw's order, the bundle exists, and nothing is claimed verified
+    expect(r.phases.map((p) => p.id)).toEqual(['volatile', 'contain', 'rotate', 'collect', 'audit'])
+    expect(r.phases.map((p) => p.status)).toEqual(['done', 'done', 'done', 'done', 'failed'])
+    expect(r.phases[4]).toMatchObject({verified: false, detail: expect.stringContaining('no openclaw CLI')})
+    expect(existsSync(r.bundle)).toBe(true)
+    expect(r.verified).toBe(false)
+    expect(readFileSync(config, 'utf8')).not.toContain('"bind": "lan"')
+    expect(stdout).not.toContain(HOOKS)
+    expect(process.exitCode).toBe(5)
+  })
+})
