@@ -1,10 +1,10 @@
-import {isMasked, maskSecret} from '../system/secret-vocabulary.js'
+import {fingerprint, isMasked} from '../system/secret-vocabulary.js'
 
 /**
  * Secrets that span lines, masked whole: PEM and OpenSSH private keys and PGP private key blocks,
  * as they sit in a file (BEGIN … END over many lines) or JSON-escaped on one line (a transcript, a
  * service-account key's `private_key`); and the credential fields of JSON key files. A block
- * becomes `-----BEGIN <label>-----⏎«sha256:<fingerprint>»⏎-----END <label>-----`: the hash is over the
+ * becomes `-----BEGIN <label>-----⏎…«sha256:12hex»⏎-----END <label>-----`: the hash is over the
  * key's base64 characters only, so the same key has the same mark in a file and in a transcript.
  * Every scan here is linear: markers are found with indexOf, bodies walked once.
  */
@@ -22,7 +22,7 @@ export const FIELD_KEYWORDS = ['"private_key', '"client_secret"', '"refresh_toke
 /** The mark of a key body: its base64 characters hashed (escaped newlines dropped first). */
 export function blockMark(body: string): string {
   const b64 = body.replace(/\\[nrt]/g, '').replace(/[^A-Za-z0-9+/=]/g, '')
-  return maskSecret(b64)
+  return `…«sha256:${fingerprint(b64)}»`
 }
 
 function isBody(c: number): boolean {

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import type {ItemRecord} from '../../../src/evidence/collect-types.js'
-import {extract, filesContaining, SECRETS, SESSION_A, sqliteEraState, tmp, collectUnder} from './helpers.js'
+import {collectUnder, extract, filesContaining, SECRETS, SESSION_A, sqliteEraState, tmp} from './helpers.js'
 
 // No secret in clear in a default bundle, whatever the input: a config that does not parse, keys
 // that span lines in workspace files, a service-account key file, the same key JSON-escaped in a
@@ -135,14 +135,14 @@ describe('ir collect masks every secret, whatever the input', () => {
     expect(event).toMatchObject({time: '2026-11-19T08:00:06.000Z', kind: 'tool', action: 'exec', channel: 'telegram'})
     // and the blocks are there as marks, the rest of the note kept
     const notes = readFileSync(path.join(x, 'evidence/state/workspace/notes.md'), 'utf8')
-    expect(notes).toMatch(/-----BEGIN RSA PRIVATE KEY-----\n«sha256:[0-9a-f]{12}»\n-----END RSA PRIVATE KEY-----/)
+    expect(notes).toMatch(/-----BEGIN RSA PRIVATE KEY-----\n…«sha256:[0-9a-f]{12}»\n-----END RSA PRIVATE KEY-----/)
     expect(notes).toContain('end of notes')
     const asc = readFileSync(path.join(x, 'evidence/state/workspace/backup/signing-key.asc'), 'utf8')
     expect(asc).toMatch(
-      /^-----BEGIN PGP PRIVATE KEY BLOCK-----\n«sha256:[0-9a-f]{12}»\n-----END PGP PRIVATE KEY BLOCK-----\n$/,
+      /^-----BEGIN PGP PRIVATE KEY BLOCK-----\n…«sha256:[0-9a-f]{12}»\n-----END PGP PRIVATE KEY BLOCK-----\n$/,
     )
     const sa = JSON.parse(readFileSync(path.join(x, 'evidence/state/workspace/gcp-sa.json'), 'utf8'))
     expect(sa.client_email).toBe(k.gcp.client_email)
-    expect(sa.private_key).toMatch(/^-----BEGIN PRIVATE KEY-----\n«sha256:/)
+    expect(sa.private_key).toMatch(/^-----BEGIN PRIVATE KEY-----\n…«sha256:/)
   })
 })
