@@ -14,7 +14,7 @@ import {existsSync, readFileSync, readdirSync, statSync, writeFileSync} from 'no
 import path from 'node:path'
 
 import {loadRules} from '../src/detect/rules.js'
-import type {Finding} from '../src/detect/types.js'
+import type {Finding} from '../src/detect/finding-types.js'
 import {generate, parseSize} from './generate.js'
 import type {Manifest} from './generate.js'
 import {rgPatterns} from './patterns.js'

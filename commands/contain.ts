@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {changeFlags, IrCommand, targetFlags, targetFrom} from '../src/cli/base-command.js'
 import {containLines, undoLines} from '../src/cli/contain-text.js'
-import {choosePrompter} from '../src/cli/prompter.js'
+import {choosePrompter} from '../src/cli/choose-prompter.js'
 import {contain, containUndo, type ContainResult, type ContainUndoResult} from '../src/contain.js'
 import {ExitCode, IrError} from '../src/errors.js'
 

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {changeFlags, IrCommand, targetFlags, targetFrom} from '../src/cli/base-command.js'
 import {undoLines} from '../src/cli/contain-text.js'
-import {choosePrompter} from '../src/cli/prompter.js'
+import {choosePrompter} from '../src/cli/choose-prompter.js'
 import {recoverLines} from '../src/cli/recover-text.js'
 import {ExitCode, IrError} from '../src/errors.js'
 import {recover, recoverUndo, type RecoverResult, type RecoverUndoResult} from '../src/recover.js'

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {changeFlags, IrCommand, targetFlags, targetFrom} from '../src/cli/base-command.js'
-import {choosePrompter} from '../src/cli/prompter.js'
+import {choosePrompter} from '../src/cli/choose-prompter.js'
 import {openingLines, respondLines} from '../src/cli/respond-text.js'
 import {formatProgress} from '../src/collect.js'
 import {respond, type RespondResult} from '../src/respond.js'

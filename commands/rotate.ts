@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {changeFlags, IrCommand, targetFlags, targetFrom} from '../src/cli/base-command.js'
-import {choosePrompter} from '../src/cli/prompter.js'
+import {choosePrompter} from '../src/cli/choose-prompter.js'
 import {rotateLines} from '../src/cli/rotate-text.js'
 import {nothingToRotateError, rotate, type RotateResult} from '../src/rotate.js'
 

@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
 import {IrCommand, targetFlags, targetFrom} from '../src/cli/base-command.js'
-import {FORMATS, SEVERITIES, failOnMet, render} from '../src/detect/index.js'
-import type {ReportFormat, ScanResult, Severity} from '../src/detect/index.js'
+import {FORMATS, SEVERITIES, failOnMet, render} from '../src/detect/api.js'
+import type {ReportFormat, ScanResult, Severity} from '../src/detect/api.js'
 import {summaryLine} from '../src/detect/report.js'
 import {ExitCode} from '../src/errors.js'
 import {scan} from '../src/scan.js'

@@ -12,7 +12,7 @@ import type {ServiceDefinition} from './openclaw/services.js'
 import type {RunOutcome} from './playbook/engine.js'
 import type {Prompter} from './playbook/prompter.js'
 import {runShippedPlaybook, type ShippedRunRequest} from './playbooks.js'
-import type {StepStatus} from './playbook/types.js'
+import type {StepStatus} from './playbook/action-types.js'
 import {realRunner, type ProcessRunner} from './system/process-runner.js'
 
 /** `ir contain` and `ir contain --undo`: the playbook run, and the way back. Never prints. */

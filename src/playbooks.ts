@@ -1,8 +1,8 @@
-import {ACTIONS} from './actions/index.js'
+import {ACTIONS} from './actions/registry.js'
 import {listPlaybooks, loadPlaybook, resolvePlaybook} from './playbook/loader.js'
 import type {RunOutcome} from './playbook/engine.js'
 import {runPlaybookOn, type PlaybookRunRequest} from './playbook/run.js'
-import type {Playbook} from './playbook/schema.js'
+import type {Playbook} from './playbook/playbook-schema.js'
 
 /**
  * `ir playbook list|show|validate|run`, and the one place that hands the shipped action registry

@@ -17,7 +17,7 @@ import {rotate} from './rotate.js'
 import {status, type InstallStatus, type StatusResult} from './status.js'
 import {socketInodes, tcpListeners} from './system/proc-net.js'
 import type {ProcessRunner} from './system/process-runner.js'
-import type {Finding} from './detect/types.js'
+import type {Finding} from './detect/finding-types.js'
 
 /**
  * `ir respond`: one incident run in OpenClaw's order — volatile evidence while the gateway still

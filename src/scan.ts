@@ -1,5 +1,5 @@
-import {applyBaseline, loadBaseline, loadRules, scanPaths} from './detect/index.js'
-import type {CompiledRule, ScanResult} from './detect/index.js'
+import {applyBaseline, loadBaseline, loadRules, scanPaths} from './detect/api.js'
+import type {CompiledRule, ScanResult} from './detect/api.js'
 import {resolveInstall} from './openclaw/locate.js'
 import type {Target} from './openclaw/locate.js'
 

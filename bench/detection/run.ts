@@ -12,9 +12,9 @@ import {parseArgs} from 'node:util'
 
 import Database from 'better-sqlite3'
 
-import {loadRules, scanPaths} from '../../src/detect/index.js'
-import type {Finding} from '../../src/detect/index.js'
-import {SEVERITY_RANK} from '../../src/detect/types.js'
+import {loadRules, scanPaths} from '../../src/detect/api.js'
+import type {Finding} from '../../src/detect/api.js'
+import {SEVERITY_RANK} from '../../src/detect/finding-types.js'
 import {bipiaCases, clawCases, dataDir} from './cases.js'
 import type {Case, Channel, Probe, Turn} from './cases.js'
 

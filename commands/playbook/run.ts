@@ -2,7 +2,7 @@ import {Args} from '@oclif/core'
 
 import {changeFlags, IrCommand, targetFlags, targetFrom} from '../../src/cli/base-command.js'
 import {outcomeLines} from '../../src/cli/playbook-text.js'
-import {choosePrompter} from '../../src/cli/prompter.js'
+import {choosePrompter} from '../../src/cli/choose-prompter.js'
 import type {RunOutcome} from '../../src/playbook/engine.js'
 import {runShippedPlaybook} from '../../src/playbooks.js'
 

@@ -2,7 +2,7 @@ import {Args} from '@oclif/core'
 
 import {IrCommand} from '../../src/cli/base-command.js'
 import {loadPlaybookRef} from '../../src/playbooks.js'
-import type {Playbook} from '../../src/playbook/schema.js'
+import type {Playbook} from '../../src/playbook/playbook-schema.js'
 
 export default class PlaybookShow extends IrCommand<Playbook> {
   static override summary = 'Show the steps of a playbook.'

@@ -1,7 +1,7 @@
 import {z} from 'zod'
 
 import {guarded, mib, sessionFor} from './collect-session.js'
-import type {ActionDefinition} from '../playbook/types.js'
+import type {ActionDefinition} from '../playbook/action-types.js'
 
 const Params = z.object({}).strict()
 

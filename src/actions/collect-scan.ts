@@ -1,8 +1,8 @@
 import {z} from 'zod'
 
-import {SEVERITIES} from '../detect/types.js'
+import {SEVERITIES} from '../detect/finding-types.js'
 import {guarded, sessionFor} from './collect-session.js'
-import type {ActionDefinition} from '../playbook/types.js'
+import type {ActionDefinition} from '../playbook/action-types.js'
 
 const Params = z.object({}).strict()
 

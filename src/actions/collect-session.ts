@@ -1,5 +1,5 @@
-import type {ActionContext} from '../playbook/types.js'
-import {CollectSession, type SessionInit} from '../evidence/collect.js'
+import type {ActionContext} from '../playbook/action-types.js'
+import {CollectSession, type SessionInit} from '../evidence/collector.js'
 import type {CollectSummary, ProgressFn} from '../evidence/collect-types.js'
 
 /**

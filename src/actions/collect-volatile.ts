@@ -2,7 +2,7 @@ import {z} from 'zod'
 
 import {guarded, sessionFor} from './collect-session.js'
 import {findOpenClawCli} from '../openclaw/version.js'
-import type {ActionDefinition} from '../playbook/types.js'
+import type {ActionDefinition} from '../playbook/action-types.js'
 
 const Params = z.object({}).strict()
 

@@ -7,7 +7,7 @@ import {sha256} from '../case/journal.js'
 import {loadConfig, type JsonObject} from '../openclaw/config.js'
 import {maskSecrets} from '../openclaw/config-edit.js'
 import {configHistoryFiles, gatewayLogFiles} from '../openclaw/files.js'
-import type {ActionDefinition} from '../playbook/types.js'
+import type {ActionDefinition} from '../playbook/action-types.js'
 
 const Params = z
   .object({

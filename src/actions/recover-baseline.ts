@@ -7,7 +7,7 @@ import {applyConfigEdit, fingerprint, planConfigEdit, type EditPlan} from '../op
 import {channelScopes, gatewayAuthMode} from '../openclaw/config-shape.js'
 import {lockdownChanges, type LockdownChange, type LockdownId} from '../openclaw/lockdown-edits.js'
 import {describeCli, UNCONFIRMED} from '../openclaw/openclaw-cli.js'
-import type {ActionDefinition} from '../playbook/types.js'
+import type {ActionDefinition} from '../playbook/action-types.js'
 import {newSecret} from '../system/secret-generator.js'
 import {targetCli} from './target-cli.js'
 

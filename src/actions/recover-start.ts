@@ -9,7 +9,7 @@ import {probeGateway} from '../openclaw/gateway.js'
 import {openclawHome} from '../openclaw/locate.js'
 import {commandLine, restoreCommands, restoreService} from '../openclaw/service-control.js'
 import {findServiceDefinitions, serviceMatches, type ServiceDefinition} from '../openclaw/services.js'
-import type {ActionContext, ActionDefinition} from '../playbook/types.js'
+import type {ActionContext, ActionDefinition} from '../playbook/action-types.js'
 import {readServiceChanges} from './stop-gateway.js'
 
 const Params = z.object({readySeconds: z.number().positive().max(600).default(90)}).strict()

@@ -7,7 +7,7 @@ import {loadConfig, type JsonObject} from '../openclaw/config.js'
 import {triageInstalls} from '../openclaw/install-status.js'
 import {realHost} from '../openclaw/locate.js'
 import {persistenceChanges} from '../openclaw/persistence.js'
-import type {ActionDefinition} from '../playbook/types.js'
+import type {ActionDefinition} from '../playbook/action-types.js'
 
 const Params = z.object({}).strict()
 

@@ -9,7 +9,7 @@ import {getPath, isObject, loadConfig, type JsonObject} from '../openclaw/config
 import {parseEnvFile} from '../openclaw/secrets/env-files.js'
 import {stateDbPath} from '../openclaw/secrets/store.js'
 import {findOpenClawCli} from '../openclaw/version.js'
-import type {ActionContext, ActionDefinition} from '../playbook/types.js'
+import type {ActionContext, ActionDefinition} from '../playbook/action-types.js'
 import {rotateRunOf, type ChecklistItem} from './shared/rotate-run.js'
 import {safeReaddir} from '../system/safe-fs.js'
 

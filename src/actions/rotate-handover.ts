@@ -1,7 +1,7 @@
 import {z} from 'zod'
 
 import {fingerprint} from '../openclaw/config-edit.js'
-import type {ActionDefinition} from '../playbook/types.js'
+import type {ActionDefinition} from '../playbook/action-types.js'
 import {rotateRunOf, type SecretVault, writeSecretsOut} from './shared/rotate-run.js'
 
 const Params = z.object({}).strict()

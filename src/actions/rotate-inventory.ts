@@ -5,7 +5,7 @@ import {z} from 'zod'
 
 import {inventoryTable} from '../openclaw/secrets/inventory-table.js'
 import type {SecretInventory} from '../openclaw/secrets/inventory.js'
-import type {ActionDefinition} from '../playbook/types.js'
+import type {ActionDefinition} from '../playbook/action-types.js'
 import {currentInventory, rotateRunOf} from './shared/rotate-run.js'
 
 const Params = z.object({}).strict()

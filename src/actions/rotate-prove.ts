@@ -7,7 +7,7 @@ import {normalizeHooksPath} from '../openclaw/auth-probe.js'
 import {fingerprint} from '../openclaw/config-edit.js'
 import {loadConfig} from '../openclaw/config.js'
 import {probeGateway} from '../openclaw/gateway.js'
-import type {ActionContext, ActionDefinition} from '../playbook/types.js'
+import type {ActionContext, ActionDefinition} from '../playbook/action-types.js'
 import {
   rotateRunOf,
   summarize,

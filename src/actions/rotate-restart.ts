@@ -8,7 +8,7 @@ import {loadConfig} from '../openclaw/config.js'
 import {probeGateway} from '../openclaw/gateway.js'
 import {openclawHome} from '../openclaw/locate.js'
 import {findServiceDefinitions, serviceMatches, serviceRuntime, type ServiceDefinition} from '../openclaw/services.js'
-import type {ActionDefinition} from '../playbook/types.js'
+import type {ActionDefinition} from '../playbook/action-types.js'
 import {proveEntries, rotateRunOf, summarize, type ProveData} from './shared/rotate-run.js'
 
 const Params = z

@@ -22,7 +22,7 @@ import {rewriteSecretFile} from '../openclaw/secrets/secret-files.js'
 import {writeStoreEntry} from '../openclaw/secrets/store.js'
 import {findOpenClawCli} from '../openclaw/version.js'
 import {newSecret} from '../system/secret-generator.js'
-import type {ActionContext, ActionDefinition} from '../playbook/types.js'
+import type {ActionContext, ActionDefinition} from '../playbook/action-types.js'
 import {currentInventory, explicitScope, rotateRunOf, type RotationEntry} from './shared/rotate-run.js'
 
 const Params = z.object({}).strict()

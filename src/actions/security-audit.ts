@@ -10,7 +10,7 @@ import {maskSecrets} from '../openclaw/config-edit.js'
 import {configExposure, permissionExposure} from '../openclaw/exposure.js'
 import {UNCONFIRMED, describeCli} from '../openclaw/openclaw-cli.js'
 import {runSecurityAudit, type AuditFinding, type AuditRun} from '../openclaw/security-audit-cli.js'
-import type {ActionContext, ActionDefinition} from '../playbook/types.js'
+import type {ActionContext, ActionDefinition} from '../playbook/action-types.js'
 import {targetCli} from './target-cli.js'
 
 const Params = z

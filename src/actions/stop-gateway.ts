@@ -25,7 +25,7 @@ import {
   type ServiceControlResult,
 } from '../openclaw/service-control.js'
 import {findServiceDefinitions, serviceMatches, serviceRuntime, type ServiceDefinition} from '../openclaw/services.js'
-import type {ActionContext, ActionDefinition} from '../playbook/types.js'
+import type {ActionContext, ActionDefinition} from '../playbook/action-types.js'
 
 const Params = z
   .object({

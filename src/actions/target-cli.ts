@@ -1,5 +1,5 @@
 import {envCli, type TargetCli} from '../openclaw/openclaw-cli.js'
-import type {ActionContext} from '../playbook/types.js'
+import type {ActionContext} from '../playbook/action-types.js'
 
 /**
  * The target's own `openclaw` for this run: the one `ir contain` located before the gateway stopped

@@ -7,7 +7,7 @@ import {z} from 'zod'
 import {loadConfig} from '../openclaw/config.js'
 import {modeChangeAllowed} from '../openclaw/install-check.js'
 import {configHistoryFiles} from '../openclaw/files.js'
-import type {ActionDefinition} from '../playbook/types.js'
+import type {ActionDefinition} from '../playbook/action-types.js'
 
 const Params = z.object({}).strict()
 

@@ -1,6 +1,6 @@
-import {fingerprintOf} from './engine.js'
-import {SEVERITY_RANK, shiftSeverity} from './types.js'
-import type {Finding, ScanEvent} from './types.js'
+import {fingerprintOf} from './rule-engine.js'
+import {SEVERITY_RANK, shiftSeverity} from './finding-types.js'
+import type {Finding, ScanEvent} from './finding-types.js'
 
 /**
  * Per-session state while a session streams by, and what is decided when it ends: severity by

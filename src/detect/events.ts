@@ -1,4 +1,4 @@
-import type {EventKind, ScanEvent} from './types.js'
+import type {EventKind, ScanEvent} from './finding-types.js'
 
 /**
  * Normalizers: one parsed record (JSONL line, SQLite row, log line) → events of the DESIGN.md

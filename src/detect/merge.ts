@@ -1,5 +1,5 @@
-import {SEVERITY_RANK} from './types.js'
-import type {Finding, FindingSource} from './types.js'
+import {SEVERITY_RANK} from './finding-types.js'
+import type {Finding, FindingSource} from './finding-types.js'
 
 /**
  * One finding per event, wherever it was stored: OpenClaw keeps the same message in more than one

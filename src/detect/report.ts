@@ -1,7 +1,7 @@
 import {CHAIN_RULE_ID} from './correlate.js'
 import type {CompiledRule} from './rules.js'
-import {SEVERITIES, SEVERITY_RANK} from './types.js'
-import type {Finding, FindingSource, ScanResult, Severity} from './types.js'
+import {SEVERITIES, SEVERITY_RANK} from './finding-types.js'
+import type {Finding, FindingSource, ScanResult, Severity} from './finding-types.js'
 
 /** Renderers for `ir scan --format`: plain strings, the command prints them. Excerpts are already masked. */
 

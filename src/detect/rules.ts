@@ -7,8 +7,8 @@ import {z} from 'zod'
 
 import {ExitCode, IrError, errorMessage} from '../errors.js'
 import {buildAsset, packageAsset} from '../system/package-assets.js'
-import {CATEGORIES, EVENT_KINDS, SEVERITIES} from './types.js'
-import type {Category, EventKind, Severity, SkippedItem} from './types.js'
+import {CATEGORIES, EVENT_KINDS, SEVERITIES} from './finding-types.js'
+import type {Category, EventKind, Severity, SkippedItem} from './finding-types.js'
 
 /** Built-in detectors for what a regex alone cannot say (decoding, marker pairing). */
 export const DETECTORS = ['base64-payload', 'external-boundary'] as const

@@ -7,13 +7,13 @@ import {decompress as zstdDecompress} from 'fzstd'
 
 import {errorMessage} from '../errors.js'
 import {Correlator} from './correlate.js'
-import {Engine, TAG_ENVELOPE, TAG_TOOLCALL, TAG_UNTRUSTED, TAG_USER, kindMarkersNeeded} from './engine.js'
+import {Engine, TAG_ENVELOPE, TAG_TOOLCALL, TAG_UNTRUSTED, TAG_USER, kindMarkersNeeded} from './rule-engine.js'
 import type {Prefilter} from './prefilter.js'
 import {UNTRUSTED_TOOLS, inferFromRaw, normalizeRecord, unescapeJsonText} from './events.js'
 import {mergeCopies} from './merge.js'
 import type {RuleSet} from './rules.js'
-import {SEVERITY_RANK} from './types.js'
-import type {EventLocation, Finding, ScanEvent, ScanResult, SkippedItem, SourceRef} from './types.js'
+import {SEVERITY_RANK} from './finding-types.js'
+import type {EventLocation, Finding, ScanEvent, ScanResult, SkippedItem, SourceRef} from './finding-types.js'
 
 export interface ScannerOptions {
   /** Lines longer than this are scanned in windows, never parsed whole (default 8 MiB). */

@@ -2,7 +2,7 @@ import {open, readdir, readlink, stat} from 'node:fs/promises'
 import path from 'node:path'
 
 import {errorMessage} from '../errors.js'
-import type {SkippedItem, SourceRef} from './types.js'
+import type {SkippedItem, SourceRef} from './finding-types.js'
 
 /**
  * Finding the inputs in the paths given: transcripts (JSONL, archives, zstd cold storage),

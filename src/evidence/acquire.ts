@@ -5,7 +5,7 @@ import path from 'node:path'
 
 import {Decompress} from 'fzstd'
 
-import type {SourceRef} from '../detect/types.js'
+import type {SourceRef} from '../detect/finding-types.js'
 import {ExitCode, IrError} from '../errors.js'
 import type {Source} from './discover.js'
 import {meta} from './discover.js'

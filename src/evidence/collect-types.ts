@@ -1,4 +1,4 @@
-import type {Finding, SkippedItem} from '../detect/types.js'
+import type {Finding, SkippedItem} from '../detect/finding-types.js'
 
 /**
  * Evidence collection types (DESIGN.md "Evidence bundle"). Every item the collector considered

@@ -6,7 +6,7 @@ import {configHistoryFiles, gatewayLogFiles} from '../openclaw/files.js'
 import {readLocks} from '../openclaw/gateway.js'
 import {findServiceDefinitions, serviceMatches} from '../openclaw/services.js'
 import {isSqliteFile, SQLITE_MIN_BYTES} from '../openclaw/stores/sqlite-file.js'
-import {evidencePath, posix, stateRel} from './paths.js'
+import {evidencePath, posix, stateRel} from './bundle-paths.js'
 import {
   BOOTSTRAP_FILES,
   type Classification,

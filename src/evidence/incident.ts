@@ -2,7 +2,7 @@ import {createReadStream} from 'node:fs'
 import {createInterface} from 'node:readline'
 
 import {fingerprint, isMasked} from '../system/secret-vocabulary.js'
-import {type Finding, SEVERITIES, type Severity} from '../detect/types.js'
+import {type Finding, SEVERITIES, type Severity} from '../detect/finding-types.js'
 import {getPath, type JsonObject} from '../openclaw/config.js'
 import type {AuditEvent} from '../openclaw/stores/audit-events.js'
 import type {ExposureItem} from '../openclaw/exposure.js'

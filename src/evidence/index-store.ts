@@ -1,6 +1,6 @@
 import {appendFileSync, closeSync, fsyncSync, lstatSync, openSync, readFileSync, statSync} from 'node:fs'
 
-import type {Finding, SkippedItem} from '../detect/types.js'
+import type {Finding, SkippedItem} from '../detect/finding-types.js'
 import type {StagedFile} from './acquire.js'
 import type {ItemRecord} from './collect-types.js'
 

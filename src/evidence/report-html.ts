@@ -1,4 +1,4 @@
-import {SEVERITIES, type Severity} from '../detect/types.js'
+import {SEVERITIES, type Severity} from '../detect/finding-types.js'
 import type {Incident, TimelineEntry} from './incident.js'
 
 /**

@@ -1,4 +1,4 @@
-import {CATEGORIES, SEVERITIES} from '../detect/types.js'
+import {CATEGORIES, SEVERITIES} from '../detect/finding-types.js'
 import type {Incident} from './incident.js'
 
 /**

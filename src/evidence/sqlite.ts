@@ -6,14 +6,21 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import {decompress} from 'fzstd'
 
-import type {SourceRef} from '../detect/types.js'
+import type {SourceRef} from '../detect/finding-types.js'
 import {IrError} from '../errors.js'
 import {readAuditEvents} from '../openclaw/stores/audit-events.js'
-import {columns, hasTable, isSecretMachineStateKey, isSecretTable, quote, tables} from '../openclaw/stores/schema.js'
+import {
+  columns,
+  hasTable,
+  isSecretMachineStateKey,
+  isSecretTable,
+  quote,
+  tables,
+} from '../openclaw/stores/sqlite-schema.js'
 import {readSessionWindows} from '../openclaw/stores/session-index.js'
 import {type AcquireEnv, type Acquired, type StagedFile, StagedWriter, stagingError} from './acquire.js'
 import {meta, type Source} from './discover.js'
-import {safeName} from './paths.js'
+import {safeName} from './bundle-paths.js'
 import type {Redactor} from './redact.js'
 import {jsonSecretValues, KnownSecrets, looksRandom, SECRET_KEY} from './secret-values.js'
 import {openSource, readChunks, sourceError} from './source-io.js'

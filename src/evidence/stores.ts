@@ -3,7 +3,7 @@ import {Worker} from 'node:worker_threads'
 
 import type {RuleSet} from '../detect/rules.js'
 import {createScanner} from '../detect/scanner.js'
-import type {Finding, SkippedItem} from '../detect/types.js'
+import type {Finding, SkippedItem} from '../detect/finding-types.js'
 import {type ExitCode, IrError} from '../errors.js'
 import type {StagedFile} from './acquire.js'
 import {finishStore, type StoreEnv, type StoreSnapshot} from './sqlite.js'

@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import Database from 'better-sqlite3'
 
-import {readSchemaMeta} from './stores/schema.js'
+import {readSchemaMeta} from './stores/sqlite-schema.js'
 import {AGENT_STORE_FILE, headerUserVersion, isSqliteHeader, STATE_STORE_FILE} from './stores/sqlite-file.js'
 
 /**

@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {ExitCode, IrError} from '../errors.js'
 import type {HostEnv} from '../system/host.js'
-import {isInside, realOr} from '../system/paths.js'
+import {isInside, realOr} from '../system/real-paths.js'
 import {isSystemPath} from '../system/system-paths.js'
 import type {Install} from './locate.js'
 

@@ -1,7 +1,7 @@
 import {ExitCode, errorMessage} from '../errors.js'
 import {SECRET_KEY_NAME} from '../system/secret-vocabulary.js'
-import type {Playbook, PlaybookStep} from './schema.js'
-import type {ActionContext, ActionDefinition, ActionRegistry, StepResult} from './types.js'
+import type {Playbook, PlaybookStep} from './playbook-schema.js'
+import type {ActionContext, ActionDefinition, ActionRegistry, StepResult} from './action-types.js'
 
 /**
  * plan → (ask, confirm) → apply → verify, step by step, every decision journaled. Never prints.
@@ -22,7 +22,7 @@ export interface RunOutcome {
 export interface EngineOptions {
   /** false: no TTY and no --yes: plan everything, change nothing. */
   mayChange: boolean
-  /** The actions a step may name (the shipped registry is src/actions/index.ts; the engine imports none). */
+  /** The actions a step may name (the shipped registry is src/actions/registry.ts; the engine imports none). */
   actions: ActionRegistry
 }
 

@@ -6,8 +6,8 @@ import type {z} from 'zod'
 
 import {ExitCode, IrError, errorMessage} from '../errors.js'
 import {packageAsset} from '../system/package-assets.js'
-import {PlaybookSchema, type Playbook} from './schema.js'
-import type {ActionRegistry} from './types.js'
+import {PlaybookSchema, type Playbook} from './playbook-schema.js'
+import type {ActionRegistry} from './action-types.js'
 
 export interface PlaybookProblem {
   file: string

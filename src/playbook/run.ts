@@ -6,7 +6,7 @@ import {realRunner, type ProcessRunner} from '../system/process-runner.js'
 import {runPlaybook, type RunOutcome} from './engine.js'
 import {loadPlaybook, resolvePlaybook} from './loader.js'
 import type {Prompter} from './prompter.js'
-import type {ActionRegistry, RunState} from './types.js'
+import type {ActionRegistry, RunState} from './action-types.js'
 
 export interface PlaybookRunRequest {
   playbook: string

@@ -7,7 +7,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {z} from 'zod'
 
 import PlaybookRun from '../../commands/playbook/run.js'
-import {ACTIONS} from '../../src/actions/index.js'
+import {ACTIONS} from '../../src/actions/registry.js'
 import {tempDir} from '../helpers/temp.js'
 
 const ttys = {stdin: process.stdin.isTTY, stderr: process.stderr.isTTY}

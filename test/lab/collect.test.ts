@@ -21,7 +21,7 @@ import Database from 'better-sqlite3'
 import {execa} from 'execa'
 import {afterAll, describe, expect, it} from 'vitest'
 
-import type {Finding} from '../../src/detect/types.js'
+import type {Finding} from '../../src/detect/finding-types.js'
 import type {ItemRecord} from '../../src/evidence/collect-types.js'
 import {verifyBundle} from '../../src/evidence/verify.js'
 import {extract, fileEraState, filesContaining, SECRETS, snapshot, withoutDirAtimes} from '../src/evidence/helpers.js'

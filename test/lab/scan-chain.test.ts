@@ -9,7 +9,7 @@ import path from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import type {Finding, ScanResult} from '../../src/detect/types.js'
+import type {Finding, ScanResult} from '../../src/detect/finding-types.js'
 import {
   assertHarmlessToolCall,
   byPrompt,

@@ -12,7 +12,7 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import type {Finding, FindingSource, ScanResult} from '../../src/detect/types.js'
+import type {Finding, FindingSource, ScanResult} from '../../src/detect/finding-types.js'
 import {
   byPrompt,
   execThenText,

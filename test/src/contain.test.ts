@@ -1,4 +1,4 @@
-import {ACTIONS} from '../../src/actions/index.js'
+import {ACTIONS} from '../../src/actions/registry.js'
 import {chmodSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 

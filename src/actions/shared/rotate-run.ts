@@ -16,7 +16,7 @@ import {
   type SecretScope,
 } from '../../openclaw/secrets/inventory.js'
 import {proveRotation, type ProbeTarget, type Proof, type ProofOutcome} from '../../openclaw/auth-probe.js'
-import type {ActionContext} from '../../playbook/types.js'
+import type {ActionContext} from '../../playbook/action-types.js'
 
 /**
  * What the rotate steps share within one run: old and new values (in memory only), what was
@@ -159,7 +159,7 @@ export interface RotateRun {
   checklist?: ChecklistItem[]
 }
 
-declare module '../../playbook/types.js' {
+declare module '../../playbook/action-types.js' {
   interface RunState {
     rotate?: RotateRun
   }

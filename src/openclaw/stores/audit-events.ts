@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3'
 
-import {columns, hasTable, quote} from './schema.js'
+import {columns, hasTable, quote} from './sqlite-schema.js'
 
 /**
  * OpenClaw's audit ledger (state/openclaw.sqlite `audit_events`, 2026.9+): metadata of every agent

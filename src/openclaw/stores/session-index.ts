@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3'
 
-import {columns, hasTable, quote} from './schema.js'
+import {columns, hasTable, quote} from './sqlite-schema.js'
 
 /**
  * The session index of an agent store (`session_windows`): which session key a session id belongs

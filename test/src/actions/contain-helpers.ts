@@ -7,7 +7,7 @@ import {afterEach} from 'vitest'
 import {openCase, type Case} from '../../../src/case/case-store.js'
 import type {Install} from '../../../src/openclaw/locate.js'
 import {defaultsPrompter, type Prompter} from '../../../src/playbook/prompter.js'
-import type {ActionContext} from '../../../src/playbook/types.js'
+import type {ActionContext} from '../../../src/playbook/action-types.js'
 import type {ProcessRunner, RunResult} from '../../../src/system/process-runner.js'
 import {tempDir} from '../../helpers/temp.js'
 

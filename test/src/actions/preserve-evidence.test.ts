@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {ACTIONS} from '../../../src/actions/index.js'
+import {ACTIONS} from '../../../src/actions/registry.js'
 import {preserveEvidence} from '../../../src/actions/preserve-evidence.js'
 import {openCase} from '../../../src/case/case-store.js'
 import {sha256} from '../../../src/case/journal.js'

@@ -1,6 +1,6 @@
 import {existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {ACTIONS} from '../../../src/actions/index.js'
+import {ACTIONS} from '../../../src/actions/registry.js'
 
 import Database from 'better-sqlite3'
 import {afterEach, describe, expect, it} from 'vitest'
@@ -21,7 +21,7 @@ import {readStoreEntry, stateDbPath} from '../../../src/openclaw/secrets/store.j
 import {runPlaybook, type RunOutcome} from '../../../src/playbook/engine.js'
 import {loadPlaybook, resolvePlaybook} from '../../../src/playbook/loader.js'
 import {defaultsPrompter, type Prompter} from '../../../src/playbook/prompter.js'
-import type {ActionContext} from '../../../src/playbook/types.js'
+import type {ActionContext} from '../../../src/playbook/action-types.js'
 import type {ProcessRunner, RunOptions} from '../../../src/system/process-runner.js'
 import {fileEraStateDir} from '../../fixtures/state-dirs.js'
 import {closedPort, fakeGateway, stateWithConfig, stateWithStore, type FakeGateway} from './rotate-fixtures.js'

@@ -4,8 +4,8 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {UNASKED_RULE_ID, askedFor} from '../../../src/detect/correlate.js'
-import {loadRules, scanPaths} from '../../../src/detect/index.js'
-import type {Finding, ScanResult} from '../../../src/detect/index.js'
+import {loadRules, scanPaths} from '../../../src/detect/api.js'
+import type {Finding, ScanResult} from '../../../src/detect/api.js'
 import {call, result, tempDir, user, writeAgentStore, writeTranscript} from './helpers.js'
 
 const rules = await loadRules([])

@@ -4,8 +4,8 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import {describe, expect, it} from 'vitest'
 
-import {loadRules, scanPaths} from '../../../src/detect/index.js'
-import type {Finding, ScanResult} from '../../../src/detect/index.js'
+import {loadRules, scanPaths} from '../../../src/detect/api.js'
+import type {Finding, ScanResult} from '../../../src/detect/api.js'
 import {call, tempDir, user, writeAgentStore, writeTranscript} from './helpers.js'
 
 const rules = await loadRules([])

@@ -6,10 +6,10 @@ import {pathToFileURL} from 'node:url'
 
 import {describe, expect, it} from 'vitest'
 
-import {Engine} from '../../../src/detect/engine.js'
+import {Engine} from '../../../src/detect/rule-engine.js'
 import {base64Offsets, compilePattern, loadRules, rawForms} from '../../../src/detect/rules.js'
 import type {CompiledRule, RuleTestCase} from '../../../src/detect/rules.js'
-import type {ScanEvent} from '../../../src/detect/types.js'
+import type {ScanEvent} from '../../../src/detect/finding-types.js'
 
 const shipped = await loadRules([])
 

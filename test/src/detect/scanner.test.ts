@@ -5,9 +5,9 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {CHAIN_RULE_ID} from '../../../src/detect/correlate.js'
-import {createScanner, discover, loadRules, scanPaths} from '../../../src/detect/index.js'
+import {createScanner, discover, loadRules, scanPaths} from '../../../src/detect/api.js'
 import {scanOnWorkers} from '../../../src/detect/parallel.js'
-import type {Finding, ScanResult, Scanner} from '../../../src/detect/index.js'
+import type {Finding, ScanResult, Scanner} from '../../../src/detect/api.js'
 import {assistant, call, jsonl, result, tempDir, user, writeAgentStore, writeTranscript} from './helpers.js'
 
 const rules = await loadRules([])
@@ -450,7 +450,7 @@ describe('bad input is reported and the scan goes on', () => {
 
   it('reports a file that vanishes or grows during the scan', async () => {
     // Given two inputs found by discovery
-    const {discover, scanInput} = await import('../../../src/detect/index.js')
+    const {discover, scanInput} = await import('../../../src/detect/api.js')
     const state = await tempDir()
     const gone = await writeTranscript(state, 'main', 'gone0000', [user('hi')])
     const grows = await writeTranscript(state, 'main', 'grows000', [user('hi'), assistant('x'.repeat(200_000))])
@@ -626,7 +626,7 @@ describe('raw gates', () => {
       return (seed >>> 8) % n
     }
     const text = () => Array.from({length: 2 + rnd(14)}, () => pieces[rnd(pieces.length)]).join('')
-    const {Engine} = await import('../../../src/detect/engine.js')
+    const {Engine} = await import('../../../src/detect/rule-engine.js')
     const engine = new Engine(rules)
     let expected = 0
     const scanner = createScanner(rules)

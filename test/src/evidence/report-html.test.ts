@@ -6,7 +6,7 @@ import {inflateSync} from 'node:zlib'
 import Database from 'better-sqlite3'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import type {Finding} from '../../../src/detect/types.js'
+import type {Finding} from '../../../src/detect/finding-types.js'
 import {collectUnder, extract, SESSION_A, sqliteEraState, tmp} from './helpers.js'
 
 // The incident report as a person sees it: rendered by headless Chromium (Debian's `chromium`,

@@ -1,6 +1,6 @@
 import {writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {ACTIONS} from '../../../src/actions/index.js'
+import {ACTIONS} from '../../../src/actions/registry.js'
 
 import {describe, expect, it} from 'vitest'
 

@@ -5,8 +5,8 @@ import {UNTRUSTED_TOOLS} from './events.js'
 import {Prefilter} from './prefilter.js'
 import type {PrefilterKeyword} from './prefilter.js'
 import type {CompiledRule, RuleSet} from './rules.js'
-import {SEVERITY_RANK} from './types.js'
-import type {EventKind, EventLocation, Finding, ScanEvent, Severity} from './types.js'
+import {SEVERITY_RANK} from './finding-types.js'
+import type {EventKind, EventLocation, Finding, ScanEvent, Severity} from './finding-types.js'
 
 /** One rule match inside one event's text, before it becomes a Finding. */
 export interface RuleHit {

@@ -3,13 +3,13 @@ export {createScanner} from './scanner.js'
 export type {Scanner, ScannerOptions} from './scanner.js'
 export {loadRules, shippedRulesDir} from './rules.js'
 export type {CompiledRule, RuleSet} from './rules.js'
-export {applyBaseline, failOnMet, loadBaseline, scanInput, scanPaths, zstdChunks} from './scan.js'
-export type {ScanPathsOptions} from './scan.js'
+export {applyBaseline, failOnMet, loadBaseline, scanInput, scanPaths, zstdChunks} from './scan-paths.js'
+export type {ScanPathsOptions} from './scan-paths.js'
 export {discover} from './sources.js'
 export type {Input, InputFormat} from './sources.js'
 export {FORMATS, render} from './report.js'
 export type {ReportFormat} from './report.js'
-export {CATEGORIES, SEVERITIES, severityAtLeast} from './types.js'
+export {CATEGORIES, SEVERITIES, severityAtLeast} from './finding-types.js'
 export type {
   Category,
   EventKind,
@@ -20,4 +20,4 @@ export type {
   Severity,
   SkippedItem,
   SourceRef,
-} from './types.js'
+} from './finding-types.js'

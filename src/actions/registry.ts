@@ -1,4 +1,4 @@
-import type {ActionDefinition} from '../playbook/types.js'
+import type {ActionDefinition} from '../playbook/action-types.js'
 import {collectAcquire} from './collect-acquire.js'
 import {collectBundle} from './collect-bundle.js'
 import {collectDiscover} from './collect-discover.js'

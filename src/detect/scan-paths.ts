@@ -9,8 +9,8 @@ import {scanOnWorkers, workerCount} from './parallel.js'
 import {StreamScanner} from './scanner.js'
 import type {ScanPart, ScannerOptions} from './scanner.js'
 import {codeOf, discover} from './sources.js'
-import {severityAtLeast} from './types.js'
-import type {Finding, ScanResult, Severity} from './types.js'
+import {severityAtLeast} from './finding-types.js'
+import type {Finding, ScanResult, Severity} from './finding-types.js'
 
 export {scanInput, zstdChunks} from './input.js'
 
