@@ -2,7 +2,9 @@ import {Flags} from '@oclif/core'
 
 import {changeFlags, IrCommand, targetFlags, targetFrom} from '../src/cli/base-command.js'
 import {choosePrompter} from '../src/cli/choose-prompter.js'
-import {collect, collectLines, type CollectResult, formatProgress} from '../src/collect.js'
+import {collectLines} from '../src/cli/collect-text.js'
+import {interruptible, stderrProgress} from '../src/cli/interrupt-and-progress.js'
+import {collect, type CollectResult} from '../src/collect.js'
 
 export default class Collect extends IrCommand<CollectResult> {
   static override summary =
@@ -35,17 +37,9 @@ export default class Collect extends IrCommand<CollectResult> {
   public async run(): Promise<CollectResult> {
     const {flags} = await this.parse(Collect)
     const {prompter, mayChange} = choosePrompter(flags, this.jsonEnabled())
-    const abort = new AbortController()
-    const onSigint = () => {
-      if (abort.signal.aborted) process.kill(process.pid, 'SIGINT')
-      process.stderr.write('\nInterrupting after the current file (Ctrl-C again to quit at once)…\n')
-      process.removeListener('SIGINT', onSigint)
-      abort.abort()
-    }
-    process.on('SIGINT', onSigint)
-    const tty = Boolean(process.stderr.isTTY)
-    try {
-      const result = await collect({
+    const progress = stderrProgress()
+    const result = await interruptible('Interrupting after the current file', (signal) =>
+      collect({
         target: targetFrom(flags),
         caseId: flags.case,
         out: flags.out,
@@ -57,15 +51,13 @@ export default class Collect extends IrCommand<CollectResult> {
         dryRun: flags['dry-run'],
         prompter,
         mayChange,
-        signal: abort.signal,
-        onProgress: tty ? (p) => process.stderr.write(`\r\u001B[2K${formatProgress(p)}`) : undefined,
-      })
-      if (tty) process.stderr.write('\r\u001B[2K')
-      for (const line of collectLines(result)) this.log(line)
-      this.exitWith(result.exitCode)
-      return result
-    } finally {
-      process.removeListener('SIGINT', onSigint)
-    }
+        signal,
+        onProgress: progress.onProgress,
+      }),
+    )
+    progress.clear()
+    for (const line of collectLines(result)) this.log(line)
+    this.exitWith(result.exitCode)
+    return result
   }
 }

@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {changeFlags, IrCommand, targetFlags, targetFrom} from '../src/cli/base-command.js'
 import {choosePrompter} from '../src/cli/choose-prompter.js'
 import {openingLines, respondLines} from '../src/cli/respond-text.js'
-import {formatProgress} from '../src/collect.js'
+import {interruptible, stderrProgress} from '../src/cli/interrupt-and-progress.js'
 import {respond, type RespondResult} from '../src/respond.js'
 
 export default class Respond extends IrCommand<Omit<RespondResult, 'exitCode'>> {
@@ -32,37 +32,30 @@ export default class Respond extends IrCommand<Omit<RespondResult, 'exitCode'>> 
   public async run(): Promise<Omit<RespondResult, 'exitCode'>> {
     const {flags} = await this.parse(Respond)
     const {prompter, mayChange} = choosePrompter(flags, this.jsonEnabled())
-    const abort = new AbortController()
-    const onSigint = () => {
-      process.stderr.write('\nInterrupting after the current step; resume with --case (Ctrl-C again to quit).\n')
-      process.removeListener('SIGINT', onSigint)
-      abort.abort()
-    }
-    process.on('SIGINT', onSigint)
-    const tty = Boolean(process.stderr.isTTY)
-    try {
-      const {exitCode, ...result} = await respond({
-        target: targetFrom(flags),
-        caseId: flags.case,
-        out: flags.out,
-        secretsOut: flags['secrets-out'],
-        dmPolicy: flags['dm-policy'],
-        keepRunning: flags['keep-running'],
-        since: flags.since,
-        dryRun: flags['dry-run'],
-        prompter,
-        mayChange,
-        signal: abort.signal,
-        onOpening: (o) => this.jsonEnabled() || openingLines(o).forEach((l) => this.log(l)),
-        onPhase: (_id, i, title) => process.stderr.write(`[${i + 1}/5] ${title}…\n`),
-        onProgress: tty ? (p) => process.stderr.write(`\r\u001B[2K${formatProgress(p)}`) : undefined,
-      })
-      if (tty) process.stderr.write('\r\u001B[2K')
-      for (const line of respondLines({...result, exitCode})) this.log(line)
-      this.exitWith(exitCode)
-      return result
-    } finally {
-      process.removeListener('SIGINT', onSigint)
-    }
+    const progress = stderrProgress()
+    const {exitCode, ...result} = await interruptible(
+      'Interrupting after the current step; resume with --case',
+      (signal) =>
+        respond({
+          target: targetFrom(flags),
+          caseId: flags.case,
+          out: flags.out,
+          secretsOut: flags['secrets-out'],
+          dmPolicy: flags['dm-policy'],
+          keepRunning: flags['keep-running'],
+          since: flags.since,
+          dryRun: flags['dry-run'],
+          prompter,
+          mayChange,
+          signal,
+          onOpening: (o) => this.jsonEnabled() || openingLines(o).forEach((l) => this.log(l)),
+          onPhase: (_id, i, title) => process.stderr.write(`[${i + 1}/5] ${title}…\n`),
+          onProgress: progress.onProgress,
+        }),
+    )
+    progress.clear()
+    for (const line of respondLines({...result, exitCode})) this.log(line)
+    this.exitWith(exitCode)
+    return result
   }
 }

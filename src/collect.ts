@@ -6,7 +6,7 @@ import {irHome} from './case/case-store.js'
 import {loadRules} from './detect/rules.js'
 import {parseRecipients} from './evidence/bundle-crypt.js'
 import type {SessionInit} from './evidence/collector.js'
-import type {CollectSummary, Progress, ProgressFn} from './evidence/collect-types.js'
+import type {CollectSummary, ProgressFn} from './evidence/collect-types.js'
 import {ExitCode, IrError} from './errors.js'
 import {type HostEnv, realHost, resolveInstall, type Target} from './openclaw/locate.js'
 import type {Prompter} from './playbook/prompter.js'
@@ -156,32 +156,6 @@ export async function collect(req: CollectRequest): Promise<CollectResult> {
   return {...base, ...summary, verified, exitCode}
 }
 
-export function collectLines(r: CollectResult): string[] {
-  const out = [`case ${r.case}  playbook collect${r.dryRun ? '  (dry run: nothing copied)' : ''}`]
-  for (const s of r.steps) {
-    out.push(`${s.status.padEnd(9)} ${s.id.padEnd(10)} ${s.detail}`)
-    if (r.dryRun && s.plan) for (const l of s.plan.lines) out.push(`            ${l}`)
-  }
-  if (r.dryRun) return out
-  const sev = ['critical', 'high', 'medium', 'low', 'info']
-    .map((k) => [k, r.findings.filter((f) => f.severity === k).length] as const)
-    .filter(([, n]) => n)
-  out.push(
-    '',
-    `bundle   ${r.bundle}`,
-    `sha256   ${r.bundleSha256}  (also in ${r.bundle}.sha256${r.encrypted ? '; over the ciphertext' : ''})`,
-    ...(r.encrypted
-      ? [`manifest ${r.manifestSha256}  (SHA-256 of manifest-sha256.txt inside: keep it with the record)`]
-      : []),
-    `files    ${r.files}; findings ${r.findings.length}${sev.length ? ` (${sev.map(([k, n]) => `${n} ${k}`).join(', ')})` : ''}; not collected ${r.skipped.length} (why: case.json and findings/report.md)`,
-    ...notCollectedLines(r),
-    r.verified
-      ? 'verified  every file hashed again as archived matches the manifest; the archive matches its .sha256; the journal chain is intact'
-      : 'NOT VERIFIED: run `ir verify` on the bundle',
-  )
-  return out
-}
-
 /** `--out` names a directory (made if missing), never a file: said before any work. */
 function outMustBeADirectory(out: string): void {
   let st
@@ -213,24 +187,4 @@ async function rulesMustLoad(paths: string[]): Promise<void> {
     ],
     'RULES_INVALID',
   )
-}
-
-/** What was not collected, with why (the first 20; case.json has them all). */
-function notCollectedLines(r: CollectResult): string[] {
-  const lines = r.skipped.slice(0, 20).map((s) => `  not collected  ${s.path}: ${s.reason}`)
-  if (r.skipped.length > 20) lines.push(`  … ${r.skipped.length - 20} more in case.json`)
-  return lines
-}
-
-/** One status line for a TTY: phase, files, bytes, rate, ETA. */
-export function formatProgress(p: Progress): string {
-  const gib = (n: number) => (n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(2)} GiB` : `${(n / (1 << 20)).toFixed(1)} MiB`)
-  const secs = p.elapsedMs / 1000
-  const rate = secs > 0 ? p.bytesDone / secs : 0
-  const eta = rate > 0 && p.bytesTotal > p.bytesDone ? Math.round((p.bytesTotal - p.bytesDone) / rate) : undefined
-  const etaText = eta === undefined ? '' : `  ETA ${Math.floor(eta / 60)}:${String(eta % 60).padStart(2, '0')}`
-  const files = p.filesTotal ? `${p.filesDone}/${p.filesTotal} files  ` : ''
-  const bytes = p.bytesTotal ? `${gib(p.bytesDone)}/${gib(p.bytesTotal)}` : p.bytesDone ? gib(p.bytesDone) : ''
-  const cur = p.current ? `  ${p.current.length > 40 ? `…${p.current.slice(-39)}` : p.current}` : ''
-  return `${p.phase.padEnd(8)} ${files}${bytes}${rate ? `  ${gib(rate)}/s` : ''}${etaText}${p.phase === 'acquire' ? cur : ''}`
 }

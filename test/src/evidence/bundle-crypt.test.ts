@@ -5,7 +5,8 @@ import path from 'node:path'
 import {generateIdentity, identityToRecipient} from 'age-encryption'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {collect, collectLines, type CollectResult} from '../../../src/collect.js'
+import {collectLines} from '../../../src/cli/collect-text.js'
+import {collect, type CollectResult} from '../../../src/collect.js'
 import {verifyBundle} from '../../../src/evidence/verify.js'
 import {fileEraState, noRunner, prompter, SECRETS, tmp, collectUnder} from './helpers.js'
 
