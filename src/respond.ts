@@ -9,14 +9,14 @@ import {ExitCode, IrError, errorMessage} from './errors.js'
 import {collect} from './collect.js'
 import type {ProgressFn} from './evidence/collect-types.js'
 import {maskSecrets} from './openclaw/config-edit.js'
-import {realHost, resolveInstall, type HostEnv, type Target} from './openclaw/locate.js'
+import {realHost, resolveInstall, type Target} from './openclaw/locate.js'
 import {locateInstallCli} from './openclaw/openclaw-cli.js'
 import type {Prompter} from './playbook/prompter.js'
+import type {RunEffects} from './playbook/run.js'
 import {runShippedPlaybook} from './playbooks.js'
 import {rotate} from './rotate.js'
 import {status, type InstallStatus, type StatusResult} from './status.js'
 import {socketInodes, tcpListeners} from './system/proc-net.js'
-import type {ProcessRunner} from './system/process-runner.js'
 import type {Finding} from './detect/finding-types.js'
 
 /**
@@ -84,7 +84,7 @@ export interface RespondResult {
   containUndo?: string
 }
 
-export interface RespondRequest {
+export interface RespondRequest extends RunEffects {
   target: Target
   caseId?: string
   out?: string
@@ -92,13 +92,6 @@ export interface RespondRequest {
   dmPolicy?: string
   keepRunning?: boolean
   since?: string
-  dryRun: boolean
-  prompter: Prompter
-  mayChange: boolean
-  runner?: ProcessRunner
-  host?: HostEnv
-  irHome?: string
-  now?: () => Date
   /** Ctrl-C: the current phase finishes its step, later phases do not start; the case resumes with --case. */
   signal?: AbortSignal
   /** Shown before anything is asked or changed. */

@@ -8,14 +8,8 @@ import {loadPlaybook, resolvePlaybook} from './loader.js'
 import type {Prompter} from './prompter.js'
 import type {ActionRegistry, RunState} from './action-types.js'
 
-export interface PlaybookRunRequest {
-  playbook: string
-  target: Target
-  caseId?: string
-  vars?: Record<string, unknown>
-  /** Live objects the caller shares with the steps (e.g. the rotate run's vault); default empty. */
-  state?: RunState
-  actions: ActionRegistry
+/** How a run may act, and its effects: what every use case that runs playbooks takes from its command. */
+export interface RunEffects {
   dryRun: boolean
   prompter: Prompter
   mayChange: boolean
@@ -23,6 +17,16 @@ export interface PlaybookRunRequest {
   host?: HostEnv
   irHome?: string
   now?: () => Date
+}
+
+export interface PlaybookRunRequest extends RunEffects {
+  playbook: string
+  target: Target
+  caseId?: string
+  vars?: Record<string, unknown>
+  /** Live objects the caller shares with the steps (e.g. the rotate run's vault); default empty. */
+  state?: RunState
+  actions: ActionRegistry
 }
 
 /** Everything a command needs to run a playbook on one install: target, case, effects. */
