@@ -135,6 +135,7 @@ describe('ir rotate on a real gateway', () => {
       'restart:noop',
       'handover:done',
       'checklist:done',
+      'paste:noop',
     ])
     // And F is a 0600 JSON object of the new values
     expect(statSync(out).mode & 0o777).toBe(0o600)
