@@ -4,7 +4,6 @@ import {changeFlags, IrCommand, targetFlags, targetFrom} from '../src/cli/base-c
 import {containLines, undoLines} from '../src/cli/contain-text.js'
 import {choosePrompter} from '../src/cli/choose-prompter.js'
 import {contain, containUndo, type ContainResult, type ContainUndoResult} from '../src/contain.js'
-import {ExitCode, IrError} from '../src/errors.js'
 
 export default class Contain extends IrCommand<ContainResult | ContainUndoResult> {
   static override summary = 'Stop the gateway for good, lock down every inbound surface, tighten permissions.'
@@ -35,17 +34,8 @@ export default class Contain extends IrCommand<ContainResult | ContainUndoResult
     const {flags} = await this.parse(Contain)
     const {prompter, mayChange} = choosePrompter(flags, this.jsonEnabled())
     if (flags.undo) {
-      if (!flags.case)
-        throw new IrError(
-          '--undo needs the case to undo: --case ID.',
-          ExitCode.Usage,
-          ['Case ids are printed by `ir contain` (e.g. IR-20261123-101500-ab12).'],
-          'USAGE',
-        )
-      const undone = await containUndo({caseId: flags.case, dryRun: flags['dry-run'], prompter, mayChange})
-      for (const line of undoLines(undone)) this.log(line)
-      this.exitWith(undone.exitCode)
-      return undone
+      const undo = (caseId: string) => containUndo({caseId, dryRun: flags['dry-run'], prompter, mayChange})
+      return this.undoCase('contain', flags.case, undo, undoLines)
     }
     const result = await contain({
       target: targetFrom(flags),

@@ -4,7 +4,6 @@ import {changeFlags, IrCommand, targetFlags, targetFrom} from '../src/cli/base-c
 import {undoLines} from '../src/cli/contain-text.js'
 import {choosePrompter} from '../src/cli/choose-prompter.js'
 import {recoverLines} from '../src/cli/recover-text.js'
-import {ExitCode, IrError} from '../src/errors.js'
 import {recover, recoverUndo, type RecoverResult, type RecoverUndoResult} from '../src/recover.js'
 
 export default class Recover extends IrCommand<RecoverResult | RecoverUndoResult> {
@@ -32,17 +31,8 @@ export default class Recover extends IrCommand<RecoverResult | RecoverUndoResult
     const {flags} = await this.parse(Recover)
     const {prompter, mayChange} = choosePrompter(flags, this.jsonEnabled())
     if (flags.undo) {
-      if (!flags.case)
-        throw new IrError(
-          '--undo needs the case to undo: --case ID.',
-          ExitCode.Usage,
-          ['Case ids are printed by `ir recover`.'],
-          'USAGE',
-        )
-      const undone = await recoverUndo({caseId: flags.case, dryRun: flags['dry-run'], prompter, mayChange})
-      for (const line of undoLines(undone)) this.log(line)
-      this.exitWith(undone.exitCode)
-      return undone
+      const undo = (caseId: string) => recoverUndo({caseId, dryRun: flags['dry-run'], prompter, mayChange})
+      return this.undoCase('recover', flags.case, undo, undoLines)
     }
     const result = await recover({
       target: targetFrom(flags),

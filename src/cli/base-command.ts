@@ -42,6 +42,26 @@ export abstract class IrCommand<T> extends Command {
     if (code !== ExitCode.Ok) process.exitCode = code
   }
 
+  /** `--undo --case ID`, the way back of a command that changed an install (contain, recover). */
+  protected async undoCase<R extends {exitCode: ExitCode}>(
+    command: string,
+    caseId: string | undefined,
+    undo: (caseId: string) => Promise<R>,
+    lines: (r: R) => string[],
+  ): Promise<R> {
+    if (!caseId)
+      throw new IrError(
+        '--undo needs the case to undo: --case ID.',
+        ExitCode.Usage,
+        [`Case ids are printed by \`ir ${command}\` (e.g. IR-20261123-101500-ab12).`],
+        'USAGE',
+      )
+    const undone = await undo(caseId)
+    for (const line of lines(undone)) this.log(line)
+    this.exitWith(undone.exitCode)
+    return undone
+  }
+
   /** Every case this run opened ends with the exit code the process returns (and the verdict shown). */
   protected override async _run<R>(): Promise<R> {
     let result: R | undefined
