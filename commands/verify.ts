@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {IrCommand} from '../src/cli/base-command.js'
 import {ExitCode} from '../src/errors.js'
-import {verifyBundle, type VerifyResult} from '../src/evidence/verify.js'
+import {verify, type VerifyResult} from '../src/verify.js'
 
 export default class Verify extends IrCommand<VerifyResult> {
   static override summary = 'Check an evidence bundle: archive hash, every manifest entry, extra files, journal chain.'
@@ -24,7 +24,7 @@ export default class Verify extends IrCommand<VerifyResult> {
 
   public async run(): Promise<VerifyResult> {
     const {args, flags} = await this.parse(Verify)
-    const result = await verifyBundle(args.bundle, {identity: flags.identity})
+    const result = await verify({bundle: args.bundle, identity: flags.identity})
     if (result.ok && result.contentsChecked === false)
       this.log(`ok  ciphertext matches its .sha256: ${result.bundle} (contents not checked: pass --identity)`)
     else if (result.ok) this.log(`ok  ${result.checked} file(s) checked: ${result.bundle}`)
