@@ -5,32 +5,15 @@ import Database from 'better-sqlite3'
 import {describe, expect, it} from 'vitest'
 
 import {checklistItems} from '../../../src/actions/rotate-checklist.js'
-import {openCase} from '../../../src/case/case-store.js'
 import {fingerprint} from '../../../src/openclaw/config-edit.js'
 import {stateDbPath} from '../../../src/openclaw/secrets/store.js'
-import {defaultsPrompter, type Prompter} from '../../../src/playbook/prompter.js'
-import type {ActionContext} from '../../../src/playbook/action-types.js'
-import {realRunner} from '../../../src/system/process-runner.js'
 import {fileEraStateDir} from '../../fixtures/state-dirs.js'
 import {tempDir} from '../../helpers/temp.js'
-import {closedPort, stateWithConfig} from './rotate-fixtures.js'
+import {closedPort, stateWithConfig, actionContext} from './rotate-fixtures.js'
 
 const BOT = '123456:AAE-telegram-bot-token-old-0123456789'
 
-function ctx(state: string, configPath: string, prompter: Prompter = defaultsPrompter): ActionContext {
-  return {
-    install: {stateDir: state, configPath, source: 'flag', stateDirExists: true, configExists: true},
-    case: openCase(undefined, {home: tempDir('ir-home-')}),
-    prompter,
-    runner: realRunner,
-    env: {PATH: ''},
-    now: () => new Date(),
-    vars: {},
-    dryRun: false,
-    results: new Map(),
-    state: {},
-  }
-}
+const ctx = actionContext
 
 describe('what ir cannot rotate', () => {
   it('lists file-era auth profiles, channel tokens, the WhatsApp session and paired devices/nodes with the commands that revoke them', async () => {

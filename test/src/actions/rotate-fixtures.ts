@@ -3,7 +3,11 @@ import path from 'node:path'
 
 import Database from 'better-sqlite3'
 
+import {openCase} from '../../../src/case/case-store.js'
 import {stateDbPath} from '../../../src/openclaw/secrets/store.js'
+import type {ActionContext} from '../../../src/playbook/action-types.js'
+import {defaultsPrompter, type Prompter} from '../../../src/playbook/prompter.js'
+import {realRunner} from '../../../src/system/process-runner.js'
 import {tempDir} from '../../helpers/temp.js'
 
 /** Fixtures for the rotate tests: real temp state dirs, the real secret store schema. */
@@ -114,4 +118,20 @@ export async function closedPort(): Promise<number> {
       s.close(() => resolve(typeof a === 'object' && a ? a.port : 1))
     })
   })
+}
+
+/** An action's context on one install, with a fresh case and no OpenClaw on PATH (a rotate step run alone). */
+export function actionContext(state: string, configPath: string, prompter: Prompter = defaultsPrompter): ActionContext {
+  return {
+    install: {stateDir: state, configPath, source: 'flag', stateDirExists: true, configExists: true},
+    case: openCase(undefined, {home: tempDir('ir-home-')}),
+    prompter,
+    runner: realRunner,
+    env: {PATH: ''},
+    now: () => new Date(),
+    vars: {},
+    dryRun: false,
+    results: new Map(),
+    state: {},
+  }
 }

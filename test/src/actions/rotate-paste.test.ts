@@ -5,31 +5,14 @@ import {describe, expect, it} from 'vitest'
 
 import {rotateChecklist} from '../../../src/actions/rotate-checklist.js'
 import {rotatePaste} from '../../../src/actions/rotate-paste.js'
-import {openCase} from '../../../src/case/case-store.js'
 import {fingerprint} from '../../../src/openclaw/config-edit.js'
 import {loadConfig} from '../../../src/openclaw/config.js'
-import {defaultsPrompter, type Prompter} from '../../../src/playbook/prompter.js'
-import type {ActionContext} from '../../../src/playbook/action-types.js'
-import {realRunner} from '../../../src/system/process-runner.js'
 import {scriptedPrompter, tempDir} from '../../helpers/temp.js'
-import {closedPort, stateWithConfig} from './rotate-fixtures.js'
+import {closedPort, stateWithConfig, actionContext} from './rotate-fixtures.js'
 
 const BOT = '123456:AAE-telegram-bot-token-old-0123456789'
 
-function ctx(state: string, configPath: string, prompter: Prompter = defaultsPrompter): ActionContext {
-  return {
-    install: {stateDir: state, configPath, source: 'flag', stateDirExists: true, configExists: true},
-    case: openCase(undefined, {home: tempDir('ir-home-')}),
-    prompter,
-    runner: realRunner,
-    env: {PATH: ''},
-    now: () => new Date(),
-    vars: {},
-    dryRun: false,
-    results: new Map(),
-    state: {},
-  }
-}
+const ctx = actionContext
 
 describe('pasted replacements for what ir cannot rotate', () => {
   it('writes a pasted replacement (hidden input) where the config keeps it, journaled as fingerprints only', async () => {
