@@ -24,7 +24,8 @@ export default class Collect extends IrCommand<CollectResult> {
     rules: Flags.string({summary: 'Extra detection rule pack (file or directory); repeatable.', multiple: true}),
     format: Flags.string({summary: 'Archive format.', options: ['tar.gz', 'zip'], default: 'tar.gz'}),
     'encrypt-to': Flags.string({
-      summary: 'Encrypt the bundle to this age public key (age1…) as it is written; repeatable.',
+      summary:
+        'Encrypt the bundle as it is written to this age (age1…) or SSH (ssh-ed25519, ssh-rsa) public key; repeatable.',
       multiple: true,
     }),
     'include-secrets': Flags.boolean({
