@@ -5,12 +5,13 @@ import path from 'node:path'
 import type {Case} from '../case/case-store.js'
 import {loadRules, type RuleSet} from '../detect/rules.js'
 import {createScanner, type Scanner} from '../detect/scanner.js'
-import type {Finding, SkippedItem} from '../detect/finding-types.js'
+import type {Finding, ScanResult, SkippedItem} from '../detect/finding-types.js'
 import type {JsonObject} from '../openclaw/config.js'
 import type {GatewayProbeSeams} from '../openclaw/gateway.js'
 import {type Install, openclawHome, realHost} from '../openclaw/locate.js'
 import type {ProcessRunner} from '../system/process-runner.js'
 import {acquireFile, type StagedFile, StagedWriter} from './acquire.js'
+import {type FileBatchOutcome, runAcquireWorker} from './acquire-worker.js'
 import {BundleAssembly} from './bundle-seal.js'
 import type {SealedArchive} from './bundle-write.js'
 import {caseRecord} from './case-record.js'
@@ -25,7 +26,6 @@ import {KnownSecrets} from './secret-values.js'
 import {abortError} from './source-io.js'
 import {hashFile, relearnStore, snapshotStore, type StoreEnv, type StoreSnapshot} from './sqlite.js'
 import {collectedEra, type StoreInfo, storeInfoOf} from './store-info.js'
-import {finishStores} from './stores.js'
 import type {CollectOptions, CollectSummary, ItemRecord, Progress} from './collect-types.js'
 import {type VolatileFacts, volatileFacts} from './volatile.js'
 import {volatileFiles} from './volatile-files.js'
@@ -66,9 +66,20 @@ export interface SessionInit {
 
 interface Batch {
   scanner: Scanner
-  items: Array<{src: Source; identity: string; records: ItemRecord[]; staged: StagedFile[]}>
+  items: BatchItem[]
   bytes: number
 }
+
+interface BatchItem {
+  src: Source
+  identity: string
+  records: ItemRecord[]
+  staged: StagedFile[]
+}
+
+/** What the worker takes off the file queue at a time (its scan covers the batch, as the main thread's does). */
+const WORKER_BATCH_FILES = 32
+const WORKER_BATCH_BYTES = 32 << 20
 
 export class CollectSession {
   readonly dir: string
@@ -259,10 +270,22 @@ export class CollectSession {
       this.reuse(s.reused)
       await this.done(s.src, true)
     }
-    // the stores' scan, export and redaction run on a worker thread while this one copies the files
+    // C: everything else; resumed files first, the rest is a queue this thread takes from the head
+    const queue: Source[] = []
+    for (const src of d.sources.filter((x) => !small.includes(x) && !stores_.includes(x))) {
+      const e = prior.get(src.path)
+      if (e && this.reusable(e, identityOf([src.path]))) {
+        this.reuse(e)
+        await this.done(src, true)
+      } else queue.push(src)
+    }
+    // the stores' scan, export and redaction run on a worker thread while this one copies the files;
+    // then the worker takes batches of files from the queue's tail
     const pending = snaps.filter((s) => s.snap)
     let storeError: unknown
-    const stores = finishStores(
+    const givenBack: Source[] = []
+    const taken = new Map<Source, string>()
+    const stores = runAcquireWorker(
       pending.map((s) => s.snap!),
       this.rules!,
       env,
@@ -276,19 +299,30 @@ export class CollectSession {
         }
         await this.done(s.src)
       },
-      {inThread: this.init.seams?.storesInThread},
+      {
+        inThread: this.init.seams?.storesInThread,
+        files:
+          pending.length || queue.reduce((n, x) => n + x.size, 0) >= WORKER_BATCH_BYTES
+            ? {
+                take: () => {
+                  const files = takeTail(queue)
+                  for (const f of files ?? []) taken.set(f, identityOf([f.path]))
+                  return files
+                },
+                onDone: (files, o) => this.commitWorkerBatch(files, o, taken),
+                giveBack: (files) => givenBack.push(...files),
+              }
+            : undefined,
+      },
     )
     stores.done.catch((err: unknown) => {
       storeError = err
     })
     try {
-      await this.acquireFiles(
-        d.sources.filter((x) => !small.includes(x) && !stores_.includes(x)),
-        env,
-        prior,
-        () => storeError,
-      )
+      await this.acquireFiles(queue, env, () => storeError)
       await stores.done
+      // a batch the worker could not finish (it died) is done here
+      if (givenBack.length) await this.acquireFiles(givenBack, env, () => undefined)
     } finally {
       stores.stop()
     }
@@ -298,65 +332,19 @@ export class CollectSession {
     this.acquiredAt = this.init.now()
   }
 
-  /** C: everything else, scanned in batches (a batch's findings are committed with its files). */
-  private async acquireFiles(
-    rest: Source[],
-    env: StoreEnv,
-    prior: Map<string, IndexEntry>,
-    storeError: () => unknown,
-  ): Promise<void> {
+  /** C: files from the head of the queue, scanned in batches (a batch commits its findings with its files). */
+  private async acquireFiles(queue: Source[], env: StoreEnv, storeError: () => unknown): Promise<void> {
     let batch: Batch = {scanner: createScanner(this.rules!), items: [], bytes: 0}
     const flush = () => {
-      if (batch.items.length === 0) return
-      const res = batch.scanner.finish()
-      const owner = new Map<string, number>()
-      batch.items.forEach((it, i) => {
-        for (const s of it.staged) owner.set(s.bundlePath, i)
-        owner.set(it.src.path, i)
-      })
-      const perItem = batch.items.map(() => ({findings: [] as Finding[], skipped: [] as SkippedItem[]}))
-      for (const f of res.findings) perItem[owner.get(f.source.file) ?? 0]!.findings.push(f)
-      for (const k of res.scanned.skipped) perItem[owner.get(k.path) ?? 0]!.skipped.push(k)
-      const entries: IndexEntry[] = []
-      batch.items.forEach((it, i) => {
-        const p = perItem[i]!
-        this.take(it.records, it.staged, p.findings, p.skipped)
-        this.assembly.add(it.staged)
-        if (
-          identityOf([it.src.path]) === it.identity &&
-          it.records.every((r) => r.outcome !== 'failed' && !r.changedDuringCopy)
-        ) {
-          entries.push(
-            this.entry(
-              it.src,
-              it.identity,
-              it.records,
-              it.staged,
-              p.findings,
-              p.skipped,
-              i === 0 ? res.scanned : undefined,
-            ),
-          )
-        }
-      })
-      this.scanned.files += res.scanned.files
-      this.scanned.events += res.scanned.events
-      this.scanned.bytes += res.scanned.bytes
-      this.index.append(entries)
+      if (batch.items.length) this.commitBatch(batch.items, batch.scanner.finish())
       batch = {scanner: createScanner(this.rules!), items: [], bytes: 0}
     }
     const maxFiles = this.init.seams?.batchFiles ?? 256
     const maxBytes = this.init.seams?.batchBytes ?? 256 << 20
-    for (const src of rest) {
+    for (let src = queue.shift(); src; src = queue.shift()) {
       if (this.options.signal?.aborted) throw abortError()
       if (storeError()) throw storeError()
       const identity = identityOf([src.path])
-      const e = prior.get(src.path)
-      if (e && this.reusable(e, identity)) {
-        this.reuse(e)
-        await this.done(src, true)
-        continue
-      }
       this.current(src)
       const r = await acquireFile(src, env, batch.scanner)
       batch.items.push({src, identity, records: r.records, staged: r.staged})
@@ -365,6 +353,60 @@ export class CollectSession {
       await this.done(src)
     }
     flush()
+  }
+
+  /** A batch the worker acquired: committed as this thread's own batches are. */
+  private async commitWorkerBatch(files: Source[], o: FileBatchOutcome, taken: Map<Source, string>): Promise<void> {
+    const items = files.map((src, i) => ({
+      src,
+      identity: taken.get(src) ?? '',
+      records: o.items[i]!.records,
+      staged: o.items[i]!.staged,
+    }))
+    this.commitBatch(items, {findings: o.findings, scanned: {...o.scanned, skipped: o.skipped}})
+    for (const [i, src] of files.entries()) {
+      taken.delete(src)
+      this.bytes(o.items[i]!.bytesRead)
+      await this.done(src)
+    }
+  }
+
+  /** A scanned batch: findings and skips to the file they came from, files into the archive, the index appended. */
+  private commitBatch(items: BatchItem[], res: ScanResult): void {
+    const owner = new Map<string, number>()
+    items.forEach((it, i) => {
+      for (const s of it.staged) owner.set(s.bundlePath, i)
+      owner.set(it.src.path, i)
+    })
+    const perItem = items.map(() => ({findings: [] as Finding[], skipped: [] as SkippedItem[]}))
+    for (const f of res.findings) perItem[owner.get(f.source.file) ?? 0]!.findings.push(f)
+    for (const k of res.scanned.skipped) perItem[owner.get(k.path) ?? 0]!.skipped.push(k)
+    const entries: IndexEntry[] = []
+    items.forEach((it, i) => {
+      const p = perItem[i]!
+      this.take(it.records, it.staged, p.findings, p.skipped)
+      this.assembly.add(it.staged)
+      if (
+        identityOf([it.src.path]) === it.identity &&
+        it.records.every((r) => r.outcome !== 'failed' && !r.changedDuringCopy)
+      ) {
+        entries.push(
+          this.entry(
+            it.src,
+            it.identity,
+            it.records,
+            it.staged,
+            p.findings,
+            p.skipped,
+            i === 0 ? res.scanned : undefined,
+          ),
+        )
+      }
+    })
+    this.scanned.files += res.scanned.files
+    this.scanned.events += res.scanned.events
+    this.scanned.bytes += res.scanned.bytes
+    this.index.append(entries)
   }
 
   /** Step 4: findings.jsonl, report.md and report.html (through the redactor: no known secret in clear). */
@@ -616,4 +658,20 @@ export class CollectSession {
     await this.init.seams?.afterSource?.(src)
     if (this.options.signal?.aborted) throw abortError()
   }
+}
+
+/** Up to a worker batch of files off the queue's tail (at least one), or undefined when it is empty. */
+function takeTail(queue: Source[]): Source[] | undefined {
+  if (queue.length === 0) return undefined
+  let n = 0
+  let bytes = 0
+  while (
+    n < queue.length &&
+    n < WORKER_BATCH_FILES &&
+    (n === 0 || bytes + queue[queue.length - 1 - n]!.size <= WORKER_BATCH_BYTES)
+  ) {
+    bytes += queue[queue.length - 1 - n]!.size
+    n++
+  }
+  return queue.splice(queue.length - n, n)
 }
