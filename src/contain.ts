@@ -51,7 +51,8 @@ export async function contain({dmPolicy, keepRunning, since, ...req}: ContainReq
   const outcome = await runShippedPlaybook({
     ...req,
     playbook: 'contain',
-    vars: {dmPolicy: dmPolicy ?? 'disabled', keepRunning: Boolean(keepRunning), openclawCli, sinceMs},
+    vars: {dmPolicy: dmPolicy ?? 'disabled', keepRunning: Boolean(keepRunning), sinceMs},
+    state: {targetCli: openclawCli},
   })
   const result = shapeOutcome(outcome)
   // What OpenClaw could not confirm is partial, never a precondition the operator could fix by re-running.

@@ -33,7 +33,8 @@ export async function recover({dmPolicy, ...req}: RecoverRequest): Promise<Recov
   const outcome = await runShippedPlaybook({
     ...req,
     playbook: 'recover',
-    vars: {dmPolicy: dmPolicy ?? 'pairing', openclawCli},
+    vars: {dmPolicy: dmPolicy ?? 'pairing'},
+    state: {targetCli: openclawCli},
   })
   const r = shapeOutcome(outcome)
   const notes: string[] = []

@@ -9,7 +9,8 @@ import {ExitCode, IrError, errorMessage} from './errors.js'
 import {collect} from './collect.js'
 import type {ProgressFn} from './evidence/collect-types.js'
 import {maskSecrets} from './openclaw/config-edit.js'
-import {realHost, resolveInstall, type Target} from './openclaw/locate.js'
+import {existingInstall} from './openclaw/install-check.js'
+import {realHost, type Target} from './openclaw/locate.js'
 import {locateInstallCli} from './openclaw/openclaw-cli.js'
 import type {Prompter} from './playbook/prompter.js'
 import type {RunEffects} from './playbook/run.js'
@@ -161,15 +162,7 @@ export function completedPhases(c: Case): Map<PhaseId, {verified: boolean; detai
 
 export async function respond(req: RespondRequest): Promise<RespondResult> {
   const host = req.host ?? realHost()
-  const install = resolveInstall(req.target, host)
-  if (!install.stateDirExists) {
-    throw new IrError(
-      `OpenClaw state dir ${install.stateDir} does not exist.`,
-      ExitCode.PreconditionFailed,
-      ['Point ir at the install with --state-dir or --profile (`ir status` lists what it finds).'],
-      'STATE_DIR_MISSING',
-    )
-  }
+  const install = existingInstall(req.target, host)
   const c = openCase(req.caseId, {home: req.irHome, now: req.now})
   const earlier = completedPhases(c)
   // The target's own CLI, found while its gateway still runs (from the process), for the final audit.
@@ -287,7 +280,7 @@ export async function respond(req: RespondRequest): Promise<RespondResult> {
     },
     audit: async () => {
       if (req.dryRun) return planned("openclaw security audit --json by the target's own CLI")
-      const o = await runShippedPlaybook({...sub, playbook: 'respond', vars: {openclawCli}})
+      const o = await runShippedPlaybook({...sub, playbook: 'respond', state: {targetCli: openclawCli}})
       const step = o.steps.find((s) => s.action === 'security-audit')
       // Only OpenClaw's own report verifies (the step fails without it, with the reason).
       const report = (step?.data as {json?: unknown} | undefined)?.json !== undefined
