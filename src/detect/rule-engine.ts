@@ -3,6 +3,7 @@ import {createHash} from 'node:crypto'
 import {entropy, maskHighEntropyTokens, maskRuleMatches, maskSecret, revealInvisible, shortHash} from './mask.js'
 import {UNTRUSTED_TOOLS} from './events.js'
 import {Prefilter} from './prefilter.js'
+import {strayTaskLines} from './stray-task.js'
 import type {PrefilterKeyword} from './prefilter.js'
 import type {CompiledRule, RuleSet} from './rules.js'
 import {SEVERITY_RANK} from './finding-types.js'
@@ -212,6 +213,16 @@ export class Engine {
   /** `lower`: the text lower-cased (where an anchored rule looks for its keywords). */
   private matchRuleText(rule: CompiledRule, text: string, ev: ScanEvent, depth: number, lower: string): RuleHit[] {
     if (rule.detector === 'external-boundary') return boundaryHits(rule, text)
+    if (rule.detector === 'stray-task') {
+      return strayTaskLines(text, rule.patterns).map((l) => ({
+        rule,
+        severity: rule.severity,
+        title: rule.title,
+        text,
+        ...l,
+        tags: [...rule.tags],
+      }))
+    }
     const hits: RuleHit[] = []
     const starts = rule.anchors ? keywordStarts(rule, text, lower) : undefined
     for (let i = 0; i < rule.patterns.length; i++) {

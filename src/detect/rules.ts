@@ -10,8 +10,8 @@ import {buildAsset, packageAsset} from '../system/package-assets.js'
 import {CATEGORIES, EVENT_KINDS, SEVERITIES} from './finding-types.js'
 import type {Category, EventKind, Severity, SkippedItem} from './finding-types.js'
 
-/** Built-in detectors for what a regex alone cannot say (decoding, marker pairing). */
-export const DETECTORS = ['base64-payload', 'external-boundary'] as const
+/** Built-in detectors for what a regex alone cannot say: decoding, marker pairing, a line alien to its document. */
+export const DETECTORS = ['base64-payload', 'external-boundary', 'stray-task'] as const
 export type Detector = (typeof DETECTORS)[number]
 
 const TestCase = z.union([
