@@ -89,6 +89,8 @@ export interface RespondRequest extends RunEffects {
   caseId?: string
   out?: string
   secretsOut?: string
+  /** Recipients the bundle is encrypted to (as `ir collect --encrypt-to`). */
+  encryptTo?: string[]
   dmPolicy?: string
   keepRunning?: boolean
   since?: string
@@ -120,7 +122,7 @@ export function worstExit(codes: ExitCode[]): ExitCode {
 }
 
 export function planPhases(
-  req: Pick<RespondRequest, 'keepRunning' | 'dmPolicy' | 'out' | 'secretsOut'>,
+  req: Pick<RespondRequest, 'keepRunning' | 'dmPolicy' | 'out' | 'secretsOut' | 'encryptTo'>,
 ): Omit<PlannedPhase, 'done'>[] {
   return [
     {
@@ -141,7 +143,7 @@ export function planPhases(
     {
       id: 'collect',
       title: TITLES.collect,
-      changes: `nothing in the install: a hashed, verified bundle in ${req.out ?? 'the case directory'}`,
+      changes: `nothing in the install: a hashed, verified bundle in ${req.out ?? 'the case directory'}${req.encryptTo?.length ? `, encrypted to ${req.encryptTo.length} recipient(s)` : ''}`,
     },
     {id: 'audit', title: TITLES.audit, changes: 'nothing: openclaw security audit --json, saved in the case'},
   ]
@@ -269,6 +271,7 @@ export async function respond(req: RespondRequest): Promise<RespondResult> {
         ...sub,
         out: req.out,
         since: req.since,
+        encryptTo: req.encryptTo,
         includeSecrets: false,
         signal: req.signal,
         onProgress: req.onProgress,
