@@ -113,10 +113,12 @@ describe('ir respond and ir recover on a real gateway', () => {
         ['collect', 'done'],
         ['audit', 'done'],
       ])
-      const volatile = JSON.parse(readFileSync(run.json.where.volatile, 'utf8'))
+      const preStop = readFileSync(run.json.where.volatile, 'utf8')
+      const volatile = JSON.parse(preStop)
       expect(volatile.gateway).toMatchObject({state: 'up', pid: gw.pid})
       expect(volatile.exposure.filter((e: {severity: string}) => e.severity === 'critical').length).toBeGreaterThan(0)
-      expect(volatile.listening.map((l: {port: number}) => l.port)).toContain(gw.port)
+      expect(volatile.gateway.listening.map((l: {port: number}) => l.port)).toContain(gw.port)
+      expect(Array.isArray(volatile.gateway.connections)).toBe(true)
       // And the gateway is stopped
       expect(pidAlive(gw.pid)).toBe(false)
       expect(await gw.httpStatus('/healthz').catch(() => 0)).toBe(0)
@@ -139,6 +141,8 @@ describe('ir respond and ir recover on a real gateway', () => {
       expect(verify.json?.ok, verify.stderr).toBe(true)
       const x = extract(run.json.bundle)
       temps.push(path.dirname(x))
+      // And the pre-stop facts themselves are in the bundle, byte for byte
+      expect(readFileSync(path.join(x, 'evidence', 'volatile', 'before-containment.json'), 'utf8')).toBe(preStop)
       const report = readFileSync(path.join(x, 'findings', 'report.md'), 'utf8')
       expect(report).toMatch(/injection\.instruction-override|Ignore all previous instructions/)
       expect(run.json.findings.some((f: {ruleId: string}) => f.ruleId.startsWith('injection.'))).toBe(true)
