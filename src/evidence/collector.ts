@@ -40,7 +40,7 @@ import {
   type ItemRecord,
   type Progress,
 } from './collect-types.js'
-import {type VolatileFacts, volatileFacts} from './volatile.js'
+import {PRE_STOP_BUNDLE_PATH, preStopText, type VolatileFacts, volatileFacts} from './volatile.js'
 
 /**
  * `ir collect`, one run: the state the playbook steps share (discover → volatile → acquire →
@@ -197,6 +197,7 @@ export class CollectSession {
         stateDir: this.discovery!.stateDir,
         configPath: this.init.install.configPath,
         config: this.config,
+        configError: this.configError,
         env: this.init.env,
         home: this.home,
         profile: this.init.install.profile,
@@ -227,8 +228,12 @@ export class CollectSession {
         },
       ],
     ]
+    // What `ir respond` recorded before its contain phase stopped the gateway, byte for byte (its journal hash).
+    const before = preStopText(this.init.case.dir)
+    if (before !== undefined) files.push([PRE_STOP_BUNDLE_PATH, before])
     for (const [name, value] of files) {
-      const staged = await this.writeGenerated(name, JSON.stringify(value, null, 2) + '\n')
+      const text = typeof value === 'string' ? value : JSON.stringify(value, null, 2) + '\n'
+      const staged = await this.writeGenerated(name, text)
       const audit = name.endsWith('audit.json')
       this.records.push({
         path: audit ? 'openclaw security audit --deep --json (scratch mirror)' : name.replace(/^.*\//, 'volatile: '),
