@@ -22,6 +22,7 @@ import {configVersion} from '../openclaw/version.js'
 import type {ActionContext, ActionDefinition} from '../playbook/action-types.js'
 import type {ProcessRunner} from '../system/process-runner.js'
 import {newSecret} from '../system/secret-generator.js'
+import {askEach, nothingToWrite} from './shared/ask-changes.js'
 import {targetCli} from './target-cli.js'
 
 const Params = z
@@ -72,26 +73,13 @@ export const lockdown: ActionDefinition<Params> = {
     const cli = targetCli(ctx)
     const version = cli?.version ?? configVersion(loaded.value)
     const changes = lockdownChanges(loaded.value, {dmPolicy, groupPolicy: params.groupPolicy, newSecret, version})
-    const accepted = new Set<LockdownId>()
-    const declined: string[] = []
-    for (const c of changes) {
-      const yes = ctx.prompter.interactive && !ctx.dryRun ? await ctx.prompter.confirm(c.question, true) : true
-      if (yes) accepted.add(c.id)
-      else declined.push(c.summary)
-    }
+    const answers = await askEach(ctx, changes)
+    const {declined} = answers
+    const accepted = new Set<LockdownId>(answers.accepted.map((c) => c.id))
     const edits = selectEdits(changes, accepted)
     const tailscale = accepted.has('tailscale') && params.resetTailscale ? await tailscaleActive(ctx.runner) : false
+    if (edits.length === 0 && !tailscale) return nothingToWrite(declined, 'config already locked down')
     const lines: string[] = []
-    if (edits.length === 0 && !tailscale) {
-      for (const d of declined) lines.push(`declined: ${d}`)
-      return {
-        noop: true,
-        summary: declined.length
-          ? `nothing to write (${declined.length} sub-change(s) declined)`
-          : 'config already locked down',
-        lines,
-      }
-    }
     const edit = planConfigEdit(loaded, edits)
     for (const f of edit.files) refuseReadOnly(f.file)
     for (const f of edit.files) {

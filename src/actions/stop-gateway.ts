@@ -26,6 +26,7 @@ import {
 } from '../openclaw/service-control.js'
 import {findServiceDefinitions, serviceMatches, serviceRuntime, type ServiceDefinition} from '../openclaw/services.js'
 import type {ActionContext, ActionDefinition} from '../playbook/action-types.js'
+import {maskArgvSecrets} from '../system/secret-vocabulary.js'
 
 const Params = z
   .object({
@@ -300,7 +301,7 @@ function foreignListener(gw: GatewayState): string {
 /** The command line for the plan, with any secret passed on it (`--token T`, old builds) masked. */
 export function describeCmdline(cmdline: string | undefined): string {
   if (!cmdline) return 'command line unreadable'
-  const masked = cmdline.replace(/(--(?:token|password)(?:=|\s+))\S+/gi, '$1«masked»')
+  const masked = maskArgvSecrets(cmdline)
   return masked.length > 80 ? `${masked.slice(0, 77)}…` : masked
 }
 

@@ -27,7 +27,7 @@ import {abortError} from './source-io.js'
 import {hashFile, relearnStore, snapshotStore, type StoreEnv, type StoreSnapshot} from './sqlite.js'
 import {collectedEra, type StoreInfo, storeInfoOf} from './store-info.js'
 import type {CollectOptions, CollectSummary, ItemRecord, Progress} from './collect-types.js'
-import {type VolatileFacts, volatileFacts} from './volatile.js'
+import {preStopText, type VolatileFacts, volatileFacts} from './volatile.js'
 import {volatileFiles} from './volatile-files.js'
 
 /**
@@ -188,6 +188,7 @@ export class CollectSession {
         stateDir: this.discovery!.stateDir,
         configPath: this.init.install.configPath,
         config: this.config,
+        configError: this.configError,
         env: this.init.env,
         home: this.home,
         profile: this.init.install.profile,
@@ -203,7 +204,8 @@ export class CollectSession {
       rmSync(scratch, {recursive: true, force: true})
     }
     const v = this.volatile
-    for (const f of volatileFiles(v)) {
+    // what `ir respond` recorded before its contain phase stopped the gateway goes in byte for byte
+    for (const f of volatileFiles(v, preStopText(this.init.case.dir))) {
       const staged = await this.writeGenerated(f.bundlePath, f.text)
       this.records.push({...f.record, sha256: staged.sha256, size: staged.size})
     }

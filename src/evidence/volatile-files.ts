@@ -1,5 +1,5 @@
 import type {ItemRecord} from './collect-types.js'
-import type {VolatileFacts} from './volatile.js'
+import {PRE_STOP_BUNDLE_PATH, type VolatileFacts} from './volatile.js'
 
 /** The volatile facts as bundle files (evidence/volatile/*.json), each with the record case.json lists it under. */
 
@@ -9,7 +9,8 @@ export interface VolatileFile {
   record: Omit<ItemRecord, 'sha256' | 'size'>
 }
 
-export function volatileFiles(v: VolatileFacts): VolatileFile[] {
+/** `preStop`: what `ir respond` recorded before it stopped the gateway (its journal holds the hash), kept as is. */
+export function volatileFiles(v: VolatileFacts, preStop?: string): VolatileFile[] {
   const files: Array<[string, unknown]> = [
     ['evidence/volatile/host.json', v.host],
     ['evidence/volatile/gateway.json', v.gateway],
@@ -25,11 +26,12 @@ export function volatileFiles(v: VolatileFacts): VolatileFile[] {
       },
     ],
   ]
+  if (preStop !== undefined) files.push([PRE_STOP_BUNDLE_PATH, preStop])
   return files.map(([bundlePath, value]) => {
     const audit = bundlePath.endsWith('audit.json')
     return {
       bundlePath,
-      text: JSON.stringify(value, null, 2) + '\n',
+      text: typeof value === 'string' ? value : JSON.stringify(value, null, 2) + '\n',
       record: {
         path: audit
           ? 'openclaw security audit --deep --json (scratch mirror)'

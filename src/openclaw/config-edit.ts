@@ -6,7 +6,7 @@ import JSON5 from 'json5'
 import {ExitCode, IrError} from '../errors.js'
 import type {FileChanger} from '../system/file-changer.js'
 import type {ProcessRunner} from '../system/process-runner.js'
-import {fingerprint, maskSecret} from '../system/secret-vocabulary.js'
+import {fingerprint, maskSecret, SECRET_KEY_NAME} from '../system/secret-vocabulary.js'
 import {getPath, isObject, loadConfig, parseJson5, type LoadedConfig} from './config.js'
 import {validateConfigWithCli} from './openclaw-cli.js'
 import type {OpenClawCli} from './version.js'
@@ -42,8 +42,6 @@ export interface EditPlan {
   edits: ConfigEdit[]
 }
 
-/** Key names whose string value is a secret: `botToken`, `password`, `api_key`… (case-insensitive). */
-const SECRET_KEY_PART = /token|password|secret|apikey|api_key|privatekey/i
 const WORD_RUN = /[A-Za-z0-9_]+/g
 const ENV_REF_VALUE = /^\$\{[A-Z_][A-Z0-9_]*\}$/
 
@@ -181,7 +179,7 @@ export function maskSecrets(text: string, known: string[] = []): string {
   const unclosedTo: Record<string, number> = {'"': -1, "'": -1}
   WORD_RUN.lastIndex = 0
   for (let m = WORD_RUN.exec(src); m; m = WORD_RUN.exec(src)) {
-    if (!SECRET_KEY_PART.test(m[0])) continue
+    if (!SECRET_KEY_NAME.test(m[0])) continue
     const value = quotedValueAfterKey(src, WORD_RUN.lastIndex, unclosedFrom, unclosedTo)
     if (!value) continue
     const v = src.slice(value.start, value.end)
