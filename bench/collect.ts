@@ -227,6 +227,7 @@ const result = {
     medianCpuSeconds: median(kw.map((f) => f.total.cpu)),
     parts: partsMed(kw),
     ratioIrOverManual: irMed / median(kw.map((f) => f.total.wall)),
+    ratioCpuIrOverManual: median(ir.map((t) => t.cpu)) / median(kw.map((f) => f.total.cpu)),
   },
 }
 const file = path.join(outDir, `collect-results-${size}.json`)

@@ -49,6 +49,16 @@ export interface StoreEnv extends AcquireEnv {
 }
 
 const COPY_ATTEMPTS = 3
+/** Page cache of ir's own connections (KiB): the copies are read and rewritten once, in order, so
+ * better-sqlite3's default of 16 MB per connection only added to the peak memory (bench/collect-figures.md). */
+const CACHE_KIB = 2000
+
+/** One of ir's connections to its private copies (never to a source store). */
+function openCopy(file: string, opts: Database.Options): Database.Database {
+  const db = new Database(file, opts)
+  db.pragma(`cache_size = -${CACHE_KIB}`)
+  return db
+}
 /** Rows are read a page at a time, so memory stays flat and updates can run between pages. */
 const PAGE_ROWS = 2000
 const ZSTD_MAGIC = 0xfd2fb528
@@ -134,7 +144,7 @@ export async function snapshotStore(src: Source, env: StoreEnv): Promise<StoreSn
       // the -shm is rebuilt from the -wal: a stale one must not be trusted
       for (const c of copies.slice(1)) if (c.copyPath && c.src.path.endsWith('-shm')) rmSync(c.copyPath, {force: true})
     }
-    const db = new Database(open, {fileMustExist: true, timeout: 2000})
+    const db = openCopy(open, {fileMustExist: true, timeout: 2000})
     try {
       if (env.includeSecrets) await db.backup(backupPath)
       else {
@@ -147,7 +157,7 @@ export async function snapshotStore(src: Source, env: StoreEnv): Promise<StoreSn
       db.close()
     }
     if (!env.includeSecrets) renameSync(open, backupPath)
-    const b = new Database(backupPath, {fileMustExist: true})
+    const b = openCopy(backupPath, {fileMustExist: true})
     try {
       b.pragma('journal_mode = DELETE')
       backupRec.events = tableCount(b, 'transcript_events')
@@ -254,7 +264,7 @@ async function exportAndRedact(
   env: StoreEnv,
 ): Promise<{records: ItemRecord[]; staged: StagedFile[]; count: number; notes: string[]}> {
   const redact = !env.includeSecrets
-  const db = new Database(target, {fileMustExist: true})
+  const db = openCopy(target, {fileMustExist: true})
   let restore: (() => void) | undefined
   try {
     if (redact) restore = prepareRedaction(db)
@@ -504,7 +514,7 @@ export function auditExportPath(storeBundlePath: string): string {
  * tables whose names say so) and in config_machine_state's credential rows.
  */
 function learnStoreSecrets(dbPath: string, known: KnownSecrets): void {
-  const db = new Database(dbPath, {readonly: true, fileMustExist: true})
+  const db = openCopy(dbPath, {readonly: true, fileMustExist: true})
   try {
     for (const t of tables(db)) {
       if (t.type !== 'table') continue
@@ -579,7 +589,7 @@ export function redactStore(
   redactor: Redactor,
   signal?: AbortSignal,
 ): {count: number; notes: string[]} {
-  const db = new Database(dbPath, {fileMustExist: true})
+  const db = openCopy(dbPath, {fileMustExist: true})
   try {
     const restore = prepareRedaction(db)
     const r = redactOpenStore(db, redactor, signal, 0, [])
