@@ -261,6 +261,7 @@ export class Engine {
     }
     const hits: RuleHit[] = []
     let ruleStarts: number[] | undefined
+    const memo = new Map<string, number[]>()
     for (let i = 0; i < rule.patterns.length; i++) {
       const own = rule.patternKeywords[i]
       // a pattern with its own keywords runs only where one of them is
@@ -272,8 +273,8 @@ export class Engine {
             sticky,
             text,
             own
-              ? keywordStarts(rule, own, text, lower)
-              : (ruleStarts ??= keywordStarts(rule, rule.keywords, text, lower)),
+              ? keywordStarts(rule, own, text, lower, memo)
+              : (ruleStarts ??= keywordStarts(rule, rule.keywords, text, lower, memo)),
           )
         : globalMatches(rule.patterns[i]!, text)
       let from = 0
@@ -425,11 +426,24 @@ export class Engine {
  * the rule itself — unless lower-casing changed the length (a few non-ASCII letters) or the
  * rule folds case the Unicode way; then with the regex of all the rule's keywords (more tries, same matches).
  */
-function keywordStarts(rule: CompiledRule, keywords: string[], text: string, lower: string): number[] {
+function keywordStarts(
+  rule: CompiledRule,
+  keywords: string[],
+  text: string,
+  lower: string,
+  memo: Map<string, number[]>,
+): number[] {
   const starts: number[] = []
   if (lower.length === text.length && !rule.patterns.some((p) => p.unicode)) {
+    // patterns of one rule share keywords: each is looked for once per text
     for (const k of keywords) {
-      for (let p = lower.indexOf(k); p >= 0; p = lower.indexOf(k, p + 1)) starts.push(p)
+      let at = memo.get(k)
+      if (!at) {
+        at = []
+        for (let p = lower.indexOf(k); p >= 0; p = lower.indexOf(k, p + 1)) at.push(p)
+        memo.set(k, at)
+      }
+      for (const p of at) starts.push(p)
     }
   } else {
     const finder = rule.anchors!.finder
