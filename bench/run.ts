@@ -61,7 +61,16 @@ writeFileSync(patternsFile, `${rgPatterns(rules.rules).join('\n')}\n`)
 const keywordsFile = path.join(outDir, 'keywords.txt')
 writeFileSync(
   keywordsFile,
-  `${[...new Set(rules.rules.flatMap((r) => (r.detector === 'base64-payload' ? [] : r.keywords)))].join('\n')}\n`,
+  // what ir's prefilter looks for: the rules' keywords and their patterns' own (payload rules have none there)
+  `${[
+    ...new Set(
+      rules.rules.flatMap((r) =>
+        r.detector === 'base64-payload' || r.payload
+          ? []
+          : [...r.keywords, ...r.patternKeywords.flatMap((k) => k ?? [])],
+      ),
+    ),
+  ].join('\n')}\n`,
 )
 
 // warm the page cache so every contender reads from memory
