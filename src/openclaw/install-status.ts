@@ -11,6 +11,7 @@ import {
   type IndicatorHit,
 } from './advisories.js'
 import {detectEra, type EraInfo} from './era.js'
+import {showsOpenClawSign} from './install-check.js'
 import {bySeverity, installExposure, type ExposureItem} from './exposure.js'
 import {probeGateway, type GatewayProbeSeams, type GatewayState} from './gateway.js'
 import {
@@ -40,6 +41,8 @@ export interface InstallStatus {
   profile?: string
   source: Install['source']
   stateDirExists: boolean
+  /** The state dir holds something only OpenClaw writes; false: an existing folder that is not an install. */
+  isOpenClaw: boolean
   config: {ok: boolean; error?: string; line?: number; column?: number; includes: string[]}
   /** The openclaw CLI that runs this install, how it was found (openclaw-cli.ts), and its version. */
   cli?: {source: CliSource; from: string; version?: string}
@@ -180,6 +183,7 @@ async function installStatus(
     profile: install.profile,
     source: install.source,
     stateDirExists: install.stateDirExists,
+    isOpenClaw: install.stateDirExists && showsOpenClawSign(install),
     config: configStatus,
     ...(cli ? {cli: {source: cli.source, from: cli.from, version: cli.version}} : {}),
     era: {
