@@ -82,7 +82,7 @@ export class BundleWriter {
     this.final = path.join(outDir, `${root}.${ext}`)
     this.tmp = path.join(outDir, `.${root}.${ext}.partial-${randomBytes(4).toString('hex')}`)
     const level = opts.level ?? GZIP_LEVEL
-    this.archive = format === 'zip' ? new ZipArchive({zlib: {level}}) : new TarArchive({gzip: false})
+    this.archive = format === 'zip' ? new ZipArchive({zlib: {level}}) : plainTar()
     let out
     try {
       out = createWriteStream(this.tmp, {mode: 0o600, flags: 'wx'})
@@ -232,6 +232,18 @@ export class BundleWriter {
     }
     rmSync(this.tmp, {force: true})
   }
+}
+
+/**
+ * archiver's tar without its own gzip (ours runs on every core): its abort() unpipes the tar
+ * engine, a streamx stream that has no unpipe() (archiver 8.0.0), and would throw. Nothing is
+ * piped from the engine but archiver itself, which abort() ends anyway: a no-op is enough.
+ */
+function plainTar(): TarArchive {
+  const tar = new TarArchive({gzip: false})
+  const engine = (tar as unknown as {_module?: {engine?: {unpipe?: () => unknown}}})._module?.engine
+  if (engine && typeof engine.unpipe !== 'function') engine.unpipe = () => engine
+  return tar
 }
 
 export function archiveError(file: string, err: unknown): IrError {
