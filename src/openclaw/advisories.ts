@@ -1,4 +1,5 @@
 import {readFileSync} from 'node:fs'
+import path from 'node:path'
 
 import {parse as parseYaml} from 'yaml'
 import {z} from 'zod'
@@ -36,14 +37,23 @@ export type AdvisoryData = z.infer<typeof AdvisoryFile>
 export type Advisory = AdvisoryData['advisories'][number]
 
 export function loadAdvisories(file: string): AdvisoryData {
+  return loadDataFile(file, AdvisoryFile, {what: 'advisory list', code: 'ADVISORIES_INVALID'})
+}
+
+/** A bundled YAML data file checked against its schema; a broken one names itself and the way back. */
+export function loadDataFile<S extends z.ZodType>(
+  file: string,
+  schema: S,
+  about: {what: string; code: string},
+): z.output<S> {
   try {
-    return AdvisoryFile.parse(parseYaml(readFileSync(file, 'utf8')))
+    return schema.parse(parseYaml(readFileSync(file, 'utf8')))
   } catch (err) {
     throw new IrError(
-      `${file} is not a valid advisory list: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+      `${file} is not a valid ${about.what}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
       ExitCode.Failure,
-      ['Restore it from the ir package (playbooks/data/advisories.yaml).'],
-      'ADVISORIES_INVALID',
+      [`Restore it from the ir package (playbooks/data/${path.basename(file)}).`],
+      about.code,
     )
   }
 }

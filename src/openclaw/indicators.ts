@@ -1,12 +1,11 @@
 import {createHash} from 'node:crypto'
-import {closeSync, lstatSync, openSync, readdirSync, readFileSync, readSync, statSync} from 'node:fs'
+import {lstatSync, readdirSync, readSync, statSync} from 'node:fs'
 import path from 'node:path'
 
-import {parse as parseYaml} from 'yaml'
 import {z} from 'zod'
 
-import {ExitCode, IrError} from '../errors.js'
-import {Day} from './advisories.js'
+import {readHead, withFile} from '../system/safe-fs.js'
+import {Day, loadDataFile} from './advisories.js'
 import {getPath, type JsonObject} from './config.js'
 import {agentEntries, str} from './config-shape.js'
 
@@ -30,16 +29,7 @@ const IndicatorFile = z
 export type IndicatorData = z.infer<typeof IndicatorFile>
 
 export function loadIndicators(file: string): IndicatorData {
-  try {
-    return IndicatorFile.parse(parseYaml(readFileSync(file, 'utf8')))
-  } catch (err) {
-    throw new IrError(
-      `${file} is not a valid indicator list: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
-      ExitCode.Failure,
-      ['Restore it from the ir package (playbooks/data/indicators.yaml).'],
-      'INDICATORS_INVALID',
-    )
-  }
+  return loadDataFile(file, IndicatorFile, {what: 'indicator list', code: 'INDICATORS_INVALID'})
 }
 
 export interface IndicatorHit {
@@ -181,43 +171,14 @@ function sizeOf(file: string): number | undefined {
   }
 }
 
-/** The first `max` bytes of a file (memory bounded on any input). */
-function readHead(file: string, max: number): Buffer | undefined {
-  let fd: number
-  try {
-    fd = openSync(file, 'r')
-  } catch {
-    return undefined
-  }
-  try {
-    const buf = Buffer.alloc(Math.max(0, max))
-    const n = readSync(fd, buf, 0, buf.length, 0)
-    return buf.subarray(0, n)
-  } finally {
-    closeSync(fd)
-  }
-}
-
 const CHUNK = 1024 * 1024
 
 /** SHA-256 of a file read in chunks (bounded memory). */
 function sha256File(file: string, size: number): string | undefined {
-  let fd: number
-  try {
-    fd = openSync(file, 'r')
-  } catch {
-    return undefined
-  }
-  try {
+  return withFile(file, Math.min(CHUNK, size), (fd, buf) => {
     const h = createHash('sha256')
-    const buf = Buffer.alloc(Math.min(CHUNK, Math.max(1, size)))
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null)
-      if (n === 0) break
+    for (let n = readSync(fd, buf, 0, buf.length, null); n > 0; n = readSync(fd, buf, 0, buf.length, null))
       h.update(buf.subarray(0, n))
-    }
     return h.digest('hex')
-  } finally {
-    closeSync(fd)
-  }
+  })
 }

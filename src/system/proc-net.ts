@@ -1,7 +1,7 @@
-import {closeSync, openSync, readSync, readlinkSync} from 'node:fs'
+import {readSync, readlinkSync} from 'node:fs'
 import path from 'node:path'
 
-import {safeReaddir} from './safe-fs.js'
+import {safeReaddir, withFile} from './safe-fs.js'
 
 /** Linux /proc: TCP sockets (listening and connected) and the processes that own them. */
 
@@ -105,28 +105,18 @@ const CHUNK = 64 * 1024
 
 /** Lines of a file read in chunks (a /proc table can be large); a missing file has none. */
 function eachLine(file: string, visit: (line: string) => boolean): void {
-  let fd: number
-  try {
-    fd = openSync(file, 'r')
-  } catch {
-    return
-  }
-  try {
-    const buf = Buffer.alloc(CHUNK)
+  withFile(file, CHUNK, (fd, buf) => {
     let rest = ''
     for (;;) {
       const n = readSync(fd, buf, 0, CHUNK, null)
-      const text = rest + buf.toString('latin1', 0, n)
-      const lines = text.split('\n')
+      const lines = (rest + buf.toString('latin1', 0, n)).split('\n')
       rest = n === 0 ? '' : (lines.pop() ?? '')
       for (const l of lines) if (l && !visit(l)) return
       if (n === 0) return
       // A row is ~150 bytes: a longer rest is not a /proc row.
       if (rest.length > CHUNK) rest = ''
     }
-  } finally {
-    closeSync(fd)
-  }
+  })
 }
 
 function endpoint(hex: string): {address: string; port: number} {

@@ -1,4 +1,4 @@
-import {readFileSync, readdirSync} from 'node:fs'
+import {closeSync, openSync, readFileSync, readSync, readdirSync} from 'node:fs'
 
 /** Entries of a dir, sorted; [] when it is missing or unreadable (discovery probes many paths that need not exist). */
 export function safeReaddir(dir: string): string[] {
@@ -16,4 +16,27 @@ export function safeRead(file: string): string | undefined {
   } catch {
     return undefined
   }
+}
+
+/**
+ * A file read through its descriptor, `visit` given (fd, chunk buffer) — undefined when it cannot be
+ * opened. The buffer is at most `chunk` bytes: what is read of any file is bounded by the caller.
+ */
+export function withFile<T>(file: string, chunk: number, visit: (fd: number, buf: Buffer) => T): T | undefined {
+  let fd: number
+  try {
+    fd = openSync(file, 'r')
+  } catch {
+    return undefined
+  }
+  try {
+    return visit(fd, Buffer.alloc(Math.max(1, chunk)))
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** The first `max` bytes of a file (memory bounded on any input), or undefined when it cannot be read. */
+export function readHead(file: string, max: number): Buffer | undefined {
+  return withFile(file, max, (fd, buf) => buf.subarray(0, readSync(fd, buf, 0, Math.max(0, max), 0)))
 }
