@@ -11,6 +11,7 @@ import type {ProgressFn} from './evidence/collect-types.js'
 import {PRE_STOP_FILE, volatileFacts, type GatewayFacts} from './evidence/volatile.js'
 import {maskSecrets} from './openclaw/config-edit.js'
 import {loadConfig, type JsonObject} from './openclaw/config.js'
+import {requireStateDir} from './openclaw/install-check.js'
 import {openclawHome, realHost, resolveInstall, type HostEnv, type Install, type Target} from './openclaw/locate.js'
 import {locateInstallCli} from './openclaw/openclaw-cli.js'
 import type {Prompter} from './playbook/prompter.js'
@@ -167,14 +168,7 @@ export function completedPhases(c: Case): Map<PhaseId, {verified: boolean; detai
 export async function respond(req: RespondRequest): Promise<RespondResult> {
   const host = req.host ?? realHost()
   const install = resolveInstall(req.target, host)
-  if (!install.stateDirExists) {
-    throw new IrError(
-      `OpenClaw state dir ${install.stateDir} does not exist.`,
-      ExitCode.PreconditionFailed,
-      ['Point ir at the install with --state-dir or --profile (`ir status` lists what it finds).'],
-      'STATE_DIR_MISSING',
-    )
-  }
+  requireStateDir(install)
   const c = openCase(req.caseId, {home: req.irHome, now: req.now})
   const earlier = completedPhases(c)
   // The target's own CLI, found while its gateway still runs (from the process), for the final audit.

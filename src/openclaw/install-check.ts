@@ -29,6 +29,17 @@ const SIGNS = [
   'gateway.cmd',
 ]
 
+/** Throws (exit 3, one line naming the way to the right one) when the state dir does not exist. */
+export function requireStateDir(install: Install): void {
+  if (!install.stateDirExists)
+    throw new IrError(
+      `OpenClaw state dir ${install.stateDir} does not exist.`,
+      ExitCode.PreconditionFailed,
+      ['Point ir at the install with --state-dir or --profile (`ir status` lists what it finds).'],
+      'STATE_DIR_MISSING',
+    )
+}
+
 /** Throws (exit 3, one line) unless the install is one ir may change. */
 export function checkInstallTarget(install: Install, host: HostEnv): void {
   const dir = realOr(install.stateDir)
