@@ -62,13 +62,23 @@ export const LIMITS = {
   installBytes: 64 * 1024 * 1024,
 }
 
-/** Skill directories of the install: <stateDir>/skills, each workspace's skills/, skills.load.extraDirs. */
-export function skillDirs(stateDir: string, config: JsonObject | undefined): string[] {
+/**
+ * Skill directories of the install, where OpenClaw 2026.9.6 loads file-backed skills from (docs/tools/
+ * skills.md "Loading order"): each workspace's skills/ and .agents/skills/, ~/.agents/skills (default
+ * state dir only), <stateDir>/skills, each agent's workshop-skills, skills.load.extraDirs. Bundled and
+ * custodian skills ship with the package and are not listed.
+ */
+export function skillDirs(stateDir: string, config: JsonObject | undefined, home?: string): string[] {
   const roots = new Set<string>([path.join(stateDir, 'skills')])
   const workspaces = [str(getPath(config, ['agents', 'defaults', 'workspace']))]
   if (config) for (const a of agentEntries(config)) workspaces.push(str(getPath(a.value, ['workspace'])))
   for (const name of safeList(stateDir)) if (/^workspace(-|$)/.test(name)) workspaces.push(path.join(stateDir, name))
-  for (const w of workspaces) if (w) roots.add(path.join(w, 'skills'))
+  for (const w of workspaces)
+    if (w) for (const sub of [['skills'], ['.agents', 'skills']]) roots.add(path.join(w, ...sub))
+  if (home && path.resolve(stateDir) === path.resolve(home, '.openclaw'))
+    roots.add(path.join(home, '.agents', 'skills'))
+  for (const id of safeList(path.join(stateDir, 'agents')))
+    roots.add(path.join(stateDir, 'agents', id, 'agent', 'workshop-skills'))
   const extra = getPath(config, ['skills', 'load', 'extraDirs'])
   if (Array.isArray(extra)) for (const d of extra) if (typeof d === 'string') roots.add(d)
   const out: string[] = []

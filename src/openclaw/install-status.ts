@@ -190,7 +190,7 @@ async function installStatus(
     version,
     gateway: {...gw, locks: gw.locks.map((l) => l.path), services},
     exposure,
-    ...knownBad(install.stateDir, config, version),
+    ...knownBad(install.stateDir, config, version, ctx.home),
   }
 }
 
@@ -199,12 +199,13 @@ function knownBad(
   stateDir: string,
   config: JsonObject | undefined,
   v: VersionFacts,
+  home: string,
 ): Pick<InstallStatus, 'advisories' | 'indicators' | 'indicatorCheck'> {
   const data = loadAdvisories(packageAsset('playbooks', 'data', 'advisories.yaml'))
   const source = (['running', 'installed', 'stateDb', 'config'] as const).find((k) => v[k])
   const version = source ? v[source] : undefined
   const ioc = indicatorHits(
-    skillDirs(stateDir, config),
+    skillDirs(stateDir, config, home),
     loadIndicators(packageAsset('playbooks', 'data', 'indicators.yaml')),
   )
   return {

@@ -39,7 +39,7 @@ describe('the shipped indicator list', () => {
 
 describe('indicatorHits', () => {
   it('flags a typosquat name, a C2 host and an encoded payload in any file, never the bundled clawhub skill', () => {
-    // Given four skills: a typosquat, the real clawhub, one whose helper script calls the C2, one with the encoded payload
+    // Given four skills: a typosquat, the real clawhub, one whose script calls the C2, one with the encoded payload
     const state = tempDir('ir-ioc-')
     skill(path.join(state, 'skills'), 'clawhub1', {'SKILL.md': '---\nname: clawhub1\n---\nInstall helper\n'})
     skill(path.join(state, 'skills'), 'clawhub', {'SKILL.md': '---\nname: clawhub\n---\nSearch and install skills\n'})
@@ -97,6 +97,28 @@ describe('indicatorHits', () => {
     // Then nothing past the bounds is claimed, and what was not read is counted
     expect(r.hits).toEqual([])
     expect(r.check).toMatchObject({skills: 1, files: 3, skipped: 2})
+  })
+})
+
+describe('skillDirs', () => {
+  it('lists every place OpenClaw loads file-backed skills from, ~/.agents/skills for the default state dir only', () => {
+    // Given skills in each source of OpenClaw's loading order
+    const home = tempDir('ir-ioc-home-')
+    const state = path.join(home, '.openclaw')
+    const ws = path.join(home, 'ws-work')
+    const dirs = [
+      path.join(state, 'workspace', 'skills', 'a'),
+      path.join(state, 'workspace', '.agents', 'skills', 'b'),
+      path.join(ws, 'skills', 'c'),
+      path.join(home, '.agents', 'skills', 'd'),
+      path.join(state, 'skills', 'e'),
+      path.join(state, 'agents', 'work', 'agent', 'workshop-skills', 'f'),
+    ]
+    for (const d of dirs) mkdirSync(d, {recursive: true})
+    const config = {agents: {entries: {work: {workspace: ws}}}}
+    // Then all are listed for the default state dir, and a profile's state dir does not take ~/.agents/skills
+    expect(skillDirs(state, config, home).sort()).toEqual([...dirs].sort())
+    expect(skillDirs(state, config, tempDir('ir-ioc-other-home-'))).not.toContain(dirs[3])
   })
 })
 
