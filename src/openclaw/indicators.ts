@@ -106,6 +106,8 @@ export function indicatorHits(
   ].map((e) => ({...e, needle: e.value.toLowerCase()}))
   const digests = new Map(data.sha256.map((e) => [e.value.toLowerCase(), e]))
   let budget = limits.installBytes
+  // One buffer for every file's head: reading thousands of small files allocates nothing per file.
+  const scratch = Buffer.alloc(limits.textBytes)
   for (const dir of dirs) {
     const skill = path.basename(dir)
     const files = skillFiles(dir, limits)
@@ -123,17 +125,19 @@ export function indicatorHits(
         continue
       }
       check.files++
-      const head = readHead(file, Math.min(limits.textBytes, budget))
+      const head = readHead(file, Math.min(limits.textBytes, budget), scratch)
       budget -= head?.length ?? 0
       const text = head?.toString('latin1').toLowerCase() ?? ''
       for (const t of texts)
         if (text.includes(t.needle)) hits.push({skill, dir, kind: t.kind, value: t.value, why: t.why, file: rel})
-      if (size > limits.hashBytes || size > budget) {
+      // A file read whole for its text is not read again for its hash.
+      const whole = head !== undefined && head.length === size
+      if (!whole && (size > limits.hashBytes || size > budget)) {
         check.skipped++
         continue
       }
-      const digest = sha256File(file, size)
-      budget -= size
+      const digest = whole ? createHash('sha256').update(head).digest('hex') : sha256File(file, size)
+      if (!whole) budget -= size
       const known = digest ? digests.get(digest) : undefined
       if (known) hits.push({skill, dir, kind: 'sha256', value: known.value, why: known.why, file: rel})
     }

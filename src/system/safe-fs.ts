@@ -36,7 +36,13 @@ export function withFile<T>(file: string, chunk: number, visit: (fd: number, buf
   }
 }
 
-/** The first `max` bytes of a file (memory bounded on any input), or undefined when it cannot be read. */
-export function readHead(file: string, max: number): Buffer | undefined {
-  return withFile(file, max, (fd, buf) => buf.subarray(0, readSync(fd, buf, 0, Math.max(0, max), 0)))
+/**
+ * The first `max` bytes of a file (memory bounded on any input), or undefined when it cannot be read.
+ * With `into` (at least `max` bytes), read there: the result is a view of it, valid until its next use.
+ */
+export function readHead(file: string, max: number, into?: Buffer): Buffer | undefined {
+  const n = Math.max(0, max)
+  if (into && into.length < n) throw new RangeError('readHead: buffer smaller than max')
+  const read = (fd: number, buf: Buffer) => buf.subarray(0, readSync(fd, buf, 0, n, 0))
+  return into ? withFile(file, 0, (fd) => read(fd, into)) : withFile(file, n, read)
 }
