@@ -11,8 +11,8 @@ import type {ProgressFn} from './evidence/collect-types.js'
 import {PRE_STOP_FILE, volatileFacts, type GatewayFacts} from './evidence/volatile.js'
 import {maskSecrets} from './openclaw/config-edit.js'
 import {loadConfig, type JsonObject} from './openclaw/config.js'
-import {requireStateDir} from './openclaw/install-check.js'
-import {openclawHome, realHost, resolveInstall, type HostEnv, type Install, type Target} from './openclaw/locate.js'
+import {existingInstall} from './openclaw/install-check.js'
+import {openclawHome, realHost, type HostEnv, type Install, type Target} from './openclaw/locate.js'
 import {locateInstallCli} from './openclaw/openclaw-cli.js'
 import type {Prompter} from './playbook/prompter.js'
 import type {RunEffects} from './playbook/run.js'
@@ -167,8 +167,7 @@ export function completedPhases(c: Case): Map<PhaseId, {verified: boolean; detai
 
 export async function respond(req: RespondRequest): Promise<RespondResult> {
   const host = req.host ?? realHost()
-  const install = resolveInstall(req.target, host)
-  requireStateDir(install)
+  const install = existingInstall(req.target, host)
   const c = openCase(req.caseId, {home: req.irHome, now: req.now})
   const earlier = completedPhases(c)
   // The target's own CLI, found while its gateway still runs (from the process), for the final audit.
@@ -287,7 +286,7 @@ export async function respond(req: RespondRequest): Promise<RespondResult> {
     },
     audit: async () => {
       if (req.dryRun) return planned("openclaw security audit --json by the target's own CLI")
-      const o = await runShippedPlaybook({...sub, playbook: 'respond', vars: {openclawCli}})
+      const o = await runShippedPlaybook({...sub, playbook: 'respond', state: {targetCli: openclawCli}})
       const step = o.steps.find((s) => s.action === 'security-audit')
       // Only OpenClaw's own report verifies (the step fails without it, with the reason).
       const report = (step?.data as {json?: unknown} | undefined)?.json !== undefined

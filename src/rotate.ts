@@ -8,6 +8,8 @@ import {
   type RotateRun,
 } from './actions/shared/rotate-run.js'
 import {ExitCode, IrError} from './errors.js'
+import {realHost} from './openclaw/locate.js'
+import {locateTargetCli} from './openclaw/openclaw-cli.js'
 import type {RunOutcome} from './playbook/engine.js'
 import {runShippedPlaybook, type ShippedRunRequest} from './playbooks.js'
 
@@ -50,11 +52,13 @@ export async function rotate(req: RotateRequest): Promise<RotateResult> {
   const run: RotateRun = {vault: new SecretVault(), secretsOut: out}
   let outcome: RunOutcome
   try {
+    // The target's own CLI (validates the edited config, stores a pasted key), found as contain finds it.
+    const targetCli = await locateTargetCli(base.target, base.host ?? realHost())
     outcome = await runShippedPlaybook({
       ...base,
       playbook: 'rotate',
       vars: {only, allowUnverified},
-      state: {rotate: run},
+      state: {rotate: run, targetCli},
     })
   } finally {
     releaseSecretsOut(out)

@@ -8,7 +8,7 @@ import {fingerprint} from '../openclaw/config-edit.js'
 import {getPath, isObject, loadConfig, type JsonObject} from '../openclaw/config.js'
 import {parseEnvFile} from '../openclaw/secrets/env-files.js'
 import {stateDbPath} from '../openclaw/secrets/store.js'
-import {findOpenClawCli} from '../openclaw/version.js'
+import {targetCli} from './target-cli.js'
 import type {ActionContext, ActionDefinition} from '../playbook/action-types.js'
 import {rotateRunOf, type ChecklistItem} from './shared/rotate-run.js'
 import {safeReaddir} from '../system/safe-fs.js'
@@ -102,7 +102,7 @@ export function checklistItems(ctx: ActionContext): ChecklistItem[] {
   } catch {
     /* the inventory step reported it */
   }
-  const cli = findOpenClawCli(ctx.env) !== undefined
+  const cli = targetCli(ctx) !== undefined
   const cfg = ctx.install.configPath
 
   // Model providers: config keys, per-agent auth profiles (file and SQLite eras), provider env vars.

@@ -1,4 +1,4 @@
-import {fingerprintOf} from './rule-engine.js'
+import {REQUEST_ONLY, fingerprintOf} from './rule-engine.js'
 import {SEVERITY_RANK, shiftSeverity} from './finding-types.js'
 import type {Finding, ScanEvent} from './finding-types.js'
 
@@ -153,6 +153,10 @@ export class Correlator {
 function adjustSeverity(p: Pending, s: Session): void {
   const f = p.finding
   if (f.category !== 'prompt-injection') return
+  if (f.tags?.includes(REQUEST_ONLY)) {
+    f.context = 'a request that asks for nothing harmful'
+    return
+  }
   const followed = s.lastToolCall > p.order
   if (f.kind === 'toolResult' || (f.kind === 'user' && (p.untrusted || p.senderIsOwner === false))) {
     const where = f.kind === 'toolResult' ? 'untrusted tool output' : 'content from a non-owner or external source'
@@ -255,7 +259,11 @@ function salientTokens(text: string): string[] {
 function unaskedFinding(s: Session, u: Unasked): Finding | undefined {
   const call = u.call.finding
   const injection = s.findings.find(
-    (p) => p.order === u.untrustedAt && p.finding.category === 'prompt-injection' && p.finding.kind !== 'toolCall',
+    (p) =>
+      p.order === u.untrustedAt &&
+      p.finding.category === 'prompt-injection' &&
+      p.finding.kind !== 'toolCall' &&
+      p.finding.severity !== 'info',
   )
   if (!injection && SEVERITY_RANK[call.severity] < SEVERITY_RANK.medium) return undefined
   const short = (t: string) => (t.length > 120 ? `${t.slice(0, 120)}…` : t)

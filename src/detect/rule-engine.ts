@@ -3,6 +3,7 @@ import {createHash} from 'node:crypto'
 import {entropy, maskHighEntropyTokens, maskRuleMatches, maskSecret, revealInvisible, shortHash} from './mask.js'
 import {UNTRUSTED_TOOLS} from './events.js'
 import {Prefilter} from './prefilter.js'
+import {strayTaskLines} from './stray-task.js'
 import type {PrefilterKeyword} from './prefilter.js'
 import type {CompiledRule, RuleSet} from './rules.js'
 import {SEVERITY_RANK} from './finding-types.js'
@@ -78,6 +79,9 @@ export const ENVELOPE_KEYS: PrefilterKeyword[] = [
   '"idempotencykey":"',
 ].map((bytes) => ({bytes, tag: TAG_ENVELOPE, anchorAtStart: true}))
 
+/** Tag of a request (`request: true` rule) in a message that asks for nothing harmful: reported at info. */
+export const REQUEST_ONLY = 'request-only'
+
 const MAX_HITS_PER_RULE = 10
 const DECODE_DEPTH = 2
 const DECODED_CATEGORIES = new Set([
@@ -112,6 +116,7 @@ export class Engine {
       )
     }
     this.redactors = this.rules.filter((r) => r.secretGroup !== undefined && !r.alreadyMasked)
+    this.payloads = this.rules.filter((r) => r.payload && (!r.kinds || r.kinds.has('user')))
     this.index = new Map(this.rules.map((r, i) => [r, i]))
     const keywords: PrefilterKeyword[] = [...CONTEXT_MARKERS, ...ENVELOPE_KEYS, ...KIND_MARKERS]
     this.rules.forEach((r, i) => {
@@ -121,6 +126,7 @@ export class Engine {
   }
 
   private readonly index: Map<CompiledRule, number>
+  private readonly payloads: CompiledRule[]
 
   /** Marks (by rule index) of the rules whose keywords occur in these bytes: the only candidates. */
   candidates(bytes: Uint8Array, from = 0, to = bytes.length): Uint8Array {
@@ -144,7 +150,7 @@ export class Engine {
     const hits: RuleHit[] = []
     const claimed = new Set<string>()
     for (const rule of rules) {
-      if (marks[this.index.get(rule)!] !== 1) continue
+      if (rule.payload || marks[this.index.get(rule)!] !== 1) continue
       if (depth > 0 && !DECODED_CATEGORIES.has(rule.category)) continue
       if (rule.tools && !(ev.toolName && rule.tools.has(ev.toolName))) continue
       // the line had the keyword; this event of it may not
@@ -158,7 +164,40 @@ export class Engine {
         hits.push(h)
       }
     }
-    return onePerRule(hits)
+    const out = onePerRule(hits)
+    if (ev.kind === 'user' && out.some((h) => h.rule.request)) this.judgeRequests(out, ev, text, marks)
+    return out
+  }
+
+  /**
+   * A request in a message (write memory, add a skill, skip confirmation) is judged by what it asks
+   * for: kept when the message also carries a payload (a trigger rule, a dangerous command, forged
+   * dialogue, …) or another injection at medium or above; else info, tagged `request-only`.
+   */
+  private judgeRequests(hits: RuleHit[], ev: ScanEvent, text: string, marks: Uint8Array): void {
+    const strong = hits.find(
+      (h) =>
+        !h.rule.request && h.rule.category === 'prompt-injection' && SEVERITY_RANK[h.severity] >= SEVERITY_RANK.medium,
+    )
+    let payload: string | undefined = strong?.rule.id
+    if (!payload) {
+      const lower = text.toLowerCase()
+      for (const rule of this.payloads) {
+        if (marks[this.index.get(rule)!] !== 1 || !rule.keywords.some((k) => lower.includes(k))) continue
+        if (this.matchRuleText(rule, text, ev, 0, lower).length > 0) {
+          payload = rule.id
+          break
+        }
+      }
+    }
+    for (const h of hits) {
+      if (!h.rule.request) continue
+      if (payload) h.tags = [...h.tags, `payload:${payload}`]
+      else {
+        h.severity = 'info'
+        h.tags = [...h.tags, REQUEST_ONLY]
+      }
+    }
   }
 
   /** One rule against one event, without the keyword gate (rule tests use it to prove the patterns). */
@@ -174,6 +213,16 @@ export class Engine {
   /** `lower`: the text lower-cased (where an anchored rule looks for its keywords). */
   private matchRuleText(rule: CompiledRule, text: string, ev: ScanEvent, depth: number, lower: string): RuleHit[] {
     if (rule.detector === 'external-boundary') return boundaryHits(rule, text)
+    if (rule.detector === 'stray-task') {
+      return strayTaskLines(text, rule.patterns).map((l) => ({
+        rule,
+        severity: rule.severity,
+        title: rule.title,
+        text,
+        ...l,
+        tags: [...rule.tags],
+      }))
+    }
     const hits: RuleHit[] = []
     const starts = rule.anchors ? keywordStarts(rule, text, lower) : undefined
     for (let i = 0; i < rule.patterns.length; i++) {

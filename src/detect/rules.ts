@@ -10,8 +10,8 @@ import {buildAsset, packageAsset} from '../system/package-assets.js'
 import {CATEGORIES, EVENT_KINDS, SEVERITIES} from './finding-types.js'
 import type {Category, EventKind, Severity, SkippedItem} from './finding-types.js'
 
-/** Built-in detectors for what a regex alone cannot say (decoding, marker pairing). */
-export const DETECTORS = ['base64-payload', 'external-boundary'] as const
+/** Built-in detectors for what a regex alone cannot say: decoding, marker pairing, a line alien to its document. */
+export const DETECTORS = ['base64-payload', 'external-boundary', 'stray-task'] as const
 export type Detector = (typeof DETECTORS)[number]
 
 const TestCase = z.union([
@@ -66,6 +66,15 @@ const RuleSchema = z
      */
     raw_gate: z.string().optional(),
     detector: z.enum(DETECTORS).optional(),
+    /**
+     * What this rule finds in a message (kind user) is a request — write memory, add a skill, skip
+     * confirmation — whose harm is in what it asks for: alone it is reported at info; with a
+     * `payload` rule or another prompt-injection rule at medium or above in the same message, at
+     * its severity. In tool results it keeps its severity.
+     */
+    request: z.boolean().optional(),
+    /** Never reported: what makes a `request` in the same message harmful (run only where one hit). */
+    payload: z.boolean().optional(),
     /** Capture group holding the secret: its presence makes this a secret rule (masked everywhere). */
     secret_group: z.number().int().min(0).optional(),
     /** Minimum Shannon entropy (bits per char) of the secret group. */
@@ -114,6 +123,8 @@ export interface CompiledRule {
   /** `raw_gate`, sticky: tried at the end of each raw keyword occurrence. */
   rawGate?: RegExp
   detector?: Detector
+  request: boolean
+  payload: boolean
   secretGroup?: number
   entropy?: number
   alreadyMasked: boolean
@@ -245,6 +256,7 @@ function zodMessage(err: z.ZodError): string {
 /** Compile one validated rule; throws with a message naming the bad pattern. */
 export function compileRule(spec: RuleSpec, file = '<inline>'): CompiledRule {
   if (spec.patterns.length === 0 && !spec.detector) throw new Error('needs patterns or a detector')
+  if (spec.request && spec.payload) throw new Error('a rule is a request or a payload, not both')
   const patterns = spec.patterns.map((p) =>
     compilePattern(typeof p === 'string' ? p : p.regex, typeof p === 'string' ? '' : (p.flags ?? '')),
   )
@@ -272,6 +284,8 @@ export function compileRule(spec: RuleSpec, file = '<inline>'): CompiledRule {
     anchors,
     rawGate: spec.raw_gate === undefined ? undefined : stickyOf(compilePattern(spec.raw_gate, '', false)),
     detector: spec.detector,
+    request: spec.request ?? false,
+    payload: spec.payload ?? false,
     secretGroup: spec.secret_group,
     entropy: spec.entropy,
     alreadyMasked: spec.already_masked ?? false,

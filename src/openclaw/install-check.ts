@@ -5,7 +5,7 @@ import {ExitCode, IrError} from '../errors.js'
 import type {HostEnv} from '../system/host.js'
 import {isInside, realOr} from '../system/real-paths.js'
 import {isSystemPath} from '../system/system-paths.js'
-import type {Install} from './locate.js'
+import {resolveInstall, type Install, type Target} from './locate.js'
 
 /**
  * Target sanity for the commands that change an install (contain, rotate): the state dir must show
@@ -28,17 +28,6 @@ const SIGNS = [
   'exec-approvals.json',
   'gateway.cmd',
 ]
-
-/** Throws (exit 3, one line naming the way to the right one) when the state dir does not exist. */
-export function requireStateDir(install: Install): void {
-  if (!install.stateDirExists)
-    throw new IrError(
-      `OpenClaw state dir ${install.stateDir} does not exist.`,
-      ExitCode.PreconditionFailed,
-      ['Point ir at the install with --state-dir or --profile (`ir status` lists what it finds).'],
-      'STATE_DIR_MISSING',
-    )
-}
 
 /** Throws (exit 3, one line) unless the install is one ir may change. */
 export function checkInstallTarget(install: Install, host: HostEnv): void {
@@ -83,4 +72,18 @@ function refuse(message: string): IrError {
     ['Point ir at the OpenClaw state dir with --state-dir or --profile (`ir status` lists what it finds).'],
     'NOT_AN_INSTALL',
   )
+}
+
+/** The install a command that acts on one must find: its state dir exists, or a precondition error. */
+export function existingInstall(target: Target, host: HostEnv): Install {
+  const install = resolveInstall(target, host)
+  if (!install.stateDirExists) {
+    throw new IrError(
+      `OpenClaw state dir ${install.stateDir} does not exist.`,
+      ExitCode.PreconditionFailed,
+      ['Point ir at the install with --state-dir or --profile (`ir status` lists what it finds).'],
+      'STATE_DIR_MISSING',
+    )
+  }
+  return install
 }

@@ -4,7 +4,7 @@ import path from 'node:path'
 import type {ProcessRunner} from '../system/process-runner.js'
 import {loadConfig, type JsonObject} from './config.js'
 import {probeGateway, type GatewayProbeSeams} from './gateway.js'
-import {openclawHome, type HostEnv, type Install} from './locate.js'
+import {openclawHome, resolveInstall, type HostEnv, type Install, type Target} from './locate.js'
 import {findServiceDefinitions, serviceMatches, type ServiceDefinition} from './services.js'
 import {cliAt, findOpenClawCli, type OpenClawCli} from './version.js'
 
@@ -234,4 +234,13 @@ export async function locateInstallCli(
     services,
     procRoot: seams?.procRoot,
   })
+}
+
+/**
+ * The target CLI a use case hands its run (`RunState.targetCli`), looked for before any step: null when
+ * the state dir does not exist or no CLI was found (the steps then say what OpenClaw could not confirm).
+ */
+export async function locateTargetCli(target: Target, host: HostEnv): Promise<TargetCli | null> {
+  const install = resolveInstall(target, host)
+  return install.stateDirExists ? ((await locateInstallCli(install, host)) ?? null) : null
 }
