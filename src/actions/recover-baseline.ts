@@ -140,7 +140,7 @@ function sandboxQuestion(s: SandboxChange): BaselineChange {
   return {
     id: `sandbox:${s.agentId}`,
     question: `Sandbox agent "${s.agentId}", which ${who} can reach (${why}): ${s.edits.map((e) => e.line).join('; ')}?`,
-    summary: `agent ${s.agentId} sandboxed (${s.reach === 'anyone' ? 'no workspace, no file or shell tools' : 'workspace read-only, no write or shell tools'})`,
+    summary: `agent ${s.agentId} sandboxed (${s.reach === 'anyone' ? 'no workspace, no file or shell tools' : 'workspace at most read-only, no write or shell tools'})`,
     edits: s.edits,
     sandbox: {agentId: s.agentId, access: s.access},
   }
