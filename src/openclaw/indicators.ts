@@ -47,7 +47,7 @@ export interface IndicatorCheck {
   updated: string
   skills: number
   files: number
-  /** Files not read or hashed: over the per-file, per-skill or per-install bounds, or unreadable. */
+  /** Files not read or hashed, and directories not walked: over the per-file, per-skill or per-install bounds. */
   skipped: number
 }
 
@@ -57,6 +57,8 @@ export const LIMITS = {
   /** Larger files are not hashed. */
   hashBytes: 8 * 1024 * 1024,
   filesPerSkill: 200,
+  /** Directories listed per skill (a tree of empty directories is as costly as one of files). */
+  dirsPerSkill: 500,
   depth: 4,
   /** Bytes read for the whole install, after which files are skipped (status stays fast on any tree). */
   installBytes: 64 * 1024 * 1024,
@@ -149,7 +151,12 @@ export function indicatorHits(
 function skillFiles(dir: string, limits: typeof LIMITS): {list: string[]; over: number} {
   const list: string[] = []
   let over = 0
+  let dirs = 0
   const walk = (rel: string, depth: number) => {
+    if (++dirs > limits.dirsPerSkill) {
+      over++
+      return
+    }
     for (const name of safeList(path.join(dir, rel))) {
       const r = rel ? path.join(rel, name) : name
       let st

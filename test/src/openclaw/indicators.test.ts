@@ -85,18 +85,19 @@ describe('indicatorHits', () => {
   it('stays within its bounds: text read per file, files per skill, bytes hashed, and counts what it skipped', () => {
     // Given a host past the text bound, a file over the hash bound, and more files than a skill may hold
     const root = tempDir('ir-ioc-bounds-')
-    const limits = {...LIMITS, textBytes: 1024, hashBytes: 2048, filesPerSkill: 3}
+    const limits = {...LIMITS, textBytes: 1024, hashBytes: 2048, filesPerSkill: 3, dirsPerSkill: 2}
     const dir = skill(root, 'big', {
       'SKILL.md': `${'a'.repeat(2000)}\n91.92.242.30\n`,
       'blob.bin': Buffer.alloc(4096),
       'c.txt': 'c',
       'd.txt': 'd',
+      'x/y/deep.txt': '91.92.242.30',
     })
     // When checked
     const r = indicatorHits([dir], shipped(), limits)
     // Then nothing past the bounds is claimed, and what was not read is counted
     expect(r.hits).toEqual([])
-    expect(r.check).toMatchObject({skills: 1, files: 3, skipped: 2})
+    expect(r.check).toMatchObject({skills: 1, files: 3, skipped: 3})
   })
 })
 
