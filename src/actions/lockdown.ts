@@ -23,7 +23,7 @@ import type {ActionContext, ActionDefinition} from '../playbook/action-types.js'
 import type {ProcessRunner} from '../system/process-runner.js'
 import {newSecret} from '../system/secret-generator.js'
 import {askEach, nothingToWrite} from './shared/ask-changes.js'
-import {targetCli} from './target-cli.js'
+import {configEditOptions, targetCli} from './target-cli.js'
 
 const Params = z
   .object({
@@ -122,19 +122,13 @@ export const lockdown: ActionDefinition<Params> = {
     let unconfirmed: string | undefined
     if (data.edit.files.length) {
       const cli = targetCli(ctx)
-      const applied = await applyConfigEdit(data.edit, {
-        case: ctx.case,
-        runner: ctx.runner,
-        env: ctx.env,
-        stateDir: ctx.install.stateDir,
-        configPath: ctx.install.configPath,
-        step: 'lockdown',
-        cli,
-      }).catch(async (err: unknown) => {
-        // Rejected (the original bytes are back): say so in OpenClaw's words when the original was already invalid.
-        if (cli && (err as {code?: string}).code === 'CONFIG_REJECTED') await refuseInvalidConfig(ctx, cli)
-        throw err
-      })
+      const applied = await applyConfigEdit(data.edit, configEditOptions(ctx, 'lockdown', cli)).catch(
+        async (err: unknown) => {
+          // Rejected (the original bytes are back): say so in OpenClaw's words when the original was already invalid.
+          if (cli && (err as {code?: string}).code === 'CONFIG_REJECTED') await refuseInvalidConfig(ctx, cli)
+          throw err
+        },
+      )
       files = applied.files.map((f) => ({path: f.path, sha256: f.sha256After, role: 'wrote' as const}))
       validatedBy = applied.validatedBy
       unconfirmed = applied.unconfirmed

@@ -56,7 +56,7 @@ export function statusLines(r: StatusResult): string[] {
   return out
 }
 
-/** "this version is affected by …; assume … was exposed; upgrade to ≥ …", and skills matching an indicator. */
+/** "this version is affected by …; assume … was exposed; upgrade to ≥ …", and what the skill indicator check found. */
 export function knownBadLines(i: InstallStatus): string[] {
   const out: string[] = []
   const a = i.advisories
@@ -70,7 +70,14 @@ export function knownBadLines(i: InstallStatus): string[] {
       out.push(`      assume exposed: ${x.exposed}; look for: ${x.lookFor}`)
     }
   }
+  const c = i.indicatorCheck
+  if (c.skills)
+    out.push(
+      `  skills   ${c.skills} checked against the indicators of ${c.updated} (${c.files} file(s)${c.skipped ? `, ${c.skipped} not read: over the bounds` : ''}): ${i.indicators.length ? `${i.indicators.length} match(es)` : 'no match'}`,
+    )
   for (const h of i.indicators)
-    out.push(`  IOC      skill ${h.skill} matches ${h.kind} "${h.value}" (${h.why})   [${h.dir}]`)
+    out.push(
+      `  IOC      skill ${h.skill} matches ${h.kind} "${h.value}" (${h.why})   [${h.file ? `${h.dir}/${h.file}` : h.dir}]`,
+    )
   return out
 }
