@@ -8,7 +8,8 @@ import {installExposure, type ExposureItem} from '../openclaw/exposure.js'
 import {probeGateway, type GatewayProbeSeams, type GatewayState} from '../openclaw/gateway.js'
 import {runSecurityAudit, type AuditRun} from '../openclaw/security-audit-cli.js'
 import {findServiceDefinitions, serviceMatches} from '../openclaw/services.js'
-import {configVersion, findOpenClawCli} from '../openclaw/version.js'
+import {locateOpenClawCli} from '../openclaw/openclaw-cli.js'
+import {configVersion} from '../openclaw/version.js'
 import {socketInodes, tcpSocketsOf} from '../system/proc-net.js'
 import type {ProcessRunner} from '../system/process-runner.js'
 import {readHead} from '../system/safe-fs.js'
@@ -138,7 +139,13 @@ export async function volatileFacts(input: VolatileInput): Promise<VolatileFacts
     configError: input.configError,
     services,
   })
-  const cli = findOpenClawCli(input.env)
+  // The target's own CLI, found as contain finds it: the running gateway's, its service's, the npm prefix, PATH.
+  const cli = await locateOpenClawCli({
+    env: input.env,
+    gatewayPid: gw.state === 'up' ? gw.pid : undefined,
+    services,
+    procRoot: input.seams?.procRoot,
+  })
   const audit =
     input.audit === false
       ? {ran: false, reason: 'not run before containment (the collect phase runs it)', findings: []}
