@@ -1,7 +1,6 @@
-import {Flags} from '@oclif/core'
-
-import {changeFlags, IrCommand, targetFlags, targetFrom} from '../src/cli/base-command.js'
+import {IrCommand} from '../src/cli/base-command.js'
 import {choosePrompter} from '../src/cli/choose-prompter.js'
+import {collectFlags, collectRequestFrom} from '../src/cli/collect-flags.js'
 import {collectLines} from '../src/cli/collect-text.js'
 import {interruptible, stderrProgress} from '../src/cli/interrupt-and-progress.js'
 import {collect, type CollectResult} from '../src/collect.js'
@@ -15,45 +14,16 @@ export default class Collect extends IrCommand<CollectResult> {
     '<%= config.bin %> <%= command.id %> --yes',
     '<%= config.bin %> <%= command.id %> --state-dir /srv/openclaw/.openclaw --out /mnt/evidence --since 2026-11-20 --json',
     '<%= config.bin %> <%= command.id %> --case IR-20261123-101500-ab12 --format zip --rules ./my-rules/',
+    '<%= config.bin %> <%= command.id %> --yes --encrypt-to "$(cat ~/.ssh/id_ed25519.pub)"',
   ]
-  static override flags = {
-    ...targetFlags,
-    ...changeFlags,
-    out: Flags.string({summary: 'Directory for the archive and its .sha256 (default: the case directory).'}),
-    since: Flags.string({summary: 'Only files modified since this ISO time; large logs are trimmed by line time.'}),
-    rules: Flags.string({summary: 'Extra detection rule pack (file or directory); repeatable.', multiple: true}),
-    format: Flags.string({summary: 'Archive format.', options: ['tar.gz', 'zip'], default: 'tar.gz'}),
-    'encrypt-to': Flags.string({
-      summary: 'Encrypt the bundle to this age public key (age1…) as it is written; repeatable.',
-      multiple: true,
-    }),
-    'include-secrets': Flags.boolean({
-      summary:
-        'Include secret contents (credential stores, raw SQLite, unmasked config); asked when omitted (default no).',
-      allowNo: true,
-    }),
-  }
+  static override flags = collectFlags
 
   public async run(): Promise<CollectResult> {
     const {flags} = await this.parse(Collect)
     const {prompter, mayChange} = choosePrompter(flags, this.jsonEnabled())
     const progress = stderrProgress()
     const result = await interruptible('Interrupting after the current file', (signal) =>
-      collect({
-        target: targetFrom(flags),
-        caseId: flags.case,
-        out: flags.out,
-        since: flags.since,
-        rules: flags.rules,
-        format: flags.format as 'tar.gz' | 'zip',
-        encryptTo: flags['encrypt-to'],
-        includeSecrets: flags['include-secrets'],
-        dryRun: flags['dry-run'],
-        prompter,
-        mayChange,
-        signal,
-        onProgress: progress.onProgress,
-      }),
+      collect({...collectRequestFrom(flags), prompter, mayChange, signal, onProgress: progress.onProgress}),
     )
     progress.clear()
     for (const line of collectLines(result)) this.log(line)

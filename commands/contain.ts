@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {changeFlags, IrCommand, targetFlags, targetFrom} from '../src/cli/base-command.js'
+import {changeFlags, IrCommand, lockdownFlags, targetFlags, targetFrom} from '../src/cli/base-command.js'
 import {containLines, undoLines} from '../src/cli/contain-text.js'
 import {choosePrompter} from '../src/cli/choose-prompter.js'
 import {contain, containUndo, type ContainResult, type ContainUndoResult} from '../src/contain.js'
@@ -18,12 +18,7 @@ export default class Contain extends IrCommand<ContainResult | ContainUndoResult
   static override flags = {
     ...targetFlags,
     ...changeFlags,
-    'dm-policy': Flags.string({
-      summary: 'DM policy for every channel and account.',
-      options: ['disabled', 'pairing', 'allowlist'],
-      default: 'disabled',
-    }),
-    'keep-running': Flags.boolean({summary: 'Do not stop the gateway; verify it hot-applied the lockdown instead.'}),
+    ...lockdownFlags,
     since: Flags.string({summary: 'Start of the incident window (ISO time): persistence changed since is listed.'}),
     undo: Flags.boolean({
       summary: 'Restore every file and mode the case changed (needs --case); starts nothing without asking.',

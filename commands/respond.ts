@@ -1,9 +1,8 @@
-import {Flags} from '@oclif/core'
-
-import {changeFlags, IrCommand, targetFlags, targetFrom} from '../src/cli/base-command.js'
+import {IrCommand} from '../src/cli/base-command.js'
 import {choosePrompter} from '../src/cli/choose-prompter.js'
-import {openingLines, respondLines} from '../src/cli/respond-text.js'
 import {interruptible, stderrProgress} from '../src/cli/interrupt-and-progress.js'
+import {respondFlags, respondRequest} from '../src/cli/respond-flags.js'
+import {openingLines, phaseLine, respondLines} from '../src/cli/respond-text.js'
 import {respond, type RespondResult} from '../src/respond.js'
 
 export default class Respond extends IrCommand<Omit<RespondResult, 'exitCode'>> {
@@ -15,19 +14,7 @@ export default class Respond extends IrCommand<Omit<RespondResult, 'exitCode'>> 
     '<%= config.bin %> <%= command.id %> --yes --secrets-out ./new-secrets.json --out /mnt/evidence --json',
     '<%= config.bin %> <%= command.id %> --case IR-20261123-101500-ab12',
   ]
-  static override flags = {
-    ...targetFlags,
-    ...changeFlags,
-    out: Flags.string({summary: 'Directory for the evidence bundle (default: the case directory).'}),
-    'secrets-out': Flags.string({summary: 'New file (0600) for the new secret values; an existing file is refused.'}),
-    'dm-policy': Flags.string({
-      summary: 'DM policy contain sets on every channel.',
-      options: ['disabled', 'pairing', 'allowlist'],
-      default: 'disabled',
-    }),
-    'keep-running': Flags.boolean({summary: 'Contain without stopping the gateway (it must apply the lockdown).'}),
-    since: Flags.string({summary: 'Collect only files modified since this ISO time.'}),
-  }
+  static override flags = respondFlags
 
   public async run(): Promise<Omit<RespondResult, 'exitCode'>> {
     const {flags} = await this.parse(Respond)
@@ -37,19 +24,12 @@ export default class Respond extends IrCommand<Omit<RespondResult, 'exitCode'>> 
       'Interrupting after the current step; resume with --case',
       (signal) =>
         respond({
-          target: targetFrom(flags),
-          caseId: flags.case,
-          out: flags.out,
-          secretsOut: flags['secrets-out'],
-          dmPolicy: flags['dm-policy'],
-          keepRunning: flags['keep-running'],
-          since: flags.since,
-          dryRun: flags['dry-run'],
+          ...respondRequest(flags),
           prompter,
           mayChange,
           signal,
           onOpening: (o) => this.jsonEnabled() || openingLines(o).forEach((l) => this.log(l)),
-          onPhase: (_id, i, title) => process.stderr.write(`[${i + 1}/5] ${title}…\n`),
+          onPhase: (_id, i, title) => process.stderr.write(phaseLine(i, title)),
           onProgress: progress.onProgress,
         }),
     )

@@ -11,11 +11,13 @@ export default class Verify extends IrCommand<VerifyResult> {
   static override examples = [
     '<%= config.bin %> <%= command.id %> ~/.openclaw-ir/cases/IR-20261123-101500-ab12/IR-20261123-101500-ab12-host-20261123T101900Z.tar.gz',
     '<%= config.bin %> <%= command.id %> case.tar.gz.age --identity ~/.config/age/key.txt',
+    '<%= config.bin %> <%= command.id %> case.tar.gz.age --identity ~/.ssh/id_ed25519',
     '<%= config.bin %> <%= command.id %> ./extracted/IR-20261123-101500-ab12-host-20261123T101900Z --json',
   ]
   static override flags = {
     identity: Flags.string({
-      summary: 'age identity file (AGE-SECRET-KEY-1…) to decrypt an encrypted bundle (.age) as it is read.',
+      summary:
+        'age identity file (AGE-SECRET-KEY-1…) or SSH private key of a recipient: decrypts an encrypted bundle (.age) as it is read.',
     }),
   }
   static override args = {

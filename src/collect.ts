@@ -1,7 +1,7 @@
 import {statSync} from 'node:fs'
 import path from 'node:path'
 
-import {collectRuntime} from './actions/collect-session.js'
+import type {CollectRun} from './actions/collect-session.js'
 import {irHome} from './case/case-store.js'
 import {loadRules} from './detect/rules.js'
 import {parseRecipients} from './evidence/bundle-crypt.js'
@@ -83,14 +83,13 @@ export async function collect(req: CollectRequest): Promise<CollectResult> {
   }
   if (req.rules?.length) await rulesMustLoad(req.rules)
   const encryptTo = parseRecipients(req.encryptTo ?? [])
-  const runtime = collectRuntime({onProgress: req.onProgress, signal: req.signal, seams: req.seams})
+  const run: CollectRun = {onProgress: req.onProgress, signal: req.signal, seams: req.seams}
   const vars: Record<string, unknown> = {
     out: req.out,
     since: since?.toISOString(),
     rules: req.rules ?? [],
     format: req.format ?? 'tar.gz',
     encryptTo,
-    runtime,
   }
   if (req.includeSecrets !== undefined) vars.includeSecrets = req.includeSecrets
   // collect changes nothing in the install: its steps run without --yes (only the bundle is written)
@@ -99,6 +98,7 @@ export async function collect(req: CollectRequest): Promise<CollectResult> {
     target: req.target,
     caseId: req.caseId,
     vars,
+    state: {collect: run},
     dryRun: req.dryRun,
     prompter: req.prompter,
     mayChange: req.mayChange,
@@ -121,7 +121,7 @@ export async function collect(req: CollectRequest): Promise<CollectResult> {
       exitCode: ExitCode.Ok,
     }
   }
-  const summary = runtime.summary
+  const summary = run.summary
   if (!summary) {
     const failed = outcome.steps.find((s) => s.status === 'failed')
     const resume = `Re-run with --case ${outcome.case} to resume: sources already copied are not read again.`
@@ -132,7 +132,7 @@ export async function collect(req: CollectRequest): Promise<CollectResult> {
         [resume],
         'INTERRUPTED',
       )
-    const err = runtime.error
+    const err = run.error
     if (err instanceof IrError)
       throw new IrError(
         err.message,

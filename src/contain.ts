@@ -5,8 +5,8 @@ import {openCase, readChanges, undoChanges, type Case, type UndoOutcome} from '.
 import {sha256 as sha256Hex} from './case/journal.js'
 import {ExitCode, IrError} from './errors.js'
 import {maskedDiff} from './openclaw/config-edit.js'
-import {realHost, resolveInstall} from './openclaw/locate.js'
-import {locateInstallCli, UNCONFIRMED} from './openclaw/openclaw-cli.js'
+import {realHost} from './openclaw/locate.js'
+import {locateTargetCli, UNCONFIRMED} from './openclaw/openclaw-cli.js'
 import {commandLine, restoreCommands, restoreService} from './openclaw/service-control.js'
 import type {ServiceDefinition} from './openclaw/services.js'
 import type {RunOutcome} from './playbook/engine.js'
@@ -45,13 +45,13 @@ export interface ContainRequest extends Omit<ShippedRunRequest, 'playbook' | 'va
 export async function contain({dmPolicy, keepRunning, since, ...req}: ContainRequest): Promise<ContainResult> {
   const sinceMs = incidentStart(since, (req.now ?? (() => new Date()))())
   const host = req.host ?? realHost()
-  const install = resolveInstall(req.target, host)
   // Before the stop step: the running gateway is the best witness of which openclaw runs this install.
-  const openclawCli = install.stateDirExists ? ((await locateInstallCli(install, host)) ?? null) : null
+  const openclawCli = await locateTargetCli(req.target, host)
   const outcome = await runShippedPlaybook({
     ...req,
     playbook: 'contain',
-    vars: {dmPolicy: dmPolicy ?? 'disabled', keepRunning: Boolean(keepRunning), openclawCli, sinceMs},
+    vars: {dmPolicy: dmPolicy ?? 'disabled', keepRunning: Boolean(keepRunning), sinceMs},
+    state: {targetCli: openclawCli},
   })
   const result = shapeOutcome(outcome)
   // What OpenClaw could not confirm is partial, never a precondition the operator could fix by re-running.

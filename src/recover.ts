@@ -6,8 +6,8 @@ import {
   type ContainUndoResult,
 } from './contain.js'
 import {ExitCode} from './errors.js'
-import {realHost, resolveInstall} from './openclaw/locate.js'
-import {locateInstallCli} from './openclaw/openclaw-cli.js'
+import {realHost} from './openclaw/locate.js'
+import {locateTargetCli} from './openclaw/openclaw-cli.js'
 import {runShippedPlaybook, type ShippedRunRequest} from './playbooks.js'
 
 /**
@@ -28,12 +28,12 @@ export interface RecoverResult extends ContainResult {
 export async function recover({dmPolicy, ...req}: RecoverRequest): Promise<RecoverResult> {
   // The target's own CLI validates and audits (as contain finds it: gateway process, service, prefix, PATH).
   const host = req.host ?? realHost()
-  const install = resolveInstall(req.target, host)
-  const openclawCli = install.stateDirExists ? ((await locateInstallCli(install, host)) ?? null) : null
+  const openclawCli = await locateTargetCli(req.target, host)
   const outcome = await runShippedPlaybook({
     ...req,
     playbook: 'recover',
-    vars: {dmPolicy: dmPolicy ?? 'pairing', openclawCli},
+    vars: {dmPolicy: dmPolicy ?? 'pairing'},
+    state: {targetCli: openclawCli},
   })
   const r = shapeOutcome(outcome)
   const notes: string[] = []

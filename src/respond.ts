@@ -8,15 +8,18 @@ import {contain} from './contain.js'
 import {ExitCode, IrError, errorMessage} from './errors.js'
 import {collect} from './collect.js'
 import type {ProgressFn} from './evidence/collect-types.js'
+import {PRE_STOP_FILE, volatileFacts, type GatewayFacts} from './evidence/volatile.js'
 import {maskSecrets} from './openclaw/config-edit.js'
-import {realHost, resolveInstall, type Target} from './openclaw/locate.js'
+import {loadConfig, type JsonObject} from './openclaw/config.js'
+import {existingInstall} from './openclaw/install-check.js'
+import {openclawHome, realHost, type HostEnv, type Install, type Target} from './openclaw/locate.js'
 import {locateInstallCli} from './openclaw/openclaw-cli.js'
 import type {Prompter} from './playbook/prompter.js'
 import type {RunEffects} from './playbook/run.js'
 import {runShippedPlaybook} from './playbooks.js'
 import {rotate} from './rotate.js'
-import {status, type InstallStatus, type StatusResult} from './status.js'
-import {socketInodes, tcpListeners} from './system/proc-net.js'
+import {status, type InstallStatus} from './status.js'
+import {realRunner} from './system/process-runner.js'
 import type {Finding} from './detect/finding-types.js'
 
 /**
@@ -89,6 +92,8 @@ export interface RespondRequest extends RunEffects {
   caseId?: string
   out?: string
   secretsOut?: string
+  /** Recipients the bundle is encrypted to (as `ir collect --encrypt-to`). */
+  encryptTo?: string[]
   dmPolicy?: string
   keepRunning?: boolean
   since?: string
@@ -120,13 +125,14 @@ export function worstExit(codes: ExitCode[]): ExitCode {
 }
 
 export function planPhases(
-  req: Pick<RespondRequest, 'keepRunning' | 'dmPolicy' | 'out' | 'secretsOut'>,
+  req: Pick<RespondRequest, 'keepRunning' | 'dmPolicy' | 'out' | 'secretsOut' | 'encryptTo'>,
 ): Omit<PlannedPhase, 'done'>[] {
   return [
     {
       id: 'volatile',
       title: TITLES.volatile,
-      changes: 'nothing: records the gateway process, its listening sockets, health, services and exposure in the case',
+      changes:
+        'nothing: records the gateway process, its listening sockets and connections, health, services and exposure in the case',
     },
     {
       id: 'contain',
@@ -141,7 +147,7 @@ export function planPhases(
     {
       id: 'collect',
       title: TITLES.collect,
-      changes: `nothing in the install: a hashed, verified bundle in ${req.out ?? 'the case directory'}`,
+      changes: `nothing in the install: a hashed, verified bundle in ${req.out ?? 'the case directory'}${req.encryptTo?.length ? `, encrypted to ${req.encryptTo.length} recipient(s)` : ''}`,
     },
     {id: 'audit', title: TITLES.audit, changes: 'nothing: openclaw security audit --json, saved in the case'},
   ]
@@ -161,15 +167,7 @@ export function completedPhases(c: Case): Map<PhaseId, {verified: boolean; detai
 
 export async function respond(req: RespondRequest): Promise<RespondResult> {
   const host = req.host ?? realHost()
-  const install = resolveInstall(req.target, host)
-  if (!install.stateDirExists) {
-    throw new IrError(
-      `OpenClaw state dir ${install.stateDir} does not exist.`,
-      ExitCode.PreconditionFailed,
-      ['Point ir at the install with --state-dir or --profile (`ir status` lists what it finds).'],
-      'STATE_DIR_MISSING',
-    )
-  }
+  const install = existingInstall(req.target, host)
   const c = openCase(req.caseId, {home: req.irHome, now: req.now})
   const earlier = completedPhases(c)
   // The target's own CLI, found while its gateway still runs (from the process), for the final audit.
@@ -237,14 +235,14 @@ export async function respond(req: RespondRequest): Promise<RespondResult> {
   const runners: Record<PhaseId, () => Promise<Omit<PhaseResult, 'id'>>> = {
     volatile: async () => {
       if (req.dryRun) return planned('would record the gateway process, listeners, health and exposure')
-      const file = recordVolatile(c, st, mine)
+      const {file, gateway: gw} = await recordVolatile(c, install, host, req, opening.others)
       result.where.volatile = file
-      const gw = mine?.gateway
+      const conns = `${gw.connections.length}${gw.connectionsTruncated ? '+' : ''} connection(s)`
       return {
         status: 'done',
         verified: true,
         exitCode: ExitCode.Ok,
-        detail: `gateway ${gw?.state ?? 'unknown'}${gw?.pid ? ` pid ${gw.pid}` : ''}; recorded ${path.basename(file)} (sha256 in the journal; re-read matches)`,
+        detail: `gateway ${gw.state}${gw.pid ? ` pid ${gw.pid}` : ''}, ${gw.listening.length} listening socket(s), ${conns}; recorded ${path.basename(file)} (sha256 in the journal; re-read matches; bundled by the collect phase)`,
       }
     },
     contain: async () => {
@@ -269,6 +267,7 @@ export async function respond(req: RespondRequest): Promise<RespondResult> {
         ...sub,
         out: req.out,
         since: req.since,
+        encryptTo: req.encryptTo,
         includeSecrets: false,
         signal: req.signal,
         onProgress: req.onProgress,
@@ -287,7 +286,7 @@ export async function respond(req: RespondRequest): Promise<RespondResult> {
     },
     audit: async () => {
       if (req.dryRun) return planned("openclaw security audit --json by the target's own CLI")
-      const o = await runShippedPlaybook({...sub, playbook: 'respond', vars: {openclawCli}})
+      const o = await runShippedPlaybook({...sub, playbook: 'respond', state: {targetCli: openclawCli}})
       const step = o.steps.find((s) => s.action === 'security-audit')
       // Only OpenClaw's own report verifies (the step fails without it, with the reason).
       const report = (step?.data as {json?: unknown} | undefined)?.json !== undefined
@@ -451,28 +450,46 @@ function interruptible(p: Prompter, signal: AbortSignal | undefined): {prompter:
 }
 
 /**
- * What a stop destroys, taken first: the gateway process (pid, command line with secrets masked,
- * start time), its listening sockets, health and version probes, services and the exposure — as
- * `ir status` sees them. Written to the case (0600) and hashed into the journal.
+ * What a stop destroys, taken first (evidence/volatile.ts, as collect takes them, without the audit):
+ * host and clock, the gateway process (command line masked, start time), its listening sockets and
+ * connections, health probes, services and the exposure. Written to the case (0600) and hashed into
+ * the journal; the collect phase bundles the file byte for byte.
  */
-function recordVolatile(c: Case, st: StatusResult, mine: InstallStatus | undefined): string {
-  const pid = mine?.gateway.pid
-  const inodes = pid ? new Set(socketInodes(pid)) : new Set<string>()
-  const listening = [...tcpListeners().entries()]
-    .filter(([inode]) => inodes.has(inode))
-    .map(([inode, l]) => ({inode, ...l}))
-  const facts = {
-    capturedAt: new Date().toISOString(),
-    gateway: mine?.gateway,
-    listening,
-    version: mine?.version,
-    exposure: mine?.exposure,
-    otherInstalls: st.installs.filter((i) => i !== mine).map((i) => i.stateDir),
+async function recordVolatile(
+  c: Case,
+  install: Install,
+  host: HostEnv,
+  req: RespondRequest,
+  otherInstalls: string[],
+): Promise<RecordedVolatile> {
+  let config: JsonObject | undefined
+  let configError: string | undefined
+  if (install.configExists) {
+    try {
+      config = loadConfig(install.configPath, {env: host.env}).value
+    } catch (err) {
+      configError = errorMessage(err)
+    }
   }
-  const text = maskSecrets(JSON.stringify(facts, null, 2)) + '\n'
-  const dir = path.join(c.dir, 'evidence')
-  mkdirSync(dir, {recursive: true, mode: 0o700})
-  const file = path.join(dir, 'volatile-before-containment.json')
+  const facts = await volatileFacts({
+    stateDir: install.stateDir,
+    configPath: install.configPath,
+    config,
+    configError,
+    env: host.env,
+    home: openclawHome(host),
+    profile: install.profile,
+    runner: req.runner ?? realRunner,
+    scratch: path.join(c.dir, 'collect', 'work'),
+    now: req.now ?? (() => new Date()),
+    redact: (s) => maskSecrets(s),
+    audit: false,
+  })
+  const {audit: _notRun, ...recorded} = facts
+  const text =
+    maskSecrets(JSON.stringify({capturedAt: facts.host.clock.utc, ...recorded, otherInstalls}, null, 2)) + '\n'
+  const file = path.join(c.dir, PRE_STOP_FILE)
+  mkdirSync(path.dirname(file), {recursive: true, mode: 0o700})
   writeFileSync(file, text, {mode: 0o600, flag: 'w'})
   const digest = sha256(readFileSync(file))
   if (digest !== sha256(text)) throw new IrError(`${file} does not read back as written.`, ExitCode.Failure)
@@ -483,7 +500,12 @@ function recordVolatile(c: Case, st: StatusResult, mine: InstallStatus | undefin
     status: 'recorded',
     files: [{path: file, sha256: digest, role: 'collected'}],
   })
-  return file
+  return {file, gateway: facts.gateway}
+}
+
+interface RecordedVolatile {
+  file: string
+  gateway: GatewayFacts
 }
 
 function strongest(findings: Finding[]): RespondResult['findings'] {

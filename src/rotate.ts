@@ -8,6 +8,8 @@ import {
   type RotateRun,
 } from './actions/shared/rotate-run.js'
 import {ExitCode, IrError} from './errors.js'
+import {realHost} from './openclaw/locate.js'
+import {locateTargetCli} from './openclaw/openclaw-cli.js'
 import type {RunOutcome} from './playbook/engine.js'
 import {runShippedPlaybook, type ShippedRunRequest} from './playbooks.js'
 
@@ -26,6 +28,8 @@ export interface RotateResult extends RunOutcome {
   messages: string[]
   /** The inventory found nothing in scope: the command shows the result, then fails with exit 3. */
   nothingToRotate: boolean
+  /** The scopes --only named (undefined: every scope). */
+  only?: string[]
   /** Key path → new value, only when the operator asked to see them once (never under --json). */
   showOnce?: Record<string, string>
 }
@@ -36,7 +40,9 @@ export function nothingToRotateError(r: RotateResult): IrError {
     `Nothing to rotate: ${r.messages.join(' ')}`,
     ExitCode.PreconditionFailed,
     [
-      'Run `ir contain` to require token auth on the gateway, then `ir rotate`.',
+      r.only
+        ? `Nothing of --only ${r.only.join(',')} is set here: run \`ir rotate\` without --only to rotate what is.`
+        : 'Run `ir contain` to require token auth on the gateway, then `ir rotate`.',
       `The case ${r.case} records the inventory.`,
     ],
     'NOTHING_TO_ROTATE',
@@ -50,11 +56,13 @@ export async function rotate(req: RotateRequest): Promise<RotateResult> {
   const run: RotateRun = {vault: new SecretVault(), secretsOut: out}
   let outcome: RunOutcome
   try {
+    // The target's own CLI (validates the edited config, stores a pasted key), found as contain finds it.
+    const targetCli = await locateTargetCli(base.target, base.host ?? realHost())
     outcome = await runShippedPlaybook({
       ...base,
       playbook: 'rotate',
       vars: {only, allowUnverified},
-      state: {rotate: run},
+      state: {rotate: run, targetCli},
     })
   } finally {
     releaseSecretsOut(out)
@@ -66,6 +74,7 @@ export async function rotate(req: RotateRequest): Promise<RotateResult> {
     exitCode: verdict.exitCode,
     messages: verdict.messages,
     nothingToRotate: verdict.nothingToRotate,
+    ...(only ? {only} : {}),
     run: {inventory: run.inventory, checklist: run.checklist},
     ...(run.vault.showRequested ? {showOnce: run.vault.handover()} : {}),
   }
@@ -114,7 +123,7 @@ export function rotationVerdict(
       verified: false,
       exitCode: ExitCode.PreconditionFailed,
       nothingToRotate,
-      messages: invData?.notes?.length ? invData.notes : ['Nothing in scope to rotate.'],
+      messages: invData?.notes?.length ? invData.notes : ['no secret in scope is set on this install.'],
     }
   }
   let exitCode = o.exitCode

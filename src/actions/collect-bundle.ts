@@ -1,6 +1,6 @@
 import {z} from 'zod'
 
-import {guarded, runtimeOf, sessionFor} from './collect-session.js'
+import {collectRunOf, guarded, sessionFor} from './collect-session.js'
 import type {ActionDefinition} from '../playbook/action-types.js'
 
 const Params = z.object({}).strict()
@@ -26,8 +26,7 @@ export const collectBundle: ActionDefinition<z.infer<typeof Params>> = {
   async apply(ctx) {
     return guarded(ctx, async () => {
       const summary = await sessionFor(ctx).bundle()
-      const rt = runtimeOf(ctx)
-      if (rt) rt.summary = summary
+      collectRunOf(ctx).summary = summary
       ctx.case.journal.append({
         playbook: 'collect',
         step: 'bundle',

@@ -3,48 +3,46 @@ import {CollectSession, type SessionInit} from '../evidence/collector.js'
 import type {CollectSummary, ProgressFn} from '../evidence/collect-types.js'
 
 /**
- * How the collect playbook's steps share one CollectSession, and how `ir collect` talks to them:
- * the command puts a runtime object into the run variables (progress callback, Ctrl-C signal,
- * test seams) and reads the summary or the fatal error back from it. The runtime never reaches
- * the journal (its toJSON is empty).
+ * What the collect steps share in one run, and what `ir collect` reads back: the use case gives
+ * the live parts (progress callback, Ctrl-C signal, test seams) in the run state, the steps make one
+ * CollectSession from the run variables and leave the summary, or the error that stopped the run.
+ * Run state is never journaled.
  */
-
-export interface CollectRuntime {
+export interface CollectRun {
   onProgress?: ProgressFn
   signal?: AbortSignal
   seams?: SessionInit['seams']
+  session?: CollectSession
   summary?: CollectSummary
   /** The error that stopped the run (with its code and suggestions, which the engine's step detail drops). */
   error?: unknown
-  toJSON(): undefined
 }
 
-export function collectRuntime(init: Omit<CollectRuntime, 'toJSON'> = {}): CollectRuntime {
-  return {...init, toJSON: () => undefined}
+declare module '../playbook/action-types.js' {
+  interface RunState {
+    collect?: CollectRun
+  }
 }
 
-const sessions = new WeakMap<object, CollectSession>()
-
-export function runtimeOf(ctx: ActionContext): CollectRuntime | undefined {
-  const r = ctx.vars.runtime
-  return r && typeof r === 'object' ? (r as CollectRuntime) : undefined
+/** The run's collect state (the use case gives one; `ir playbook run collect` gets a fresh one here). */
+export function collectRunOf(ctx: ActionContext): CollectRun {
+  return (ctx.state.collect ??= {})
 }
 
 /** The run's session, created by the first collect step from the run variables. */
 export function sessionFor(ctx: ActionContext): CollectSession {
-  let s = sessions.get(ctx.results)
-  if (s) return s
+  const run = collectRunOf(ctx)
+  if (run.session) return run.session
   const v = ctx.vars
-  const rt = runtimeOf(ctx)
   const since =
     typeof v.since === 'string' && v.since ? new Date(v.since) : v.since instanceof Date ? v.since : undefined
-  s = new CollectSession({
+  run.session = new CollectSession({
     install: ctx.install,
     case: ctx.case,
     env: ctx.env,
     runner: ctx.runner,
     now: ctx.now,
-    seams: rt?.seams,
+    seams: run.seams,
     options: {
       out: typeof v.out === 'string' ? v.out : undefined,
       since,
@@ -52,12 +50,11 @@ export function sessionFor(ctx: ActionContext): CollectSession {
       format: v.format === 'zip' ? 'zip' : 'tar.gz',
       encryptTo: Array.isArray(v.encryptTo) ? v.encryptTo.filter((x): x is string => typeof x === 'string') : [],
       includeSecrets: v.includeSecrets === true,
-      onProgress: rt?.onProgress,
-      signal: rt?.signal,
+      onProgress: run.onProgress,
+      signal: run.signal,
     },
   })
-  sessions.set(ctx.results, s)
-  return s
+  return run.session
 }
 
 /** Keep the error for the command, then let the engine record the step as failed. */
@@ -65,8 +62,8 @@ export async function guarded<T>(ctx: ActionContext, fn: () => Promise<T>): Prom
   try {
     return await fn()
   } catch (err) {
-    const rt = runtimeOf(ctx)
-    if (rt && rt.error === undefined) rt.error = err
+    const run = collectRunOf(ctx)
+    run.error ??= err
     throw err
   }
 }

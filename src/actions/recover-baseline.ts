@@ -7,9 +7,11 @@ import {applyConfigEdit, fingerprint, planConfigEdit, type EditPlan} from '../op
 import {channelScopes, gatewayAuthMode} from '../openclaw/config-shape.js'
 import {lockdownChanges, type LockdownChange, type LockdownId} from '../openclaw/lockdown-edits.js'
 import {describeCli, UNCONFIRMED} from '../openclaw/openclaw-cli.js'
-import type {ActionDefinition} from '../playbook/action-types.js'
+import type {ActionContext, ActionDefinition} from '../playbook/action-types.js'
 import {newSecret} from '../system/secret-generator.js'
-import {targetCli} from './target-cli.js'
+import {sandboxChanges, sandboxProblem, withEdits, type SandboxChange} from './recover-sandbox.js'
+import {askEach, nothingToWrite} from './shared/ask-changes.js'
+import {configEditOptions, targetCli} from './target-cli.js'
 
 const Params = z.object({}).strict()
 
@@ -18,7 +20,8 @@ const Params = z.object({}).strict()
  * against openclaw 2026.9.6 `config validate`): loopback bind, token auth with a strong token, DMs by
  * pairing (or allowlist), groups by allowlist and answering only when mentioned, one DM session per
  * channel peer, mDNS minimal, file-log redaction on (builds that still have the switch), and the
- * lockdown levers that stay off (elevated and exec, real-IP trust, extra HTTP APIs, Funnel). Nothing
+ * lockdown levers that stay off (elevated and exec, real-IP trust, extra HTTP APIs, Funnel), and every
+ * agent that serves others sandboxed with the guide's tools denied (recover-sandbox.ts). Nothing
  * contain closed is re-opened: browser, hooks and disabled channels stay as they are.
  */
 
@@ -27,10 +30,12 @@ const MIN_TOKEN = 32
 const PLACEHOLDER =
   /^(undefined|null|changeme|change-me|replace-with.*|your[-_].*|__OPENCLAW_REDACTED__|\*+|\[redacted\])$/i
 
-export type BaselineId = LockdownId | 'dmScope' | 'redaction' | 'token'
+export type BaselineId = LockdownId | 'dmScope' | 'redaction' | 'token' | `sandbox:${string}`
 
 export interface BaselineChange extends Omit<LockdownChange, 'id'> {
   id: BaselineId
+  /** A sandbox change: the agent OpenClaw must then report sandboxed. */
+  sandbox?: {agentId: string; access: 'none' | 'ro'}
 }
 
 const KEPT_OFF: LockdownId[] = ['bind', 'proxy', 'http', 'elevated', 'exec', 'auth']
@@ -120,7 +125,33 @@ export function baselineChanges(
         },
       ],
     })
+  // Judged on the config as found and as the baseline leaves it (contain closed groups the baseline re-opens).
+  const after = withEdits(
+    config,
+    out.flatMap((c) => c.edits),
+  )
+  for (const s of sandboxChanges(config, [config, after])) out.push(sandboxQuestion(s))
   return out
+}
+
+function sandboxQuestion(s: SandboxChange): BaselineChange {
+  const who = s.reach === 'anyone' ? 'anyone' : 'other people'
+  const why = s.why.slice(0, 2).join('; ') + (s.why.length > 2 ? `; +${s.why.length - 2} more` : '')
+  return {
+    id: `sandbox:${s.agentId}`,
+    question: `Sandbox agent "${s.agentId}", which ${who} can reach (${why}): ${s.edits.map((e) => e.line).join('; ')}?`,
+    summary: `agent ${s.agentId} sandboxed (${s.reach === 'anyone' ? 'no workspace, no file or shell tools' : 'workspace at most read-only, no write or shell tools'})`,
+    edits: s.edits,
+    sandbox: {agentId: s.agentId, access: s.access},
+  }
+}
+
+/** Sandboxed tools run in Docker unless another backend is set: say so when it is not there (they fail closed). */
+async function dockerMissing(ctx: ActionContext, config: JsonObject): Promise<boolean> {
+  const backend = getPath(config, ['agents', 'defaults', 'sandbox', 'backend'])
+  if (backend !== undefined && backend !== 'docker') return false
+  const r = await ctx.runner.run('docker', ['version', '--format', '{{.Server.Version}}'], {timeoutMs: 5000})
+  return r.notFound === true || r.exitCode !== 0
 }
 
 function weakToken(t: string): boolean {
@@ -131,6 +162,7 @@ interface BaselinePlanData {
   edit: EditPlan
   edits: Array<BaselineChange['edits'][number]>
   tokenFingerprint?: string
+  sandboxed: Array<NonNullable<BaselineChange['sandbox']>>
 }
 
 export const recoverBaseline: ActionDefinition<z.infer<typeof Params>> = {
@@ -145,27 +177,28 @@ export const recoverBaseline: ActionDefinition<z.infer<typeof Params>> = {
     const loaded = loadConfig(ctx.install.configPath, {env: ctx.env})
     const dmPolicy = ctx.vars.dmPolicy === 'allowlist' ? 'allowlist' : 'pairing'
     const changes = baselineChanges(loaded.value, {dmPolicy, newSecret})
-    const accepted = new Set<string>()
-    const declined: string[] = []
-    for (const c of changes) {
-      const yes = ctx.prompter.interactive && !ctx.dryRun ? await ctx.prompter.confirm(c.question, true) : true
-      if (yes) accepted.add(c.id)
-      else declined.push(c.summary)
-    }
-    const edits = changes.filter((c) => accepted.has(c.id)).flatMap((c) => c.edits)
-    if (!edits.length)
-      return {
-        noop: true,
-        summary: declined.length ? `nothing to write (${declined.length} declined)` : 'config already on the baseline',
-        lines: declined.map((d) => `declined: ${d}`),
-      }
+    const sandboxing = changes.some((c) => c.id.startsWith('sandbox:'))
+    const noDocker = sandboxing && (await dockerMissing(ctx, loaded.value))
+    const note = 'docker is not available here: sandboxed tool calls fail closed until it is'
+    const asked = noDocker
+      ? changes.map((c) => (c.id.startsWith('sandbox:') ? {...c, question: `${c.question} (${note})`} : c))
+      : changes
+    const {accepted, declined} = await askEach(ctx, asked)
+    const edits = accepted.flatMap((c) => c.edits)
+    if (!edits.length) return nothingToWrite(declined, 'config already on the baseline')
     const edit = planConfigEdit(loaded, edits)
     const lines = edit.files.flatMap((f) => f.diff)
-    for (const c of changes.filter((x) => accepted.has(x.id))) lines.push(`baseline: ${c.summary}`)
+    for (const c of accepted) lines.push(`baseline: ${c.summary}`)
     for (const d of declined) lines.push(`declined: ${d}`)
+    if (noDocker && accepted.some((c) => c.id.startsWith('sandbox:'))) lines.push(`note: ${note}`)
     const token = edits.find((e) => e.secret && typeof e.value === 'string')?.value as string | undefined
     const files = edit.files.map((f) => path.basename(f.file)).join(', ')
-    const data: BaselinePlanData = {edit, edits, tokenFingerprint: token ? fingerprint(token) : undefined}
+    const data: BaselinePlanData = {
+      edit,
+      edits,
+      tokenFingerprint: token ? fingerprint(token) : undefined,
+      sandboxed: accepted.flatMap((c) => (c.sandbox ? [c.sandbox] : [])),
+    }
     return {
       noop: false,
       summary: `${edits.length} key(s) in ${files}${declined.length ? ` (${declined.length} declined)` : ''}`,
@@ -177,15 +210,7 @@ export const recoverBaseline: ActionDefinition<z.infer<typeof Params>> = {
 
   async apply(ctx, _params, plan) {
     const data = plan.data as BaselinePlanData
-    const applied = await applyConfigEdit(data.edit, {
-      case: ctx.case,
-      runner: ctx.runner,
-      env: ctx.env,
-      stateDir: ctx.install.stateDir,
-      configPath: ctx.install.configPath,
-      step: 'baseline',
-      cli: targetCli(ctx),
-    })
+    const applied = await applyConfigEdit(data.edit, configEditOptions(ctx, 'baseline'))
     return {
       detail: `${data.edits.length} key(s) written to ${applied.files.map((f) => path.basename(f.path)).join(', ')}; validated by ${applied.validatedBy}${data.tokenFingerprint ? `; new gateway token sha256:${data.tokenFingerprint} (in the config only)` : ''}`,
       files: applied.files.map((f) => ({path: f.path, sha256: f.sha256After, role: 'wrote' as const})),
@@ -206,8 +231,20 @@ export const recoverBaseline: ActionDefinition<z.infer<typeof Params>> = {
     if (wrong.length)
       return {ok: false, detail: `re-read: ${wrong.map((e) => e.path.join('.')).join(', ')} not as written`}
     // "verified" means the target's own OpenClaw accepted the config, not ir's re-parse.
-    if (validatedBy !== 'openclaw config validate')
-      return {ok: false, detail: `${UNCONFIRMED}: ${describeCli(targetCli(ctx))}`}
-    return {ok: true, detail: `openclaw config validate accepted it; re-read: ${data.edits.length} key(s) as written`}
+    const cli = targetCli(ctx)
+    if (validatedBy !== 'openclaw config validate' || !cli)
+      return {ok: false, detail: `${UNCONFIRMED}: ${describeCli(cli)}`}
+    const req = {runner: ctx.runner, env: ctx.env, stateDir: ctx.install.stateDir, configPath: ctx.install.configPath}
+    const problems: string[] = []
+    for (const want of data.sandboxed) {
+      const p = await sandboxProblem(cli, want, req)
+      if (p) problems.push(p)
+    }
+    if (problems.length) return {ok: false, detail: problems.join('; ')}
+    const agents = data.sandboxed.map((s) => s.agentId)
+    return {
+      ok: true,
+      detail: `openclaw config validate accepted it; re-read: ${data.edits.length} key(s) as written${agents.length ? `; openclaw sandbox explain: ${agents.join(', ')} sandboxed` : ''}`,
+    }
   },
 }

@@ -1,14 +1,14 @@
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
-import Database from 'better-sqlite3'
 import {z} from 'zod'
 
 import {fingerprint} from '../openclaw/config-edit.js'
 import {getPath, isObject, loadConfig, type JsonObject} from '../openclaw/config.js'
 import {parseEnvFile} from '../openclaw/secrets/env-files.js'
 import {stateDbPath} from '../openclaw/secrets/store.js'
-import {findOpenClawCli} from '../openclaw/version.js'
+import {readStoreCopy} from '../openclaw/stores/read-only-open.js'
+import {targetCli} from './target-cli.js'
 import type {ActionContext, ActionDefinition} from '../playbook/action-types.js'
 import {rotateRunOf, type ChecklistItem} from './shared/rotate-run.js'
 import {safeReaddir} from '../system/safe-fs.js'
@@ -102,7 +102,7 @@ export function checklistItems(ctx: ActionContext): ChecklistItem[] {
   } catch {
     /* the inventory step reported it */
   }
-  const cli = findOpenClawCli(ctx.env) !== undefined
+  const cli = targetCli(ctx) !== undefined
   const cfg = ctx.install.configPath
 
   // Model providers: config keys, per-agent auth profiles (file and SQLite eras), provider env vars.
@@ -353,15 +353,13 @@ function parseRoles(json: string | null, role: string | null): string[] {
   return role ? [role] : []
 }
 
+/** Rows of a live store, read from a private copy (a read-only open in place still writes its -shm). */
 function sqliteRows<T>(file: string, table: string, sql: string): T[] {
   try {
-    const db = new Database(file, {readonly: true, fileMustExist: true, timeout: 2000})
-    try {
+    return readStoreCopy(file, (db) => {
       if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table)) return []
       return db.prepare(sql).all() as T[]
-    } finally {
-      db.close()
-    }
+    })
   } catch {
     return []
   }

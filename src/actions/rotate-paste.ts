@@ -5,7 +5,7 @@ import {applyConfigEdit, maskSecrets, planConfigEdit} from '../openclaw/config-e
 import {loadConfig} from '../openclaw/config.js'
 import {probeGateway} from '../openclaw/gateway.js'
 import {locateSecret} from '../openclaw/secrets/inventory.js'
-import {findOpenClawCli} from '../openclaw/version.js'
+import {targetCli} from './target-cli.js'
 import type {ActionContext, ActionDefinition} from '../playbook/action-types.js'
 import {fingerprint} from '../system/secret-vocabulary.js'
 import {writeChecklistFile} from './rotate-checklist.js'
@@ -109,7 +109,7 @@ async function writeReplacement(ctx: ActionContext, key: string, value: string):
         stateDir: ctx.install.stateDir,
         configPath: ctx.install.configPath,
         step: 'paste',
-        cli: findOpenClawCli(ctx.env),
+        cli: targetCli(ctx),
       })
     done.push(`config ${edits.map((e) => e.path.join('.')).join(', ')}`)
   }
@@ -134,7 +134,7 @@ async function pasteAuthProfile(
   p: NonNullable<ChecklistItem['pasteProfile']>,
   value: string,
 ): Promise<string> {
-  const cli = findOpenClawCli(ctx.env)
+  const cli = targetCli(ctx)
   if (!cli) throw new Error('the OpenClaw CLI is not available')
   const env = {
     ...ctx.env,

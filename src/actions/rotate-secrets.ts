@@ -20,7 +20,7 @@ import {rewriteEnvFile, rewriteServiceEnv} from '../openclaw/secrets/env-files.j
 import type {InventoriedSecret, SecretKeyPath, SecretScope, WriteTarget} from '../openclaw/secrets/inventory.js'
 import {rewriteSecretFile} from '../openclaw/secrets/secret-files.js'
 import {writeStoreEntry} from '../openclaw/secrets/store.js'
-import {findOpenClawCli} from '../openclaw/version.js'
+import {targetCli} from './target-cli.js'
 import {newSecret} from '../system/secret-generator.js'
 import type {ActionContext, ActionDefinition} from '../playbook/action-types.js'
 import {currentInventory, explicitScope, rotateRunOf, type RotationEntry} from './shared/rotate-run.js'
@@ -236,7 +236,7 @@ export const rotateSecrets: ActionDefinition<z.infer<typeof Params>> = {
             stateDir: ctx.install.stateDir,
             configPath: ctx.install.configPath,
             step: 'rotate',
-            cli: findOpenClawCli(ctx.env),
+            cli: targetCli(ctx),
           })
           for (const f of applied.files) files.push({path: f.path, sha256: f.sha256After, role: 'wrote'})
           configWritten = true

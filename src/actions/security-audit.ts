@@ -11,6 +11,7 @@ import {configExposure, permissionExposure} from '../openclaw/exposure.js'
 import {UNCONFIRMED, describeCli} from '../openclaw/openclaw-cli.js'
 import {runSecurityAudit, type AuditFinding, type AuditRun} from '../openclaw/security-audit-cli.js'
 import type {ActionContext, ActionDefinition} from '../playbook/action-types.js'
+import {SECRET_KEY_NAME} from '../system/secret-vocabulary.js'
 import {targetCli} from './target-cli.js'
 
 const Params = z
@@ -61,7 +62,7 @@ export const securityAudit: ActionDefinition<Params> = {
   },
   async apply(ctx, params) {
     const outcome = await runAudit(ctx, params)
-    const names = outcome.criticals.map((f) => f.checkId)
+    const names = remainingCriticals(outcome)
     const own = outcome.irCriticals.map((f) => f.checkId)
     const parts: string[] = []
     if (outcome.json) {
@@ -89,12 +90,17 @@ export const securityAudit: ActionDefinition<Params> = {
       const seen = own.length ? `ir's check sees ${own.join(', ')}` : "ir's check sees no critical exposure"
       return {ok: false, detail: `${UNCONFIRMED}: ${o.reason ?? o.cli}; ${seen}`}
     }
-    const broken = o.irCriticals.filter((f) => f.checkId === 'config.unreadable').map((f) => f.checkId)
-    const remaining = [...broken, ...o.criticals.map((f) => f.checkId)]
+    const remaining = remainingCriticals(o)
     return remaining.length
       ? {ok: false, detail: `${remaining.length} critical finding(s) remain: ${remaining.join(', ')}`}
       : {ok: true, detail: `no critical finding (${o.cli})`}
   },
+}
+
+/** OpenClaw's criticals, and a config ir cannot read (OpenClaw may audit its defaults instead). */
+function remainingCriticals(o: AuditOutcome): string[] {
+  const broken = o.irCriticals.filter((f) => f.checkId === 'config.unreadable').map((f) => f.checkId)
+  return [...broken, ...o.criticals.map((f) => f.checkId)]
 }
 
 async function runAudit(ctx: ActionContext, params: Params): Promise<AuditOutcome> {
@@ -146,12 +152,7 @@ export function secretsOf(config: JsonObject | undefined): string[] {
   const out: string[] = []
   const walk = (v: unknown, key: string) => {
     if (typeof v === 'string') {
-      if (
-        /(token|password|secret|apikey|api_key|privatekey|key)$/i.test(key) &&
-        v.length >= 4 &&
-        !/^\$\{[A-Z_][A-Z0-9_]*\}$/.test(v)
-      )
-        out.push(v)
+      if (SECRET_KEY_NAME.test(key) && v.length >= 4 && !/^\$\{[A-Z_][A-Z0-9_]*\}$/.test(v)) out.push(v)
     } else if (Array.isArray(v)) v.forEach((x) => walk(x, key))
     else if (isObject(v)) for (const [k, x] of Object.entries(v)) walk(x, k)
   }

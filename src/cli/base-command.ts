@@ -22,6 +22,16 @@ export const changeFlags = {
   case: Flags.string({summary: 'Join this case (or name a new one); default: a new IR-<UTC>-<rand> id.'}),
 }
 
+/** The flags of contain's lockdown, shared by the commands that run it (contain, respond). */
+export const lockdownFlags = {
+  'dm-policy': Flags.string({
+    summary: 'DM policy for every channel and account.',
+    options: ['disabled', 'pairing', 'allowlist'],
+    default: 'disabled',
+  }),
+  'keep-running': Flags.boolean({summary: 'Do not stop the gateway; verify it hot-applied the lockdown instead.'}),
+}
+
 export function targetFrom(flags: {'state-dir'?: string; config?: string; profile?: string}): Target {
   return {stateDir: flags['state-dir'], configPath: flags.config, profile: flags.profile}
 }

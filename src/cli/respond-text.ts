@@ -1,5 +1,5 @@
 import {checklistLines} from '../actions/rotate-checklist.js'
-import type {RespondOpening, RespondResult} from '../respond.js'
+import {PHASES, type RespondOpening, type RespondResult} from '../respond.js'
 import {knownBadLines} from './status-text.js'
 
 const MARK: Record<string, string> = {critical: 'CRIT', high: 'HIGH', medium: 'MED ', low: 'LOW '}
@@ -35,6 +35,11 @@ export function openingLines(o: RespondOpening): string[] {
   }
   out.push('')
   return out
+}
+
+/** The stderr line as a phase starts. */
+export function phaseLine(index: number, title: string): string {
+  return `[${index + 1}/${PHASES.length}] ${title}…\n`
 }
 
 const WIDTH = 9

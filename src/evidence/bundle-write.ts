@@ -12,17 +12,19 @@ import {
   writeFileSync,
 } from 'node:fs'
 import path from 'node:path'
-import {Transform} from 'node:stream'
+import {type Readable, Transform} from 'node:stream'
 
 import {TarArchive, ZipArchive} from 'archiver'
 
 import {ExitCode, IrError} from '../errors.js'
 import {encryptStream} from './bundle-crypt.js'
+import {ParallelGzip} from './parallel-gzip.js'
 
 /**
  * The bundle archive, written through archiver (tar.gz by default, zip on request) under a temp
  * name in the output dir, hashed as it is written, fsynced, then renamed: a bundle that exists
- * under its final name is complete. Compression runs in zlib's threadpool, off the main thread.
+ * under its final name is complete. A tar.gz is compressed on every core (ParallelGzip), in zlib's
+ * threadpool, off the main thread.
  * The sibling `<archive>.sha256` (sha256sum format) is written before the archive is renamed.
  * With recipients the archive is age-encrypted on its way to the disk (`<name>.tar.gz.age`).
  */
@@ -50,6 +52,9 @@ export interface SealedArchive {
   entries: number
 }
 
+/** deflate level of a bundle (see bench/collect-figures.md for why). */
+export const GZIP_LEVEL = 4
+
 /** Entries handed to archiver at a time: files are opened only when their turn comes (no fd storm). */
 const IN_FLIGHT = 2
 
@@ -76,15 +81,15 @@ export class BundleWriter {
     const ext = opts.recipients?.length ? `${format}.age` : format
     this.final = path.join(outDir, `${root}.${ext}`)
     this.tmp = path.join(outDir, `.${root}.${ext}.partial-${randomBytes(4).toString('hex')}`)
-    const level = opts.level ?? 6
-    this.archive =
-      format === 'zip' ? new ZipArchive({zlib: {level}}) : new TarArchive({gzip: true, gzipOptions: {level}})
+    const level = opts.level ?? GZIP_LEVEL
+    this.archive = format === 'zip' ? new ZipArchive({zlib: {level}}) : plainTar()
     let out
     try {
       out = createWriteStream(this.tmp, {mode: 0o600, flags: 'wx'})
     } catch (err) {
       throw archiveError(this.final, err)
     }
+    const packed: Readable = format === 'zip' ? this.archive : this.archive.pipe(new ParallelGzip({level}))
     const hasher = new Transform({
       transform: (chunk: Buffer, _enc, cb) => {
         this.hash.update(chunk)
@@ -103,6 +108,7 @@ export class BundleWriter {
       this.archive.on('error', fail)
       this.archive.on('warning', fail)
       hasher.on('error', fail)
+      packed.on('error', fail)
     })
     this.done.catch(() => undefined)
     this.archive.on('entry', () => {
@@ -110,10 +116,10 @@ export class BundleWriter {
       this.pump()
     })
     if (opts.onBytes) this.archive.on('progress', (p) => opts.onBytes!(this.bytes, p.fs.processedBytes))
-    if (!opts.recipients?.length) this.archive.pipe(hasher).pipe(out)
+    if (!opts.recipients?.length) packed.pipe(hasher).pipe(out)
     else {
       // encrypted as it is written: only ciphertext reaches the disk; the .sha256 covers the ciphertext
-      encryptStream(this.archive, opts.recipients).then(
+      encryptStream(packed, opts.recipients).then(
         (cipher) => {
           cipher.on('error', (err) => this.archive.emit('error', err))
           cipher.pipe(hasher).pipe(out)
@@ -226,6 +232,18 @@ export class BundleWriter {
     }
     rmSync(this.tmp, {force: true})
   }
+}
+
+/**
+ * archiver's tar without its own gzip (ours runs on every core): its abort() unpipes the tar
+ * engine, a streamx stream that has no unpipe() (archiver 8.0.0), and would throw. Nothing is
+ * piped from the engine but archiver itself, which abort() ends anyway: a no-op is enough.
+ */
+function plainTar(): TarArchive {
+  const tar = new TarArchive({gzip: false})
+  const engine = (tar as unknown as {_module?: {engine?: {unpipe?: () => unknown}}})._module?.engine
+  if (engine && typeof engine.unpipe !== 'function') engine.unpipe = () => engine
+  return tar
 }
 
 export function archiveError(file: string, err: unknown): IrError {

@@ -1,53 +1,43 @@
-import {createHash} from 'node:crypto'
-import {existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import Database from 'better-sqlite3'
-
 import type {Case} from '../case/case-store.js'
-import {TOOL_VERSION, verifyChain} from '../case/journal.js'
 import {loadRules, type RuleSet} from '../detect/rules.js'
-import {createScanner, type Scanner, sortFindings} from '../detect/scanner.js'
-import type {Finding, SkippedItem} from '../detect/finding-types.js'
-import {errorMessage} from '../errors.js'
-import {isObject, type JsonObject, loadConfig, parseJson5} from '../openclaw/config.js'
-import {eraOf} from '../openclaw/era.js'
+import {createScanner, type Scanner} from '../detect/scanner.js'
+import type {Finding, ScanResult, SkippedItem} from '../detect/finding-types.js'
+import type {JsonObject} from '../openclaw/config.js'
 import type {GatewayProbeSeams} from '../openclaw/gateway.js'
 import {type Install, openclawHome, realHost} from '../openclaw/locate.js'
-import {readSchemaMeta} from '../openclaw/stores/sqlite-schema.js'
 import type {ProcessRunner} from '../system/process-runner.js'
 import {acquireFile, type StagedFile, StagedWriter} from './acquire.js'
-import {BundleWriter, type SealedArchive} from './bundle-write.js'
+import {type FileBatchOutcome, runAcquireWorker} from './acquire-worker.js'
+import {BundleAssembly} from './bundle-seal.js'
+import type {SealedArchive} from './bundle-write.js'
+import {caseRecord} from './case-record.js'
 import {type Discovery, discoverSources, type Source} from './discover.js'
+import {dedupeSkipped, writeFindingsFiles} from './findings-files.js'
+import {readInstallConfig} from './install-config.js'
 import {learnFromProcess, learnFromSources} from './learn-secrets.js'
 import {AcquisitionIndex, fromStaged, identityOf, type IndexEntry, stagedIntact, toStaged} from './index-store.js'
-import {MANIFEST, manifestText} from './manifest.js'
-import {bundleName} from './bundle-paths.js'
 import {ProgressMeter} from './collect-progress.js'
 import {Redactor} from './redact.js'
-import {buildIncident, readAuditExports, rotationScopes} from './incident.js'
-import {renderHtml} from './report-html.js'
-import {renderMarkdown} from './report-markdown.js'
 import {KnownSecrets} from './secret-values.js'
-import {abortError, readNoAtime} from './source-io.js'
+import {abortError} from './source-io.js'
 import {hashFile, relearnStore, snapshotStore, type StoreEnv, type StoreSnapshot} from './sqlite.js'
-import {finishStores} from './stores.js'
-import {
-  BUNDLE_SCHEMA,
-  type CollectOptions,
-  type CollectSummary,
-  type ItemRecord,
-  type Progress,
-} from './collect-types.js'
-import {type VolatileFacts, volatileFacts} from './volatile.js'
+import {collectedEra, type StoreInfo, storeInfoOf} from './store-info.js'
+import type {CollectOptions, CollectSummary, ItemRecord, Progress} from './collect-types.js'
+import {preStopText, type VolatileFacts, volatileFacts} from './volatile.js'
+import {volatileFiles} from './volatile-files.js'
 
 /**
  * `ir collect`, one run: the state the playbook steps share (discover → volatile → acquire →
- * scan/report → bundle). Work lives in the case: `collect/index.jsonl` (what is already copied),
- * `collect/staging/` (the bundle layout, 0700), `collect/work/` (scratch: raw store copies,
- * unredacted backups, the audit mirror). The staging and work dirs are removed once the bundle is
- * sealed and verified; until then a rerun with the same --case picks up where this one stopped.
+ * scan/report → bundle), and the order of the work; the pieces live beside it (install-config,
+ * volatile-files, acquire, sqlite/stores, findings-files, case-record, bundle-seal). Work lives
+ * in the case: `collect/index.jsonl` (what is already copied), `collect/staging/` (the bundle
+ * layout, 0700), `collect/work/` (scratch: raw store copies, unredacted backups, the audit
+ * mirror). The staging and work dirs are removed once the bundle is sealed and verified; until
+ * then a rerun with the same --case picks up where this one stopped.
  */
 
 export interface SessionInit {
@@ -76,12 +66,20 @@ export interface SessionInit {
 
 interface Batch {
   scanner: Scanner
-  items: Array<{src: Source; identity: string; records: ItemRecord[]; staged: StagedFile[]}>
+  items: BatchItem[]
   bytes: number
 }
 
-/** The consistent backup of a per-agent store (a doctor's .bak copy is not one). */
-const AGENT_STORE_BACKUP = /openclaw-agent\.sqlite$/
+interface BatchItem {
+  src: Source
+  identity: string
+  records: ItemRecord[]
+  staged: StagedFile[]
+}
+
+/** What the worker takes off the file queue at a time (its scan covers the batch, as the main thread's does). */
+const WORKER_BATCH_FILES = 32
+const WORKER_BATCH_BYTES = 32 << 20
 
 export class CollectSession {
   readonly dir: string
@@ -104,20 +102,9 @@ export class CollectSession {
   redactor?: Redactor
   resumed = 0
   acquiredAt?: Date
-  sealed?: SealedArchive
   /** The archive is written while sources are still being copied (compression overlaps the scan). */
-  private writer?: BundleWriter
-  private readonly archived = new Set<string>()
-  private bundledJournal?: Buffer
-  private manifestSha256?: string
-  storeInfo: Array<{
-    path: string
-    agentId?: string
-    userVersion?: number
-    schemaVersion?: number
-    appVersion?: string
-    role?: string
-  }> = []
+  private readonly assembly: BundleAssembly
+  storeInfo: StoreInfo[] = []
   /** Source bytes read in this run (resumed sources are not read). */
   bytesRead = 0
   private readonly meter: ProgressMeter
@@ -130,6 +117,21 @@ export class CollectSession {
     this.index = new AcquisitionIndex(path.join(this.dir, 'index.jsonl'))
     this.startedAt = init.now()
     this.meter = new ProgressMeter(init.options.onProgress)
+    this.assembly = new BundleAssembly({
+      caseId: init.case.id,
+      outDir: init.options.out ?? init.case.dir,
+      startedAt: this.startedAt,
+      format: init.options.format,
+      recipients: init.options.encryptTo,
+      level: init.seams?.gzipLevel,
+      onBytes: (processed) => {
+        if (this.meter.phaseName === 'bundle') this.meter.emit({bytesDone: processed})
+      },
+    })
+  }
+
+  get sealed(): SealedArchive | undefined {
+    return this.assembly.sealed
   }
 
   get options(): CollectOptions {
@@ -145,21 +147,10 @@ export class CollectSession {
     if (this.discovery) return this.discovery
     this.phase('discover', 0, 0)
     const {install} = this.init
-    if (install.configExists) {
-      try {
-        // read without moving the atime; a config with $include goes through the full loader
-        const text = readNoAtime(install.configPath).toString('utf8')
-        const value = text.includes('$include') ? undefined : parseJson5(text, install.configPath)
-        if (value !== undefined && isObject(value)) this.config = value
-        else {
-          const loaded = loadConfig(install.configPath, {env: this.init.env})
-          this.config = loaded.value
-          this.includes = [...new Set(loaded.includes.map((i) => i.file))]
-        }
-      } catch (err) {
-        this.configError = errorMessage(err)
-      }
-    }
+    const read = readInstallConfig(install, this.init.env)
+    this.config = read.config
+    this.includes = read.includes
+    this.configError = read.error
     this.discovery = discoverSources({
       stateDir: install.stateDir,
       configPath: install.configPath,
@@ -197,6 +188,7 @@ export class CollectSession {
         stateDir: this.discovery!.stateDir,
         configPath: this.init.install.configPath,
         config: this.config,
+        configError: this.configError,
         env: this.init.env,
         home: this.home,
         profile: this.init.install.profile,
@@ -212,34 +204,10 @@ export class CollectSession {
       rmSync(scratch, {recursive: true, force: true})
     }
     const v = this.volatile
-    const files: Array<[string, unknown]> = [
-      ['evidence/volatile/host.json', v.host],
-      ['evidence/volatile/gateway.json', v.gateway],
-      ['evidence/volatile/exposure.json', {exposure: v.exposure, versions: v.versions}],
-      [
-        'evidence/volatile/openclaw-security-audit.json',
-        v.audit.json ?? {
-          ran: v.audit.ran,
-          reason: v.audit.reason,
-          exitCode: v.audit.exitCode,
-          timedOut: v.audit.timedOut,
-          output: v.audit.stderrTail,
-        },
-      ],
-    ]
-    for (const [name, value] of files) {
-      const staged = await this.writeGenerated(name, JSON.stringify(value, null, 2) + '\n')
-      const audit = name.endsWith('audit.json')
-      this.records.push({
-        path: audit ? 'openclaw security audit --deep --json (scratch mirror)' : name.replace(/^.*\//, 'volatile: '),
-        kind: 'volatile',
-        outcome: audit && !v.audit.ran ? 'skipped' : 'collected',
-        reason: audit && !v.audit.ran ? v.audit.reason : undefined,
-        bundlePath: name,
-        method: 'command',
-        sha256: staged.sha256,
-        size: staged.size,
-      })
+    // what `ir respond` recorded before its contain phase stopped the gateway goes in byte for byte
+    for (const f of volatileFiles(v, preStopText(this.init.case.dir))) {
+      const staged = await this.writeGenerated(f.bundlePath, f.text)
+      this.records.push({...f.record, sha256: staged.sha256, size: staged.size})
     }
     return v
   }
@@ -249,7 +217,7 @@ export class CollectSession {
     try {
       await this.acquireAll()
     } catch (err) {
-      this.discardArchive()
+      this.assembly.discard()
       throw err
     }
   }
@@ -284,7 +252,7 @@ export class CollectSession {
     }
     const phaseAStaged = this.staged.length
     // everything staged from here on is final: it goes into the archive at once
-    this.openArchive()
+    this.assembly.open()
 
     // B: SQLite stores: raw set + consistent backup of every store (learning their secrets), then scan/export/redact
     const snaps: Array<{snap?: StoreSnapshot; src: Source; identity: string; reused?: IndexEntry}> = []
@@ -304,36 +272,59 @@ export class CollectSession {
       this.reuse(s.reused)
       await this.done(s.src, true)
     }
-    // the stores' scan, export and redaction run on a worker thread while this one copies the files
+    // C: everything else; resumed files first, the rest is a queue this thread takes from the head
+    const queue: Source[] = []
+    for (const src of d.sources.filter((x) => !small.includes(x) && !stores_.includes(x))) {
+      const e = prior.get(src.path)
+      if (e && this.reusable(e, identityOf([src.path]))) {
+        this.reuse(e)
+        await this.done(src, true)
+      } else queue.push(src)
+    }
+    // the stores' scan, export and redaction run on a worker thread while this one copies the files;
+    // then the worker takes batches of files from the queue's tail
     const pending = snaps.filter((s) => s.snap)
     let storeError: unknown
-    const stores = finishStores(
+    const givenBack: Source[] = []
+    const taken = new Map<Source, string>()
+    const stores = runAcquireWorker(
       pending.map((s) => s.snap!),
       this.rules!,
       env,
       async (snap, o) => {
         const s = pending.find((p) => p.snap === snap)!
         this.take(o.records, o.staged, o.findings, o.skipped, o.scanned)
-        this.toArchive(o.staged)
+        this.assembly.add(o.staged)
         const unchanged = identityOf([s.src.path, ...(s.src.sidecars ?? []).map((x) => x.path)]) === s.identity
         if (unchanged && o.records.every((x) => x.outcome !== 'failed' && !x.changedDuringCopy)) {
           this.index.append([this.entry(s.src, s.identity, o.records, o.staged, o.findings, o.skipped, o.scanned)])
         }
         await this.done(s.src)
       },
-      {inThread: this.init.seams?.storesInThread},
+      {
+        inThread: this.init.seams?.storesInThread,
+        files:
+          pending.length || queue.reduce((n, x) => n + x.size, 0) >= WORKER_BATCH_BYTES
+            ? {
+                take: () => {
+                  const files = takeTail(queue)
+                  for (const f of files ?? []) taken.set(f, identityOf([f.path]))
+                  return files
+                },
+                onDone: (files, o) => this.commitWorkerBatch(files, o, taken),
+                giveBack: (files) => givenBack.push(...files),
+              }
+            : undefined,
+      },
     )
     stores.done.catch((err: unknown) => {
       storeError = err
     })
     try {
-      await this.acquireFiles(
-        d.sources.filter((x) => !small.includes(x) && !stores_.includes(x)),
-        env,
-        prior,
-        () => storeError,
-      )
+      await this.acquireFiles(queue, env, () => storeError)
       await stores.done
+      // a batch the worker could not finish (it died) is done here
+      if (givenBack.length) await this.acquireFiles(givenBack, env, () => undefined)
     } finally {
       stores.stop()
     }
@@ -343,65 +334,19 @@ export class CollectSession {
     this.acquiredAt = this.init.now()
   }
 
-  /** C: everything else, scanned in batches (a batch's findings are committed with its files). */
-  private async acquireFiles(
-    rest: Source[],
-    env: StoreEnv,
-    prior: Map<string, IndexEntry>,
-    storeError: () => unknown,
-  ): Promise<void> {
+  /** C: files from the head of the queue, scanned in batches (a batch commits its findings with its files). */
+  private async acquireFiles(queue: Source[], env: StoreEnv, storeError: () => unknown): Promise<void> {
     let batch: Batch = {scanner: createScanner(this.rules!), items: [], bytes: 0}
     const flush = () => {
-      if (batch.items.length === 0) return
-      const res = batch.scanner.finish()
-      const owner = new Map<string, number>()
-      batch.items.forEach((it, i) => {
-        for (const s of it.staged) owner.set(s.bundlePath, i)
-        owner.set(it.src.path, i)
-      })
-      const perItem = batch.items.map(() => ({findings: [] as Finding[], skipped: [] as SkippedItem[]}))
-      for (const f of res.findings) perItem[owner.get(f.source.file) ?? 0]!.findings.push(f)
-      for (const k of res.scanned.skipped) perItem[owner.get(k.path) ?? 0]!.skipped.push(k)
-      const entries: IndexEntry[] = []
-      batch.items.forEach((it, i) => {
-        const p = perItem[i]!
-        this.take(it.records, it.staged, p.findings, p.skipped)
-        this.toArchive(it.staged)
-        if (
-          identityOf([it.src.path]) === it.identity &&
-          it.records.every((r) => r.outcome !== 'failed' && !r.changedDuringCopy)
-        ) {
-          entries.push(
-            this.entry(
-              it.src,
-              it.identity,
-              it.records,
-              it.staged,
-              p.findings,
-              p.skipped,
-              i === 0 ? res.scanned : undefined,
-            ),
-          )
-        }
-      })
-      this.scanned.files += res.scanned.files
-      this.scanned.events += res.scanned.events
-      this.scanned.bytes += res.scanned.bytes
-      this.index.append(entries)
+      if (batch.items.length) this.commitBatch(batch.items, batch.scanner.finish())
       batch = {scanner: createScanner(this.rules!), items: [], bytes: 0}
     }
     const maxFiles = this.init.seams?.batchFiles ?? 256
     const maxBytes = this.init.seams?.batchBytes ?? 256 << 20
-    for (const src of rest) {
+    for (let src = queue.shift(); src; src = queue.shift()) {
       if (this.options.signal?.aborted) throw abortError()
       if (storeError()) throw storeError()
       const identity = identityOf([src.path])
-      const e = prior.get(src.path)
-      if (e && this.reusable(e, identity)) {
-        this.reuse(e)
-        await this.done(src, true)
-        continue
-      }
       this.current(src)
       const r = await acquireFile(src, env, batch.scanner)
       batch.items.push({src, identity, records: r.records, staged: r.staged})
@@ -412,81 +357,93 @@ export class CollectSession {
     flush()
   }
 
-  /** Step 4: findings.jsonl and report.md (through the redactor: no known secret in clear). */
-  async writeFindings(): Promise<void> {
-    try {
-      await this.writeFindingsFiles()
-    } catch (err) {
-      this.discardArchive()
-      throw err
+  /** A batch the worker acquired: committed as this thread's own batches are. */
+  private async commitWorkerBatch(files: Source[], o: FileBatchOutcome, taken: Map<Source, string>): Promise<void> {
+    const items = files.map((src, i) => ({
+      src,
+      identity: taken.get(src) ?? '',
+      records: o.items[i]!.records,
+      staged: o.items[i]!.staged,
+    }))
+    this.commitBatch(items, {findings: o.findings, scanned: {...o.scanned, skipped: o.skipped}})
+    for (const [i, src] of files.entries()) {
+      taken.delete(src)
+      this.bytes(o.items[i]!.bytesRead)
+      await this.done(src)
     }
   }
 
-  private async writeFindingsFiles(): Promise<void> {
-    const seen = new Set<string>()
-    const unique: Finding[] = []
-    for (const f of sortFindings(this.findings)) {
-      if (seen.has(f.fingerprint)) continue
-      seen.add(f.fingerprint)
-      unique.push(
-        this.options.includeSecrets ? f : (JSON.parse(this.redactor!.redactText(JSON.stringify(f)).text) as Finding),
-      )
-    }
-    this.findings = unique
-    this.phase('scan', unique.length, 0)
-    const jsonl = unique.map((f) => JSON.stringify(f)).join('\n') + (unique.length ? '\n' : '')
-    const a = await this.writeGenerated('findings/findings.jsonl', jsonl)
-    this.records.push({
-      path: 'findings',
-      kind: 'report',
-      outcome: 'collected',
-      method: 'generated',
-      bundlePath: 'findings/findings.jsonl',
-      sha256: a.sha256,
-      size: a.size,
+  /** A scanned batch: findings and skips to the file they came from, files into the archive, the index appended. */
+  private commitBatch(items: BatchItem[], res: ScanResult): void {
+    const owner = new Map<string, number>()
+    items.forEach((it, i) => {
+      for (const s of it.staged) owner.set(s.bundlePath, i)
+      owner.set(it.src.path, i)
     })
-    const incident = buildIncident(
-      {
-        caseId: this.init.case.id,
-        host: os.hostname(),
-        startedAt: this.startedAt,
-        endedAt: this.init.now(),
-        stateDir: this.discovery!.stateDir,
-        configPath: this.init.install.configPath,
-        era: this.era(),
-        versions: {...this.volatile?.versions, stateDb: this.storeInfo.find((s) => s.appVersion)?.appVersion},
-        gateway: this.volatile?.gateway,
-        exposure: this.volatile?.exposure ?? [],
-        audit: this.volatile?.audit,
-        findings: unique,
-        records: this.records,
-        includeSecrets: this.options.includeSecrets,
-        since: this.options.since,
-        notScanned: dedupe(this.skipped),
-      },
-      await readAuditExports(
-        this.staged.filter((x) => x.bundlePath.startsWith('derived/audit/')).map((x) => x.stagedPath),
-      ),
-      rotationScopes(this.config),
-    )
-    // one Incident, two renderings; both through the redactor (no known value in clear)
-    for (const [name, text] of [
-      ['findings/report.md', renderMarkdown(incident)],
-      ['findings/report.html', renderHtml(incident)],
-    ] as const) {
-      const b = await this.writeGenerated(
-        name,
-        this.options.includeSecrets ? text : this.redactor!.redactText(text).text,
-      )
-      this.records.push({
-        path: name.endsWith('.html') ? 'report (HTML)' : 'report',
-        kind: 'report',
-        outcome: 'collected',
-        method: 'generated',
-        bundlePath: name,
-        sha256: b.sha256,
-        size: b.size,
+    const perItem = items.map(() => ({findings: [] as Finding[], skipped: [] as SkippedItem[]}))
+    for (const f of res.findings) perItem[owner.get(f.source.file) ?? 0]!.findings.push(f)
+    for (const k of res.scanned.skipped) perItem[owner.get(k.path) ?? 0]!.skipped.push(k)
+    const entries: IndexEntry[] = []
+    items.forEach((it, i) => {
+      const p = perItem[i]!
+      this.take(it.records, it.staged, p.findings, p.skipped)
+      this.assembly.add(it.staged)
+      if (
+        identityOf([it.src.path]) === it.identity &&
+        it.records.every((r) => r.outcome !== 'failed' && !r.changedDuringCopy)
+      ) {
+        entries.push(
+          this.entry(
+            it.src,
+            it.identity,
+            it.records,
+            it.staged,
+            p.findings,
+            p.skipped,
+            i === 0 ? res.scanned : undefined,
+          ),
+        )
+      }
+    })
+    this.scanned.files += res.scanned.files
+    this.scanned.events += res.scanned.events
+    this.scanned.bytes += res.scanned.bytes
+    this.index.append(entries)
+  }
+
+  /** Step 4: findings.jsonl, report.md and report.html (through the redactor: no known secret in clear). */
+  async writeFindings(): Promise<void> {
+    try {
+      this.phase('scan', 0, 0)
+      const out = await writeFindingsFiles({
+        report: {
+          caseId: this.init.case.id,
+          host: os.hostname(),
+          startedAt: this.startedAt,
+          endedAt: this.init.now(),
+          stateDir: this.discovery!.stateDir,
+          configPath: this.init.install.configPath,
+          era: this.era(),
+          versions: {...this.volatile?.versions, stateDb: this.storeInfo.find((s) => s.appVersion)?.appVersion},
+          gateway: this.volatile?.gateway,
+          exposure: this.volatile?.exposure ?? [],
+          audit: this.volatile?.audit,
+          records: this.records,
+          includeSecrets: this.options.includeSecrets,
+          since: this.options.since,
+          notScanned: dedupeSkipped(this.skipped),
+        },
+        findings: this.findings,
+        auditFiles: this.staged.filter((x) => x.bundlePath.startsWith('derived/audit/')).map((x) => x.stagedPath),
+        config: this.config,
+        redact: this.options.includeSecrets ? undefined : (text) => this.redactor!.redactText(text).text,
+        writeGenerated: (name, text) => this.writeGenerated(name, text),
       })
+      this.findings = out.findings
+      this.records.push(...out.records)
+    } catch (err) {
+      this.assembly.discard()
+      throw err
     }
   }
 
@@ -495,8 +452,7 @@ export class CollectSession {
    */
   async bundle(): Promise<CollectSummary> {
     try {
-      this.openArchive()
-      const writer = this.writer!
+      const writer = this.assembly.open()
       const endedAt = this.init.now()
       this.init.case.journal.append({
         playbook: 'collect',
@@ -507,73 +463,30 @@ export class CollectSession {
       })
       const journal = readFileSync(this.init.case.journal.file)
       const caseJson = Buffer.from(JSON.stringify(this.caseJson(writer.root, endedAt), null, 2) + '\n')
-      const generated: Array<{name: string; data: Buffer}> = [
-        {name: 'case.json', data: caseJson},
-        {name: 'journal.jsonl', data: journal},
-      ]
-      const manifest = Buffer.from(
-        manifestText([
-          ...this.staged.map((s) => ({bundlePath: s.bundlePath, sha256: s.sha256})),
-          ...generated.map((g) => ({bundlePath: g.name, sha256: sha256(g.data)})),
-        ]),
+      this.phase(
+        'bundle',
+        this.staged.length,
+        this.staged.reduce((n, s) => n + s.size, 0),
       )
-      const total = this.staged.reduce((n, s) => n + s.size, 0)
-      this.phase('bundle', this.staged.length, total)
-      const onAbort = () => this.discardArchive()
-      this.options.signal?.addEventListener('abort', onAbort, {once: true})
-      try {
-        this.toArchive(this.staged)
-        for (const g of [...generated, {name: MANIFEST, data: manifest}])
-          writer.add({
-            name: g.name,
-            data: g.data,
-            mtime: endedAt,
-            mode: 0o600,
-            sha256: g.name === MANIFEST ? undefined : sha256(g.data),
-          })
-        this.bundledJournal = journal
-        this.manifestSha256 = sha256(manifest)
-        this.sealed = await writer.seal()
-      } finally {
-        this.options.signal?.removeEventListener('abort', onAbort)
-      }
-      this.writer = undefined
-      if (this.options.signal?.aborted) throw abortError()
+      await this.assembly.seal({
+        staged: this.staged,
+        generated: [
+          {name: 'case.json', data: caseJson},
+          {name: 'journal.jsonl', data: journal},
+        ],
+        endedAt,
+        signal: this.options.signal,
+      })
       return this.summary()
     } catch (err) {
-      this.discardArchive()
+      this.assembly.discard()
       throw err
     }
   }
 
-  /**
-   * Proof that the sealed bundle is what the manifest says, without another decompression pass:
-   * every file was hashed again as it went into the archive, the archive file on disk is re-read
-   * and matches its .sha256, and the bundled journal's hash chain is intact. (`ir verify` re-reads
-   * the whole archive independently.)
-   */
-  async verifySealed(): Promise<{ok: boolean; detail: string; checked: number}> {
-    const s = this.sealed
-    if (!s) return {ok: false, detail: 'no bundle was written', checked: 0}
-    const problems: string[] = []
-    if (s.mismatches.length)
-      problems.push(
-        `${s.mismatches.length} file(s) changed between hashing and archiving: ${s.mismatches.slice(0, 3).join(', ')}`,
-      )
-    const onDisk = await hashFile(s.path)
-    if (onDisk.sha256 !== s.sha256) problems.push('the archive on disk differs from the bytes written')
-    const sibling = readFileSync(s.sibling, 'utf8')
-    if (!sibling.startsWith(`${s.sha256}  `))
-      problems.push(`${path.basename(s.sibling)} does not hold the archive hash`)
-    const chain = verifyChain(this.bundledJournal?.toString('utf8') ?? '')
-    if (chain.length) problems.push(`journal: ${chain.map((c) => `line ${c.line}: ${c.problem}`).join('; ')}`)
-    return problems.length
-      ? {ok: false, detail: problems.join('; '), checked: s.entries}
-      : {
-          ok: true,
-          detail: `${s.entries} file(s) hashed again as archived and equal to the manifest; the archive re-read matches its .sha256; journal chain intact`,
-          checked: s.entries,
-        }
+  /** The sealed bundle read back (see BundleAssembly.verify). */
+  verifySealed(): Promise<{ok: boolean; detail: string; checked: number}> {
+    return this.assembly.verify()
   }
 
   /** After a verified bundle: staging and scratch go, the index is kept as a record of the run. */
@@ -595,7 +508,7 @@ export class CollectSession {
       case: this.init.case.id,
       bundle: this.sealed?.path ?? '',
       bundleSha256: this.sealed?.sha256 ?? '',
-      manifestSha256: this.manifestSha256,
+      manifestSha256: this.assembly.manifestSha256,
       encrypted: Boolean(this.options.encryptTo?.length),
       files: this.staged.length + 3,
       findings: this.findings,
@@ -604,72 +517,32 @@ export class CollectSession {
   }
 
   era(): string {
-    const sources = this.discovery?.sources ?? []
-    return eraOf({
-      agentStores: this.storeInfo.filter((s) => s.role !== 'global' && AGENT_STORE_BACKUP.test(s.path)),
-      fileEraData: sources.some(
-        (s) => s.kind === 'transcript' || s.rel?.startsWith('agents/') || s.rel?.startsWith('credentials/'),
-      ),
-      anyStore: sources.length > 0,
-    })
+    return collectedEra(this.storeInfo, this.discovery?.sources ?? [])
   }
 
   private caseJson(root: string, endedAt: Date): Record<string, unknown> {
-    const count = (o: string) => this.records.filter((r) => r.outcome === o).length
-    const v = this.volatile
-    return {
-      schema: BUNDLE_SCHEMA,
-      case: this.init.case.id,
-      bundle: root,
-      tool: TOOL_VERSION,
-      operator: {user: v?.host.user.name ?? os.userInfo().username, uid: v?.host.user.uid, host: os.hostname()},
-      startedAt: this.startedAt.toISOString(),
-      acquiredAt: this.acquiredAt?.toISOString(),
-      endedAt: endedAt.toISOString(),
-      options: {
-        since: this.options.since?.toISOString(),
-        format: this.options.format,
-        includeSecrets: this.options.includeSecrets,
-        rules: this.options.rules,
-      },
-      host: v?.host,
-      install: {
-        stateDir: this.discovery?.stateDir,
-        configPath: this.init.install.configPath,
-        profile: this.init.install.profile,
-        source: this.init.install.source,
-        configError: this.configError,
-        era: this.era(),
-        stores: this.storeInfo,
-        versions: {...v?.versions, stateDb: this.storeInfo.find((s) => s.appVersion)?.appVersion},
-      },
-      gateway: v?.gateway,
-      consistency:
-        v?.gateway.state === 'up'
-          ? `the gateway was running (pid ${v.gateway.pid ?? '?'}): files were copied as they were when opened; SQLite stores were copied with their -wal/-shm (again when they changed meanwhile) and backed up from the copy — see items with changedDuringCopy`
-          : 'the gateway was not running: the copies are a consistent snapshot',
-      // inputs the scanner did not (fully) read: empty files, lines that are not JSON, truncated last lines, rejected
-      // rules
-      scan: {
-        ...this.scanned,
-        rules: this.rules?.rules.length,
-        ruleFiles: this.rules?.files,
-        notScanned: dedupe(this.skipped),
-      },
-      summary: {
-        items: this.records.length,
-        collected: count('collected'),
-        skipped: count('skipped'),
-        missing: count('missing'),
-        failed: count('failed'),
-        resumed: this.resumed,
-        bytesRead: this.bytesRead,
-        redactions: this.records.reduce((n, r) => n + (r.redactions ?? 0), 0),
-        findings: this.findings.length,
-        knownSecretValues: this.known.size,
-      },
-      items: this.records,
-    }
+    return caseRecord({
+      caseId: this.init.case.id,
+      root,
+      startedAt: this.startedAt,
+      acquiredAt: this.acquiredAt,
+      endedAt,
+      options: this.options,
+      install: this.init.install,
+      stateDir: this.discovery?.stateDir,
+      configError: this.configError,
+      era: this.era(),
+      stores: this.storeInfo,
+      volatile: this.volatile,
+      scanned: this.scanned,
+      rules: this.rules && {count: this.rules.rules.length, files: this.rules.files},
+      notScanned: dedupeSkipped(this.skipped),
+      records: this.records,
+      resumed: this.resumed,
+      bytesRead: this.bytesRead,
+      findings: this.findings,
+      knownSecretValues: this.known.size,
+    })
   }
 
   // --- helpers --------------------------------------------------------------------------------
@@ -688,39 +561,7 @@ export class CollectSession {
       e.skipped,
       e.scanned,
     )
-    this.toArchive(staged)
-  }
-
-  /** The archive under its temp name in --out; stale partials of this case from a killed run are removed. */
-  private openArchive(): void {
-    if (this.writer) return
-    const out = path.resolve(this.options.out ?? this.init.case.dir)
-    mkdirSync(out, {recursive: true, mode: 0o700})
-    for (const f of readdirSync(out))
-      if (f.startsWith(`.${this.init.case.id}-`) && f.includes('.partial-')) rmSync(path.join(out, f), {force: true})
-    const root = bundleName(this.init.case.id, os.hostname(), this.startedAt)
-    this.writer = new BundleWriter(out, root, this.options.format, {
-      level: this.init.seams?.gzipLevel,
-      recipients: this.options.encryptTo,
-      onBytes: (_c, processed) => {
-        if (this.meter.phaseName === 'bundle') this.meter.emit({bytesDone: processed})
-      },
-    })
-  }
-
-  private toArchive(files: StagedFile[]): void {
-    if (!this.writer) return
-    for (const f of files) {
-      if (this.archived.has(f.bundlePath)) continue
-      this.writer.add({name: f.bundlePath, stagedPath: f.stagedPath, mtime: f.mtime, mode: f.mode, sha256: f.sha256})
-      this.archived.add(f.bundlePath)
-    }
-  }
-
-  private discardArchive(): void {
-    this.writer?.discard()
-    this.writer = undefined
-    this.archived.clear()
+    this.assembly.add(staged)
   }
 
   private take(
@@ -739,7 +580,10 @@ export class CollectSession {
       this.scanned.events += scanned.events
       this.scanned.bytes += scanned.bytes
     }
-    for (const s of staged) if (s.bundlePath.startsWith('derived/sqlite/')) this.noteStore(s)
+    for (const s of staged) {
+      const info = s.bundlePath.startsWith('derived/sqlite/') ? storeInfoOf(s) : undefined
+      if (info) this.storeInfo.push(info)
+    }
   }
 
   private entry(
@@ -761,24 +605,6 @@ export class CollectSession {
       findings,
       skipped,
       scanned,
-    }
-  }
-
-  private noteStore(s: StagedFile): void {
-    try {
-      const db = new Database(s.stagedPath, {readonly: true, fileMustExist: true})
-      try {
-        const m = readSchemaMeta(db)
-        this.storeInfo.push({
-          path: s.bundlePath,
-          userVersion: db.pragma('user_version', {simple: true}) as number,
-          ...m,
-        })
-      } finally {
-        db.close()
-      }
-    } catch {
-      /* unreadable backup: its record says so */
     }
   }
 
@@ -836,16 +662,18 @@ export class CollectSession {
   }
 }
 
-function sha256(b: Buffer): string {
-  return createHash('sha256').update(b).digest('hex')
-}
-
-function dedupe(items: SkippedItem[]): SkippedItem[] {
-  const seen = new Set<string>()
-  return items.filter((i) => {
-    const k = `${i.path}\0${i.reason}`
-    if (seen.has(k)) return false
-    seen.add(k)
-    return true
-  })
+/** Up to a worker batch of files off the queue's tail (at least one), or undefined when it is empty. */
+function takeTail(queue: Source[]): Source[] | undefined {
+  if (queue.length === 0) return undefined
+  let n = 0
+  let bytes = 0
+  while (
+    n < queue.length &&
+    n < WORKER_BATCH_FILES &&
+    (n === 0 || bytes + queue[queue.length - 1 - n]!.size <= WORKER_BATCH_BYTES)
+  ) {
+    bytes += queue[queue.length - 1 - n]!.size
+    n++
+  }
+  return queue.splice(queue.length - n, n)
 }

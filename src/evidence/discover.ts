@@ -1,4 +1,4 @@
-import {lstatSync, readdirSync, readlinkSync, realpathSync, type Stats} from 'node:fs'
+import {lstatSync, readdirSync, readlinkSync, type Stats} from 'node:fs'
 import path from 'node:path'
 
 import {getPath, isObject, type JsonObject} from '../openclaw/config.js'
@@ -6,6 +6,7 @@ import {configHistoryFiles, gatewayLogFiles} from '../openclaw/files.js'
 import {readLocks} from '../openclaw/gateway.js'
 import {findServiceDefinitions, serviceMatches} from '../openclaw/services.js'
 import {isSqliteFile, SQLITE_MIN_BYTES} from '../openclaw/stores/sqlite-file.js'
+import {realOr} from '../system/real-paths.js'
 import {evidencePath, posix, stateRel} from './bundle-paths.js'
 import {
   BOOTSTRAP_FILES,
@@ -368,14 +369,6 @@ function safeReadlink(p: string): string | undefined {
     return readlinkSync(p)
   } catch {
     return undefined
-  }
-}
-
-function realOr(p: string): string {
-  try {
-    return realpathSync(p)
-  } catch {
-    return path.resolve(p)
   }
 }
 

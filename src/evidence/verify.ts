@@ -55,8 +55,8 @@ export async function verifyBundle(bundle: string, opts: {identity?: string} = {
   const problems: VerifyProblem[] = []
   const isDir = lstatSync(file).isDirectory()
   const encrypted = !isDir && isAgeFile(readHead(file))
-  const identities = encrypted && opts.identity ? readIdentities(opts.identity) : undefined
-  if (encrypted && !identities) return ciphertextOnly(file)
+  const identity = encrypted && opts.identity ? readIdentities(opts.identity) : undefined
+  if (encrypted && !identity) return ciphertextOnly(file)
   let checked = 0
   const archiveHash = createHash('sha256')
   const hashes = new Map<string, string>()
@@ -64,8 +64,8 @@ export async function verifyBundle(bundle: string, opts: {identity?: string} = {
   const roots = new Set<string>()
   let journalSeen = false
   try {
-    const read = identities
-      ? async (h: EntryHandler) => readTarGz(await decryptStream(createReadStream(file), identities), h)
+    const read = identity
+      ? async (h: EntryHandler) => readTarGz(await decryptStream(createReadStream(file), identity), h)
       : (h: EntryHandler) => readBundle(file, h)
     await read(async (e) => {
       const slash = e.name.indexOf('/')

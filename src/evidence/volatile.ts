@@ -8,14 +8,18 @@ import {installExposure, type ExposureItem} from '../openclaw/exposure.js'
 import {probeGateway, type GatewayProbeSeams, type GatewayState} from '../openclaw/gateway.js'
 import {runSecurityAudit, type AuditRun} from '../openclaw/security-audit-cli.js'
 import {findServiceDefinitions, serviceMatches} from '../openclaw/services.js'
-import {configVersion, findOpenClawCli} from '../openclaw/version.js'
-import {socketInodes, tcpListeners} from '../system/proc-net.js'
+import {locateOpenClawCli} from '../openclaw/openclaw-cli.js'
+import {configVersion} from '../openclaw/version.js'
+import {socketInodes, tcpSocketsOf} from '../system/proc-net.js'
 import type {ProcessRunner} from '../system/process-runner.js'
+import {readHead} from '../system/safe-fs.js'
 
 /**
  * Step 2 of collect, before anything is copied (order of volatility): host, user, clock, the
  * gateway process (pid, command line, start time, listening sockets), /healthz and /startupz, the
  * exposure summary, and OpenClaw's own `security audit --deep --json`. Every probe is bounded.
+ * `ir respond` takes the same facts (without the audit) before its contain phase stops the gateway,
+ * into the case (PRE_STOP_FILE); collect then bundles them byte for byte.
  *
  * The audit is never run on the real state dir: measured with openclaw 2026.9.6, the CLI writes
  * into state/openclaw.sqlite (and a CLI logger start prunes /tmp/openclaw logs older than 24 h).
@@ -55,10 +59,32 @@ export interface GatewayFacts {
   cmdline?: string
   startedAt?: string
   listening: Array<{pid: number; proto: string; address: string; port: number}>
+  /** TCP connections on the gateway's (and its children's) sockets, at most MAX_CONNECTIONS. */
+  connections: Connection[]
+  /** More sockets than MAX_CONNECTIONS: the rest were not read. */
+  connectionsTruncated?: boolean
   locks: string[]
   staleLocks: GatewayState['staleLocks']
   reason?: string
 }
+
+export interface Connection {
+  pid: number
+  proto: string
+  state: string
+  /** inbound: to a port the gateway listens on; outbound: one it opened (a model provider, a channel…). */
+  direction: 'inbound' | 'outbound'
+  local: {address: string; port: number}
+  remote: {address: string; port: number}
+}
+
+/** Bounds the connection list (memory and bundle size) on a gateway under a connection flood. */
+export const MAX_CONNECTIONS = 1000
+
+/** Where `ir respond` records the pre-stop facts, relative to the case dir; bundled as PRE_STOP_BUNDLE_PATH. */
+export const PRE_STOP_FILE = path.join('evidence', 'volatile-before-containment.json')
+export const PRE_STOP_BUNDLE_PATH = 'evidence/volatile/before-containment.json'
+const MAX_PRE_STOP = 4 * 1024 * 1024
 
 /** OpenClaw's own audit, run on a scratch mirror (the one runner: openclaw/security-audit-cli.ts). */
 export type AuditOutcome = AuditRun
@@ -67,6 +93,8 @@ export interface VolatileInput {
   stateDir: string
   configPath: string
   config?: JsonObject
+  /** Why the config could not be read: the exposure then says it is unknown instead of showing nothing. */
+  configError?: string
   env: NodeJS.ProcessEnv
   home: string
   profile?: string
@@ -80,6 +108,8 @@ export interface VolatileInput {
   redact: (s: string) => string
   /** Called once the gateway is found, before anything of it is recorded (its environment holds secrets). */
   onGateway?: (gw: GatewayState) => void
+  /** Run OpenClaw's audit (default true; respond's pre-stop record leaves it to collect). */
+  audit?: boolean
 }
 
 export interface VolatileFacts {
@@ -106,10 +136,20 @@ export async function volatileFacts(input: VolatileInput): Promise<VolatileFacts
     configPath: input.configPath,
     stateDirExists: true,
     config: input.config,
+    configError: input.configError,
     services,
   })
-  const cli = findOpenClawCli(input.env)
-  const audit = await runSecurityAudit({...input, cli, deep: true, timeoutMs: input.auditTimeoutMs})
+  // The target's own CLI, found as contain finds it: the running gateway's, its service's, the npm prefix, PATH.
+  const cli = await locateOpenClawCli({
+    env: input.env,
+    gatewayPid: gw.state === 'up' ? gw.pid : undefined,
+    services,
+    procRoot: input.seams?.procRoot,
+  })
+  const audit =
+    input.audit === false
+      ? {ran: false, reason: 'not run before containment (the collect phase runs it)', findings: []}
+      : await runSecurityAudit({...input, cli, deep: true, timeoutMs: input.auditTimeoutMs})
   return {
     host,
     gateway,
@@ -163,16 +203,22 @@ function gatewayFacts(gw: GatewayState, redact: (s: string) => string, procRoot 
     locks: gw.locks.map((l) => l.path),
     staleLocks: gw.staleLocks,
     listening: [],
+    connections: [],
     reason: gw.process?.reason,
   }
   if (gw.process?.cmdline)
     facts.cmdline = redact(gw.process.cmdline.replace(/(--(?:token|password)[= ])\S+/g, '$1«redacted»'))
   if (gw.pid) {
     facts.startedAt = processStart(gw.pid, procRoot)
-    const pids = [gw.pid, ...childPids(gw.pid, procRoot)]
-    facts.listening = listeningSockets(pids, procRoot)
+    Object.assign(facts, gatewaySockets([gw.pid, ...childPids(gw.pid, procRoot)], procRoot))
   }
   return facts
+}
+
+/** The pre-stop facts `ir respond` recorded in this case, as written (bounded), for the bundle. */
+export function preStopText(caseDir: string): string | undefined {
+  const b = readHead(path.join(caseDir, PRE_STOP_FILE), MAX_PRE_STOP)
+  return b && b.length < MAX_PRE_STOP ? b.toString('utf8') : undefined
 }
 
 function safeUserInfo(): HostFacts['user'] {
@@ -234,13 +280,27 @@ function childPids(pid: number, proc: string): number[] {
   return out
 }
 
-/** TCP listeners owned by these pids. */
-function listeningSockets(pids: number[], proc: string): GatewayFacts['listening'] {
-  const byInode = tcpListeners(proc)
-  return pids.flatMap((pid) =>
-    socketInodes(pid, proc).flatMap((inode) => {
-      const s = byInode.get(inode)
-      return s ? [{pid, ...s}] : []
-    }),
-  )
+/** Listening sockets and connections of these pids (one pass over /proc/net/tcp{,6}). */
+function gatewaySockets(
+  pids: number[],
+  proc: string,
+): Pick<GatewayFacts, 'listening' | 'connections' | 'connectionsTruncated'> {
+  const owner = new Map<string, number>()
+  for (const pid of pids) for (const inode of socketInodes(pid, proc)) owner.set(inode, pid)
+  const {sockets, truncated} = tcpSocketsOf(new Set(owner.keys()), MAX_CONNECTIONS, proc)
+  const listening = sockets
+    .filter((s) => s.state === 'LISTEN')
+    .map((s) => ({pid: owner.get(s.inode)!, proto: s.proto, address: s.address, port: s.port}))
+  const ports = new Set(listening.map((l) => l.port))
+  const connections: Connection[] = sockets
+    .filter((s) => s.state !== 'LISTEN')
+    .map((s) => ({
+      pid: owner.get(s.inode)!,
+      proto: s.proto,
+      state: s.state,
+      direction: ports.has(s.port) ? 'inbound' : 'outbound',
+      local: {address: s.address, port: s.port},
+      remote: s.remote,
+    }))
+  return {listening, connections, ...(truncated ? {connectionsTruncated: true} : {})}
 }

@@ -6,7 +6,7 @@ import JSON5 from 'json5'
 import {ExitCode, IrError} from '../errors.js'
 import type {FileChanger} from '../system/file-changer.js'
 import type {ProcessRunner} from '../system/process-runner.js'
-import {fingerprint, maskSecret} from '../system/secret-vocabulary.js'
+import {fingerprint, maskSecret, SECRET_KEY_NAME} from '../system/secret-vocabulary.js'
 import {getPath, isObject, loadConfig, parseJson5, type LoadedConfig} from './config.js'
 import {validateConfigWithCli} from './openclaw-cli.js'
 import type {OpenClawCli} from './version.js'
@@ -42,8 +42,6 @@ export interface EditPlan {
   edits: ConfigEdit[]
 }
 
-/** Key names whose string value is a secret: `botToken`, `password`, `api_key`… (case-insensitive). */
-const SECRET_KEY_PART = /token|password|secret|apikey|api_key|privatekey/i
 const WORD_RUN = /[A-Za-z0-9_]+/g
 const ENV_REF_VALUE = /^\$\{[A-Z_][A-Z0-9_]*\}$/
 
@@ -181,7 +179,7 @@ export function maskSecrets(text: string, known: string[] = []): string {
   const unclosedTo: Record<string, number> = {'"': -1, "'": -1}
   WORD_RUN.lastIndex = 0
   for (let m = WORD_RUN.exec(src); m; m = WORD_RUN.exec(src)) {
-    if (!SECRET_KEY_PART.test(m[0])) continue
+    if (!SECRET_KEY_NAME.test(m[0])) continue
     const value = quotedValueAfterKey(src, WORD_RUN.lastIndex, unclosedFrom, unclosedTo)
     if (!value) continue
     const v = src.slice(value.start, value.end)
@@ -250,6 +248,8 @@ export interface ApplyEditOptions {
 export interface AppliedEdit {
   files: Array<{path: string; sha256Before: string; sha256After: string}>
   validatedBy: 're-parse' | 'openclaw config validate'
+  /** Why OpenClaw's CLI gave no verdict (the edit stands, validated by re-parse only: not verified). */
+  unconfirmed?: string
 }
 
 export async function applyConfigEdit(plan: EditPlan, opts: ApplyEditOptions): Promise<AppliedEdit> {
@@ -284,22 +284,25 @@ export async function applyConfigEdit(plan: EditPlan, opts: ApplyEditOptions): P
       }
     }
     let validatedBy: AppliedEdit['validatedBy'] = 're-parse'
+    let unconfirmed: string | undefined
     if (opts.cli) {
       const secrets = plan.edits.filter((e) => e.secret && typeof e.value === 'string').map((e) => e.value as string)
       const v = await validateConfigWithCli(opts.cli, {...opts, redact: (s) => maskSecrets(s, secrets)})
-      if (!v.ok) {
+      // No verdict is not a rejection: the edit re-parsed, and the step says OpenClaw did not confirm it.
+      if (!v.answered) unconfirmed = v.issues.join(' / ')
+      else if (!v.ok) {
         throw new IrError(
           `openclaw config validate rejected the edited config: ${v.issues.join(' / ')} (openclaw ${opts.cli.version ?? '?'})`,
           ExitCode.Failure,
           ['The original bytes were put back; the change was not applied.'],
           'CONFIG_REJECTED',
         )
-      }
-      validatedBy = 'openclaw config validate'
+      } else validatedBy = 'openclaw config validate'
     }
     return {
       files: written.map((w) => ({path: w.file.file, sha256Before: w.sha256Before ?? '', sha256After: w.sha256After})),
       validatedBy,
+      ...(unconfirmed ? {unconfirmed} : {}),
     }
   } catch (err) {
     restore()

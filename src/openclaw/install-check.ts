@@ -5,7 +5,7 @@ import {ExitCode, IrError} from '../errors.js'
 import type {HostEnv} from '../system/host.js'
 import {isInside, realOr} from '../system/real-paths.js'
 import {isSystemPath} from '../system/system-paths.js'
-import type {Install} from './locate.js'
+import {resolveInstall, type Install, type Target} from './locate.js'
 
 /**
  * Target sanity for the commands that change an install (contain, rotate): the state dir must show
@@ -29,6 +29,13 @@ const SIGNS = [
   'gateway.cmd',
 ]
 
+/** Whether the state dir holds anything only OpenClaw writes (a config, agents/, credentials/, state/…). */
+export function showsOpenClawSign(install: Install): boolean {
+  if (install.configExists) return true
+  const dir = realOr(install.stateDir)
+  return SIGNS.some((s) => existsSync(path.join(dir, s)))
+}
+
 /** Throws (exit 3, one line) unless the install is one ir may change. */
 export function checkInstallTarget(install: Install, host: HostEnv): void {
   const dir = realOr(install.stateDir)
@@ -37,8 +44,7 @@ export function checkInstallTarget(install: Install, host: HostEnv): void {
       `${install.stateDir} is a system directory or a home, not an OpenClaw state dir; ir changes nothing there.`,
     )
   }
-  const sign = install.configExists || SIGNS.some((s) => existsSync(path.join(dir, s)))
-  if (!sign) {
+  if (!showsOpenClawSign(install)) {
     throw refuse(
       `${install.stateDir} shows no sign of an OpenClaw install (no openclaw.json, agents/, credentials/ or state/); ir changes nothing there.`,
     )
@@ -72,4 +78,18 @@ function refuse(message: string): IrError {
     ['Point ir at the OpenClaw state dir with --state-dir or --profile (`ir status` lists what it finds).'],
     'NOT_AN_INSTALL',
   )
+}
+
+/** The install a command that acts on one must find: its state dir exists, or a precondition error. */
+export function existingInstall(target: Target, host: HostEnv): Install {
+  const install = resolveInstall(target, host)
+  if (!install.stateDirExists) {
+    throw new IrError(
+      `OpenClaw state dir ${install.stateDir} does not exist.`,
+      ExitCode.PreconditionFailed,
+      ['Point ir at the install with --state-dir or --profile (`ir status` lists what it finds).'],
+      'STATE_DIR_MISSING',
+    )
+  }
+  return install
 }

@@ -66,48 +66,29 @@ export interface LockdownOptions {
  * Discord/Slack dm.policy); absent keys are only added where the schema has them, since an unknown
  * key makes the whole config invalid.
  */
-const DM_POLICY_TOP: Record<string, string[]> = Object.fromEntries([
-  ...[
-    'discord',
-    'feishu',
-    'googlechat',
-    'imessage',
-    'irc',
-    'line',
-    'mattermost',
-    'msteams',
-    'nextcloud-talk',
-    'nostr',
-    'signal',
-    'slack',
-    'sms',
-    'telegram',
-    'whatsapp',
-    'zalo',
-    'zalouser',
-  ].map((c) => [c, ['dmPolicy']]),
-  ['matrix', ['dm', 'policy']],
-])
-const GROUP_POLICY_TOP = new Set([
-  'buzz',
+/** Channels whose schema has both a top-level `dmPolicy` and `groupPolicy`. */
+const DM_AND_GROUP_POLICY = [
   'discord',
   'feishu',
   'googlechat',
   'imessage',
   'irc',
   'line',
-  'matrix',
   'mattermost',
   'msteams',
   'nextcloud-talk',
-  'qa-channel',
   'signal',
   'slack',
   'telegram',
   'whatsapp',
   'zalo',
   'zalouser',
+]
+const DM_POLICY_TOP: Record<string, string[]> = Object.fromEntries([
+  ...[...DM_AND_GROUP_POLICY, 'nostr', 'sms'].map((c) => [c, ['dmPolicy']]),
+  ['matrix', ['dm', 'policy']],
 ])
+const GROUP_POLICY_TOP = new Set([...DM_AND_GROUP_POLICY, 'buzz', 'matrix', 'qa-channel'])
 
 const q = (v: unknown) => (v === undefined ? '(unset)' : JSON.stringify(v))
 

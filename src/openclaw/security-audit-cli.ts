@@ -77,11 +77,16 @@ export async function runSecurityAudit(req: AuditRequest): Promise<AuditRun> {
     durationMs: Date.now() - started,
     version: cli.version,
   }
-  const report = parseReport(r.stdout, req.redact)
+  const parsed = parseReport(r.stdout, req.redact)
+  // OpenClaw exits 0 after printing a report, whatever it found; anything else is a failed audit, even
+  // with JSON on stdout (a read-only state dir gives `{"ok":false,"error":{…}}` and exit 1).
+  const report = r.exitCode === 0 && !r.timedOut && parsed && isAuditReport(parsed) ? parsed : undefined
   if (!report) {
     out.stderrTail = req.redact(`${r.stderr}\n${r.stdout}`.trim().split('\n').slice(-20).join('\n'))
     const first = out.stderrTail.split('\n').find((l) => l.trim()) ?? ''
-    out.reason = `openclaw security audit gave no JSON report (exit ${r.exitCode ?? '?'}${r.timedOut ? ', timed out' : ''}): ${first.slice(0, 200)}`
+    const said =
+      parsed && isObject(parsed.error) && typeof parsed.error.message === 'string' ? parsed.error.message : first
+    out.reason = `openclaw security audit gave no report (exit ${r.exitCode ?? '?'}${r.timedOut ? ', timed out' : ''}): ${said.slice(0, 200)}`
     return out
   }
   out.json = report
@@ -92,6 +97,14 @@ export async function runSecurityAudit(req: AuditRequest): Promise<AuditRun> {
     title: String(f.title ?? ''),
   }))
   return out
+}
+
+/** What OpenClaw's audit prints: counts per severity and the findings (not an error object). */
+function isAuditReport(v: JsonObject): boolean {
+  const sum = v.summary
+  return (
+    isObject(sum) && ['critical', 'warn', 'info'].every((k) => typeof sum[k] === 'number') && Array.isArray(v.findings)
+  )
 }
 
 /** The report object: `--fix` nests it under `report`, plain `--json` prints it (after any log lines). */

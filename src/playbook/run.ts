@@ -1,7 +1,6 @@
 import {openCase} from '../case/case-store.js'
-import {ExitCode, IrError} from '../errors.js'
-import {checkInstallTarget} from '../openclaw/install-check.js'
-import {resolveInstall, type HostEnv, realHost, type Target} from '../openclaw/locate.js'
+import {checkInstallTarget, existingInstall} from '../openclaw/install-check.js'
+import {type HostEnv, realHost, type Target} from '../openclaw/locate.js'
 import {realRunner, type ProcessRunner} from '../system/process-runner.js'
 import {runPlaybook, type RunOutcome} from './engine.js'
 import {loadPlaybook, resolvePlaybook} from './loader.js'
@@ -33,15 +32,7 @@ export interface PlaybookRunRequest extends RunEffects {
 export async function runPlaybookOn(req: PlaybookRunRequest): Promise<RunOutcome> {
   const host = req.host ?? realHost()
   const pb = loadPlaybook(resolvePlaybook(req.playbook), req.actions)
-  const install = resolveInstall(req.target, host)
-  if (!install.stateDirExists) {
-    throw new IrError(
-      `OpenClaw state dir ${install.stateDir} does not exist.`,
-      ExitCode.PreconditionFailed,
-      ['Point ir at the install with --state-dir or --profile (`ir status` lists what it finds).'],
-      'STATE_DIR_MISSING',
-    )
-  }
+  const install = existingInstall(req.target, host)
   checkInstallTarget(install, host)
   const c = openCase(req.caseId, {home: req.irHome, now: req.now})
   return runPlaybook(

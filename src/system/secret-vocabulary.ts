@@ -33,3 +33,13 @@ export function isMasked(s: string): boolean {
 
 /** Every mask in a text (for counting redactions). */
 export const MASK_PATTERN = /«sha256:[0-9a-f]{12}»/g
+
+/** A secret passed on a command line (`--token T`, `--password=P`, old gateway builds), in a process's argv. */
+const ARGV_SECRET = /(--(?:token|password|secret|api-key)(?:=|\s+))([^\s"']+)/gi
+
+/** A command line with every secret passed on it masked (plans, volatile facts, the journal). */
+export function maskArgvSecrets(cmdline: string): string {
+  return cmdline.replace(ARGV_SECRET, (_m, flag: string, value: string) =>
+    isMasked(value) ? `${flag}${value}` : `${flag}${maskSecret(value)}`,
+  )
+}

@@ -1,32 +1,17 @@
-import {chmodSync, readFileSync, statSync} from 'node:fs'
+import {readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {runCommand} from '@oclif/test'
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {writeConfig} from '../fixtures/state-dirs.js'
+import {OPEN_CONFIG as OPEN, OPEN_HOOKS_TOKEN as HOOKS, openInstall} from '../fixtures/open-install.js'
 import {tempDir} from '../helpers/temp.js'
 
 afterEach(() => {
   process.exitCode = undefined
 })
 
-const HOOKS = 'hooks-token-value-xyz-0123'
-const OPEN = `{
-  // deliberately open
-  "gateway": {"mode": "local", "port": 9, "bind": "lan", "auth": {"mode": "none"}},
-  "channels": {"telegram": {"dmPolicy": "open", "allowFrom": ["*"]}},
-  "hooks": {"enabled": true, "token": "${HOOKS}", "path": "/hooks"},
-}
-`
-
-function openState(): {state: string; config: string} {
-  const state = tempDir('ir-contain-cmd-')
-  chmodSync(state, 0o755)
-  const config = writeConfig(state, OPEN)
-  chmodSync(config, 0o644)
-  return {state, config}
-}
+const openState = () => openInstall('ir-contain-cmd-')
 
 describe('ir contain', () => {
   it('--dry-run prints exactly the diff and the actions, and changes nothing', async () => {

@@ -19,7 +19,7 @@ import path from 'node:path'
 
 import Database from 'better-sqlite3'
 import {execa} from 'execa'
-import {afterAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {Finding} from '../../src/detect/finding-types.js'
 import type {ItemRecord} from '../../src/evidence/collect-types.js'
@@ -88,12 +88,15 @@ afterAll(() => {
 
 describe('ir collect on a real gateway (SQLite era)', () => {
   let gw: LabGateway | undefined
+  let turns: Array<[string, string]>
   afterAll(async () => {
     await gw?.cleanup()
   })
 
-  it('bundles, verifies, exports every stored event, finds the planted items, leaks no secret, changes nothing', async () => {
-    const lab = requireLabOpenClaw()
+  // The gateway, its turns and its stop are the setup (a cold OpenClaw start and its first CLI turn
+  // take minutes under load): the test itself is the collection and what it must show.
+  beforeAll(async () => {
+    requireLabOpenClaw()
     const t0 = performance.now()
     // Given a gateway whose fake model answers three kinds of session
     gw = await startLabGateway({
@@ -110,7 +113,7 @@ describe('ir collect on a real gateway (SQLite era)', () => {
     })
     log(`gateway ready in ${gw.readyMs} ms (pid ${gw.pid}, port ${gw.port})`)
     writeFileSync(path.join(gw.stateDir, '.env'), `OPENAI_API_KEY=${PLANTED.envKey}\n`, {mode: 0o600})
-    const turns: Array<[string, string]> = [
+    turns = [
       [INJECTION, 'agent:main:telegram:direct:attacker'],
       ['PIPE-CHECK please run the installer check', 'agent:main:tools-pipe'],
       ['STATE-CHECK show me where the config is', 'agent:main:tools-state'],
@@ -127,7 +130,11 @@ describe('ir collect on a real gateway (SQLite era)', () => {
     }
     const stopped = await gw.stop()
     log(`gateway stopped in ${stopped.durationMs} ms; setup ${Math.round(performance.now() - t0)} ms`)
+  })
 
+  it('bundles, verifies, exports every stored event, finds the planted items, leaks no secret, changes nothing', async () => {
+    const lab = requireLabOpenClaw()
+    if (!gw) throw new Error('the lab gateway did not start (see the setup error above)')
     // And the state dir and the log dir as they are now
     const logDir = path.dirname(gw.logFile)
     const before = {state: snapshot(gw.stateDir), logs: snapshot(logDir)}

@@ -5,7 +5,7 @@
 // and audited by the real CLI; the lab has no service manager, so ir leaves the start to the operator
 // (manual, exit 5) — the test starts the gateway the way an operator would and `ir recover` probes it.
 import {type ChildProcess, spawn} from 'node:child_process'
-import {closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import JSON5 from 'json5'
@@ -17,6 +17,7 @@ import {
   byPrompt,
   labTmpRoot,
   pidAlive,
+  prepareLabStateDir,
   replyText,
   requireLabOpenClaw,
   runIr,
@@ -112,10 +113,12 @@ describe('ir respond and ir recover on a real gateway', () => {
         ['collect', 'done'],
         ['audit', 'done'],
       ])
-      const volatile = JSON.parse(readFileSync(run.json.where.volatile, 'utf8'))
+      const preStop = readFileSync(run.json.where.volatile, 'utf8')
+      const volatile = JSON.parse(preStop)
       expect(volatile.gateway).toMatchObject({state: 'up', pid: gw.pid})
       expect(volatile.exposure.filter((e: {severity: string}) => e.severity === 'critical').length).toBeGreaterThan(0)
-      expect(volatile.listening.map((l: {port: number}) => l.port)).toContain(gw.port)
+      expect(volatile.gateway.listening.map((l: {port: number}) => l.port)).toContain(gw.port)
+      expect(Array.isArray(volatile.gateway.connections)).toBe(true)
       // And the gateway is stopped
       expect(pidAlive(gw.pid)).toBe(false)
       expect(await gw.httpStatus('/healthz').catch(() => 0)).toBe(0)
@@ -138,6 +141,8 @@ describe('ir respond and ir recover on a real gateway', () => {
       expect(verify.json?.ok, verify.stderr).toBe(true)
       const x = extract(run.json.bundle)
       temps.push(path.dirname(x))
+      // And the pre-stop facts themselves are in the bundle, byte for byte
+      expect(readFileSync(path.join(x, 'evidence', 'volatile', 'before-containment.json'), 'utf8')).toBe(preStop)
       const report = readFileSync(path.join(x, 'findings', 'report.md'), 'utf8')
       expect(report).toMatch(/injection\.instruction-override|Ignore all previous instructions/)
       expect(run.json.findings.some((f: {ruleId: string}) => f.ruleId.startsWith('injection.'))).toBe(true)
@@ -223,6 +228,74 @@ describe('ir respond and ir recover on a real gateway', () => {
       expect(await g.probeToken(state.oldToken)).toBe(401)
       expect(await g.probeToken(cfg.gateway.auth.token)).toBe(404)
       expect(existsSync(g.configPath)).toBe(true)
+    },
+    FULL_RUN_MS,
+  )
+})
+
+describe('ir recover sandboxes the agent that serves others (a fleet written by OpenClaw 2026.9.6)', () => {
+  it(
+    'sandbox.mode "all" and the guide tools denied on the bound agent only; validated, and OpenClaw reports it sandboxed',
+    async () => {
+      // Given a two-agent fleet made by OpenClaw's own CLI: "family" bound to a Telegram account that
+      // answers two senders and an allowlisted group; "main" personal (no gateway: recover leaves the start)
+      const lab = await prepareLabStateDir({
+        prefix: 'ir-lab-sandbox-',
+        config: {tools: {deny: ['web_fetch', 'web_search', 'x_search', 'browser'], exec: {security: 'deny'}}},
+      })
+      temps.push(lab.dir)
+      const add = await lab.runCli(
+        ['agents', 'add', 'family', '--workspace', path.join(lab.stateDir, 'workspace-family')].concat([
+          '--bind',
+          'telegram:family',
+          '--non-interactive',
+          '--json',
+        ]),
+        {timeout: 120_000},
+      )
+      expect(add.exitCode, add.stderr).toBe(0)
+      const patch = path.join(lab.dir, 'family.patch.json5')
+      writeFileSync(
+        patch,
+        JSON.stringify({
+          channels: {
+            telegram: {
+              enabled: true,
+              botToken: '123456:lab-not-a-real-token-0123456789',
+              accounts: {
+                family: {
+                  botToken: '654321:lab-not-a-real-token-0123456789',
+                  dmPolicy: 'allowlist',
+                  allowFrom: ['111', '222'],
+                  groupPolicy: 'allowlist',
+                  groups: {'-100123': {requireMention: true}},
+                },
+              },
+            },
+          },
+        }),
+      )
+      const patched = await lab.runCli(['config', 'patch', '--file', patch], {timeout: 120_000})
+      expect(patched.exitCode, patched.stderr).toBe(0)
+      // When ir recover --yes runs
+      const run = await runIr(lab, ['recover', '--state-dir', lab.stateDir, '--yes', '--json'], {
+        timeout: FULL_RUN_MS / 2,
+      })
+      for (const s of run.json?.steps ?? []) log(`  ${s.status.padEnd(8)} ${s.id}: ${s.detail}`)
+      // Then the baseline is accepted by OpenClaw, and OpenClaw itself reports the family agent sandboxed
+      const baseline = run.json.steps.find((s: {id: string}) => s.id === 'baseline')
+      expect(baseline.status).toBe('done')
+      expect(baseline.detail).toContain('verified: openclaw config validate accepted it')
+      expect(baseline.detail).toContain('openclaw sandbox explain: family sandboxed')
+      // And only the bound agent is sandboxed, with the guide "family/work" tools denied
+      const cfg = JSON5.parse(readFileSync(lab.configPath, 'utf8'))
+      expect(cfg.agents.entries.family.sandbox).toEqual({mode: 'all'})
+      expect(cfg.agents.entries.family.tools.deny).toEqual(['write', 'edit', 'apply_patch', 'exec', 'process'])
+      expect(cfg.agents.entries.main.sandbox).toBeUndefined()
+      expect((await lab.runCli(['config', 'validate'])).exitCode).toBe(0)
+      // And OpenClaw's audit ran on it with no critical left; the start is left to the operator (no service)
+      expect(run.json.steps.find((s: {id: string}) => s.id === 'audit')).toMatchObject({status: 'done'})
+      expect(run.json.steps.find((s: {id: string}) => s.id === 'start')).toMatchObject({status: 'manual'})
     },
     FULL_RUN_MS,
   )

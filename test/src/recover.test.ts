@@ -51,6 +51,22 @@ describe('baselineChanges', () => {
       'logging.redactSensitive': 'tools',
       'tools.elevated.enabled': false,
       'gateway.auth.token': 'n'.repeat(43),
+      // the sole agent reached by anyone ("*" as found): the guide's "public agent" profile
+      'agents.defaults.sandbox.mode': 'all',
+      'tools.deny': [
+        'apply_patch',
+        'browser',
+        'canvas',
+        'cron',
+        'edit',
+        'exec',
+        'gateway',
+        'image',
+        'nodes',
+        'process',
+        'read',
+        'write',
+      ],
     })
     expect(changes.find((c) => c.id === 'token')?.edits[0]?.secret).toBe(true)
   })
@@ -60,7 +76,12 @@ describe('baselineChanges', () => {
       gateway: {mode: 'local', bind: 'loopback', auth: {mode: 'token', token: 'x'.repeat(48)}},
       session: {dmScope: 'per-channel-peer'},
       channels: {whatsapp: {dmPolicy: 'pairing', groupPolicy: 'allowlist', groups: {'*': {requireMention: true}}}},
-      tools: {elevated: {enabled: false}, exec: {security: 'deny'}},
+      tools: {
+        elevated: {enabled: false},
+        exec: {security: 'deny'},
+        deny: ['write', 'edit', 'apply_patch', 'exec', 'process', 'browser'],
+      },
+      agents: {defaults: {sandbox: {mode: 'all', workspaceAccess: 'ro'}}},
       browser: {enabled: false},
     }
     expect(baselineChanges(config, {dmPolicy: 'pairing', newSecret: () => 'n'})).toEqual([])

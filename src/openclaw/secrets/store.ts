@@ -5,6 +5,7 @@ import Database from 'better-sqlite3'
 
 import {ExitCode, IrError, errorMessage} from '../../errors.js'
 import {alignOwners} from '../../system/atomic-write.js'
+import {readStoreCopy} from '../stores/read-only-open.js'
 
 /**
  * OpenClaw's shared secret store: `state/openclaw.sqlite`, table `secret_store_entries`
@@ -51,9 +52,9 @@ interface Row {
 export function readStoreEntry(stateDir: string, name: string, opts: StoreOptions = {}): StoreEntry | undefined {
   const file = stateDbPath(stateDir)
   if (!existsSync(file)) return undefined
-  return withRetry(file, opts, () => {
-    const db = new Database(file, {readonly: true, fileMustExist: true, timeout: opts.busyTimeoutMs ?? 1000})
-    try {
+  // read from a private copy: a read-only open in place still writes the store's -shm
+  return withRetry(file, opts, () =>
+    readStoreCopy(file, (db) => {
       if (!hasTable(db)) return undefined
       const row = db
         .prepare(
@@ -64,10 +65,8 @@ export function readStoreEntry(stateDir: string, name: string, opts: StoreOption
       return row
         ? {name: row.name, value: row.value, kind: row.kind, updatedAtMs: row.updated_at_ms, updatedBy: row.updated_by}
         : undefined
-    } finally {
-      db.close()
-    }
-  })
+    }),
+  )
 }
 
 export interface StoreWrite {

@@ -99,6 +99,36 @@ describe('security-audit', () => {
   })
 })
 
+describe('security-audit when OpenClaw fails', () => {
+  it('does not take an error object printed as JSON (exit 1) for a clean report', async () => {
+    // Given an openclaw CLI that cannot open its database (a read-only state dir) and says so in JSON
+    const state = tempDir('ir-audit-')
+    writeConfig(state, '{"gateway": {"bind": "lan"}}')
+    const failing = {stdout: '{"ok":false,"error":{"message":"unable to open database file"}}', exitCode: 1}
+    const ctx = contextFor(state, {runner: recordingRunner(() => failing), env: {HOME: tempDir(), ...fakeCli()}})
+    // When the audit step runs
+    const plan = await securityAudit.plan(ctx, params)
+    const applied = await securityAudit.apply(ctx, params, plan)
+    const verdict = await securityAudit.verify!(ctx, params, plan, applied)
+    // Then nothing is called clean or verified, OpenClaw's own words say why, and no report is saved
+    expect(applied.detail).toContain('openclaw security audit gave no report (exit 1): unable to open database file')
+    expect(applied.detail).not.toContain('no critical finding remains')
+    expect(verdict).toMatchObject({ok: false, detail: expect.stringContaining('not confirmed by OpenClaw')})
+    expect(applied.files ?? []).toEqual([])
+  })
+
+  it('does not take a JSON object without counts and findings for a report, even with exit 0', async () => {
+    const state = tempDir('ir-audit-')
+    writeConfig(state, '{}')
+    const ctx = contextFor(state, {
+      runner: recordingRunner(() => ({stdout: '{"ok": true}'})),
+      env: {HOME: tempDir(), ...fakeCli()},
+    })
+    const applied = await securityAudit.apply(ctx, params, await securityAudit.plan(ctx, params))
+    expect((await securityAudit.verify!(ctx, params, {noop: false, summary: '', lines: []}, applied)).ok).toBe(false)
+  })
+})
+
 describe('security-audit on a broken config', () => {
   it('does not call a config it cannot read "no critical exposure"', async () => {
     // Given a config that does not parse and no openclaw CLI
@@ -112,5 +142,19 @@ describe('security-audit on a broken config', () => {
     // Then it is not verified, and says why
     expect(verdict.ok).toBe(false)
     expect(verdict.detail).toContain('config.unreadable')
+  })
+
+  it('does not say "no critical finding remains" when OpenClaw audited but ir cannot read the config', async () => {
+    // Given a config that does not parse, and an OpenClaw audit that reports nothing critical
+    const state = tempDir('ir-audit-broken-')
+    writeConfig(state, '{"gateway": {"bind": "lan",,}}')
+    const ctx = contextFor(state, {
+      runner: recordingRunner(() => ({stdout: report([])})),
+      env: {HOME: tempDir(), ...fakeCli()},
+    })
+    // When the audit step runs, Then its line and its verdict agree: the unreadable config remains
+    const applied = await securityAudit.apply(ctx, params, await securityAudit.plan(ctx, params))
+    expect(applied.detail).toContain('critical findings remain: config.unreadable')
+    expect(applied.detail).not.toContain('no critical finding remains')
   })
 })

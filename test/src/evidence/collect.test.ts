@@ -162,8 +162,12 @@ describe('ir collect on a file-era state dir', () => {
 
     // And the source is byte-identical: content, modes, mtimes, file atimes
     expect(withoutDirAtimes(snapshot(stateDir))).toEqual(withoutDirAtimes(before))
-    // And the staging area is gone once the bundle is verified
-    expect(existsSync(path.join(env.irHome, 'cases', r.case, 'collect', 'staging'))).toBe(false)
+    // And the staging area and the scratch (unredacted backups) are gone once the bundle is verified
+    const caseDir = path.join(env.irHome, 'cases', r.case)
+    expect(existsSync(path.join(caseDir, 'collect', 'staging'))).toBe(false)
+    expect(existsSync(path.join(caseDir, 'collect', 'work'))).toBe(false)
+    // And what the case keeps (journal, index of the run) holds no planted secret in clear either
+    expect(filesContaining(caseDir, Object.values(SECRETS))).toEqual([])
   })
 
   it('writes a zip on request that verifies the same way', async () => {
@@ -359,8 +363,10 @@ describe('ir collect on a SQLite-era state dir (2026.9.6 schema)', () => {
     expect(r.findings.some((f) => f.category === 'prompt-injection' && f.source.sessionId === SESSION_A)).toBe(true)
     expect(r.findings.some((f) => f.source.table === 'task_runs')).toBe(true)
 
-    // And no planted secret is in clear in any bundled byte (SQLite files included)
+    // And no planted secret is in clear in any bundled byte (SQLite files included), nor left in the case dir
+    // (the unredacted backups of the scratch dir are gone with it)
     expect(filesContaining(x, Object.values(SECRETS))).toEqual([])
+    expect(filesContaining(path.join(env.irHome, 'cases', r.case), Object.values(SECRETS))).toEqual([])
 
     // And the source is untouched: no -wal/-shm created or changed, no mtime moved
     expect(withoutDirAtimes(snapshot(s.stateDir))).toEqual(withoutDirAtimes(before))

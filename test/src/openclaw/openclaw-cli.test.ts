@@ -3,9 +3,9 @@ import path from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {locateOpenClawCli} from '../../../src/openclaw/openclaw-cli.js'
+import {locateOpenClawCli, locateTargetCli} from '../../../src/openclaw/openclaw-cli.js'
 import type {ServiceDefinition} from '../../../src/openclaw/services.js'
-import {tempDir} from '../../helpers/temp.js'
+import {fakeHost, tempDir} from '../../helpers/temp.js'
 
 /** A global npm prefix holding openclaw@version and its own node, as `npm i -g` lays it out. */
 function npmPrefix(version: string): {prefix: string; mjs: string; node: string} {
@@ -110,5 +110,35 @@ describe('locating the target openclaw', () => {
       procRoot: fakeProc(7, gateway.node),
     })
     expect(cli).toMatchObject({source: 'IR_OPENCLAW_BIN', version: '2026.9.6'})
+  })
+
+  it('locates the CLI a run is handed for an install, and none for a state dir that does not exist', async () => {
+    // Given an install (no gateway running) and openclaw in the host's global npm prefix
+    const home = tempDir('ir-home-')
+    mkdirSync(path.join(home, '.openclaw'))
+    writeFileSync(path.join(home, '.openclaw', 'openclaw.json'), '{}')
+    const global = npmPrefix('2026.9.6')
+    const host = fakeHost(home, {npm_config_prefix: global.prefix, OPENCLAW_GATEWAY_PORT: '9'})
+    // When the use case locates it before any step, Then it is that install's CLI
+    expect(await locateTargetCli({}, host)).toMatchObject({source: 'global npm prefix', version: '2026.9.6'})
+    // And a target whose state dir is missing gets none (null: "looked, found nothing")
+    expect(await locateTargetCli({stateDir: path.join(home, 'missing')}, host)).toBeNull()
+  })
+
+  it('takes a wrapper script (outside any openclaw package) last, run as it is, its version unknown', async () => {
+    // Given an operator's wrapper named by $IR_OPENCLAW_BIN, and another on PATH beside a real bin
+    const bin = tempDir('ir-wrap-')
+    const wrapper = path.join(bin, 'openclaw')
+    writeFileSync(wrapper, '#!/bin/sh\nexec node /opt/openclaw/openclaw.mjs "$@"\n', {mode: 0o755})
+    // When ir locates the CLI, Then the wrapper is what runs
+    const chosen = await locateOpenClawCli({env: {IR_OPENCLAW_BIN: wrapper}})
+    expect(chosen).toMatchObject({source: 'IR_OPENCLAW_BIN', command: wrapper, args: []})
+    expect(chosen?.version).toBeUndefined()
+    // And a real package bin later on PATH wins over a wrapper earlier on PATH
+    const global = npmPrefix('2026.9.6')
+    expect(await locateOpenClawCli({env: {PATH: `${bin}:${path.join(global.prefix, 'bin')}`}})).toMatchObject({
+      version: '2026.9.6',
+    })
+    expect(await locateOpenClawCli({env: {PATH: bin}})).toMatchObject({source: 'PATH', command: wrapper})
   })
 })
