@@ -1,6 +1,6 @@
 import {ExitCode} from '../src/errors.js'
 import {IrCommand, targetFlags, targetFrom} from '../src/cli/base-command.js'
-import {statusLines} from '../src/cli/status-text.js'
+import {noInstallLine, statusLines} from '../src/cli/status-text.js'
 import {status, type StatusResult} from '../src/status.js'
 
 export default class Status extends IrCommand<StatusResult> {
@@ -17,8 +17,9 @@ export default class Status extends IrCommand<StatusResult> {
     const {flags} = await this.parse(Status)
     const result = await status(targetFrom(flags))
     for (const line of statusLines(result)) this.log(line)
-    if (!result.installs.some((i) => i.stateDirExists)) {
-      this.logToStderr(`No OpenClaw state dir found (${result.installs[0]?.stateDir}). Pass --state-dir or --profile.`)
+    const none = noInstallLine(result)
+    if (none) {
+      this.logToStderr(none)
       this.exitWith(ExitCode.PreconditionFailed)
     }
     if (result.exposureUnknown) {

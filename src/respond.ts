@@ -235,7 +235,7 @@ export async function respond(req: RespondRequest): Promise<RespondResult> {
   const runners: Record<PhaseId, () => Promise<Omit<PhaseResult, 'id'>>> = {
     volatile: async () => {
       if (req.dryRun) return planned('would record the gateway process, listeners, health and exposure')
-      const {file, gateway: gw} = await recordVolatile(c, install, host, req)
+      const {file, gateway: gw} = await recordVolatile(c, install, host, req, opening.others)
       result.where.volatile = file
       const conns = `${gw.connections.length}${gw.connectionsTruncated ? '+' : ''} connection(s)`
       return {
@@ -460,6 +460,7 @@ async function recordVolatile(
   install: Install,
   host: HostEnv,
   req: RespondRequest,
+  otherInstalls: string[],
 ): Promise<RecordedVolatile> {
   let config: JsonObject | undefined
   let configError: string | undefined
@@ -485,7 +486,8 @@ async function recordVolatile(
     audit: false,
   })
   const {audit: _notRun, ...recorded} = facts
-  const text = maskSecrets(JSON.stringify({capturedAt: facts.host.clock.utc, ...recorded}, null, 2)) + '\n'
+  const text =
+    maskSecrets(JSON.stringify({capturedAt: facts.host.clock.utc, ...recorded, otherInstalls}, null, 2)) + '\n'
   const file = path.join(c.dir, PRE_STOP_FILE)
   mkdirSync(path.dirname(file), {recursive: true, mode: 0o700})
   writeFileSync(file, text, {mode: 0o600, flag: 'w'})

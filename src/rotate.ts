@@ -28,6 +28,8 @@ export interface RotateResult extends RunOutcome {
   messages: string[]
   /** The inventory found nothing in scope: the command shows the result, then fails with exit 3. */
   nothingToRotate: boolean
+  /** The scopes --only named (undefined: every scope). */
+  only?: string[]
   /** Key path → new value, only when the operator asked to see them once (never under --json). */
   showOnce?: Record<string, string>
 }
@@ -38,7 +40,9 @@ export function nothingToRotateError(r: RotateResult): IrError {
     `Nothing to rotate: ${r.messages.join(' ')}`,
     ExitCode.PreconditionFailed,
     [
-      'Run `ir contain` to require token auth on the gateway, then `ir rotate`.',
+      r.only
+        ? `Nothing of --only ${r.only.join(',')} is set here: run \`ir rotate\` without --only to rotate what is.`
+        : 'Run `ir contain` to require token auth on the gateway, then `ir rotate`.',
       `The case ${r.case} records the inventory.`,
     ],
     'NOTHING_TO_ROTATE',
@@ -70,6 +74,7 @@ export async function rotate(req: RotateRequest): Promise<RotateResult> {
     exitCode: verdict.exitCode,
     messages: verdict.messages,
     nothingToRotate: verdict.nothingToRotate,
+    ...(only ? {only} : {}),
     run: {inventory: run.inventory, checklist: run.checklist},
     ...(run.vault.showRequested ? {showOnce: run.vault.handover()} : {}),
   }
@@ -118,7 +123,7 @@ export function rotationVerdict(
       verified: false,
       exitCode: ExitCode.PreconditionFailed,
       nothingToRotate,
-      messages: invData?.notes?.length ? invData.notes : ['Nothing in scope to rotate.'],
+      messages: invData?.notes?.length ? invData.notes : ['no secret in scope is set on this install.'],
     }
   }
   let exitCode = o.exitCode

@@ -1,7 +1,6 @@
 import {z} from 'zod'
 
 import {guarded, sessionFor} from './collect-session.js'
-import {findOpenClawCli} from '../openclaw/version.js'
 import type {ActionDefinition} from '../playbook/action-types.js'
 
 const Params = z.object({}).strict()
@@ -13,11 +12,11 @@ export const collectVolatile: ActionDefinition<z.infer<typeof Params>> = {
     'Record host, user, clock, the gateway process and sockets, /healthz /startupz, exposure, and `openclaw security audit --deep --json` (on a scratch mirror).',
   params: Params,
   mutates: false,
-  async plan(ctx) {
-    const cli = findOpenClawCli(ctx.env)
+  async plan() {
+    // The CLI is located by the step itself (from the running gateway): looking now would read the config.
     return {
       noop: false,
-      summary: `host, clock, gateway process, health probes, exposure${cli ? `; openclaw ${cli.version ?? ''} security audit on a scratch mirror` : '; no openclaw CLI: audit not run'}`,
+      summary: `host, clock, gateway process, health probes, exposure; the install's own openclaw security audit on a scratch mirror (when its CLI is found)`,
       lines: [],
     }
   },

@@ -23,7 +23,7 @@ import type {ActionContext, ActionDefinition} from '../playbook/action-types.js'
 import type {ProcessRunner} from '../system/process-runner.js'
 import {newSecret} from '../system/secret-generator.js'
 import {askEach, nothingToWrite} from './shared/ask-changes.js'
-import {targetCli} from './target-cli.js'
+import {configEditOptions, targetCli} from './target-cli.js'
 
 const Params = z
   .object({
@@ -119,24 +119,23 @@ export const lockdown: ActionDefinition<Params> = {
     let detail = 'no config change'
     let files: Array<{path: string; sha256: string; role: 'wrote'}> = []
     let validatedBy: AppliedLockdown['validatedBy']
+    let unconfirmed: string | undefined
     if (data.edit.files.length) {
       const cli = targetCli(ctx)
-      const applied = await applyConfigEdit(data.edit, {
-        case: ctx.case,
-        runner: ctx.runner,
-        env: ctx.env,
-        stateDir: ctx.install.stateDir,
-        configPath: ctx.install.configPath,
-        step: 'lockdown',
-        cli,
-      }).catch(async (err: unknown) => {
-        // Rejected (the original bytes are back): say so in OpenClaw's words when the original was already invalid.
-        if (cli && (err as {code?: string}).code === 'CONFIG_REJECTED') await refuseInvalidConfig(ctx, cli)
-        throw err
-      })
+      const applied = await applyConfigEdit(data.edit, configEditOptions(ctx, 'lockdown', cli)).catch(
+        async (err: unknown) => {
+          // Rejected (the original bytes are back): say so in OpenClaw's words when the original was already invalid.
+          if (cli && (err as {code?: string}).code === 'CONFIG_REJECTED') await refuseInvalidConfig(ctx, cli)
+          throw err
+        },
+      )
       files = applied.files.map((f) => ({path: f.path, sha256: f.sha256After, role: 'wrote' as const}))
       validatedBy = applied.validatedBy
-      const by = applied.validatedBy === 're-parse' ? 're-parse only' : describeCli(targetCli(ctx))
+      unconfirmed = applied.unconfirmed
+      const by =
+        applied.validatedBy === 're-parse'
+          ? `re-parse only${applied.unconfirmed ? ` (${applied.unconfirmed})` : ''}`
+          : describeCli(targetCli(ctx))
       detail = `${data.edit.edits.length} key(s) written to ${applied.files.map((f) => path.basename(f.path)).join(', ')}; validated by ${by}`
       if (data.tokenFingerprint)
         detail += `; new gateway token sha256:${data.tokenFingerprint} is in the config (hand it over with \`ir rotate --secrets-out FILE\`)`
@@ -152,18 +151,18 @@ export const lockdown: ActionDefinition<Params> = {
       detail,
       files,
       fingerprints: data.tokenFingerprint ? {'gateway.auth.token': data.tokenFingerprint} : undefined,
-      data: {editedAtMs, validatedBy} satisfies AppliedLockdown,
+      data: {editedAtMs, validatedBy, unconfirmed} satisfies AppliedLockdown,
     }
   },
 
   async verify(ctx, params, plan, applied) {
     const data = plan.data as LockdownPlanData
-    const {editedAtMs, validatedBy} = applied.data as AppliedLockdown
+    const {editedAtMs, validatedBy, unconfirmed} = applied.data as AppliedLockdown
     const problems: string[] = []
     const notes: string[] = []
     // "Verified" is OpenClaw's word, not ir's: a re-parse alone never verifies.
     if (validatedBy === 're-parse')
-      problems.push(`${UNCONFIRMED}: ${describeCli(undefined)}; the file re-parses with the new values`)
+      problems.push(`${UNCONFIRMED}: ${unconfirmed ?? describeCli(undefined)}; the file re-parses with the new values`)
     let config: JsonObject | undefined
     try {
       config = loadConfig(ctx.install.configPath, {env: ctx.env}).value
@@ -211,6 +210,8 @@ interface AppliedLockdown {
   editedAtMs: number
   /** Undefined when nothing was written. */
   validatedBy?: 're-parse' | 'openclaw config validate'
+  /** Why the target's CLI gave no verdict on the edit. */
+  unconfirmed?: string
 }
 
 /** A config its own OpenClaw already rejected before ir's edit: the operator sees OpenClaw's words about it. */
@@ -222,7 +223,7 @@ async function refuseInvalidConfig(ctx: ActionContext, cli: TargetCli): Promise<
     configPath: ctx.install.configPath,
     redact: (s) => maskSecrets(s),
   })
-  if (!v.ok) {
+  if (!v.ok && v.answered) {
     throw new IrError(
       `${ctx.install.configPath} is already invalid for openclaw ${cli.version ?? ''}: ${v.issues.join(' / ')}; the lockdown was not written.`,
       ExitCode.PreconditionFailed,

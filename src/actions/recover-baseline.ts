@@ -11,7 +11,7 @@ import type {ActionContext, ActionDefinition} from '../playbook/action-types.js'
 import {newSecret} from '../system/secret-generator.js'
 import {sandboxChanges, sandboxProblem, withEdits, type SandboxChange} from './recover-sandbox.js'
 import {askEach, nothingToWrite} from './shared/ask-changes.js'
-import {targetCli} from './target-cli.js'
+import {configEditOptions, targetCli} from './target-cli.js'
 
 const Params = z.object({}).strict()
 
@@ -140,7 +140,7 @@ function sandboxQuestion(s: SandboxChange): BaselineChange {
   return {
     id: `sandbox:${s.agentId}`,
     question: `Sandbox agent "${s.agentId}", which ${who} can reach (${why}): ${s.edits.map((e) => e.line).join('; ')}?`,
-    summary: `agent ${s.agentId} sandboxed (${s.reach === 'anyone' ? 'no workspace, no file or shell tools' : 'workspace read-only, no write or shell tools'})`,
+    summary: `agent ${s.agentId} sandboxed (${s.reach === 'anyone' ? 'no workspace, no file or shell tools' : 'workspace at most read-only, no write or shell tools'})`,
     edits: s.edits,
     sandbox: {agentId: s.agentId, access: s.access},
   }
@@ -210,15 +210,7 @@ export const recoverBaseline: ActionDefinition<z.infer<typeof Params>> = {
 
   async apply(ctx, _params, plan) {
     const data = plan.data as BaselinePlanData
-    const applied = await applyConfigEdit(data.edit, {
-      case: ctx.case,
-      runner: ctx.runner,
-      env: ctx.env,
-      stateDir: ctx.install.stateDir,
-      configPath: ctx.install.configPath,
-      step: 'baseline',
-      cli: targetCli(ctx),
-    })
+    const applied = await applyConfigEdit(data.edit, configEditOptions(ctx, 'baseline'))
     return {
       detail: `${data.edits.length} key(s) written to ${applied.files.map((f) => path.basename(f.path)).join(', ')}; validated by ${applied.validatedBy}${data.tokenFingerprint ? `; new gateway token sha256:${data.tokenFingerprint} (in the config only)` : ''}`,
       files: applied.files.map((f) => ({path: f.path, sha256: f.sha256After, role: 'wrote' as const})),

@@ -7,7 +7,7 @@ import {z} from 'zod'
 
 import type {Case} from '../case/case-store.js'
 import {ExitCode, IrError} from '../errors.js'
-import {loadConfig, type JsonObject} from '../openclaw/config.js'
+import {loadConfig, rawGatewayPort, type JsonObject} from '../openclaw/config.js'
 import {
   httpProbe,
   identifyGateway,
@@ -26,6 +26,7 @@ import {
 } from '../openclaw/service-control.js'
 import {findServiceDefinitions, serviceMatches, serviceRuntime, type ServiceDefinition} from '../openclaw/services.js'
 import type {ActionContext, ActionDefinition} from '../playbook/action-types.js'
+import {safeRead} from '../system/safe-fs.js'
 import {maskArgvSecrets} from '../system/secret-vocabulary.js'
 
 const Params = z
@@ -309,7 +310,9 @@ function readConfigQuietly(ctx: ActionContext): JsonObject | undefined {
   try {
     return loadConfig(ctx.install.configPath, {env: ctx.env}).value
   } catch {
-    return undefined // a broken config must not keep the gateway running
+    // A broken config must not keep the gateway running: probe the port its text still names.
+    const port = rawGatewayPort(safeRead(ctx.install.configPath) ?? '')
+    return port ? {gateway: {port}} : undefined
   }
 }
 

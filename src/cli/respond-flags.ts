@@ -1,25 +1,18 @@
 import {Flags, type Interfaces} from '@oclif/core'
 
 import type {RespondRequest} from '../respond.js'
-import {changeFlags, targetFlags, targetFrom} from './base-command.js'
+import {changeFlags, lockdownFlags, targetFlags, targetFrom} from './base-command.js'
+import {collectFlags} from './collect-flags.js'
 
-/** `ir respond` takes the flags of the commands it runs (contain, rotate, collect). */
+/** `ir respond` takes the flags of the commands it runs (contain, rotate, collect), defined once with them. */
 export const respondFlags = {
   ...targetFlags,
   ...changeFlags,
-  out: Flags.string({summary: 'Directory for the evidence bundle (default: the case directory).'}),
+  ...lockdownFlags,
+  out: collectFlags.out,
+  since: collectFlags.since,
+  'encrypt-to': collectFlags['encrypt-to'],
   'secrets-out': Flags.string({summary: 'New file (0600) for the new secret values; an existing file is refused.'}),
-  'encrypt-to': Flags.string({
-    summary: 'Encrypt the bundle to this recipient as it is written (as `ir collect --encrypt-to`); repeatable.',
-    multiple: true,
-  }),
-  'dm-policy': Flags.string({
-    summary: 'DM policy contain sets on every channel.',
-    options: ['disabled', 'pairing', 'allowlist'],
-    default: 'disabled',
-  }),
-  'keep-running': Flags.boolean({summary: 'Contain without stopping the gateway (it must apply the lockdown).'}),
-  since: Flags.string({summary: 'Collect only files modified since this ISO time.'}),
 }
 
 type RespondFlags = Interfaces.InferredFlags<typeof respondFlags>

@@ -3,12 +3,23 @@ import type {InstallStatus, StatusResult} from '../status.js'
 
 const MARK: Record<string, string> = {critical: 'CRIT', high: 'HIGH', medium: 'MED ', low: 'LOW ', info: 'info'}
 
+const NOT_OPENCLAW = 'not an OpenClaw state dir (no openclaw.json, agents/, credentials/ or state/)'
+
+/** Why status found no install to report on (exit 3), or undefined when it found one. */
+export function noInstallLine(r: StatusResult): string | undefined {
+  if (r.installs.some((i) => i.isOpenClaw)) return undefined
+  const first = r.installs[0]
+  return first?.stateDirExists
+    ? `${first.stateDir} is ${NOT_OPENCLAW}. Pass --state-dir or --profile (the folder that holds openclaw.json).`
+    : `No OpenClaw state dir found (${first?.stateDir}). Pass --state-dir or --profile.`
+}
+
 /** One screen: per install, where it is, what it runs, whether it is up, and what is exposed. */
 export function statusLines(r: StatusResult): string[] {
   const out: string[] = []
   for (const i of r.installs) {
     out.push(
-      `${i.stateDir}${i.profile ? `  (profile ${i.profile})` : ''}${i.stateDirExists ? '' : '  — does not exist'}`,
+      `${i.stateDir}${i.profile ? `  (profile ${i.profile})` : ''}${!i.stateDirExists ? '  — does not exist' : !i.isOpenClaw ? `  — ${NOT_OPENCLAW}` : ''}`,
     )
     const cfg = i.config.ok ? i.configPath : `${i.configPath}  — ${i.config.error}`
     out.push(`  config   ${cfg}`)
@@ -45,7 +56,7 @@ export function statusLines(r: StatusResult): string[] {
   return out
 }
 
-/** "this version is affected by …; assume … was exposed; upgrade to ≥ …", and skills matching an indicator. */
+/** "this version is affected by …; assume … was exposed; upgrade to ≥ …", and what the skill indicator check found. */
 export function knownBadLines(i: InstallStatus): string[] {
   const out: string[] = []
   const a = i.advisories
@@ -59,7 +70,14 @@ export function knownBadLines(i: InstallStatus): string[] {
       out.push(`      assume exposed: ${x.exposed}; look for: ${x.lookFor}`)
     }
   }
+  const c = i.indicatorCheck
+  if (c.skills)
+    out.push(
+      `  skills   ${c.skills} checked against the indicators of ${c.updated} (${c.files} file(s)${c.skipped ? `, ${c.skipped} not read: over the bounds` : ''}): ${i.indicators.length ? `${i.indicators.length} match(es)` : 'no match'}`,
+    )
   for (const h of i.indicators)
-    out.push(`  IOC      skill ${h.skill} matches ${h.kind} "${h.value}" (${h.why})   [${h.dir}]`)
+    out.push(
+      `  IOC      skill ${h.skill} matches ${h.kind} "${h.value}" (${h.why})   [${h.file ? `${h.dir}/${h.file}` : h.dir}]`,
+    )
   return out
 }

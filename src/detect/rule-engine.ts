@@ -5,6 +5,7 @@ import {UNTRUSTED_TOOLS} from './events.js'
 import {Prefilter} from './prefilter.js'
 import {strayTaskLines} from './stray-task.js'
 import type {PrefilterKeyword} from './prefilter.js'
+import {rawForms} from './rules.js'
 import type {CompiledRule, RuleSet} from './rules.js'
 import {SEVERITY_RANK} from './finding-types.js'
 import type {EventKind, EventLocation, Finding, ScanEvent, Severity} from './finding-types.js'
@@ -59,9 +60,17 @@ export const KIND_MARKERS: PrefilterKeyword[] = [
 ]
 
 /**
- * The KIND_MARKERS bits (of -tag) a rule needs: one of them must be on a line for the rule to apply (0: none needed).
+ * The marker bits (of -tag) a rule needs: one of them must be on a line for the rule to apply (0:
+ * none needed) — a kind marker, or an untrusted tool's name for a rule only about their results.
  */
 export function kindMarkersNeeded(rule: CompiledRule): number {
+  // a rule only for the results of untrusted tools needs one of their names on the line
+  const onlyUntrustedResults =
+    rule.kinds?.size === 1 &&
+    rule.kinds.has('toolResult') &&
+    rule.tools &&
+    [...rule.tools].every((t) => UNTRUSTED_TOOLS.has(t))
+  if (onlyUntrustedResults) return -TAG_UNTRUSTED
   if (!rule.kinds || [...rule.kinds].some((k) => k !== 'toolCall' && k !== 'config')) return 0
   return (rule.kinds.has('toolCall') ? -TAG_KIND_TOOLCALL : 0) | (rule.kinds.has('config') ? -TAG_KIND_CONFIG : 0)
 }
@@ -119,18 +128,34 @@ export class Engine {
     this.payloads = this.rules.filter((r) => r.payload && (!r.kinds || r.kinds.has('user')))
     this.index = new Map(this.rules.map((r, i) => [r, i]))
     const keywords: PrefilterKeyword[] = [...CONTEXT_MARKERS, ...ENVELOPE_KEYS, ...KIND_MARKERS]
+    // payload rules run only where a request hit: their keywords must not make lines candidates
     this.rules.forEach((r, i) => {
-      for (const b of r.prefilter) keywords.push({bytes: b, tag: i})
+      if (!r.payload) for (const b of r.prefilter) keywords.push({bytes: b, tag: i})
     })
+    // a pattern with keywords of its own gets a tag (a slot past the rules' indexes): the same pass
+    // tells whether they occur, so a rule's other patterns cost nothing where theirs are absent
+    let next = this.rules.length
+    this.slots = this.rules.map((r) => r.patternKeywords.map((own) => (own && !r.payload ? next++ : -1)))
+    this.markSize = next
+    this.rules.forEach((r, i) =>
+      r.patternKeywords.forEach((own, j) => {
+        const tag = this.slots[i]![j]!
+        if (own && tag >= 0) for (const k of own) for (const b of rawForms(k)) keywords.push({bytes: b, tag})
+      }),
+    )
     this.prefilter = new Prefilter(keywords)
   }
 
   private readonly index: Map<CompiledRule, number>
   private readonly payloads: CompiledRule[]
+  /** By rule index, by pattern: the pattern's slot in the marks (-1: it has no keywords of its own). */
+  private readonly slots: number[][]
+  /** Length of a marks array: the rules, then the pattern slots. */
+  readonly markSize: number
 
   /** Marks (by rule index) of the rules whose keywords occur in these bytes: the only candidates. */
   candidates(bytes: Uint8Array, from = 0, to = bytes.length): Uint8Array {
-    const marks = new Uint8Array(this.rules.length)
+    const marks = new Uint8Array(this.markSize)
     this.prefilter.collect(bytes, from, to, marks)
     return marks
   }
@@ -155,8 +180,9 @@ export class Engine {
       if (rule.tools && !(ev.toolName && rule.tools.has(ev.toolName))) continue
       // the line had the keyword; this event of it may not
       lower ??= text.toLowerCase()
-      if (!whole && !rule.anchors && !rule.keywords.some((k) => lower!.includes(k))) continue
-      for (const h of this.matchRuleText(rule, text, ev, depth, lower)) {
+      // (a stray-task rule's keywords open lines: its detector checks the openers itself)
+      if (!whole && !rule.anchors && !rule.openers && !rule.keywords.some((k) => lower!.includes(k))) continue
+      for (const h of this.matchRuleText(rule, text, ev, depth, lower, marks)) {
         if (h.secret !== undefined) {
           if (claimed.has(h.secret)) continue
           claimed.add(h.secret)
@@ -165,7 +191,7 @@ export class Engine {
       }
     }
     const out = onePerRule(hits)
-    if (ev.kind === 'user' && out.some((h) => h.rule.request)) this.judgeRequests(out, ev, text, marks)
+    if (ev.kind === 'user' && out.some((h) => h.rule.request)) this.judgeRequests(out, ev, text)
     return out
   }
 
@@ -174,7 +200,7 @@ export class Engine {
    * for: kept when the message also carries a payload (a trigger rule, a dangerous command, forged
    * dialogue, …) or another injection at medium or above; else info, tagged `request-only`.
    */
-  private judgeRequests(hits: RuleHit[], ev: ScanEvent, text: string, marks: Uint8Array): void {
+  private judgeRequests(hits: RuleHit[], ev: ScanEvent, text: string): void {
     const strong = hits.find(
       (h) =>
         !h.rule.request && h.rule.category === 'prompt-injection' && SEVERITY_RANK[h.severity] >= SEVERITY_RANK.medium,
@@ -183,7 +209,7 @@ export class Engine {
     if (!payload) {
       const lower = text.toLowerCase()
       for (const rule of this.payloads) {
-        if (marks[this.index.get(rule)!] !== 1 || !rule.keywords.some((k) => lower.includes(k))) continue
+        if (!rule.keywords.some((k) => lower.includes(k))) continue
         if (this.matchRuleText(rule, text, ev, 0, lower).length > 0) {
           payload = rule.id
           break
@@ -210,11 +236,21 @@ export class Engine {
     return this.matchRuleText(rule, text, ev, 0, text.toLowerCase())
   }
 
-  /** `lower`: the text lower-cased (where an anchored rule looks for its keywords). */
-  private matchRuleText(rule: CompiledRule, text: string, ev: ScanEvent, depth: number, lower: string): RuleHit[] {
+  /**
+   * `lower`: the text lower-cased (where an anchored rule looks for its keywords); `marks`: the
+   * prefilter's, with the pattern slots (without them, a pattern's own keywords are looked for in `lower`).
+   */
+  private matchRuleText(
+    rule: CompiledRule,
+    text: string,
+    ev: ScanEvent,
+    depth: number,
+    lower: string,
+    marks?: Uint8Array,
+  ): RuleHit[] {
     if (rule.detector === 'external-boundary') return boundaryHits(rule, text)
     if (rule.detector === 'stray-task') {
-      return strayTaskLines(text, rule.patterns).map((l) => ({
+      return strayTaskLines(text, lower, rule.patterns, rule.openers!).map((l) => ({
         rule,
         severity: rule.severity,
         title: rule.title,
@@ -224,10 +260,22 @@ export class Engine {
       }))
     }
     const hits: RuleHit[] = []
-    const starts = rule.anchors ? keywordStarts(rule, text, lower) : undefined
+    let ruleStarts: number[] | undefined
+    const memo = new Map<string, number[]>()
     for (let i = 0; i < rule.patterns.length; i++) {
-      const next = starts
-        ? anchoredMatches(rule.anchors!.sticky[i]!, text, starts)
+      const own = rule.patternKeywords[i]
+      // a pattern with its own keywords runs only where one of them is
+      if (own && (marks ? marks[this.slots[this.index.get(rule)!]![i]!] !== 1 : !own.some((k) => lower.includes(k))))
+        continue
+      const sticky = rule.anchors?.sticky[i]
+      const next = sticky
+        ? anchoredMatches(
+            sticky,
+            text,
+            own
+              ? keywordStarts(rule, own, text, lower, memo)
+              : (ruleStarts ??= keywordStarts(rule, rule.keywords, text, lower, memo)),
+          )
         : globalMatches(rule.patterns[i]!, text)
       let from = 0
       let m: RegExpExecArray | null
@@ -373,16 +421,29 @@ export class Engine {
 }
 
 /**
- * Where the keywords of an anchored rule start in `text`, in order (overlapping ones too). Found
+ * Where `keywords` (an anchored rule's, or one pattern's) start in `text`, in order (overlapping ones too). Found
  * with indexOf in the lower-cased text — a case-insensitive alternation regex costs more than
  * the rule itself — unless lower-casing changed the length (a few non-ASCII letters) or the
- * rule folds case the Unicode way; then with the regex.
+ * rule folds case the Unicode way; then with the regex of all the rule's keywords (more tries, same matches).
  */
-function keywordStarts(rule: CompiledRule, text: string, lower: string): number[] {
+function keywordStarts(
+  rule: CompiledRule,
+  keywords: string[],
+  text: string,
+  lower: string,
+  memo: Map<string, number[]>,
+): number[] {
   const starts: number[] = []
   if (lower.length === text.length && !rule.patterns.some((p) => p.unicode)) {
-    for (const k of rule.keywords) {
-      for (let p = lower.indexOf(k); p >= 0; p = lower.indexOf(k, p + 1)) starts.push(p)
+    // patterns of one rule share keywords: each is looked for once per text
+    for (const k of keywords) {
+      let at = memo.get(k)
+      if (!at) {
+        at = []
+        for (let p = lower.indexOf(k); p >= 0; p = lower.indexOf(k, p + 1)) at.push(p)
+        memo.set(k, at)
+      }
+      for (const p of at) starts.push(p)
     }
   } else {
     const finder = rule.anchors!.finder

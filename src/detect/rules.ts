@@ -8,6 +8,7 @@ import {z} from 'zod'
 import {ExitCode, IrError, errorMessage} from '../errors.js'
 import {buildAsset, packageAsset} from '../system/package-assets.js'
 import {CATEGORIES, EVENT_KINDS, SEVERITIES} from './finding-types.js'
+import {openersOf} from './stray-task.js'
 import type {Category, EventKind, Severity, SkippedItem} from './finding-types.js'
 
 /** Built-in detectors for what a regex alone cannot say: decoding, marker pairing, a line alien to its document. */
@@ -20,6 +21,8 @@ const TestCase = z.union([
 ])
 export type RuleTestCase = z.infer<typeof TestCase>
 
+const Keyword = z.string().refine((k) => Buffer.byteLength(k, 'utf8') >= 2, 'a keyword needs at least 2 bytes')
+
 const Pattern = z.union([
   z.string(),
   z
@@ -29,6 +32,14 @@ const Pattern = z.union([
         .string()
         .regex(/^[imsu]*$/)
         .optional(),
+      /**
+       * This pattern's own keywords: it runs only on text where one of them occurs and, with
+       * `starts_with_keyword`, only there. They do not widen the rule's keywords (the prefilter):
+       * a rule of several patterns then costs each pattern's pass only where that pattern's words are.
+       */
+      keywords: z.array(Keyword).min(1).optional(),
+      /** Overrides the rule's `starts_with_keyword` for this pattern. */
+      starts_with_keyword: z.boolean().optional(),
     })
     .strict(),
 ])
@@ -50,9 +61,7 @@ const RuleSchema = z
       .strict()
       .optional(),
     /** Case-insensitive literals; at least one must occur for the patterns to run (the prefilter). */
-    keywords: z
-      .array(z.string().refine((k) => Buffer.byteLength(k, 'utf8') >= 2, 'a keyword needs at least 2 bytes'))
-      .min(1),
+    keywords: z.array(Keyword).min(1),
     patterns: z.array(Pattern).default([]),
     /**
      * Every match begins with one of the keywords (as gitleaks' generic rule does): the patterns
@@ -118,11 +127,18 @@ export interface CompiledRule {
   /** Lower-cased byte strings (latin1) for the raw prefilter: UTF-8 bytes and JSON-escaped forms. */
   prefilter: string[]
   patterns: RegExp[]
-  /** With `starts_with_keyword`: a regex finding the keywords, and each pattern anchored (sticky). */
-  anchors?: {finder: RegExp; sticky: RegExp[]}
+  /** Per pattern: its own keywords (lower-cased), when it has any. */
+  patternKeywords: Array<string[] | undefined>
+  /**
+   * With `starts_with_keyword` (rule or pattern): a regex finding the rule's keywords, and each
+   * anchored pattern made sticky (undefined: the pattern runs across the text).
+   */
+  anchors?: {finder: RegExp; sticky: Array<RegExp | undefined>}
   /** `raw_gate`, sticky: tried at the end of each raw keyword occurrence. */
   rawGate?: RegExp
   detector?: Detector
+  /** `stray-task`: the lower-cased first words a task line may open with. */
+  openers?: Set<string>
   request: boolean
   payload: boolean
   secretGroup?: number
@@ -260,13 +276,18 @@ export function compileRule(spec: RuleSpec, file = '<inline>'): CompiledRule {
   const patterns = spec.patterns.map((p) =>
     compilePattern(typeof p === 'string' ? p : p.regex, typeof p === 'string' ? '' : (p.flags ?? '')),
   )
+  const own = spec.patterns.map((p) => (typeof p === 'string' ? undefined : p.keywords))
+  const all = spec.keywords
   // base64 is case-sensitive: offsets come from the keywords as written, then fold like the rest
-  const gate = spec.detector === 'base64-payload' ? spec.keywords.flatMap(base64Offsets) : spec.keywords
-  const keywordAlternation = spec.keywords.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')
-  const anchors = spec.starts_with_keyword
+  const gate = spec.detector === 'base64-payload' ? all.flatMap(base64Offsets) : all
+  const keywordAlternation = all.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')
+  const anchored = spec.patterns.map((p) =>
+    typeof p === 'string' ? !!spec.starts_with_keyword : (p.starts_with_keyword ?? !!spec.starts_with_keyword),
+  )
+  const anchors = anchored.some(Boolean)
     ? {
         finder: new RegExp(keywordAlternation, patterns.some((re) => re.unicode) ? 'giu' : 'gi'),
-        sticky: patterns.map(stickyOf),
+        sticky: patterns.map((re, i) => (anchored[i] ? stickyOf(re) : undefined)),
       }
     : undefined
   return {
@@ -279,11 +300,13 @@ export function compileRule(spec: RuleSpec, file = '<inline>'): CompiledRule {
     kinds: spec.applies_to?.kinds ? new Set(spec.applies_to.kinds) : null,
     tools: spec.applies_to?.tools ? new Set(spec.applies_to.tools) : null,
     keywords: [...new Set(gate.map((k) => k.toLowerCase()))],
-    prefilter: [...new Set(gate.flatMap(rawForms))],
+    prefilter: [...new Set((spec.detector === 'stray-task' ? lineStarts(gate) : gate).flatMap(rawForms))],
     patterns,
+    patternKeywords: own.map((k) => k?.map((w) => w.toLowerCase())),
     anchors,
     rawGate: spec.raw_gate === undefined ? undefined : stickyOf(compilePattern(spec.raw_gate, '', false)),
     detector: spec.detector,
+    openers: spec.detector === 'stray-task' ? openersOf(all) : undefined,
     request: spec.request ?? false,
     payload: spec.payload ?? false,
     secretGroup: spec.secret_group,
@@ -295,6 +318,14 @@ export function compileRule(spec: RuleSpec, file = '<inline>'): CompiledRule {
     tests: spec.tests,
     file,
   }
+}
+
+/**
+ * A `stray-task` rule's keywords open a line: in raw bytes they follow a newline (escaped in JSON),
+ * a list or quote marker, or the opening quote of a JSON string (the text's first line).
+ */
+function lineStarts(keywords: string[]): string[] {
+  return keywords.flatMap((k) => ['\n', '\n- ', '\n* ', '\n> ', '"'].map((before) => before + k))
 }
 
 function stickyOf(re: RegExp): RegExp {

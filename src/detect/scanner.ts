@@ -99,9 +99,9 @@ export class StreamScanner implements Scanner {
       const needs = engine.rules.map(kindMarkersNeeded)
       this.kit = {
         engine,
-        marks: new LineMarks(gates, needs),
-        spare: new LineMarks(gates, needs),
-        probe: new LineMarks(gates, needs),
+        marks: new LineMarks(gates, needs, engine.markSize),
+        spare: new LineMarks(gates, needs, engine.markSize),
+        probe: new LineMarks(gates, needs, engine.markSize),
       }
     }
     return this.kit
@@ -315,7 +315,7 @@ export class StreamScanner implements Scanner {
         st.badJsonCount++
         if (st.badJson.length < 5) st.badJson.push(st.line)
       }
-      this.raw(st, text, st.line)
+      this.raw(st, keyBlock(text, buf, end) ?? text, st.line)
       return false
     }
     const n = normalizeRecord(rec)
@@ -609,17 +609,25 @@ class LineMarks {
    * By rule index: gates, the rule's raw gate (tried right after each keyword occurrence), if
    * any; needs, the kind-marker bits one of which the line must have for the rule to apply.
    */
+  /** Marks of the rules (by index), then of the patterns with keywords of their own (the engine's slots, to `size`). */
+  private readonly ruleCount: number
+  /** Some pattern slot is marked (the slots are only cleared when the first one is). */
+  private slotsMarked = false
+
   constructor(
     private readonly gates: ReadonlyArray<RegExp | undefined>,
     needs: readonly number[],
+    size = gates.length,
   ) {
-    this.rules = new Uint8Array(gates.length)
+    this.ruleCount = gates.length
+    this.rules = new Uint8Array(size)
     this.needing = needs.flatMap((bits, i): Array<[number, number]> => (bits ? [[i, bits]] : []))
   }
 
   /** Drop the rules whose kind cannot occur on this line; returns whether any rule is left. */
   settle(): boolean {
     if (!this.any) return false
+    if (!this.slotsMarked) this.rules.fill(0, this.ruleCount)
     let dropped = false
     for (const [i, bits] of this.needing) {
       if (this.rules[i] === 1 && (this.context & bits) === 0) {
@@ -627,12 +635,13 @@ class LineMarks {
         dropped = true
       }
     }
-    if (dropped) this.any = this.rules.includes(1)
+    if (dropped) this.any = this.rules.subarray(0, this.ruleCount).includes(1)
     return this.any
   }
 
   reset(): void {
     this.any = false
+    this.slotsMarked = false
     this.context = 0
     this.envelopeEnd = -1
   }
@@ -655,13 +664,21 @@ class LineMarks {
       if (tag >= 0) {
         const end = pf.starts[t]! + pf.lengths[t]!
         if (end <= this.envelopeEnd) continue
+        if (tag >= this.ruleCount) {
+          if (!this.slotsMarked) {
+            this.rules.fill(0, this.ruleCount)
+            this.slotsMarked = true
+          }
+          this.rules[tag] = 1
+          continue
+        }
         const gate = json ? this.gates[tag] : undefined
         if (gate && !(this.any && this.rules[tag] === 1)) {
           gate.lastIndex = 0
           if (!gate.test(buf.toString('latin1', end, Math.min(buf.length, end + RAW_GATE_WINDOW)))) continue
         }
         if (!this.any) {
-          this.rules.fill(0)
+          this.rules.fill(0, 0, this.ruleCount)
           this.any = true
         }
         this.rules[tag] = 1
@@ -672,6 +689,27 @@ class LineMarks {
     }
     return fresh
   }
+}
+
+/** A private key's armour header alone on its line (PEM, OpenSSH, PGP): its body follows on the next lines. */
+const KEY_HEADER = /^\s*-----BEGIN [A-Z0-9 _-]{0,100}PRIVATE KEY(?: BLOCK)?-----\s*$/
+const KEY_FOOTER = /^-----END [A-Z0-9 _-]{0,100}PRIVATE KEY(?: BLOCK)?-----/
+/** A key block longer than this (an RSA-8192 key is about 6.5 KB) is not joined. */
+const MAX_KEY_BLOCK = 16 << 10
+
+/**
+ * Plain text holds a key over many lines, and only its header line has a keyword: the header
+ * line, with the lines after it up to the footer (in the same read buffer), is one event.
+ */
+function keyBlock(header: string, buf: Buffer, headerEnd: number): string | undefined {
+  if (!KEY_HEADER.test(header)) return undefined
+  const limit = Math.min(buf.length, headerEnd + MAX_KEY_BLOCK)
+  const at = buf.indexOf('-----END ', headerEnd)
+  if (at < 0 || at >= limit) return undefined
+  const eol = buf.indexOf(10, at)
+  const footer = buf.toString('latin1', at, eol < 0 || eol > limit ? limit : eol)
+  if (!KEY_FOOTER.test(footer)) return undefined
+  return `${header}${buf.toString('utf8', headerEnd, at)}${footer}`
 }
 
 /** Raw bytes after a keyword that a rule's raw gate sees (its match is shorter: escapes at most double it). */

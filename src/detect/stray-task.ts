@@ -4,8 +4,9 @@
  * e-mail): the shape of BIPIA-style indirect injection, whatever the words. A line is a candidate
  * when one of the rule's patterns matches at its start (an imperative task verb or a knowledge
  * question, ending like a sentence); it is a hit when few of its content words occur anywhere else
- * in the text. Lines that speak to the reader as "you/your/we/our" (an e-mail asking its human
- * recipient to act) are not candidates.
+ * in the text. Only one-sentence lines count; lines that speak to the reader as "you/your/we/our"
+ * (an e-mail asking its human recipient to act) are not candidates, nor are any when the text has
+ * more than two task-shaped lines (a how-to).
  */
 
 export interface LineHit {
@@ -14,7 +15,8 @@ export interface LineHit {
   matched: string
 }
 
-const MAX_LINE = 400
+/** Longer lines are prose (and the rule's raw gate lets through only lines of about this many bytes). */
+const MAX_LINE = 240
 const MIN_LINE = 16
 /** At most this share of a line's content words may occur elsewhere in the text. */
 const MAX_SHARED = 0.25
@@ -41,43 +43,78 @@ const STOP = new Set(
 
 /** A sentence ends with . ? ! (then maybe a closing quote or bracket), or with a closing quote. */
 const SENTENCE_END = /(?:[.?!]["'\u2019\u201d)]?|["'\u2019\u201d])$/
-const QUOTED = /'[^'\n]{1,300}'|"[^"\n]{1,300}"|\u201c[^\u201d\n]{1,300}\u201d|\u2018[^\u2019\n]{1,300}\u2019/g
-/** Leading list or quote markers are not part of the sentence. */
-const LEAD = /^[\s>*•-]*/
+/** A quotation: an apostrophe inside a word ("I'm") neither opens nor closes one. */
+const QUOTED =
+  /(?<![A-Za-z])'[^\n]{1,300}?'(?![A-Za-z])|"[^"\n]{1,300}"|\u201c[^\u201d\n]{1,300}\u201d|\u2018[^\u2019\n]{1,300}\u2019/g
 
-export function strayTaskLines(text: string, starts: RegExp[]): LineHit[] {
+/** The first words a candidate line may start with: those of the rule's keywords (lower-cased). */
+export function openersOf(keywords: string[]): Set<string> {
+  return new Set(keywords.map((k) => k.toLowerCase().split(' ')[0]!))
+}
+
+/**
+ * Task lines unrelated to `text` (`lower`: the same lower-cased; where lower-casing changed its
+ * length, a word of the line may count as found elsewhere: fewer hits, never more). `openers`:
+ * lower-cased first words a task line may open with (a cheap gate before the patterns); `starts`:
+ * the patterns, anchored at the line's start.
+ */
+export function strayTaskLines(text: string, lower: string, starts: RegExp[], openers: Set<string>): LineHit[] {
   const tasks: LineHit[] = []
   for (let at = 0; at < text.length;) {
     const nl = text.indexOf('\n', at)
-    const end = nl < 0 ? text.length : nl
+    const lineEnd = nl < 0 ? text.length : nl
     const lineStart = at
-    at = end + 1
-    if (end - lineStart < MIN_LINE || end - lineStart > MAX_LINE) continue
-    const raw = text.slice(lineStart, end)
-    const lead = LEAD.exec(raw)![0].length
-    const line = raw.slice(lead).trimEnd()
+    at = lineEnd + 1
+    if (lineEnd - lineStart < MIN_LINE || lineEnd - lineStart > MAX_LINE) continue
+    // cheap gates on characters first: most lines of a long tool result fail them
+    let e = lineEnd
+    while (e > lineStart && isSpace(text.charCodeAt(e - 1))) e--
+    if (!ENDERS.has(text.charCodeAt(e - 1))) continue
+    let b = lineStart
+    while (b < e && LEAD_CHARS.has(text.charCodeAt(b))) b++
+    const first = text.charCodeAt(b)
+    if (first < 65 || first > 90) continue // a sentence opens with a capital
+    let w = b + 1
+    while (w < e && isLetter(text.charCodeAt(w))) w++
+    if (!openers.has(text.slice(b, w).toLowerCase())) continue
+    const line = text.slice(b, e)
     if (!SENTENCE_END.test(line)) continue
     if (!starts.some((re) => ((re.lastIndex = 0), re.test(line)))) continue
     // quoted material (a tweet to classify, a phrase to translate) speaks for someone else
     const body = line.replace(/^(?:can|could|would|will)\s+you\s+/i, '').replace(QUOTED, ' ')
     if (ADDRESSES_READER.test(body)) continue
+    // one sentence: a paragraph of several is prose, not a task slipped in
+    if (/[.?!]\s+\S/.test(body.trimEnd())) continue
     // a how-to or a list of steps is made of such lines: an injected task is the odd one out
     if (tasks.length === MAX_TASK_LINES) return []
-    tasks.push({index: lineStart + lead, length: line.length, matched: line})
+    tasks.push({index: b, length: line.length, matched: line})
   }
-  if (tasks.length === 0) return []
-  const counts = wordCounts(text)
-  return tasks.filter((t) => unrelated(t.matched, counts))
+  return tasks.filter((t) => unrelated(t, lower))
 }
 
-/** Few of the line's content words occur anywhere else in the text. */
-function unrelated(line: string, counts: Map<string, number>): boolean {
-  const own = new Map<string, number>()
-  for (const w of contentWords(line)) own.set(w, (own.get(w) ?? 0) + 1)
+const ENDERS = new Set([...'.?!"\')\u2019\u201d'].map((c) => c.charCodeAt(0)))
+const LEAD_CHARS = new Set([...' \t>*\u2022-'].map((c) => c.charCodeAt(0)))
+const isSpace = (c: number) => c === 32 || c === 9 || c === 13
+const isLetter = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90)
+
+/** Few of the line's content words occur anywhere else in the text (as the start of a word). */
+function unrelated(t: LineHit, lower: string): boolean {
+  const own = new Set(contentWords(t.matched))
   if (own.size < MIN_CONTENT_WORDS) return false
   let shared = 0
-  for (const [w, n] of own) if ((counts.get(w) ?? 0) > n) shared++
+  for (const w of own) if (occursOutside(lower, w, t.index, t.index + t.length)) shared++
   return shared / own.size <= MAX_SHARED
+}
+
+function occursOutside(lower: string, w: string, from: number, to: number): boolean {
+  for (let p = lower.indexOf(w); p >= 0; p = lower.indexOf(w, p + 1)) {
+    if (p >= from && p < to) {
+      p = to - 1
+      continue
+    }
+    if (p === 0 || !isLetter(lower.charCodeAt(p - 1))) return true
+  }
+  return false
 }
 
 function contentWords(s: string): string[] {
@@ -93,13 +130,4 @@ function contentWords(s: string): string[] {
 function stem(w: string): string {
   const t = w.replace(/'s$|'$/, '')
   return t.length > 4 && t.endsWith('s') && !t.endsWith('ss') ? t.slice(0, -1) : t
-}
-
-function wordCounts(text: string): Map<string, number> {
-  const counts = new Map<string, number>()
-  for (const m of text.toLowerCase().matchAll(WORD)) {
-    const w = stem(m[0])
-    counts.set(w, (counts.get(w) ?? 0) + 1)
-  }
-  return counts
 }

@@ -1,4 +1,4 @@
-import {closeSync, openSync, readdirSync, readFileSync, readSync} from 'node:fs'
+import {readdirSync, readFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
@@ -8,9 +8,11 @@ import {installExposure, type ExposureItem} from '../openclaw/exposure.js'
 import {probeGateway, type GatewayProbeSeams, type GatewayState} from '../openclaw/gateway.js'
 import {runSecurityAudit, type AuditRun} from '../openclaw/security-audit-cli.js'
 import {findServiceDefinitions, serviceMatches} from '../openclaw/services.js'
-import {configVersion, findOpenClawCli} from '../openclaw/version.js'
+import {locateOpenClawCli} from '../openclaw/openclaw-cli.js'
+import {configVersion} from '../openclaw/version.js'
 import {socketInodes, tcpSocketsOf} from '../system/proc-net.js'
 import type {ProcessRunner} from '../system/process-runner.js'
+import {readHead} from '../system/safe-fs.js'
 
 /**
  * Step 2 of collect, before anything is copied (order of volatility): host, user, clock, the
@@ -137,7 +139,13 @@ export async function volatileFacts(input: VolatileInput): Promise<VolatileFacts
     configError: input.configError,
     services,
   })
-  const cli = findOpenClawCli(input.env)
+  // The target's own CLI, found as contain finds it: the running gateway's, its service's, the npm prefix, PATH.
+  const cli = await locateOpenClawCli({
+    env: input.env,
+    gatewayPid: gw.state === 'up' ? gw.pid : undefined,
+    services,
+    procRoot: input.seams?.procRoot,
+  })
   const audit =
     input.audit === false
       ? {ran: false, reason: 'not run before containment (the collect phase runs it)', findings: []}
@@ -209,19 +217,8 @@ function gatewayFacts(gw: GatewayState, redact: (s: string) => string, procRoot 
 
 /** The pre-stop facts `ir respond` recorded in this case, as written (bounded), for the bundle. */
 export function preStopText(caseDir: string): string | undefined {
-  let fd: number
-  try {
-    fd = openSync(path.join(caseDir, PRE_STOP_FILE), 'r')
-  } catch {
-    return undefined
-  }
-  try {
-    const buf = Buffer.alloc(MAX_PRE_STOP)
-    const n = readSync(fd, buf, 0, MAX_PRE_STOP, 0)
-    return n < MAX_PRE_STOP ? buf.toString('utf8', 0, n) : undefined
-  } finally {
-    closeSync(fd)
-  }
+  const b = readHead(path.join(caseDir, PRE_STOP_FILE), MAX_PRE_STOP)
+  return b && b.length < MAX_PRE_STOP ? b.toString('utf8') : undefined
 }
 
 function safeUserInfo(): HostFacts['user'] {

@@ -248,6 +248,8 @@ export interface ApplyEditOptions {
 export interface AppliedEdit {
   files: Array<{path: string; sha256Before: string; sha256After: string}>
   validatedBy: 're-parse' | 'openclaw config validate'
+  /** Why OpenClaw's CLI gave no verdict (the edit stands, validated by re-parse only: not verified). */
+  unconfirmed?: string
 }
 
 export async function applyConfigEdit(plan: EditPlan, opts: ApplyEditOptions): Promise<AppliedEdit> {
@@ -282,22 +284,25 @@ export async function applyConfigEdit(plan: EditPlan, opts: ApplyEditOptions): P
       }
     }
     let validatedBy: AppliedEdit['validatedBy'] = 're-parse'
+    let unconfirmed: string | undefined
     if (opts.cli) {
       const secrets = plan.edits.filter((e) => e.secret && typeof e.value === 'string').map((e) => e.value as string)
       const v = await validateConfigWithCli(opts.cli, {...opts, redact: (s) => maskSecrets(s, secrets)})
-      if (!v.ok) {
+      // No verdict is not a rejection: the edit re-parsed, and the step says OpenClaw did not confirm it.
+      if (!v.answered) unconfirmed = v.issues.join(' / ')
+      else if (!v.ok) {
         throw new IrError(
           `openclaw config validate rejected the edited config: ${v.issues.join(' / ')} (openclaw ${opts.cli.version ?? '?'})`,
           ExitCode.Failure,
           ['The original bytes were put back; the change was not applied.'],
           'CONFIG_REJECTED',
         )
-      }
-      validatedBy = 'openclaw config validate'
+      } else validatedBy = 'openclaw config validate'
     }
     return {
       files: written.map((w) => ({path: w.file.file, sha256Before: w.sha256Before ?? '', sha256After: w.sha256After})),
       validatedBy,
+      ...(unconfirmed ? {unconfirmed} : {}),
     }
   } catch (err) {
     restore()

@@ -3,6 +3,7 @@ import path from 'node:path'
 
 import Database from 'better-sqlite3'
 
+import {readStoreCopy} from './stores/read-only-open.js'
 import {readSchemaMeta} from './stores/sqlite-schema.js'
 import {AGENT_STORE_FILE, headerUserVersion, isSqliteHeader, STATE_STORE_FILE} from './stores/sqlite-file.js'
 
@@ -80,6 +81,22 @@ const MAX_INSPECT_BYTES = 64 * 1024 * 1024
  * opened as an in-memory copy (WAL flag cleared; un-checkpointed WAL pages are not seen).
  */
 export function inspectStore(file: string): StoreInfo {
+  // A store in WAL mode keeps its newest pages (a fresh schema, user_version) in the -wal until a
+  // checkpoint: a running gateway's store is read from a private copy with its WAL.
+  if (walBytes(file) > 0 && statSize(file) + walBytes(file) <= MAX_INSPECT_BYTES) {
+    try {
+      return readStoreCopy(file, (db) => {
+        const m = readSchemaMetaQuietly(db)
+        return {
+          path: file,
+          userVersion: db.pragma('user_version', {simple: true}) as number,
+          ...(m ? {schemaMeta: {role: m.role, schemaVersion: m.schemaVersion, appVersion: m.appVersion}} : {}),
+        }
+      })
+    } catch {
+      // unreadable copy or WAL: the main file's bytes below still say something
+    }
+  }
   const info: StoreInfo = {path: file}
   let bytes: Buffer
   try {
@@ -113,6 +130,26 @@ export function inspectStore(file: string): StoreInfo {
       info.problem = `schema_meta not readable: ${String((err as Error).message ?? err)}`
   }
   return info
+}
+
+function readSchemaMetaQuietly(db: Database.Database): ReturnType<typeof readSchemaMeta> {
+  try {
+    return readSchemaMeta(db)
+  } catch {
+    return undefined // older schema: no schema_meta
+  }
+}
+
+function statSize(file: string): number {
+  try {
+    return statSync(file).size
+  } catch {
+    return 0
+  }
+}
+
+function walBytes(file: string): number {
+  return statSize(`${file}-wal`)
 }
 
 function listDirs(dir: string): string[] {

@@ -199,11 +199,13 @@ export function configExposure(c: JsonObject): ExposureItem[] {
     }
   }
 
-  // Tools: what the agent can do once reached.
+  // Tools: what the agent can do once reached. A denied tool is not reachable, whatever its settings.
+  const execDenied = toolDenied(getPath(c, ['tools', 'deny']), 'exec')
   const elevated = getPath(c, ['tools', 'elevated', 'enabled'])
-  if (elevated === true) add('tools.elevated.enabled', 'high', 'Elevated (host) exec enabled', 'tools.elevated.enabled')
+  if (elevated === true && !execDenied)
+    add('tools.elevated.enabled', 'high', 'Elevated (host) exec enabled', 'tools.elevated.enabled')
   const globalExec = execPolicy(getPath(c, ['tools', 'exec']))
-  if (globalExec.policy !== 'deny') {
+  if (globalExec.policy !== 'deny' && !execDenied) {
     const shown = globalExec.policy ?? 'full (default)'
     add(
       'tools.exec.security',
@@ -213,6 +215,7 @@ export function configExposure(c: JsonObject): ExposureItem[] {
     )
   }
   for (const a of agentEntries(c)) {
+    if (execDenied || toolDenied(getPath(a.value, ['tools', 'deny']), 'exec')) continue
     const e = execPolicy(getPath(a.value, ['tools', 'exec']))
     if (e.policy === 'full')
       add(
@@ -229,7 +232,7 @@ export function configExposure(c: JsonObject): ExposureItem[] {
         [...a.path, 'tools', 'elevated', 'enabled'].join('.'),
       )
   }
-  if (getPath(c, ['browser', 'enabled']) !== false) {
+  if (getPath(c, ['browser', 'enabled']) !== false && !toolDenied(getPath(c, ['tools', 'deny']), 'browser')) {
     add(
       'browser.enabled',
       'medium',
@@ -327,6 +330,13 @@ export function bySeverity(a: {severity: Severity}, b: {severity: Severity}): nu
 }
 
 /** An exec object's policy in whichever form it uses: `mode`, else legacy `security` (undefined = default). */
+/** The tool groups OpenClaw's `tools.deny` accepts for the tools exposure looks at ("deny wins"). */
+const TOOL_GROUP: Record<string, string> = {exec: 'group:runtime', browser: 'group:ui'}
+
+function toolDenied(deny: unknown, tool: string): boolean {
+  return Array.isArray(deny) && deny.some((d) => d === tool || d === TOOL_GROUP[tool])
+}
+
 function execPolicy(exec: unknown): {key: 'mode' | 'security'; policy?: string} {
   const mode = isObject(exec) ? str(exec.mode) : undefined
   if (mode) return {key: 'mode', policy: mode}

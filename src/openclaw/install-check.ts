@@ -29,6 +29,13 @@ const SIGNS = [
   'gateway.cmd',
 ]
 
+/** Whether the state dir holds anything only OpenClaw writes (a config, agents/, credentials/, state/…). */
+export function showsOpenClawSign(install: Install): boolean {
+  if (install.configExists) return true
+  const dir = realOr(install.stateDir)
+  return SIGNS.some((s) => existsSync(path.join(dir, s)))
+}
+
 /** Throws (exit 3, one line) unless the install is one ir may change. */
 export function checkInstallTarget(install: Install, host: HostEnv): void {
   const dir = realOr(install.stateDir)
@@ -37,8 +44,7 @@ export function checkInstallTarget(install: Install, host: HostEnv): void {
       `${install.stateDir} is a system directory or a home, not an OpenClaw state dir; ir changes nothing there.`,
     )
   }
-  const sign = install.configExists || SIGNS.some((s) => existsSync(path.join(dir, s)))
-  if (!sign) {
+  if (!showsOpenClawSign(install)) {
     throw refuse(
       `${install.stateDir} shows no sign of an OpenClaw install (no openclaw.json, agents/, credentials/ or state/); ir changes nothing there.`,
     )

@@ -2,15 +2,10 @@ import path from 'node:path'
 
 import {errorMessage} from '../errors.js'
 import {ConfigError, loadConfig, rawGatewayPort, type JsonObject} from './config.js'
-import {
-  affectingAdvisories,
-  indicatorHits,
-  loadAdvisories,
-  skillDirs,
-  type AdvisoryMatch,
-  type IndicatorHit,
-} from './advisories.js'
+import {affectingAdvisories, loadAdvisories, type AdvisoryMatch} from './advisories.js'
+import {indicatorHits, loadIndicators, skillDirs, type IndicatorCheck, type IndicatorHit} from './indicators.js'
 import {detectEra, type EraInfo} from './era.js'
+import {showsOpenClawSign} from './install-check.js'
 import {bySeverity, installExposure, type ExposureItem} from './exposure.js'
 import {probeGateway, type GatewayProbeSeams, type GatewayState} from './gateway.js'
 import {
@@ -40,6 +35,8 @@ export interface InstallStatus {
   profile?: string
   source: Install['source']
   stateDirExists: boolean
+  /** The state dir holds something only OpenClaw writes; false: an existing folder that is not an install. */
+  isOpenClaw: boolean
   config: {ok: boolean; error?: string; line?: number; column?: number; includes: string[]}
   /** The openclaw CLI that runs this install, how it was found (openclaw-cli.ts), and its version. */
   cli?: {source: CliSource; from: string; version?: string}
@@ -51,8 +48,10 @@ export interface InstallStatus {
   exposure: ExposureItem[]
   /** Known advisories the version is affected by (playbooks/data/advisories.yaml), and which version was judged. */
   advisories: {version?: string; source?: keyof VersionFacts; updated: string; affected: AdvisoryMatch[]}
-  /** Installed skills matching a known-malicious indicator. */
+  /** Installed skills matching a known-malicious indicator (playbooks/data/indicators.yaml). */
   indicators: IndicatorHit[]
+  /** What the indicator check covered: the list's date, skills and files read, files skipped. */
+  indicatorCheck: IndicatorCheck
 }
 
 export interface StatusResult {
@@ -180,6 +179,7 @@ async function installStatus(
     profile: install.profile,
     source: install.source,
     stateDirExists: install.stateDirExists,
+    isOpenClaw: install.stateDirExists && showsOpenClawSign(install),
     config: configStatus,
     ...(cli ? {cli: {source: cli.source, from: cli.from, version: cli.version}} : {}),
     era: {
@@ -194,7 +194,7 @@ async function installStatus(
     version,
     gateway: {...gw, locks: gw.locks.map((l) => l.path), services},
     exposure,
-    ...knownBad(install.stateDir, config, version),
+    ...knownBad(install.stateDir, config, version, ctx.home),
   }
 }
 
@@ -203,12 +203,18 @@ function knownBad(
   stateDir: string,
   config: JsonObject | undefined,
   v: VersionFacts,
-): Pick<InstallStatus, 'advisories' | 'indicators'> {
+  home: string,
+): Pick<InstallStatus, 'advisories' | 'indicators' | 'indicatorCheck'> {
   const data = loadAdvisories(packageAsset('playbooks', 'data', 'advisories.yaml'))
   const source = (['running', 'installed', 'stateDb', 'config'] as const).find((k) => v[k])
   const version = source ? v[source] : undefined
+  const ioc = indicatorHits(
+    skillDirs(stateDir, config, home),
+    loadIndicators(packageAsset('playbooks', 'data', 'indicators.yaml')),
+  )
   return {
     advisories: {version, source, updated: data.updated, affected: affectingAdvisories(version, data)},
-    indicators: indicatorHits(skillDirs(stateDir, config), data),
+    indicators: ioc.hits,
+    indicatorCheck: ioc.check,
   }
 }

@@ -35,10 +35,8 @@ export interface LocateCliInput {
 export async function locateOpenClawCli(input: LocateCliInput): Promise<TargetCli | undefined> {
   const {env} = input
   const node = env.IR_OPENCLAW_NODE || undefined
-  if (env.IR_OPENCLAW_BIN) {
-    const cli = cliAt(env.IR_OPENCLAW_BIN, node)
-    return cli ? {...cli, source: 'IR_OPENCLAW_BIN', from: env.IR_OPENCLAW_BIN} : undefined
-  }
+  // The operator's choice, and only it (a package file or a wrapper script).
+  if (env.IR_OPENCLAW_BIN) return envCli(env)
   if (input.gatewayPid) {
     const cli = fromProcess(input.gatewayPid, input.procRoot ?? '/proc', node)
     if (cli) return {...cli, source: 'gateway process', from: `pid ${input.gatewayPid}`}
@@ -176,7 +174,12 @@ function childPids(pid: number, proc: string): number[] {
 
 export interface CliValidation {
   ok: boolean
-  /** OpenClaw's own issue lines (`openclaw.json:55 — tools.exec.mode: …`), secrets masked; or why it did not run. */
+  /**
+   * False when OpenClaw gave no verdict on the config (it could not start — e.g. run by a Node it does
+   * not support —, crashed or timed out): nothing was validated, and nothing may be called invalid.
+   */
+  answered: boolean
+  /** OpenClaw's own issue lines (`openclaw.json:55 — tools.exec.mode: …`), secrets masked; or why it did not answer. */
   issues: string[]
 }
 
@@ -193,14 +196,20 @@ export async function validateConfigWithCli(
 ): Promise<CliValidation> {
   const env = {...req.env, OPENCLAW_STATE_DIR: req.stateDir, OPENCLAW_CONFIG_PATH: req.configPath, NO_COLOR: '1'}
   const r = await req.runner.run(cli.command, [...cli.args, 'config', 'validate'], {env, timeoutMs: 60_000})
-  if (r.exitCode === 0) return {ok: true, issues: []}
+  if (r.exitCode === 0) return {ok: true, answered: true, issues: []}
   const lines = `${r.stderr}\n${r.stdout}`
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean)
   const issues = lines.filter((l) => l.startsWith('×')).map((l) => l.replace(/^×\s*/, ''))
-  const why = issues.length ? issues : [lines[0] ?? `exit ${r.exitCode ?? '?'}${r.timedOut ? ' (timed out)' : ''}`]
-  return {ok: false, issues: why.slice(0, 5).map((l) => req.redact(l).slice(0, 300))}
+  // OpenClaw's verdict on an invalid config: "OpenClaw config is invalid: …" and one "×" line per issue.
+  const answered = !r.timedOut && (issues.length > 0 || lines.some((l) => /config is invalid/i.test(l)))
+  const clip = (xs: string[]) => xs.slice(0, 5).map((l) => req.redact(l).slice(0, 300))
+  if (answered) return {ok: false, answered, issues: clip(issues.length ? issues : lines)}
+  const first = lines[0] ?? `exit ${r.exitCode ?? '?'}`
+  const why = `openclaw did not answer (${r.timedOut ? 'timed out' : `exit ${r.exitCode ?? '?'}`}): ${first}`
+  const hint = /\bNode\b/.test(first) ? ' (set IR_OPENCLAW_NODE to a Node that OpenClaw supports)' : ''
+  return {ok: false, answered, issues: clip([why + hint])}
 }
 
 /** How a verdict says OpenClaw could not be asked (the run then ends `verified: false`, exit 5). */

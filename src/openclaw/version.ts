@@ -1,14 +1,15 @@
-import {existsSync, readFileSync, realpathSync} from 'node:fs'
+import {accessSync, constants, existsSync, readFileSync, realpathSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {getPath, type JsonObject} from './config.js'
 
 /** Where an `openclaw` CLI is, and its version from the package it belongs to (no process started). */
 export interface OpenClawCli {
-  /** Executable to run: node + openclaw.mjs, or the bin on PATH. */
+  /** Executable to run: node + openclaw.mjs, or the bin on PATH (or a wrapper script). */
   command: string
   args: string[]
   version?: string
+  /** The openclaw package's folder; empty for a wrapper script outside it. */
   packageDir: string
 }
 
@@ -29,7 +30,23 @@ export function findOpenClawCli(env: NodeJS.ProcessEnv = process.env): OpenClawC
     const cli = cliAt(c, env.IR_OPENCLAW_NODE || undefined)
     if (cli) return cli
   }
+  // A wrapper script (an operator's, or OpenClaw's own state/tmp/agent-cli/openclaw) is not inside the
+  // package: taken last, run as it is, its version unknown.
+  for (const c of candidates) {
+    const cli = wrapperAt(c)
+    if (cli) return cli
+  }
   return undefined
+}
+
+function wrapperAt(file: string): OpenClawCli | undefined {
+  try {
+    if (!statSync(file).isFile()) return undefined
+    accessSync(file, constants.X_OK)
+    return {command: file, args: [], packageDir: ''}
+  } catch {
+    return undefined
+  }
 }
 
 /**

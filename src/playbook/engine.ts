@@ -139,7 +139,8 @@ function whenHolds(when: string, vars: Record<string, unknown>): boolean {
 }
 
 function outcomeCode(steps: StepResult[], dryRun: boolean, needsConfirmation: boolean): ExitCode {
-  if (dryRun) return ExitCode.Ok
+  // A plan that could not be made is a wrong state the real run would hit too (a config that does not parse).
+  if (dryRun) return steps.some((s) => s.status === 'failed') ? ExitCode.PreconditionFailed : ExitCode.Ok
   if (needsConfirmation) return ExitCode.Aborted
   const failed = steps.filter((s) => s.status === 'failed')
   const verificationFailed = failed.some((s) => s.verified === false)

@@ -1,7 +1,7 @@
-import {closeSync, openSync, readSync, readlinkSync} from 'node:fs'
+import {readSync, readlinkSync} from 'node:fs'
 import path from 'node:path'
 
-import {safeReaddir} from './safe-fs.js'
+import {safeReaddir, withFile} from './safe-fs.js'
 
 /** Linux /proc: TCP sockets (listening and connected) and the processes that own them. */
 
@@ -36,9 +36,8 @@ const STATES: Record<string, string> = {
 /** Listening TCP sockets by inode, from /proc/net/tcp{,6} (state 0A = LISTEN). */
 export function tcpListeners(proc = '/proc'): Map<string, TcpListener> {
   const byInode = new Map<string, TcpListener>()
-  forEachSocket(proc, (s) => {
-    if (s.state === 'LISTEN') byInode.set(s.inode, {proto: s.proto, address: s.address, port: s.port})
-    return true
+  forEachRow(proc, (row) => {
+    if (row.st === '0A') byInode.set(row.inode, {proto: row.proto, ...endpoint(row.local)})
   })
   return byInode
 }
@@ -56,11 +55,11 @@ export function tcpSocketsOf(
   let others = 0
   let truncated = false
   if (!inodes.size) return {sockets, truncated}
-  forEachSocket(proc, (s) => {
-    if (!inodes.has(s.inode)) return true
-    if (s.state !== 'LISTEN' && ++others > limit) truncated = true
-    else sockets.push(s)
-    return true
+  forEachRow(proc, (row) => {
+    if (!inodes.has(row.inode)) return
+    // Past the bound a row is only counted, never decoded.
+    if (row.st !== '0A' && ++others > limit) truncated = true
+    else sockets.push(socketOf(row))
   })
   return {sockets, truncated}
 }
@@ -86,47 +85,45 @@ export function allPids(proc = '/proc'): number[] {
     .map(Number)
 }
 
-/** Each row of /proc/net/tcp and tcp6 until `visit` returns false. */
-function forEachSocket(proc: string, visit: (s: TcpSocket) => boolean): void {
-  for (const table of ['tcp', 'tcp6'] as const) {
-    let go = true
-    eachLine(path.join(proc, 'net', table), (line) => {
+interface Row {
+  proto: 'tcp' | 'tcp6'
+  local: string
+  remote: string
+  st: string
+  inode: string
+}
+
+/** Each row of /proc/net/tcp and tcp6, split but not decoded. */
+function forEachRow(proc: string, visit: (row: Row) => void): void {
+  for (const proto of ['tcp', 'tcp6'] as const)
+    eachLine(path.join(proc, 'net', proto), (line) => {
       const f = line.trim().split(/\s+/)
-      if (!f[1] || !f[2] || !f[3] || !f[9] || f[0] === 'sl') return true
-      const local = endpoint(f[1])
-      go = visit({proto: table, ...local, remote: endpoint(f[2]), state: STATES[f[3]] ?? f[3], inode: f[9]})
-      return go
+      if (f[1] && f[2] && f[3] && f[9] && f[0] !== 'sl')
+        visit({proto, local: f[1], remote: f[2], st: f[3], inode: f[9]})
     })
-    if (!go) return
-  }
+}
+
+function socketOf(row: Row): TcpSocket {
+  const state = STATES[row.st] ?? row.st
+  return {proto: row.proto, ...endpoint(row.local), remote: endpoint(row.remote), state, inode: row.inode}
 }
 
 const CHUNK = 64 * 1024
 
 /** Lines of a file read in chunks (a /proc table can be large); a missing file has none. */
-function eachLine(file: string, visit: (line: string) => boolean): void {
-  let fd: number
-  try {
-    fd = openSync(file, 'r')
-  } catch {
-    return
-  }
-  try {
-    const buf = Buffer.alloc(CHUNK)
+function eachLine(file: string, visit: (line: string) => void): void {
+  withFile(file, CHUNK, (fd, buf) => {
     let rest = ''
     for (;;) {
       const n = readSync(fd, buf, 0, CHUNK, null)
-      const text = rest + buf.toString('latin1', 0, n)
-      const lines = text.split('\n')
+      const lines = (rest + buf.toString('latin1', 0, n)).split('\n')
       rest = n === 0 ? '' : (lines.pop() ?? '')
-      for (const l of lines) if (l && !visit(l)) return
+      for (const l of lines) if (l) visit(l)
       if (n === 0) return
       // A row is ~150 bytes: a longer rest is not a /proc row.
       if (rest.length > CHUNK) rest = ''
     }
-  } finally {
-    closeSync(fd)
-  }
+  })
 }
 
 function endpoint(hex: string): {address: string; port: number} {

@@ -49,12 +49,18 @@ describe('ir respond', () => {
       phases: Array<{id: string; status: string; verified: boolean; detail: string}>
       bundle: string
       verified: boolean
+      where: {volatile: string}
     }
     // Then the phases ran in OpenClaw's order, the bundle exists, and nothing is claimed verified
     expect(r.phases.map((p) => p.id)).toEqual(['volatile', 'contain', 'rotate', 'collect', 'audit'])
     expect(r.phases.map((p) => p.status)).toEqual(['done', 'done', 'done', 'done', 'failed'])
     expect(r.phases[4]).toMatchObject({verified: false, detail: expect.stringContaining('NOT verified')})
     expect(existsSync(r.bundle)).toBe(true)
+    // And the pre-stop facts were taken the way collect takes them (no gateway here: down, no socket)
+    const pre = JSON.parse(readFileSync(r.where.volatile, 'utf8'))
+    expect(Object.keys(pre)).toEqual(['capturedAt', 'host', 'gateway', 'exposure', 'versions', 'otherInstalls'])
+    expect(pre.gateway).toMatchObject({state: 'down', listening: [], connections: []})
+    expect(pre.exposure.some((e: {severity: string}) => e.severity === 'critical')).toBe(true)
     // And the bundle was encrypted to the recipient as it was written (only ciphertext on disk)
     expect(readFileSync(r.bundle).subarray(0, 21).toString()).toBe('age-encryption.org/v1')
     expect(r.verified).toBe(false)

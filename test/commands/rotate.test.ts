@@ -144,4 +144,22 @@ describe('ir rotate', () => {
     expect(process.exitCode).toBe(3)
     expect(existsSync(out)).toBe(false)
   })
+
+  it('with --only naming a scope that is not set, points to rotating without --only, not to ir contain', async () => {
+    // Given a token-auth gateway without a remote token
+    const {state} = await install({gateway: {port: await closedPort(), auth: {mode: 'token', token: T0}}})
+    // When only the remote scope is asked for
+    const {stdout} = await runCommand(
+      ['rotate', '--state-dir', state, '--yes', '--only', 'remote', '--json'],
+      import.meta.url,
+    )
+    // Then the error says so, and the next step is the whole rotation
+    const e = JSON.parse(stdout).error
+    expect(e).toMatchObject({code: 'NOTHING_TO_ROTATE', exitCode: 3})
+    expect(e.message).not.toMatch(/Nothing to rotate: Nothing/)
+    expect(e.suggestions[0]).toBe(
+      'Nothing of --only remote is set here: run `ir rotate` without --only to rotate what is.',
+    )
+    expect(stdout).not.toContain(T0)
+  })
 })

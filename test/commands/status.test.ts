@@ -79,6 +79,20 @@ describe('ir status', () => {
     expect(process.exitCode).toBe(3)
   })
 
+  it('exits 3 with one line when the folder exists but is not an OpenClaw state dir', async () => {
+    // Given a folder with files that only an operator's mistake would point ir at
+    const dir = tempDir()
+    writeFileSync(path.join(dir, 'notes.txt'), 'hello')
+    // When ir status runs on it
+    const {stdout, stderr} = await runCommand(['status', '--state-dir', dir], import.meta.url)
+    // Then it says it is not an install (not "era empty"), on the screen and in one line, exit 3
+    expect(stdout).toContain(`${dir}  — not an OpenClaw state dir`)
+    expect(stderr.trim()).toBe(
+      `${dir} is not an OpenClaw state dir (no openclaw.json, agents/, credentials/ or state/). Pass --state-dir or --profile (the folder that holds openclaw.json).`,
+    )
+    expect(process.exitCode).toBe(3)
+  })
+
   it('keeps usage errors at exit 2 with the JSON error envelope', async () => {
     const {stdout} = await runCommand(['status', '--bogus', '--json'], import.meta.url)
     expect(JSON.parse(stdout)).toEqual({

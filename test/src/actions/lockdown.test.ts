@@ -223,7 +223,10 @@ describe('lockdown', () => {
       !line.endsWith('config validate')
         ? undefined
         : ++validations === 1
-          ? {exitCode: 1, stderr: 'channels.telegram: invalid config'}
+          ? {
+              exitCode: 1,
+              stderr: 'OpenClaw config is invalid: ~/.openclaw/openclaw.json\n  × channels.telegram: invalid config',
+            }
           : {stdout: 'Config valid'},
     )
     const ctx = contextFor(state, {runner, env: {HOME: tempDir(), ...fakeCli()}})

@@ -375,7 +375,9 @@ describe('rotate playbook: write and prove', () => {
     const runner = fakeRunner({
       [`${process.execPath} ${path.join(pkg, 'openclaw.mjs')} config validate`]: {
         exitCode: 1,
-        stdout: 'gateway.auth: Unrecognized key',
+        // (2026.9.6's words for a config it rejects)
+        stdout:
+          'OpenClaw config is invalid: ~/.openclaw/openclaw.json\n  × openclaw.json:3 — gateway.auth: Unrecognized key',
       },
     })
     const {outcome, handed} = await rotate(dir, configPath, {

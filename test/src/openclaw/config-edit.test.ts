@@ -1,4 +1,4 @@
-import {chmodSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs'
+import {chmodSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {describe, expect, it} from 'vitest'
@@ -73,42 +73,52 @@ describe('config edits', () => {
     expect(plan.files[0]?.after).toContain("bind: 'loopback'")
   })
 
+  /** An openclaw package holding only what locating it needs, and a runner that answers as `config validate` did. */
+  function cliAnswering(
+    dir: string,
+    exitCode: number,
+    stderr: string,
+  ): {runner: ProcessRunner; env: NodeJS.ProcessEnv} {
+    const pkg = path.join(dir, 'oc')
+    mkdirSync(pkg)
+    writeFileSync(path.join(pkg, 'package.json'), '{"name":"openclaw","version":"2026.9.6"}')
+    writeFileSync(path.join(pkg, 'openclaw.mjs'), '')
+    const runner: ProcessRunner = {run: async () => ({exitCode, stdout: '', stderr, timedOut: false, notFound: false})}
+    return {runner, env: {IR_OPENCLAW_BIN: path.join(pkg, 'openclaw.mjs')}}
+  }
+
   it('puts the original bytes back when OpenClaw rejects the edited config', async () => {
-    // Given an OpenClaw CLI that rejects the config
+    // Given an OpenClaw CLI that rejects the config (2026.9.6's own words)
     const {dir, file, c} = setup('{"gateway": {"bind": "lan"}}')
-    const rejecting: ProcessRunner = {
-      run: async () => ({
-        exitCode: 1,
-        stdout: '',
-        stderr: 'Config invalid: gateway.bind: bad',
-        timedOut: false,
-        notFound: false,
-      }),
-    }
+    const {runner, env} = cliAnswering(
+      dir,
+      1,
+      'OpenClaw config is invalid: ~/s/openclaw.json\n  × openclaw.json:1 — gateway: Unrecognized key: "bogus"\n',
+    )
     const plan = planConfigEdit(loadConfig(file), [{path: ['gateway', 'bind'], value: 'loopback'}])
     // When the edit is applied
-    const env = {IR_OPENCLAW_BIN: path.resolve('node_modules/.bin/tsc')}
-    // (findOpenClawCli needs an openclaw package; emulate one)
-    const pkg = path.join(dir, 'oc')
-    await import('node:fs').then((fs) => {
-      fs.mkdirSync(pkg)
-      fs.writeFileSync(path.join(pkg, 'package.json'), '{"name":"openclaw","version":"2026.9.6"}')
-      fs.writeFileSync(path.join(pkg, 'openclaw.mjs'), '')
-    })
-    env.IR_OPENCLAW_BIN = path.join(pkg, 'openclaw.mjs')
-    await expect(
-      applyConfigEdit(plan, {
-        case: c,
-        runner: rejecting,
-        env,
-        stateDir: dir,
-        configPath: file,
-        step: 's',
-        cli: findOpenClawCli(env),
-      }),
-    ).rejects.toThrow('openclaw config validate rejected the edited config: Config invalid: gateway.bind: bad')
+    const cli = findOpenClawCli(env)
+    const opts = {case: c, runner, env, stateDir: dir, configPath: file, step: 's', cli}
+    await expect(applyConfigEdit(plan, opts)).rejects.toThrow(
+      'openclaw config validate rejected the edited config: openclaw.json:1 — gateway: Unrecognized key: "bogus"',
+    )
     // Then the file holds its original bytes
     expect(readFileSync(file, 'utf8')).toBe('{"gateway": {"bind": "lan"}}')
+  })
+
+  it('keeps an edit OpenClaw could not judge (its CLI did not start) and says why, without calling it invalid', async () => {
+    // Given an OpenClaw CLI run by a Node it does not support (its own message, exit 1)
+    const {dir, file, c} = setup('{"gateway": {"bind": "lan"}}')
+    const {runner, env} = cliAnswering(dir, 1, 'openclaw: Node 20.20.2: node:sqlite is unavailable; use 24.16+/26.1+')
+    const plan = planConfigEdit(loadConfig(file), [{path: ['gateway', 'bind'], value: 'loopback'}])
+    // When the edit is applied
+    const cli = findOpenClawCli(env)
+    const applied = await applyConfigEdit(plan, {case: c, runner, env, stateDir: dir, configPath: file, step: 's', cli})
+    // Then the lockdown stands, validated by re-parse only, with OpenClaw's words and the next step
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({gateway: {bind: 'loopback'}})
+    expect(applied.validatedBy).toBe('re-parse')
+    expect(applied.unconfirmed).toContain('openclaw did not answer (exit 1): openclaw: Node 20.20.2')
+    expect(applied.unconfirmed).toContain('set IR_OPENCLAW_NODE')
   })
 
   it('refuses to write when the file changed since the plan', async () => {

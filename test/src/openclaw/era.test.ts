@@ -53,4 +53,36 @@ describe('inspectStore leaves the store untouched', () => {
     expect(fs.readdirSync(path.dirname(store)).sort()).toEqual(before)
     expect(fs.statSync(store).mtimeMs).toBe(mtime)
   })
+
+  it('sees a schema that is still in the -wal (a running gateway), and leaves store, -wal and -shm as they were', async () => {
+    // Given a store whose writer keeps it open with the schema and user_version only in the WAL
+    const dir = tempDir()
+    const agentDir = path.join(dir, 'agents', 'main', 'agent')
+    const fs = await import('node:fs')
+    fs.mkdirSync(agentDir, {recursive: true})
+    const store = path.join(agentDir, 'openclaw-agent.sqlite')
+    const Database = (await import('better-sqlite3')).default
+    const writer = new Database(store)
+    try {
+      writer.pragma('journal_mode = WAL')
+      writer.pragma('wal_autocheckpoint = 0')
+      writer.exec('CREATE TABLE transcript_events (id INTEGER PRIMARY KEY)')
+      writer.pragma('user_version = 23')
+      const files = [store, `${store}-wal`, `${store}-shm`]
+      const facts = () => files.map((f) => `${f} ${fs.statSync(f).size} ${fs.statSync(f).mtimeMs}`)
+      const before = facts()
+      const walBefore = fs.readFileSync(`${store}-wal`)
+      const shmBefore = fs.readFileSync(`${store}-shm`)
+      // When the era is detected
+      const info = detectEra(dir)
+      // Then the WAL's schema counts (SQLite era), and not a byte or mtime moved
+      expect(info.agentStores[0]?.userVersion).toBe(23)
+      expect(info.era).toBe('sqlite')
+      expect(facts()).toEqual(before)
+      expect(fs.readFileSync(`${store}-wal`).equals(walBefore)).toBe(true)
+      expect(fs.readFileSync(`${store}-shm`).equals(shmBefore)).toBe(true)
+    } finally {
+      writer.close()
+    }
+  })
 })

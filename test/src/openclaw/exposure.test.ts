@@ -63,6 +63,31 @@ describe('configExposure', () => {
     expect(found).toContain('medium channels.whatsapp.groups.no_mention channels.whatsapp.groups.*.requireMention')
     expect(found).toContain('high tools.exec.security agents.entries.ops.tools.exec.security')
   })
+
+  it('does not report exec or browser as reachable when tools.deny denies them (by name or group)', () => {
+    // Given the lab's config: exec and the web tools denied, exec settings left at their defaults
+    const denied = configExposure({
+      tools: {deny: ['exec', 'web_fetch', 'web_search', 'x_search', 'browser'], elevated: {enabled: true}},
+      agents: {entries: {ops: {tools: {exec: {security: 'full'}}}}},
+    }).map((i) => i.checkId)
+    // Then neither exec (global, per agent, elevated) nor browser control is an exposure item
+    expect(denied).not.toContain('tools.exec.security')
+    expect(denied).not.toContain('tools.elevated.enabled')
+    expect(denied).not.toContain('browser.enabled')
+    // And a group deny counts, a per-agent deny covers that agent only
+    const byGroup = configExposure({
+      tools: {deny: ['group:ui']},
+      agents: {
+        entries: {
+          a: {tools: {deny: ['group:runtime'], exec: {security: 'full'}}},
+          b: {tools: {exec: {security: 'full'}}},
+        },
+      },
+    }).map((i) => `${i.checkId} ${i.where}`)
+    expect(byGroup).not.toContain('browser.enabled browser.enabled')
+    expect(byGroup).not.toContain('tools.exec.security agents.entries.a.tools.exec.security')
+    expect(byGroup).toContain('tools.exec.security agents.entries.b.tools.exec.security')
+  })
 })
 
 describe('permissionExposure', () => {

@@ -124,4 +124,21 @@ describe('locating the target openclaw', () => {
     // And a target whose state dir is missing gets none (null: "looked, found nothing")
     expect(await locateTargetCli({stateDir: path.join(home, 'missing')}, host)).toBeNull()
   })
+
+  it('takes a wrapper script (outside any openclaw package) last, run as it is, its version unknown', async () => {
+    // Given an operator's wrapper named by $IR_OPENCLAW_BIN, and another on PATH beside a real bin
+    const bin = tempDir('ir-wrap-')
+    const wrapper = path.join(bin, 'openclaw')
+    writeFileSync(wrapper, '#!/bin/sh\nexec node /opt/openclaw/openclaw.mjs "$@"\n', {mode: 0o755})
+    // When ir locates the CLI, Then the wrapper is what runs
+    const chosen = await locateOpenClawCli({env: {IR_OPENCLAW_BIN: wrapper}})
+    expect(chosen).toMatchObject({source: 'IR_OPENCLAW_BIN', command: wrapper, args: []})
+    expect(chosen?.version).toBeUndefined()
+    // And a real package bin later on PATH wins over a wrapper earlier on PATH
+    const global = npmPrefix('2026.9.6')
+    expect(await locateOpenClawCli({env: {PATH: `${bin}:${path.join(global.prefix, 'bin')}`}})).toMatchObject({
+      version: '2026.9.6',
+    })
+    expect(await locateOpenClawCli({env: {PATH: bin}})).toMatchObject({source: 'PATH', command: wrapper})
+  })
 })

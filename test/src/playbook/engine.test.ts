@@ -13,19 +13,17 @@ import {scriptedPrompter, tempDir} from '../../helpers/temp.js'
 function recorder(
   name: string,
   log: string[],
-  opts: {fail?: boolean; verifyOk?: boolean; noop?: boolean} = {},
+  opts: {fail?: boolean; failPlan?: boolean; verifyOk?: boolean; noop?: boolean} = {},
 ): ActionDefinition<{n: number}> {
   return {
     name,
     description: 'test',
     mutates: true,
     params: z.object({n: z.number().default(1)}).strict(),
-    plan: async (_c, p) => ({
-      noop: Boolean(opts.noop),
-      summary: `${name} ${p.n}`,
-      lines: [`+ ${name}`],
-      question: `Do ${name}?`,
-    }),
+    plan: async (_c, p) => {
+      if (opts.failPlan) throw new Error(`${name} cannot plan`)
+      return {noop: Boolean(opts.noop), summary: `${name} ${p.n}`, lines: [`+ ${name}`], question: `Do ${name}?`}
+    },
     apply: async () => {
       if (opts.fail) throw new Error(`${name} broke`)
       log.push(name)
@@ -104,6 +102,23 @@ describe('playbook engine', () => {
       actions: TEST_ACTIONS,
     })
     expect(noTty).toMatchObject({needsConfirmation: true, exitCode: 4})
+    expect(log).toEqual([])
+  })
+
+  it('a dry run whose plan cannot be made exits 3, as the real run would fail there', async () => {
+    // Given a step that cannot even plan (e.g. a config that does not parse)
+    const log: string[] = []
+    TEST_ACTIONS['t-noplan'] = recorder('t-noplan', log, {failPlan: true})
+    TEST_ACTIONS['t-a'] = recorder('t-a', log)
+    // When it is dry-run
+    const dry = await runPlaybook(
+      pb({id: 'x', action: 't-noplan', onError: 'continue'}, {id: 'a', action: 't-a'}),
+      ctx(defaultsPrompter, true),
+      {mayChange: true, actions: TEST_ACTIONS},
+    )
+    // Then the step says why, nothing ran, and the exit code is not "ok"
+    expect(dry.steps.map((s) => `${s.status}:${s.detail}`)).toEqual(['failed:t-noplan cannot plan', 'planned:t-a 1'])
+    expect(dry.exitCode).toBe(3)
     expect(log).toEqual([])
   })
 
