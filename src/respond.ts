@@ -152,7 +152,7 @@ export function planPhases(
     {
       id: 'contain',
       title: TITLES.contain,
-      changes: `${req.keepRunning ? 'keeps the gateway running (--keep-running)' : 'stops and disables the gateway (service, then the process)'}; config locked down (DMs ${req.dmPolicy ?? 'disabled'}, groups off, loopback, token auth) in one validated edit; modes 700/600; undo: ir contain --undo --case ID`,
+      changes: `${req.keepRunning ? 'keeps the gateway running (--keep-running)' : 'stops and disables the gateway (service, then the process)'}; config locked down (DMs ${req.dmPolicy ?? 'disabled'}, groups off, loopback, token auth) in one validated edit; modes 700/600; undo: ir contain --undo --case ID, until the rotate phase scrubs the backups that hold old secrets`,
     },
     {
       id: 'rotate',
