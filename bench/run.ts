@@ -6,8 +6,9 @@
  *   ir       `ir scan DIR --format jsonl` (source via tsx, or dist/ with --built after `npm run build`)
  *   rg-full  `rg -c -a -f patterns.txt DIR`: the rule packs' regexes as a responder would grep them
  *   rg-kw    `rg -c -a -i -F -f keywords.txt DIR`: only the rules' literal keywords (a lower bound)
- * Reports median wall time, ratio ir/rg, peak RSS (/usr/bin/time -v) and recall against the
- * generator's manifest of planted attacks.
+ * Reports median wall time, ratio ir/rg, CPU time (user + system) and peak RSS (/usr/bin/time -v)
+ * and recall against the generator's manifest of planted attacks. On a shared machine CPU time is
+ * the figure to compare across runs: wall time moves with the load.
  */
 import {execFileSync, spawnSync} from 'node:child_process'
 import {existsSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs'
@@ -60,7 +61,16 @@ writeFileSync(patternsFile, `${rgPatterns(rules.rules).join('\n')}\n`)
 const keywordsFile = path.join(outDir, 'keywords.txt')
 writeFileSync(
   keywordsFile,
-  `${[...new Set(rules.rules.flatMap((r) => (r.detector === 'base64-payload' ? [] : r.keywords)))].join('\n')}\n`,
+  // what ir's prefilter looks for: the rules' keywords and their patterns' own (payload rules have none there)
+  `${[
+    ...new Set(
+      rules.rules.flatMap((r) =>
+        r.detector === 'base64-payload' || r.payload
+          ? []
+          : [...r.keywords, ...r.patternKeywords.flatMap((k) => k ?? [])],
+      ),
+    ),
+  ].join('\n')}\n`,
 )
 
 // warm the page cache so every contender reads from memory
@@ -85,6 +95,8 @@ if (!flag('no-rg-full'))
 
 interface Sample {
   wall: number
+  /** User + system CPU seconds. */
+  cpu: number
   rssMiB: number
 }
 const samples = new Map<string, Sample[]>(cmds.map((c) => [c.name, []]))
@@ -93,7 +105,9 @@ for (let i = 0; i < runs; i++) {
     if (c.name === 'rg-full' && i >= rgFullRuns) continue
     const s = timed(c)
     samples.get(c.name)!.push(s)
-    console.log(`run ${i + 1}/${runs} ${c.name.padEnd(8)} ${s.wall.toFixed(2)} s  peak RSS ${s.rssMiB.toFixed(0)} MiB`)
+    console.log(
+      `run ${i + 1}/${runs} ${c.name.padEnd(8)} ${s.wall.toFixed(2)} s  CPU ${s.cpu.toFixed(2)} s  peak RSS ${s.rssMiB.toFixed(0)} MiB`,
+    )
   }
 }
 
@@ -105,7 +119,8 @@ function timed(c: Cmd): Sample {
   const wall = Number(process.hrtime.bigint() - t0) / 1e9
   const timeOut = readFileSync(`${out === '/dev/null' ? path.join(outDir, c.name) : out}.time`, 'utf8')
   const rss = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(timeOut)?.[1] ?? 0) / 1024
-  return {wall, rssMiB: rss}
+  const seconds = (what: string) => Number(new RegExp(`${what} time \\(seconds\\): ([\\d.]+)`).exec(timeOut)?.[1] ?? 0)
+  return {wall, cpu: seconds('User') + seconds('System'), rssMiB: rss}
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
@@ -119,13 +134,20 @@ const result: Record<string, unknown> = {
   rg: execFileSync('rg', ['--version']).toString().split('\n')[0],
   ir: {
     medianSeconds: median(ir.map((s) => s.wall)),
+    medianCpuSeconds: median(ir.map((s) => s.cpu)),
     peakRssMiB: Math.max(...ir.map((s) => s.rssMiB)),
     throughputMiBs: manifest.bytes / 1024 ** 2 / median(ir.map((s) => s.wall)),
   },
 }
 for (const c of cmds.filter((x) => x.name !== 'ir')) {
   const m = median(samples.get(c.name)!.map((s) => s.wall))
-  result[c.name] = {medianSeconds: m, ratioIrOverRg: median(ir.map((s) => s.wall)) / m}
+  const cpu = median(samples.get(c.name)!.map((s) => s.cpu))
+  result[c.name] = {
+    medianSeconds: m,
+    ratioIrOverRg: median(ir.map((s) => s.wall)) / m,
+    medianCpuSeconds: cpu,
+    cpuRatioIrOverRg: median(ir.map((s) => s.cpu)) / cpu,
+  }
 }
 
 // recall: a planted event counts as found when a finding of its rule (or an accepted alternative) sits at its place

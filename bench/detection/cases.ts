@@ -108,8 +108,12 @@ function deliver(c: Carrier, i: number, text: string): Turn[] {
   ]
 }
 
-/** BIPIA: every test attack in two carriers of its kind (text attacks: e-mails and tables; code attacks: code). */
-export function bipiaCases(dir: string): Case[] {
+/**
+ * BIPIA: every attack of a split in two carriers of its kind (text attacks: e-mails and tables;
+ * code attacks: code). The rules were written against the test split's misses; the train split
+ * (other categories, same carriers) is the held-out check.
+ */
+export function bipiaCases(dir: string, split: 'test' | 'train' = 'test'): Case[] {
   const b = path.join(dir, 'bipia', 'benchmark')
   const all = carriers(dir)
   const text = all.filter((c) => c.kind !== 'code')
@@ -138,8 +142,8 @@ export function bipiaCases(dir: string): Case[] {
     })
   }
   for (const [file, pool] of [
-    ['text_attack_test.json', text],
-    ['code_attack_test.json', code],
+    [`text_attack_${split}.json`, text],
+    [`code_attack_${split}.json`, code],
   ] as const) {
     const attacks = readJson<Record<string, string[]>>(path.join(b, file))
     let k = 0

@@ -3,7 +3,10 @@
  * transcripts of both eras (JSONL files, and a per-agent SQLite store), scans each with `ir scan`'s
  * engine and reports recall per channel and category, and the false-positive rate on benign events.
  *
- *   npx tsx bench/detection/run.ts [--data ../shared/bench-data] [--out DIR] [--json] [--misses N]
+ *   npx tsx bench/detection/run.ts [--data ../shared/bench-data] [--out DIR] [--json] [--misses N] [--split train]
+ *
+ * `--split train`: BIPIA's train attacks instead of its test attacks (a held-out check: the rules
+ * were written against the test split).
  */
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
@@ -24,6 +27,7 @@ const {values: opts} = parseArgs({
     out: {type: 'string'},
     json: {type: 'boolean', default: false},
     misses: {type: 'string', default: '0'},
+    split: {type: 'string', default: 'test'},
   },
 })
 
@@ -132,7 +136,8 @@ interface Row {
 
 async function main(): Promise<void> {
   const dir = dataDir(opts.data)
-  const cases = [...bipiaCases(dir), ...clawCases(dir)]
+  if (opts.split !== 'test' && opts.split !== 'train') throw new Error('--split is test or train')
+  const cases = [...bipiaCases(dir, opts.split), ...clawCases(dir)]
   const out = opts.out ?? mkdtempSync(path.join(os.tmpdir(), 'ir-detection-bench-'))
   const rules = await loadRules([])
   const rows = new Map<string, Row>()
@@ -150,14 +155,14 @@ async function main(): Promise<void> {
       const worst = worstByEvent(result.findings)
       for (const p of placed) {
         const {probe} = p
-        const k = `${era}|${probe.source}|${probe.channel}|${probe.attack ? probe.category : 'benign'}`
+        const k = `${era}|${probe.source}|${probe.channel}|${probe.category}|${probe.attack}`
         const row =
           rows.get(k) ??
           ({
             era,
             source: probe.source,
             channel: probe.channel,
-            category: probe.attack ? probe.category : '(benign)',
+            category: probe.category,
             attacks: 0,
             medium: 0,
             low: 0,
@@ -234,6 +239,14 @@ function table(rows: Row[]): string {
     lines.push(
       `| ${r.source} | ${r.channel} | ${r.category} | ${r.attacks} | ${pct(r.medium, r.attacks)} | ${pct(r.low, r.attacks)} |`,
     )
+  lines.push('', '| source | channel | benign category | benign | flagged > info |', '|---|---|---|---|---|')
+  for (const r of rows
+    .filter((x) => x.era === 'jsonl' && x.benign > 0)
+    .sort(
+      (a, b) =>
+        a.source.localeCompare(b.source) || a.channel.localeCompare(b.channel) || a.category.localeCompare(b.category),
+    ))
+    lines.push(`| ${r.source} | ${r.channel} | ${r.category} | ${r.benign} | ${pct(r.flagged, r.benign)} |`)
   return lines.join('\n')
 }
 

@@ -315,7 +315,7 @@ export class StreamScanner implements Scanner {
         st.badJsonCount++
         if (st.badJson.length < 5) st.badJson.push(st.line)
       }
-      this.raw(st, text, st.line)
+      this.raw(st, keyBlock(text, buf, end) ?? text, st.line)
       return false
     }
     const n = normalizeRecord(rec)
@@ -689,6 +689,27 @@ class LineMarks {
     }
     return fresh
   }
+}
+
+/** A private key's armour header alone on its line (PEM, OpenSSH, PGP): its body follows on the next lines. */
+const KEY_HEADER = /^\s*-----BEGIN [A-Z0-9 _-]{0,100}PRIVATE KEY(?: BLOCK)?-----\s*$/
+const KEY_FOOTER = /^-----END [A-Z0-9 _-]{0,100}PRIVATE KEY(?: BLOCK)?-----/
+/** A key block longer than this (an RSA-8192 key is about 6.5 KB) is not joined. */
+const MAX_KEY_BLOCK = 16 << 10
+
+/**
+ * Plain text holds a key over many lines, and only its header line has a keyword: the header
+ * line, with the lines after it up to the footer (in the same read buffer), is one event.
+ */
+function keyBlock(header: string, buf: Buffer, headerEnd: number): string | undefined {
+  if (!KEY_HEADER.test(header)) return undefined
+  const limit = Math.min(buf.length, headerEnd + MAX_KEY_BLOCK)
+  const at = buf.indexOf('-----END ', headerEnd)
+  if (at < 0 || at >= limit) return undefined
+  const eol = buf.indexOf(10, at)
+  const footer = buf.toString('latin1', at, eol < 0 || eol > limit ? limit : eol)
+  if (!KEY_FOOTER.test(footer)) return undefined
+  return `${header}${buf.toString('utf8', headerEnd, at)}${footer}`
 }
 
 /** Raw bytes after a keyword that a rule's raw gate sees (its match is shorter: escapes at most double it). */

@@ -712,3 +712,47 @@ describe('kind markers', () => {
     expect(byRule(r, 'config.secret-in-argv').map((f) => f.kind)).toEqual(['config'])
   })
 })
+
+describe('patterns with keywords of their own', () => {
+  // every rule that splits its patterns this way, and each of its own match examples
+  const split = rules.rules.filter((r) => r.patternKeywords.some(Boolean))
+  const examples = split.flatMap((r) =>
+    r.tests.match
+      .map((tc) => (typeof tc === 'string' ? {text: tc} : tc))
+      .filter((tc) => (tc.kind ?? 'toolResult') === 'toolResult')
+      .map((tc) => ({rule: r.id, text: tc.text, tool: tc.tool ?? 'read'})),
+  )
+
+  it('find through the prefilter (a slot per pattern) what each matches alone, in both eras', async () => {
+    // Given each example as a tool result, in a JSONL transcript and in a per-agent store
+    expect(split.map((r) => r.id)).toEqual(
+      expect.arrayContaining([
+        'injection.hidden-carrier',
+        'injection.addressed-to-model',
+        'injection.answer-manipulation',
+      ]),
+    )
+    const records = examples.flatMap((x) => [call(x.tool, {path: 'doc.md'}), result(x.tool, x.text)])
+    const state = await tempDir()
+    await writeTranscript(state, 'main', '11111111-2222-4333-8444-555555555555', records)
+    const dir = path.join(state, 'agents', 'other', 'agent')
+    await mkdir(dir, {recursive: true})
+    writeAgentStore(path.join(dir, 'openclaw-agent.sqlite'), [
+      {sessionId: '22222222-2222-4333-8444-555555555555', sessionKey: 'agent:other:main', records},
+    ])
+    // When scanned
+    const r = await scanPaths([state], {rules, workers: 0})
+    // Then every example's event has a finding of its rule, in each era (line 2k+3, seq 2k+2)
+    examples.forEach((x, k) => {
+      const at = r.findings.filter((f) => f.ruleId === x.rule)
+      expect(
+        at.some((f) => f.source.line === 2 * k + 3),
+        `${x.rule} (jsonl): ${x.text}`,
+      ).toBe(true)
+      expect(
+        at.some((f) => f.source.seq === 2 * k + 2),
+        `${x.rule} (sqlite): ${x.text}`,
+      ).toBe(true)
+    })
+  })
+})
