@@ -62,7 +62,15 @@ export function parseSince(s: string | undefined): Date | undefined {
   return d
 }
 
-export async function collect(req: CollectRequest): Promise<CollectResult> {
+/** The flags a collect run takes, as `checkCollectFlags` reads them. */
+export type CollectFlags = Pick<CollectRequest, 'target' | 'out' | 'since' | 'rules' | 'encryptTo' | 'irHome' | 'host'>
+
+/**
+ * What collect refuses before any work (exit 2, one line): a bad --since, an --out that is a file or
+ * inside the state dir (or the case directory there), a --rules pack that does not load, a bad
+ * --encrypt-to. `ir respond` runs it before its first phase, so nothing changes on a flag collect refuses.
+ */
+export async function checkCollectFlags(req: CollectFlags): Promise<{since?: Date; encryptTo: string[]}> {
   const since = parseSince(req.since)
   // collect never writes into the install it collects
   const install = resolveInstall(req.target, req.host ?? realHost())
@@ -82,7 +90,11 @@ export async function collect(req: CollectRequest): Promise<CollectResult> {
     }
   }
   if (req.rules?.length) await rulesMustLoad(req.rules)
-  const encryptTo = parseRecipients(req.encryptTo ?? [])
+  return {since, encryptTo: parseRecipients(req.encryptTo ?? [])}
+}
+
+export async function collect(req: CollectRequest): Promise<CollectResult> {
+  const {since, encryptTo} = await checkCollectFlags(req)
   const run: CollectRun = {onProgress: req.onProgress, signal: req.signal, seams: req.seams}
   const vars: Record<string, unknown> = {
     out: req.out,

@@ -23,6 +23,8 @@ export interface RecoverRequest extends Omit<ShippedRunRequest, 'playbook' | 'va
 /** The --json result: as contain (DESIGN.md), plus why it is not verified. */
 export interface RecoverResult extends ContainResult {
   notes: string[]
+  /** Every other step is done and confirmed; only the manual start is left: what to do next. */
+  startLeft?: string
 }
 
 export async function recover({dmPolicy, ...req}: RecoverRequest): Promise<RecoverResult> {
@@ -42,7 +44,11 @@ export async function recover({dmPolicy, ...req}: RecoverRequest): Promise<Recov
   const auditRan = (audit?.data as {json?: unknown} | undefined)?.json !== undefined
   if (audit && !auditRan) notes.push(`not verified: OpenClaw's own audit gave no report (${audit.detail})`)
   const start = outcome.steps.find((s) => s.action === 'recover-start')
-  if (start?.status === 'manual') notes.push(`not verified: the gateway is not started (${start.detail})`)
+  const othersSettled = outcome.steps.every(
+    (s) => s === start || (s.status === 'done' && s.verified) || s.status === 'noop' || s.status === 'skipped',
+  )
+  const startLeft = start?.status === 'manual' && othersSettled ? start.detail : undefined
+  if (start?.status === 'manual' && !startLeft) notes.push(`not verified: the gateway is not started (${start.detail})`)
   if (start?.status === 'not-run')
     notes.push(
       `the gateway was not started: ${auditRan ? "OpenClaw's audit still finds critical exposure" : "OpenClaw's audit did not confirm the baseline"}`,
@@ -51,7 +57,7 @@ export async function recover({dmPolicy, ...req}: RecoverRequest): Promise<Recov
   const verified = settled && outcome.verified && auditRan && start?.status === 'done'
   // The contract: what the target could not confirm is exit 5, even when every step ended well.
   const exitCode = settled && !verified && (!auditRan || r.exitCode === ExitCode.Ok) ? ExitCode.Partial : r.exitCode
-  return {...r, verified, exitCode, notes}
+  return {...r, verified, exitCode, notes, ...(startLeft ? {startLeft} : {})}
 }
 
 export type RecoverUndoRequest = ContainUndoRequest

@@ -1,17 +1,17 @@
-import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
-import type {ChecklistItem} from './actions/shared/rotate-run.js'
-import {openCase, type Case} from './case/case-store.js'
+import {releaseSecretsOut, reserveSecretsOut, type ChecklistItem} from './actions/shared/rotate-run.js'
+import {openCase, undoChanges, type Case} from './case/case-store.js'
 import {sha256} from './case/journal.js'
 import {contain} from './contain.js'
 import {ExitCode, IrError, errorMessage} from './errors.js'
-import {collect} from './collect.js'
+import {checkCollectFlags, collect} from './collect.js'
 import type {ProgressFn} from './evidence/collect-types.js'
 import {PRE_STOP_FILE, volatileFacts, type GatewayFacts} from './evidence/volatile.js'
 import {maskSecrets} from './openclaw/config-edit.js'
 import {loadConfig, type JsonObject} from './openclaw/config.js'
-import {existingInstall} from './openclaw/install-check.js'
+import {checkInstallTarget, existingInstall} from './openclaw/install-check.js'
 import {openclawHome, realHost, type HostEnv, type Install, type Target} from './openclaw/locate.js'
 import {locateInstallCli} from './openclaw/openclaw-cli.js'
 import type {Prompter} from './playbook/prompter.js'
@@ -34,6 +34,18 @@ export const PHASES = ['volatile', 'contain', 'rotate', 'collect', 'audit'] as c
 export type PhaseId = (typeof PHASES)[number]
 
 export type PhaseStatus = 'done' | 'planned' | 'declined' | 'failed' | 'not-run'
+
+/**
+ * Who confirms a phase: the target's own OpenClaw (config validate, auth probes, its audit), or ir's
+ * re-read of what it wrote itself (the volatile facts file, the sealed bundle).
+ */
+export const CONFIRMED_BY: Record<PhaseId, 'target' | 'ir'> = {
+  volatile: 'ir',
+  contain: 'target',
+  rotate: 'target',
+  collect: 'ir',
+  audit: 'target',
+}
 
 /** One phase in the --json result (DESIGN.md: {id, status, verified, detail}). */
 export interface PhaseResult {
@@ -84,7 +96,10 @@ export interface RespondResult {
   checklist: ChecklistItem[]
   /** Keys rotated (names only). */
   rotated: string[]
+  /** The undo command, only when it can restore every change this case made. */
   containUndo?: string
+  /** Why `ir contain --undo` cannot put the pre-incident config back (it restores all or nothing). */
+  undoUnavailable?: string
 }
 
 export interface RespondRequest extends RunEffects {
@@ -137,7 +152,7 @@ export function planPhases(
     {
       id: 'contain',
       title: TITLES.contain,
-      changes: `${req.keepRunning ? 'keeps the gateway running (--keep-running)' : 'stops and disables the gateway (service, then the process)'}; config locked down (DMs ${req.dmPolicy ?? 'disabled'}, groups off, loopback, token auth) in one validated edit; modes 700/600; undo: ir contain --undo --case ID`,
+      changes: `${req.keepRunning ? 'keeps the gateway running (--keep-running)' : 'stops and disables the gateway (service, then the process)'}; config locked down (DMs ${req.dmPolicy ?? 'disabled'}, groups off, loopback, token auth) in one validated edit; modes 700/600; undo: ir contain --undo --case ID, until the rotate phase scrubs the backups that hold old secrets`,
     },
     {
       id: 'rotate',
@@ -168,6 +183,9 @@ export function completedPhases(c: Case): Map<PhaseId, {verified: boolean; detai
 export async function respond(req: RespondRequest): Promise<RespondResult> {
   const host = req.host ?? realHost()
   const install = existingInstall(req.target, host)
+  // Refused before anything is asked, recorded or changed: not an install, or a flag a later phase refuses.
+  checkInstallTarget(install, host)
+  await checkPhaseFlags(req, host)
   const c = openCase(req.caseId, {home: req.irHome, now: req.now})
   const earlier = completedPhases(c)
   // The target's own CLI, found while its gateway still runs (from the process), for the final audit.
@@ -247,7 +265,6 @@ export async function respond(req: RespondRequest): Promise<RespondResult> {
     },
     contain: async () => {
       const r = await contain({...sub, dmPolicy: req.dmPolicy, keepRunning: req.keepRunning})
-      result.containUndo = `ir contain --undo --case ${c.id}`
       return fromSteps(r, r.verified, r.exitCode)
     },
     rotate: async () => {
@@ -363,6 +380,7 @@ export async function respond(req: RespondRequest): Promise<RespondResult> {
     p.status === 'done' && !p.verified && p.exitCode === ExitCode.Ok ? ExitCode.Partial : p.exitCode,
   )
   result.exitCode = req.dryRun ? ExitCode.Ok : result.interrupted ? ExitCode.Aborted : worstExit(codes)
+  if (!req.dryRun) Object.assign(result, undoOffer(c))
   c.journal.append({
     playbook: 'respond',
     status: 'end',
@@ -370,6 +388,37 @@ export async function respond(req: RespondRequest): Promise<RespondResult> {
     data: {verified: result.verified, interrupted: result.interrupted},
   })
   return result
+}
+
+/**
+ * The flags the phases use, checked as those phases check them (collect: --out, --since,
+ * --encrypt-to; rotate: --secrets-out, reserved and released as rotate reserves it), so that a bad
+ * one stops the run before contain changes anything, not after.
+ */
+async function checkPhaseFlags(req: RespondRequest, host: HostEnv): Promise<void> {
+  const {target, out, since, encryptTo, irHome} = req
+  await checkCollectFlags({target, out, since, encryptTo, irHome, host})
+  if (req.secretsOut) releaseSecretsOut(reserveSecretsOut(path.resolve(req.secretsOut), req.mayChange && !req.dryRun))
+}
+
+/**
+ * The way back, offered only when it works: `ir contain --undo` restores all or nothing, and rotate
+ * scrubs the backups that held a secret, so after a rotation it cannot restore the config.
+ */
+function undoOffer(c: Case): Pick<RespondResult, 'containUndo' | 'undoUnavailable'> {
+  const preview = undoChanges(c, {dryRun: true})
+  const todo = preview.filter((o) => o.status === 'would-restore')
+  const blocked = preview.filter((o) => o.status === 'conflict')
+  if (!todo.length) return {}
+  if (!blocked.length) return {containUndo: `ir contain --undo --case ${c.id}`}
+  const backups = path.join(c.dir, 'backups')
+  const redacted = existsSync(backups) && readdirSync(backups).some((n) => n.endsWith('.redacted'))
+  return {
+    undoUnavailable:
+      `ir contain --undo --case ${c.id} would restore nothing (it restores all or nothing): ` +
+      blocked.map((o) => `${o.path}: ${o.detail}`).join('; ') +
+      (redacted ? `; the scrubbed backups are kept with secrets masked in ${backups}/*.redacted` : ''),
+  }
 }
 
 function planned(detail: string): Omit<PhaseResult, 'id'> {

@@ -7,6 +7,7 @@ import {applyConfigEdit, fingerprint, planConfigEdit, type EditPlan} from '../op
 import {channelScopes, gatewayAuthMode} from '../openclaw/config-shape.js'
 import {lockdownChanges, type LockdownChange, type LockdownId} from '../openclaw/lockdown-edits.js'
 import {describeCli, UNCONFIRMED} from '../openclaw/openclaw-cli.js'
+import {configVersion} from '../openclaw/version.js'
 import type {ActionContext, ActionDefinition} from '../playbook/action-types.js'
 import {newSecret} from '../system/secret-generator.js'
 import {sandboxChanges, sandboxProblem, withEdits, type SandboxChange} from './recover-sandbox.js'
@@ -42,9 +43,15 @@ const KEPT_OFF: LockdownId[] = ['bind', 'proxy', 'http', 'elevated', 'exec', 'au
 
 export function baselineChanges(
   config: JsonObject,
-  opts: {dmPolicy: 'pairing' | 'allowlist'; newSecret: () => string},
+  opts: {dmPolicy: 'pairing' | 'allowlist'; newSecret: () => string; version?: string},
 ): BaselineChange[] {
-  const lock = lockdownChanges(config, {dmPolicy: 'disabled', groupPolicy: 'allowlist', newSecret: opts.newSecret})
+  // The target's version picks the form of the keys written (tools.exec.mode or .security), as contain's.
+  const lock = lockdownChanges(config, {
+    dmPolicy: 'disabled',
+    groupPolicy: 'allowlist',
+    newSecret: opts.newSecret,
+    version: opts.version,
+  })
   const byId = (id: LockdownId) => lock.find((c) => c.id === id)
   const out: BaselineChange[] = []
   const q = (v: unknown) => (v === undefined ? '(unset)' : JSON.stringify(v))
@@ -176,7 +183,8 @@ export const recoverBaseline: ActionDefinition<z.infer<typeof Params>> = {
       return {noop: true, summary: `no config file at ${ctx.install.configPath}: nothing to recover`, lines: []}
     const loaded = loadConfig(ctx.install.configPath, {env: ctx.env})
     const dmPolicy = ctx.vars.dmPolicy === 'allowlist' ? 'allowlist' : 'pairing'
-    const changes = baselineChanges(loaded.value, {dmPolicy, newSecret})
+    const version = targetCli(ctx)?.version ?? configVersion(loaded.value)
+    const changes = baselineChanges(loaded.value, {dmPolicy, newSecret, version})
     const sandboxing = changes.some((c) => c.id.startsWith('sandbox:'))
     const noDocker = sandboxing && (await dockerMissing(ctx, loaded.value))
     const note = 'docker is not available here: sandboxed tool calls fail closed until it is'

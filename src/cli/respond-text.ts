@@ -1,5 +1,5 @@
 import {checklistLines} from '../actions/rotate-checklist.js'
-import {PHASES, type RespondOpening, type RespondResult} from '../respond.js'
+import {CONFIRMED_BY, PHASES, type PhaseResult, type RespondOpening, type RespondResult} from '../respond.js'
 import {knownBadLines} from './status-text.js'
 
 const MARK: Record<string, string> = {critical: 'CRIT', high: 'HIGH', medium: 'MED ', low: 'LOW '}
@@ -48,7 +48,14 @@ const WIDTH = 9
 export function respondLines(r: RespondResult): string[] {
   const out = [`case ${r.case}  ir respond${r.dryRun ? '  (dry run: nothing changed)' : ''}`]
   for (const p of r.phases) {
-    const v = p.status === 'done' ? (p.verified ? 'verified' : 'NOT verified') : ''
+    const v =
+      p.status === 'done'
+        ? p.verified
+          ? CONFIRMED_BY[p.id] === 'target'
+            ? 'verified'
+            : 're-read ok'
+          : 'NOT verified'
+        : ''
     out.push(
       `${p.status.padEnd(WIDTH)} ${p.id.padEnd(9)} ${v.padEnd(12)}${p.resumed ? ' (earlier run)' : ''}  ${p.detail}`,
     )
@@ -75,18 +82,29 @@ export function respondLines(r: RespondResult): string[] {
   }
   out.push('', 'Left to do by hand:')
   out.push(...checklistLines(r.checklist).map((l) => `  ${l}`))
+  // The rotate phase's checklist names each device; without it (rotate not run), the general step.
+  if (!r.checklist.some((c) => c.category === 'device'))
+    out.push(
+      '  [devices] review paired devices and nodes: openclaw devices list --json; openclaw devices remove <id>; openclaw nodes remove --node <id>',
+    )
   out.push(
-    '  [devices] review paired devices and nodes: openclaw devices list --json; openclaw devices remove <id>; openclaw nodes remove --node <id>',
-    '  [channels] WhatsApp: openclaw channels logout --channel whatsapp, then unlink the device on the phone and re-link',
     `  [restart] when the incident is understood: ir recover --case ${r.case} (secure baseline, validated, started, probed)`,
   )
   if (r.containUndo) out.push(`  [undo] to put the pre-incident config back instead: ${r.containUndo}`)
+  else if (r.undoUnavailable) out.push(`  [undo] not possible: ${r.undoUnavailable}`)
   if (r.bundle) out.push(`  [evidence] check the bundle anywhere: ir verify ${r.bundle}`)
   out.push('')
   out.push(
     r.interrupted
       ? `Interrupted. Resume with: ir respond --case ${r.case}`
-      : `verified: ${r.verified ? 'yes — every phase confirmed by the target' : 'NO (see the phases above)'}`,
+      : `verified: ${r.verified ? `yes — ${whoConfirmed(r.phases)}` : 'NO (see the phases above)'}`,
   )
   return out
+}
+
+/** Which phases the target's OpenClaw confirmed, and which only ir's own re-read checked. */
+function whoConfirmed(phases: PhaseResult[]): string {
+  const by = (who: 'target' | 'ir') => phases.filter((p) => CONFIRMED_BY[p.id] === who).map((p) => p.id)
+  const list = (ids: string[]) => (ids.length > 1 ? `${ids.slice(0, -1).join(', ')} and ${ids.at(-1)}` : ids.join(''))
+  return `${list(by('target'))} confirmed by the target's OpenClaw; ${list(by('ir'))} checked by ir's own re-read (the recorded file, the sealed bundle)`
 }

@@ -65,7 +65,7 @@ describe('ir respond on a TTY', () => {
     expect(stdout).toMatch(/exposure \d+ critical/)
     expect(stdout).toMatch(/ {2}2\. contain: stop the gateway, lock down every inbound surface\n {5}changes: stops/)
     // And the declined phase changed nothing; the run says what is true
-    expect(stdout).toMatch(/done +volatile +verified/)
+    expect(stdout).toMatch(/done +volatile +re-read ok/)
     expect(stdout).toMatch(/declined +contain +declined by the operator/)
     expect(readFileSync(config, 'utf8')).toBe(OPEN)
     expect(stdout).toContain('verified: NO')
@@ -99,7 +99,7 @@ describe('ir respond on a TTY', () => {
     expect(second.stdout).toMatch(
       /1\. volatile evidence while the gateway still runs {3}\[done in this case: skipped\]/,
     )
-    expect(second.stdout).toMatch(/done +volatile +verified +\(earlier run\)/)
+    expect(second.stdout).toMatch(/done +volatile +re-read ok +\(earlier run\)/)
     expect(second.stdout).toMatch(/done +contain/)
     expect(readFileSync(config, 'utf8')).not.toBe(OPEN)
   })

@@ -149,6 +149,9 @@ describe('ir respond and ir recover on a real gateway', () => {
       // And OpenClaw's own audit, run by the respond phase, finds no critical
       expect(run.json.phases[4]).toMatchObject({verified: true})
       expect(await audit(gw)).toEqual([])
+      // And no undo is offered that cannot work: rotate scrubbed the config backup that held the old secrets
+      expect(run.json.containUndo).toBeUndefined()
+      expect(run.json.undoUnavailable).toContain('the backup is missing from the case')
       // And no secret was printed
       for (const s of [handed['gateway.auth.token']!, handed['hooks.token']!, HOOKS_TOKEN, gw.token])
         expect(run.stdout + run.stderr).not.toContain(s)
@@ -176,6 +179,9 @@ describe('ir respond and ir recover on a real gateway', () => {
       ])
       expect(first.json.steps[0].detail).toContain('validated by openclaw config validate')
       expect(first.exitCode).toBe(5)
+      // And the only thing left is said as the next step (start, then re-run to probe), not as a failure
+      expect(first.json.startLeft).toContain('start it yourself')
+      expect(first.json.notes).toEqual([])
       const cfg = JSON5.parse(readFileSync(g.configPath, 'utf8'))
       expect(cfg).toMatchObject({
         gateway: {bind: 'loopback', auth: {mode: 'token'}},
@@ -183,8 +189,8 @@ describe('ir respond and ir recover on a real gateway', () => {
         channels: {telegram: {dmPolicy: 'pairing', groupPolicy: 'allowlist', allowFrom: []}},
         tools: {elevated: {enabled: false}},
       })
-      // exec stays denied (2026.9.6's canonical knob is tools.exec.mode; older builds: tools.exec.security)
-      expect(cfg.tools.exec.mode ?? cfg.tools.exec.security).toBe('deny')
+      // exec stays denied in the one form contain wrote (2026.9.6's canonical knob, tools.exec.mode)
+      expect(cfg.tools.exec).toEqual({mode: 'deny'})
       expect((await g.runCli(['config', 'validate'])).exitCode).toBe(0)
     },
     FULL_RUN_MS,

@@ -5,6 +5,7 @@ import JSON5 from 'json5'
 import {describe, expect, it} from 'vitest'
 
 import {baselineChanges} from '../../src/actions/recover-baseline.js'
+import {lockdownChanges} from '../../src/openclaw/lockdown-edits.js'
 import {defaultsPrompter} from '../../src/playbook/prompter.js'
 import {recover, recoverUndo} from '../../src/recover.js'
 import {fileEraStateDir, sqliteEraStateDir} from '../fixtures/state-dirs.js'
@@ -69,6 +70,26 @@ describe('baselineChanges', () => {
       ],
     })
     expect(changes.find((c) => c.id === 'token')?.edits[0]?.secret).toBe(true)
+  })
+
+  it.each([
+    ['2026.9.6', {}, 'tools.exec.mode'],
+    ['2026.9.6', {exec: {security: 'full'}}, 'tools.exec.security'],
+    ['2026.9.6', {exec: {mode: 'full'}}, 'tools.exec.mode'],
+    ['2026.3.23', {}, 'tools.exec.security'],
+  ])('denies exec in the form contain writes (OpenClaw %s, tools %j): %s', (version, tools, key) => {
+    // Given a config and the target's version
+    const config = {gateway: {mode: 'local', bind: 'loopback'}, tools}
+    // When recover's baseline and contain's lockdown are computed for the same config
+    const edits = (changes: Array<{edits: Array<{path: string[]; value?: unknown}>}>) =>
+      changes.flatMap((c) => c.edits).filter((e) => e.path.join('.').startsWith('tools.exec'))
+    const recovered = edits(baselineChanges(config, {dmPolicy: 'pairing', newSecret: () => 'n', version}))
+    const contained = edits(
+      lockdownChanges(config, {dmPolicy: 'disabled', groupPolicy: 'allowlist', newSecret: () => 'n', version}),
+    )
+    // Then both write the one key the config (or else the version) calls for
+    expect(recovered.map((e) => [e.path.join('.'), e.value])).toEqual([[key, 'deny']])
+    expect(recovered).toEqual(contained)
   })
 
   it('has nothing to change on the baseline itself (never adds a key 2026.9.6 rejects)', () => {

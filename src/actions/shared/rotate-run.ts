@@ -1,5 +1,16 @@
-import {closeSync, fsyncSync, ftruncateSync, openSync, rmSync, statSync, writeSync} from 'node:fs'
+import {
+  accessSync,
+  closeSync,
+  constants,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs'
 import os from 'node:os'
+import path from 'node:path'
 import {inspect} from 'node:util'
 
 import {ExitCode, IrError} from '../../errors.js'
@@ -242,7 +253,15 @@ export function reserveSecretsOut(file: string, reserve: boolean): SecretsOut {
       'SECRETS_OUT_EXISTS',
     )
   }
-  if (!reserve) return {path: file, written: false}
+  if (!reserve) {
+    // Nothing is created (dry run), but a directory the real run could not write into is said now.
+    try {
+      accessSync(path.dirname(file), constants.W_OK)
+    } catch (err) {
+      throw secretsOutError(file, (err as NodeJS.ErrnoException).code)
+    }
+    return {path: file, written: false}
+  }
   let fd: number | undefined
   try {
     fd = openSync(file, 'wx', 0o600)
@@ -251,27 +270,30 @@ export function reserveSecretsOut(file: string, reserve: boolean): SecretsOut {
     fsyncSync(fd)
     return {path: file, fd, written: false}
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
     if (fd !== undefined) {
       closeSync(fd)
       rmSync(file, {force: true})
     }
-    const full = code === 'ENOSPC' || code === 'EDQUOT'
-    throw new IrError(
-      code === 'EEXIST'
-        ? `${file} already exists; ir never overwrites a --secrets-out file.`
-        : full
-          ? `--secrets-out ${file}: no room for the new values (${code}, ${SECRETS_OUT_RESERVE / 1024} KiB needed); nothing was rotated.`
-          : `--secrets-out ${file} cannot be created (${code ?? 'error'}).`,
-      full ? ExitCode.PreconditionFailed : ExitCode.Usage,
-      [
-        full
-          ? 'Free space there or pass a file on another disk, then re-run.'
-          : 'Pass a new file in a writable directory; nothing was changed.',
-      ],
-      code === 'EEXIST' ? 'SECRETS_OUT_EXISTS' : full ? 'SECRETS_OUT_NO_SPACE' : 'SECRETS_OUT_UNWRITABLE',
-    )
+    throw secretsOutError(file, (err as NodeJS.ErrnoException).code)
   }
+}
+
+function secretsOutError(file: string, code: string | undefined): IrError {
+  const full = code === 'ENOSPC' || code === 'EDQUOT'
+  return new IrError(
+    code === 'EEXIST'
+      ? `${file} already exists; ir never overwrites a --secrets-out file.`
+      : full
+        ? `--secrets-out ${file}: no room for the new values (${code}, ${SECRETS_OUT_RESERVE / 1024} KiB needed); nothing was rotated.`
+        : `--secrets-out ${file} cannot be created (${code ?? 'error'}).`,
+    full ? ExitCode.PreconditionFailed : ExitCode.Usage,
+    [
+      full
+        ? 'Free space there or pass a file on another disk, then re-run.'
+        : 'Pass a new file in a writable directory; nothing was changed.',
+    ],
+    code === 'EEXIST' ? 'SECRETS_OUT_EXISTS' : full ? 'SECRETS_OUT_NO_SPACE' : 'SECRETS_OUT_UNWRITABLE',
+  )
 }
 
 /** Room reserved for the new values (a handful of keys, each well under 1 KiB as JSON). */
