@@ -8,7 +8,10 @@ import {contain, containUndo, type ContainResult, type ContainUndoResult} from '
 export default class Contain extends IrCommand<ContainResult | ContainUndoResult> {
   static override summary = 'Stop the gateway for good, lock down every inbound surface, tighten permissions.'
   static override description =
-    'Runs playbooks/contain.yaml: preserve evidence, stop and disable the gateway (service first, then the verified process), lock down the config (one validated, comment-keeping edit shown as a diff), tighten modes, re-audit. Every change is backed up in the case and undoable with --undo. Nothing changes without a TTY to confirm unless --yes is given.'
+    'Runs playbooks/contain.yaml: preserve evidence, stop and disable the gateway (service first, then the verified ' +
+    'process), lock down the config (one validated, comment-keeping edit shown as a diff), tighten modes, re-audit. ' +
+    'Every change is backed up in the case and undoable with --undo. Nothing changes without a TTY to confirm unless ' +
+    '--yes is given.'
   static override examples = [
     '<%= config.bin %> <%= command.id %> --dry-run',
     '<%= config.bin %> <%= command.id %> --state-dir /srv/openclaw/.openclaw --yes --json',

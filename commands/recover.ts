@@ -10,7 +10,11 @@ export default class Recover extends IrCommand<RecoverResult | RecoverUndoResult
   static override summary =
     "After the incident: back to OpenClaw's secure baseline, validated, audited, started, probed."
   static override description =
-    "Runs playbooks/recover.yaml: loopback bind, strong token auth, DMs by pairing, groups by allowlist and mention, one DM session per peer, mDNS minimal, modes 700/600, dangerous levers kept off, agents that serve others sandboxed — each change a diff, asked, validated by the target's own OpenClaw; then its security audit (no critical left), the gateway started through its service and probed (a wrong token rejected). Undo with --undo --case."
+    'Runs playbooks/recover.yaml: loopback bind, strong token auth, DMs by pairing, groups by allowlist and mention, ' +
+    'one DM session per peer, mDNS minimal, modes 700/600, dangerous levers kept off, agents that serve others ' +
+    "sandboxed — each change a diff, asked, validated by the target's own OpenClaw; then its security audit (no " +
+    'critical left), the gateway started through its service and probed (a wrong token rejected). Undo with --undo ' +
+    '--case.'
   static override examples = [
     '<%= config.bin %> <%= command.id %> --dry-run',
     '<%= config.bin %> <%= command.id %> --case IR-20261123-101500-ab12 --yes --json',

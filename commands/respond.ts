@@ -6,9 +6,12 @@ import {openingLines, phaseLine, respondLines} from '../src/cli/respond-text.js'
 import {respond, type RespondResult} from '../src/respond.js'
 
 export default class Respond extends IrCommand<Omit<RespondResult, 'exitCode'>> {
-  static override summary = 'One guided incident run: volatile evidence, contain, rotate, collect, re-audit — one case.'
+  static override summary = 'One guided incident run, one case: volatile evidence, contain, rotate, collect, re-audit.'
   static override description =
-    "Runs the incident in OpenClaw's order: volatile evidence while the gateway runs, contain, rotate, the full evidence bundle, and a re-audit by the target's own OpenClaw. Opens with what was found and the plan; each phase is asked on a TTY; --yes runs unattended with the safe defaults. Ctrl-C leaves the case resumable with --case (done phases are skipped)."
+    "Runs the incident in OpenClaw's order: volatile evidence while the gateway runs, contain, rotate, the full " +
+    "evidence bundle, and a re-audit by the target's own OpenClaw. Opens with what was found and the plan; each " +
+    'phase is asked on a TTY; --yes runs unattended with the safe defaults. Ctrl-C leaves the case resumable with ' +
+    '--case (done phases are skipped).'
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --yes --secrets-out ./new-secrets.json --out /mnt/evidence --json',

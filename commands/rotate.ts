@@ -9,7 +9,10 @@ export default class Rotate extends IrCommand<RotateResult> {
   static override summary =
     'Replace the gateway, remote and hooks secrets wherever they live, and prove the old ones are dead.'
   static override description =
-    'Runs playbooks/rotate.yaml: inventory (fingerprints, never values), new 258-bit values written where OpenClaw reads them (config, secret store, file provider, .env, service units), proof on the running gateway (old 401, new 404), hand-over, and a checklist of what ir cannot rotate. New values go only to --secrets-out (a new 0600 file) or are shown once on request.'
+    'Runs playbooks/rotate.yaml: inventory (fingerprints, never values), new 258-bit values written where OpenClaw ' +
+    'reads them (config, secret store, file provider, .env, service units), proof on the running gateway (old 401, ' +
+    'new 404), hand-over, and a checklist of what ir cannot rotate. New values go only to --secrets-out (a new 0600 ' +
+    'file) or are shown once on request.'
   static override examples = [
     '<%= config.bin %> <%= command.id %> --dry-run',
     '<%= config.bin %> <%= command.id %> --yes --secrets-out ./rotated.json --json',

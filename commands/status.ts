@@ -6,7 +6,8 @@ import {status, type StatusResult} from '../src/status.js'
 export default class Status extends IrCommand<StatusResult> {
   static override summary = 'Read-only triage: installs, storage era, version, gateway up/down, exposure.'
   static override description =
-    'Finds every OpenClaw install of this user, whether its gateway runs (pid, port, service), and what it exposes, with a severity per item. Changes nothing and never starts OpenClaw.'
+    'Finds every OpenClaw install of this user, whether its gateway runs (pid, port, service), and what it exposes, ' +
+    'with a severity per item. Changes nothing and never starts OpenClaw.'
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --state-dir /srv/openclaw/.openclaw --json',

@@ -23,9 +23,9 @@ export default class PlaybookShow extends IrCommand<Playbook> {
     this.log(`${pb.id}: ${pb.title}`)
     if (pb.description) this.log(pb.description.trim())
     pb.steps.forEach((s, i) => {
-      this.log(
-        `${String(i + 1).padStart(2)}. ${s.id} (${s.action})${s.when ? ` when ${s.when}` : ''}${s.onError === 'continue' ? ', continue on error' : ''}`,
-      )
+      const when = s.when ? ` when ${s.when}` : ''
+      const onError = s.onError === 'continue' ? ', continue on error' : ''
+      this.log(`${String(i + 1).padStart(2)}. ${s.id} (${s.action})${when}${onError}`)
       this.log(`    ${s.title}`)
     })
     return pb
