@@ -147,7 +147,8 @@ export function planPhases(
       id: 'volatile',
       title: TITLES.volatile,
       changes:
-        'nothing: records the gateway process, its listening sockets and connections, health, services and exposure in the case',
+        'nothing: records the gateway process, its listening sockets and connections, health, services and exposure ' +
+        'in the case',
     },
     {
       id: 'contain',

@@ -135,7 +135,8 @@ export function rotationVerdict(
   if (proveData?.restartNeeded) {
     if (restart?.status === 'manual') {
       messages.push(
-        'The running gateway still accepts the old secret and ir cannot restart it: restart it yourself, then check again (exit 5).',
+        'The running gateway still accepts the old secret and ir cannot restart it: restart it yourself, then check ' +
+          'again (exit 5).',
       )
       exitCode = ExitCode.Partial
     } else if (!restartData?.verified) {

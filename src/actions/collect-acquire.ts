@@ -9,7 +9,8 @@ const Params = z.object({}).strict()
 export const collectAcquire: ActionDefinition<z.infer<typeof Params>> = {
   name: 'collect-acquire',
   description:
-    'Copy each source once (read-only), hashing, scanning and masking secrets from the same bytes; SQLite stores raw + consistent backup + transcript export.',
+    'Copy each source once (read-only), hashing, scanning and masking secrets from the same bytes; SQLite stores raw ' +
+    '+ consistent backup + transcript export.',
   params: Params,
   mutates: false,
   async plan(ctx) {

@@ -12,7 +12,8 @@ const Params = z.object({}).strict()
 export const collectBundle: ActionDefinition<z.infer<typeof Params>> = {
   name: 'collect-bundle',
   description:
-    'Seal the bundle: manifest-sha256.txt, case.json, the journal, the archive (0600) and its .sha256; then verify it as `ir verify` does.',
+    'Seal the bundle: manifest-sha256.txt, case.json, the journal, the archive (0600) and its .sha256; then verify ' +
+    'it as `ir verify` does.',
   params: Params,
   mutates: false,
   async plan(ctx) {

@@ -9,7 +9,8 @@ const Params = z.object({}).strict()
 export const collectDiscover: ActionDefinition<z.infer<typeof Params>> = {
   name: 'collect-discover',
   description:
-    'List every evidence source of the install: config and history, logs, transcripts (JSONL and SQLite), stores, workspaces, services.',
+    'List every evidence source of the install: config and history, logs, transcripts (JSONL and SQLite), stores, ' +
+    'workspaces, services.',
   params: Params,
   mutates: false,
   async plan(ctx) {

@@ -10,14 +10,16 @@ const Params = z.object({}).strict()
 export const collectScan: ActionDefinition<z.infer<typeof Params>> = {
   name: 'collect-scan',
   description:
-    'Write findings/findings.jsonl and the incident report, findings/report.md and report.html (timeline, entry points, blast radius, grouped findings, next steps).',
+    'Write findings/findings.jsonl and the incident report, findings/report.md and report.html (timeline, entry ' +
+    'points, blast radius, grouped findings, next steps).',
   params: Params,
   mutates: false,
   async plan() {
     return {
       noop: false,
       summary:
-        'write findings/findings.jsonl, findings/report.md and report.html (the scan runs on the bytes as they are copied)',
+        'write findings/findings.jsonl, findings/report.md and report.html (the scan runs on the bytes as they are ' +
+        'copied)',
       lines: [],
     }
   },

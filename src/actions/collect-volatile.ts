@@ -9,7 +9,8 @@ const Params = z.object({}).strict()
 export const collectVolatile: ActionDefinition<z.infer<typeof Params>> = {
   name: 'collect-volatile',
   description:
-    'Record host, user, clock, the gateway process and sockets, /healthz /startupz, exposure, and `openclaw security audit --deep --json` (on a scratch mirror).',
+    'Record host, user, clock, the gateway process and sockets, /healthz /startupz, exposure, and `openclaw security ' +
+    'audit --deep --json` (on a scratch mirror).',
   params: Params,
   mutates: false,
   async plan() {

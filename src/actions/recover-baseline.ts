@@ -175,7 +175,8 @@ interface BaselinePlanData {
 export const recoverBaseline: ActionDefinition<z.infer<typeof Params>> = {
   name: 'recover-baseline',
   description:
-    "Bring the config to OpenClaw's secure baseline (one validated, undoable edit; each sub-change asked, shown as a diff).",
+    "Bring the config to OpenClaw's secure baseline (one validated, undoable edit; each sub-change asked, shown as a " +
+    'diff).',
   params: Params,
   mutates: true,
   async plan(ctx) {

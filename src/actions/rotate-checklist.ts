@@ -56,7 +56,8 @@ const CHANNEL_HOW: Record<string, string> = {
 export const rotateChecklist: ActionDefinition<z.infer<typeof Params>> = {
   name: 'rotate-checklist',
   description:
-    'List what ir cannot rotate (model provider auth, channel credentials, paired devices and nodes) with where each is stored and how to rotate it (written into the case only).',
+    'List what ir cannot rotate (model provider auth, channel credentials, paired devices and nodes) with where each ' +
+    'is stored and how to rotate it (written into the case only).',
   params: Params,
   mutates: false,
   async plan(ctx) {
@@ -303,7 +304,8 @@ function pairedDevices(state: string): DeviceFact[] {
     }>(
       db,
       'device_pairing_paired',
-      'SELECT device_id, display_name, operator_label, platform, client_mode, role, roles_json FROM device_pairing_paired',
+      'SELECT device_id, display_name, operator_label, platform, client_mode, role, roles_json FROM ' +
+        'device_pairing_paired',
     )) {
       out.push({
         id: r.device_id,

@@ -15,7 +15,8 @@ const Params = z.object({}).strict()
 export const rotateHandover: ActionDefinition<z.infer<typeof Params>> = {
   name: 'rotate-handover',
   description:
-    'Hand the new values over: to the --secrets-out file (new, 0600, JSON), or shown once on request in an interactive run.',
+    'Hand the new values over: to the --secrets-out file (new, 0600, JSON), or shown once on request in an ' +
+    'interactive run.',
   params: Params,
   mutates: false,
   async plan(ctx) {

@@ -18,7 +18,8 @@ const Params = z.object({}).strict()
 export const rotateInventory: ActionDefinition<z.infer<typeof Params>> = {
   name: 'rotate-inventory',
   description:
-    'Inventory the gateway, remote and hooks secrets: where each lives (config, ${VAR}, SecretRef env/file/store/exec, .env, service units) and residue, as fingerprints.',
+    'Inventory the gateway, remote and hooks secrets: where each lives (config, ${VAR}, SecretRef ' +
+    'env/file/store/exec, .env, service units) and residue, as fingerprints.',
   params: Params,
   mutates: false,
   async plan(ctx) {

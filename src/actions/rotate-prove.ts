@@ -34,7 +34,8 @@ const Params = z
 export const rotateProve: ActionDefinition<z.infer<typeof Params>> = {
   name: 'rotate-prove',
   description:
-    'Prove the rotation on the running gateway: old secret rejected (401), new accepted (404), over HTTP paths that never act.',
+    'Prove the rotation on the running gateway: old secret rejected (401), new accepted (404), over HTTP paths that ' +
+    'never act.',
   params: Params,
   mutates: false,
   async plan(ctx) {
@@ -128,7 +129,8 @@ function recordVerifyOnNextStart(ctx: ActionContext, entries: RotationEntry[], p
     '# Verify on next start',
     '',
     `The gateway of ${ctx.install.stateDir} was not running when ir rotated its secrets, so nothing could be proven.`,
-    'After it starts, check each value (take the values from the --secrets-out file; never type them on a shared shell history):',
+    'After it starts, check each value (take the values from the --secrets-out file; never type them on a shared ' +
+      'shell history):',
     '',
   ]
   for (const e of entries) {

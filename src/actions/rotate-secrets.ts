@@ -68,7 +68,8 @@ export interface RotatePlan {
 export const rotateSecrets: ActionDefinition<z.infer<typeof Params>> = {
   name: 'rotate-secrets',
   description:
-    'Generate new gateway/remote/hooks secrets and write them where OpenClaw reads them (store, file provider, .env, service units, config); exec refs and external env vars become manual steps.',
+    'Generate new gateway/remote/hooks secrets and write them where OpenClaw reads them (store, file provider, .env, ' +
+    'service units, config); exec refs and external env vars become manual steps.',
   params: Params,
   mutates: true,
   async plan(ctx) {
@@ -88,7 +89,8 @@ export const rotateSecrets: ActionDefinition<z.infer<typeof Params>> = {
             skipped.push({
               key: s.key,
               reason:
-                'points at this gateway, whose own secret is not rotated in this run: rotate both (--only gateway,remote)',
+                'points at this gateway, whose own secret is not rotated in this run: rotate both (--only ' +
+                'gateway,remote)',
             })
             continue
           }

@@ -67,7 +67,8 @@ interface StopApplied {
 export const stopGateway: ActionDefinition<Params> = {
   name: 'stop-gateway',
   description:
-    'Stop and disable the gateway service, then SIGTERM the verified gateway process (SIGKILL only after a timeout, confirmed).',
+    'Stop and disable the gateway service, then SIGTERM the verified gateway process (SIGKILL only after a timeout, ' +
+    'confirmed).',
   params: Params,
   mutates: true,
   async plan(ctx, params) {

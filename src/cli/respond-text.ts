@@ -85,7 +85,8 @@ export function respondLines(r: RespondResult): string[] {
   // The rotate phase's checklist names each device; without it (rotate not run), the general step.
   if (!r.checklist.some((c) => c.category === 'device'))
     out.push(
-      '  [devices] review paired devices and nodes: openclaw devices list --json; openclaw devices remove <id>; openclaw nodes remove --node <id>',
+      '[devices] review paired devices and nodes: openclaw devices list --json; openclaw devices remove <id>; ' +
+        'openclaw nodes remove --node <id>',
     )
   out.push(
     `  [restart] when the incident is understood: ir recover --case ${r.case} (secure baseline, validated, started, probed)`,

@@ -143,11 +143,13 @@ export function inventorySecrets(opts: InventoryOptions): InventoryResult {
   if (scopes.includes('gateway')) {
     if (authMode === 'none') {
       notes.push(
-        'gateway.auth.mode is "none": the gateway has no secret to rotate. Run `ir contain` to require token auth first.',
+        'gateway.auth.mode is "none": the gateway has no secret to rotate. Run `ir contain` to require token auth ' +
+          'first.',
       )
     } else if (authMode === 'trusted-proxy') {
       notes.push(
-        'gateway.auth.mode is "trusted-proxy": identity comes from the proxy, there is no shared gateway secret to rotate.',
+        'gateway.auth.mode is "trusted-proxy": identity comes from the proxy, there is no shared gateway secret to ' +
+          'rotate.',
       )
     } else {
       const key: SecretKeyPath = authMode === 'password' ? 'gateway.auth.password' : 'gateway.auth.token'
@@ -187,7 +189,8 @@ export function inventorySecrets(opts: InventoryOptions): InventoryResult {
     secrets
       .find((s) => s.key === 'hooks.token')
       ?.notes.push(
-        'hooks.token equals the gateway secret (audit hooks.token_reuse_gateway_token): the new hooks token is a separate value.',
+        'hooks.token equals the gateway secret (audit hooks.token_reuse_gateway_token): the new hooks token is a ' +
+          'separate value.',
       )
   }
   return {

@@ -98,7 +98,8 @@ export function writeStoreEntry(stateDir: string, w: StoreWrite, opts: StoreOpti
           `${file} has no ${STORE_TABLE} table (OpenClaw before the shared secret store).`,
           ExitCode.PreconditionFailed,
           [
-            'Update the SecretRef to a source this OpenClaw supports, or store the value with `openclaw secrets store set`.',
+            'Update the SecretRef to a source this OpenClaw supports, or store the value with `openclaw secrets ' +
+              'store set`.',
           ],
           'STORE_MISSING',
         )
@@ -166,7 +167,8 @@ function withRetry<T>(file: string, opts: StoreOptions, fn: () => T): T {
           `OpenClaw's state database ${file} stayed locked through ${attempts} attempts; the secret store was not changed.`,
           ExitCode.Failure,
           [
-            'Another process holds a long write transaction on it: wait a moment and re-run `ir rotate` (nothing else was written for this secret).',
+            'Another process holds a long write transaction on it: wait a moment and re-run `ir rotate` (nothing ' +
+              'else was written for this secret).',
           ],
           'STORE_LOCKED',
         )
