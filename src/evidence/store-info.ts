@@ -18,6 +18,7 @@ export interface StoreInfo {
 
 /** The consistent backup of a per-agent store (a doctor's .bak copy is not one). */
 const AGENT_STORE_BACKUP = /openclaw-agent\.sqlite$/
+const STATE_STORE_BACKUP = /(?:^|\/)state\/openclaw\.sqlite$/
 
 /** The versions in a staged store backup (read-only); undefined when it cannot be read (its record says why). */
 export function storeInfoOf(s: StagedFile): StoreInfo | undefined {
@@ -40,6 +41,7 @@ export function storeInfoOf(s: StagedFile): StoreInfo | undefined {
 export function collectedEra(stores: StoreInfo[], sources: Source[]): string {
   return eraOf({
     agentStores: stores.filter((s) => s.role !== 'global' && AGENT_STORE_BACKUP.test(s.path)),
+    stateStore: stores.find((s) => STATE_STORE_BACKUP.test(s.path)),
     fileEraData: sources.some(
       (s) => s.kind === 'transcript' || s.rel?.startsWith('agents/') || s.rel?.startsWith('credentials/'),
     ),

@@ -53,21 +53,31 @@ export function detectEra(stateDir: string): EraInfo {
   const stateDb = exists(stateDbPath) ? inspectStore(stateDbPath) : undefined
   const era = eraOf({
     agentStores: agentStores.map((s) => ({userVersion: s.userVersion, schemaVersion: s.schemaMeta?.schemaVersion})),
+    stateStore: stateDb && {userVersion: stateDb.userVersion, schemaVersion: stateDb.schemaMeta?.schemaVersion},
     fileEraData: sessionFiles > 0 || agents.length > 0 || exists(path.join(stateDir, 'credentials')),
     anyStore: agentStores.length > 0 || stateDb !== undefined,
   })
   return {era, agentStores, stateDb, sessionFiles, agents}
 }
 
+const FIRST_SQLITE_ERA_STATE_SCHEMA = 15
+
 /** The era rule, from facts (status reads them from the install, collect from its copies). */
 export function eraOf(facts: {
   agentStores: Array<{userVersion?: number; schemaVersion?: number}>
+  /** The global store (`state/openclaw.sqlite`), when there is one. */
+  stateStore?: {userVersion?: number; schemaVersion?: number}
   /** Legacy transcripts, agent dirs or a credentials dir. */
   fileEraData: boolean
   anyStore: boolean
 }): Era {
   // Agent schema 4 moved sessions and transcripts into SQLite.
   if (facts.agentStores.some((s) => (s.userVersion ?? 0) >= 4 || (s.schemaVersion ?? 0) >= 4)) return 'sqlite'
+  // Before its first agent turn a SQLite-era install has only the global store: state schema 15 is 2026.8.1's
+  // (the first stable SQLite era); the hybrid versions before it wrote schema 1 with role "global".
+  const state = facts.stateStore
+  if (state && Math.max(state.userVersion ?? 0, state.schemaVersion ?? 0) >= FIRST_SQLITE_ERA_STATE_SCHEMA)
+    return 'sqlite'
   if (facts.fileEraData) return 'file'
   return facts.anyStore ? 'unknown' : 'empty'
 }

@@ -202,11 +202,14 @@ export async function validateConfigWithCli(
     .map((l) => l.trim())
     .filter(Boolean)
   const issues = lines.filter((l) => l.startsWith('×')).map((l) => l.replace(/^×\s*/, ''))
-  // OpenClaw's verdict on an invalid config: "OpenClaw config is invalid: …" and one "×" line per issue.
-  const answered = !r.timedOut && (issues.length > 0 || lines.some((l) => /config is invalid/i.test(l)))
+  // OpenClaw's verdict on an invalid config: "OpenClaw config is invalid: …" and one "×" line per issue. An issue
+  // `<root>: read failed: …` (e.g. "Unsafe fallback OpenClaw temp dir" when ~/.cache was made by root) is no
+  // verdict on the config's contents: OpenClaw could not read it.
+  const readFailed = issues.length > 0 && issues.every((l) => /^<root>:\s*read failed\b/i.test(l))
+  const answered = !r.timedOut && !readFailed && (issues.length > 0 || lines.some((l) => /config is invalid/i.test(l)))
   const clip = (xs: string[]) => xs.slice(0, 5).map((l) => req.redact(l).slice(0, 300))
   if (answered) return {ok: false, answered, issues: clip(issues.length ? issues : lines)}
-  const first = lines[0] ?? `exit ${r.exitCode ?? '?'}`
+  const first = (readFailed ? issues[0] : lines[0]) ?? `exit ${r.exitCode ?? '?'}`
   const why = `openclaw did not answer (${r.timedOut ? 'timed out' : `exit ${r.exitCode ?? '?'}`}): ${first}`
   const hint = /\bNode\b/.test(first) ? ' (set IR_OPENCLAW_NODE to a Node that OpenClaw supports)' : ''
   return {ok: false, answered, issues: clip([why + hint])}

@@ -4,15 +4,21 @@
 // behind its own sshd on its own loopback address; ir reaches them only as the package npm run pack:fleet
 // builds. Needs root (users, sshd); run by `npm run test:fleet`.
 import {type ChildProcess, spawn} from 'node:child_process'
-import {createHash} from 'node:crypto'
+import {createHash, randomBytes} from 'node:crypto'
 import {closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {fileEraStateDir, sqliteEraStateDir} from '../fixtures/state-dirs.js'
-import {prepareLabStateDir, repoRoot, requireLabOpenClaw, type LabStateDir} from '../lab/harness/index.js'
+import {fileEraStateDir} from '../fixtures/state-dirs.js'
+import {
+  openclawBuiltStateDir,
+  prepareLabStateDir,
+  repoRoot,
+  requireLabOpenClaw,
+  type LabStateDir,
+} from '../lab/harness/index.js'
 import {startSshFleet, toolsWithoutNode, type SshFleet} from './sshd-hosts.js'
 
 const log = (line: string) => process.stderr.write(`[fleet] ${line}\n`)
@@ -152,7 +158,13 @@ beforeAll(async () => {
   const file = await fleet.addHost({name: 'file', address: '127.0.0.3'})
   const gw = await fleet.addHost({name: 'gateway', address: '127.0.0.4'})
   const nonode = await fleet.addHost({name: 'nonode', address: '127.0.0.5', pathDirs: [toolsWithoutNode(fleet.dir)]})
-  sqliteEraStateDir(path.join(sqlite.home, '.openclaw'))
+  // The SQLite era as OpenClaw 2026.9.6 makes it in the default ~/.openclaw (its config set, its migrations)
+  await openclawBuiltStateDir(sqlite.home, [
+    ['gateway.mode', 'local'],
+    ['gateway.bind', 'loopback'],
+    ['gateway.auth.mode', 'token'],
+    ['gateway.auth.token', `fleet-${randomBytes(16).toString('hex')}`],
+  ])
   await chownTree(path.join(sqlite.home, '.openclaw'), sqlite.uid, sqlite.gid)
   fileEraStateDir(path.join(file.home, 'srv-openclaw'))
   await chownTree(path.join(file.home, 'srv-openclaw'), file.uid, file.gid)
@@ -285,12 +297,17 @@ describe('the fleet playbooks on real sshd hosts', () => {
     const {exitCode, summary} = await playbook('contain', dir, ['--limit', INSTALLS.join(',')])
 
     // Then each host's ir says its change is verified (OpenClaw validated the config)
-    expect(exitCode).toBe(0)
     for (const name of INSTALLS) {
-      expect(hostOf(summary, name), name).toMatchObject({status: 'ok', exitCode: 0, verified: true})
       const result = JSON.parse(readFileSync(hostOf(summary, name).result!, 'utf8'))
+      const failed = (result.steps ?? []).filter((s: {status: string}) => s.status === 'failed')
+      expect(hostOf(summary, name), `${name}: ${JSON.stringify(failed)}`).toMatchObject({
+        status: 'ok',
+        exitCode: 0,
+        verified: true,
+      })
       expect(result.verified).toBe(true)
     }
+    expect(exitCode).toBe(0)
     // And the gateway process is gone
     await new Promise((r) => setTimeout(r, 500))
     expect(gateway.exitCode !== null || gateway.signalCode !== null).toBe(true)
@@ -343,9 +360,8 @@ describe('the fleet playbooks on real sshd hosts', () => {
     const {summary} = await playbook('respond', path.join(fleet.dir, 'bundles-respond'), ['--limit', 'sqlite'])
     const h = hostOf(summary, 'sqlite')
     if (facts.commands.includes('respond')) {
-      // It ran for real, in its own case. This host has no OpenClaw CLI to confirm the lockdown and no
-      // running gateway to prove the rotation, so an honest respond may end partial (5); a bundle that
-      // came home must verify.
+      // It ran for real, in its own case. This host has no running gateway to prove the rotation, so an
+      // honest respond may end partial (5); a bundle that came home must verify.
       expect(h.error ?? '').not.toMatch(/has no `respond` command/)
       expect(h.case).toMatch(/^IR-/)
       expect([0, 3, 5]).toContain(h.exitCode)

@@ -2,7 +2,7 @@
 // port, token auth, the fake model as its only provider. Stops only the process it started, by pid.
 import {type ChildProcess, spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {closeSync, openSync, readdirSync, readFileSync, rmSync} from 'node:fs'
+import {closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import {chmod, mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {createServer} from 'node:net'
 import path from 'node:path'
@@ -261,6 +261,42 @@ function isolatedEnv(
 
 function maskToken(text: string, token: string): string {
   return token ? text.split(token).join('<token>') : text
+}
+
+/**
+ * A state dir as OpenClaw itself makes it at `<home>/.openclaw` (the default place): the config written by its
+ * own `config set`, the global SQLite store created by its startup migrations (`security audit` runs them).
+ */
+export async function openclawBuiltStateDir(home: string, settings: Array<[string, string]>): Promise<string> {
+  const lab = requireLabOpenClaw()
+  const stateDir = path.join(home, '.openclaw')
+  const tmp = path.join(home, 'tmp')
+  await mkdir(tmp, {recursive: true})
+  // no OPENCLAW_STATE_DIR / _CONFIG_PATH / _HOME: OpenClaw finds ~/.openclaw as it does on a host
+  const {
+    OPENCLAW_STATE_DIR: _s,
+    OPENCLAW_CONFIG_PATH: _c,
+    OPENCLAW_HOME: _h,
+    ...env
+  } = isolatedEnv(lab, {
+    home,
+    state: stateDir,
+    config: path.join(stateDir, 'openclaw.json'),
+    tmp,
+  })
+  const run = async (args: string[]) => {
+    const r = await execa(lab.node24, [lab.openclawMjs, ...args], {env, extendEnv: false, cwd: home, reject: false})
+    if (r.exitCode !== 0) throw new Error(`openclaw ${args[0]} ${args[1] ?? ''}: exit ${r.exitCode}\n${r.stderr}`)
+  }
+  // OpenClaw also makes ~/.cache/openclaw-<uid>: one it made for another user (root here) leaves the host's own
+  // user an "Unsafe fallback OpenClaw temp dir", so a ~/.cache that was not there goes again
+  const cache = path.join(home, '.cache')
+  const hadCache = existsSync(cache)
+  for (const [key, value] of settings) await run(['config', 'set', key, value])
+  await run(['security', 'audit', '--json'])
+  await rm(tmp, {recursive: true, force: true})
+  if (!hadCache) await rm(cache, {recursive: true, force: true})
+  return stateDir
 }
 
 /** Creates the isolated temp dir and config of a lab gateway without starting it. */

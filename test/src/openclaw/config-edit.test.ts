@@ -121,6 +121,24 @@ describe('config edits', () => {
     expect(applied.unconfirmed).toContain('set IR_OPENCLAW_NODE')
   })
 
+  it('keeps an edit OpenClaw could not read (its temp dir made by root), without calling the config invalid', async () => {
+    // Given OpenClaw 2026.9.6's answer when ~/.cache was made by root and ir runs as the install's user
+    const {dir, file, c} = setup('{"gateway": {"bind": "lan"}}')
+    const {runner, env} = cliAnswering(
+      dir,
+      1,
+      'OpenClaw config is invalid: ~/.openclaw/openclaw.json\n  × <root>: read failed: Error: Unsafe fallback OpenClaw temp dir: /home/u/.cache/openclaw-1001\n',
+    )
+    const plan = planConfigEdit(loadConfig(file), [{path: ['gateway', 'bind'], value: 'loopback'}])
+    // When the edit is applied
+    const cli = findOpenClawCli(env)
+    const applied = await applyConfigEdit(plan, {case: c, runner, env, stateDir: dir, configPath: file, step: 's', cli})
+    // Then the lockdown stands, not verified, in OpenClaw's words
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({gateway: {bind: 'loopback'}})
+    expect(applied.validatedBy).toBe('re-parse')
+    expect(applied.unconfirmed).toContain('<root>: read failed: Error: Unsafe fallback OpenClaw temp dir')
+  })
+
   it('refuses to write when the file changed since the plan', async () => {
     const {dir, file, c} = setup('{"gateway": {"bind": "lan"}}')
     const plan = planConfigEdit(loadConfig(file), [{path: ['gateway', 'bind'], value: 'loopback'}])

@@ -1,4 +1,4 @@
-import {writeFileSync} from 'node:fs'
+import {mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {describe, expect, it} from 'vitest'
@@ -23,6 +23,26 @@ describe('detectEra', () => {
       schemaMeta: {role: 'agent', schemaVersion: 23, appVersion: '2026.9.6'},
     })
     expect(info.stateDb?.schemaMeta?.role).toBe('state')
+  })
+
+  it('calls a SQLite-era install before its first agent turn sqlite (global store only), a hybrid one unknown', async () => {
+    const Database = (await import('better-sqlite3')).default
+    const withGlobalStore = (role: string, version: number) => {
+      const dir = tempDir()
+      mkdirSync(path.join(dir, 'state'))
+      const db = new Database(path.join(dir, 'state', 'openclaw.sqlite'))
+      db.exec(
+        'CREATE TABLE schema_meta (meta_key TEXT PRIMARY KEY, role TEXT NOT NULL, schema_version INTEGER NOT NULL)',
+      )
+      db.prepare('INSERT INTO schema_meta VALUES (?,?,?)').run('primary', role, version)
+      db.pragma(`user_version = ${version}`)
+      db.close()
+      return dir
+    }
+    // Given the global store as 2026.9.6 writes it (role state, schema 18) and as 2026.6.35 does (global, 1)
+    // Then the first is the SQLite era, the second not known from the store alone
+    expect(detectEra(withGlobalStore('state', 18)).era).toBe('sqlite')
+    expect(detectEra(withGlobalStore('global', 1)).era).toBe('unknown')
   })
 
   it('calls an empty dir empty, and a store that is not a database a problem', () => {
