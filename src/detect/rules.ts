@@ -12,7 +12,7 @@ import {openersOf} from './stray-task.js'
 import type {Category, EventKind, Severity, SkippedItem} from './finding-types.js'
 
 /** Built-in detectors for what a regex alone cannot say: decoding, marker pairing, a line alien to its document. */
-export const DETECTORS = ['base64-payload', 'external-boundary', 'stray-task'] as const
+export const DETECTORS = ['base64-payload', 'decode-run', 'external-boundary', 'stray-task'] as const
 export type Detector = (typeof DETECTORS)[number]
 
 const TestCase = z.union([
