@@ -163,6 +163,21 @@ export function shippedRulesDir(): string {
   return packageAsset('playbooks', 'rules')
 }
 
+/** Extra rule packs that do not load are a usage error naming the file and the rule, not a silent skip. */
+export function requireLoaded(set: RuleSet): RuleSet {
+  if (set.rejected.length === 0) return set
+  const first = set.rejected[0]!
+  throw new IrError(
+    `--rules: ${first.path}: ${first.reason}${set.rejected.length > 1 ? ` (and ${set.rejected.length - 1} more)` : ''}.`,
+    ExitCode.Usage,
+    [
+      ...set.rejected.slice(1, 5).map((r) => `${r.path}: ${r.reason}`),
+      'Fix the pack (see playbooks/rules/*.yaml for the format) or leave it out.',
+    ],
+    'RULES_INVALID',
+  )
+}
+
 /**
  * Shipped packs plus `extraPaths` (files or directories of *.yaml). A shipped pack that does not
  * load is a bug and throws; a user's pack or rule that does not load is rejected (named by file
