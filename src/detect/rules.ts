@@ -8,6 +8,7 @@ import {z} from 'zod'
 import {ExitCode, IrError, errorMessage} from '../errors.js'
 import {buildAsset, packageAsset} from '../system/package-assets.js'
 import {CATEGORIES, EVENT_KINDS, SEVERITIES} from './finding-types.js'
+import {indicatorPack} from './indicator-rules.js'
 import {openersOf} from './stray-task.js'
 import type {Category, EventKind, Severity, SkippedItem} from './finding-types.js'
 
@@ -163,6 +164,11 @@ export function shippedRulesDir(): string {
   return packageAsset('playbooks', 'rules')
 }
 
+/** The indicator list `ir status` checks skills against; scans get rules from it (indicator-rules.ts). */
+export function shippedIndicatorsFile(): string {
+  return packageAsset('playbooks', 'data', 'indicators.yaml')
+}
+
 /** Extra rule packs that do not load are a usage error naming the file and the rule, not a silent skip. */
 export function requireLoaded(set: RuleSet): RuleSet {
   if (set.rejected.length === 0) return set
@@ -184,12 +190,18 @@ export function requireLoaded(set: RuleSet): RuleSet {
  * and rule id in `rejected`) and the others are kept. A missing extra path throws: the operator
  * asked for it.
  */
-export async function loadRules(extraPaths: string[] = [], opts: {shippedDir?: string | null} = {}): Promise<RuleSet> {
+export async function loadRules(
+  extraPaths: string[] = [],
+  opts: {shippedDir?: string | null; indicators?: string | null} = {},
+): Promise<RuleSet> {
   const set: RuleSet = {rules: [], files: [], rejected: []}
   const seen = new Map<string, string>()
   const shipped = opts.shippedDir === null ? [] : await yamlFiles(opts.shippedDir ?? shippedRulesDir())
-  for (const file of shipped) {
-    const rejected = await loadPack(file, set, seen)
+  // the shipped packs come with the shipped indicator list; a test's own packs only with its own
+  const indicators =
+    opts.indicators === undefined && opts.shippedDir === undefined ? shippedIndicatorsFile() : opts.indicators
+  for (const file of [...shipped, ...(indicators ? [indicators] : [])]) {
+    const rejected = await loadPack(file, set, seen, file === indicators ? indicatorPack : undefined)
     if (rejected.length > 0) {
       throw new IrError(
         `Shipped rule pack ${file} is invalid: ${rejected.map((r) => r.reason).join('; ')}`,
@@ -242,7 +254,13 @@ function prebuiltPack(text: string): unknown {
   return doc === undefined ? undefined : structuredClone(doc)
 }
 
-async function loadPack(file: string, set: RuleSet, seen: Map<string, string>): Promise<SkippedItem[]> {
+/** `asPack`: the file is data that becomes a pack (the indicator list), not a pack itself. */
+async function loadPack(
+  file: string,
+  set: RuleSet,
+  seen: Map<string, string>,
+  asPack?: (doc: unknown) => unknown,
+): Promise<SkippedItem[]> {
   let doc: unknown
   try {
     const text = await readFile(file, 'utf8')
@@ -251,6 +269,7 @@ async function loadPack(file: string, set: RuleSet, seen: Map<string, string>): 
   } catch (err) {
     return [{path: file, reason: `rule pack rejected: not valid YAML (${errorMessage(err).split('\n')[0]})`}]
   }
+  if (asPack) doc = asPack(doc)
   const pack = PackSchema.safeParse(doc)
   if (!pack.success) return [{path: file, reason: `rule pack rejected: ${zodMessage(pack.error)}`}]
   set.files.push(file)

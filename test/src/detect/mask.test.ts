@@ -33,7 +33,7 @@ describe('masking secrets in excerpts', () => {
     // Then no output holds the password, the secret finding names it by one fingerprint only
     const out = JSON.stringify(r.findings)
     expect(out).not.toContain(PASSWORD)
-    const secret = r.findings.filter((f) => f.ruleId === 'secret.password-in-text')
+    const secret = r.findings.filter((f) => f.ruleId === 'secret.generic-password')
     expect(secret.map((f) => f.secret?.sha256)).toEqual([shortHash(PASSWORD)])
     const hashes = new Set([...out.matchAll(/«sha256:([0-9a-f]{12})»/g)].map((m) => m[1]))
     expect([...hashes]).toEqual([shortHash(PASSWORD)])
