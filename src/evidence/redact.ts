@@ -100,30 +100,73 @@ export class Redactor {
    * text — as `ir scan` sees it — is masked in the raw text too.
    */
   private redactTagged(text: string, tags: Set<number>): {text: string; count: number} {
-    const r = this.redactRaw(text, tags)
-    if (!r.text.includes('\\"')) return r
-    let out = r.text
-    let count = r.count
-    let view = r.text
-    for (let depth = 0; depth < 3 && view.includes('\\"'); depth++) {
-      view = view.replace(/\\(["\\/])/g, '$1')
-      const found: string[] = []
+    const raw = this.redactRaw(text, tags)
+    const out = raw.text
+    if (!out.includes('\\"')) return raw
+    // each level of a JSON string inside a JSON string (up to 3) unescaped once more; what is found there is
+    // mapped back to the text: [start, end) in it, and the secret as the level shows it (what the mark hashes)
+    const found: Array<[number, number, string]> = []
+    let level = out
+    let toOut: Int32Array | undefined
+    for (let depth = 0; depth < 3 && level.includes('\\"'); depth++) {
+      const {view, rawAt} = unescapeQuotes(level)
+      const map = toOut ? rawAt.map((i) => toOut![i]!) : rawAt
       const buf = Buffer.from(view, 'utf8')
-      this.redactRaw(view, this.tags(buf, 0, buf.length), found)
-      for (const secret of found) {
-        for (const form of escapedForms(secret)) {
-          if (!out.includes(form)) continue
-          const parts = out.split(form)
-          count += parts.length - 1
-          out = parts.join(maskSecret(secret))
-        }
-      }
+      for (const [s, e] of this.hiddenSecrets(view, this.tags(buf, 0, buf.length)))
+        found.push([map[s]!, map[e - 1]! + 1, view.slice(s, e)])
+      level = view
+      toOut = map
     }
-    return {text: out, count}
+    if (found.length === 0) return raw
+    // masked in one pass, overlapping ranges merged (linear in the line)
+    found.sort((a, b) => a[0] - b[0] || b[1] - a[1])
+    let masked = ''
+    let copied = 0
+    let count = raw.count
+    for (let i = 0; i < found.length;) {
+      const [s, , secret] = found[i]!
+      let e = found[i++]![1]
+      while (i < found.length && found[i]![0] < e) e = Math.max(e, found[i++]![1])
+      masked += out.slice(copied, s) + maskSecret(secret)
+      copied = e
+      count++
+    }
+    return {text: masked + out.slice(copied), count}
   }
 
-  /** The rules, known values, key blocks and keyed prose on the text as it stands; `found` collects what was masked. */
-  private redactRaw(text: string, tags: Set<number>, found?: string[]): {text: string; count: number} {
+  /** [start, end) in the view of every secret the rules, token prefixes and keyed prose find there. */
+  private hiddenSecrets(view: string, tags: Set<number>): Array<[number, number]> {
+    const ranges: Array<[number, number]> = []
+    for (const t of tags) {
+      if (t >= PROSE) continue
+      const r = this.rules[t]!
+      for (const re of r.patterns) {
+        for (const m of view.matchAll(re)) {
+          const group = r.secretGroup ? m[r.secretGroup] : m[0]
+          const secret = group || m[0]
+          if (!isSecret(r, secret, m[0])) continue
+          const at = m.index + m[0].indexOf(secret)
+          ranges.push([at, at + secret.length])
+        }
+      }
+      const finder = this.prefixes[t]
+      if (finder)
+        for (const m of view.matchAll(finder))
+          if (looksRandomTail(m[0], r.entropy ?? 3)) ranges.push([m.index, m.index + m[0].length])
+    }
+    if (tags.has(PROSE))
+      for (const m of view.matchAll(PROSE_SECRET)) {
+        const [all, , , sep, , raw] = m as unknown as string[]
+        const value = raw!.replace(/[,;.)\]}]+$/, '')
+        if (!proseSecret(value, sep!) || isProsePlaceholder(raw!)) continue
+        const at = m.index + all!.length - raw!.length
+        ranges.push([at, at + value.length])
+      }
+    return ranges
+  }
+
+  /** The rules, known values, key blocks and keyed prose on the text as it stands. */
+  private redactRaw(text: string, tags: Set<number>): {text: string; count: number} {
     let out = text
     let count = 0
     if (tags.has(BLOCK)) ({text: out, count} = maskKeyBlocks(out))
@@ -146,7 +189,7 @@ export class Redactor {
       .filter((x) => x < PROSE)
       .sort((a, b) => Number(isGeneric(this.rules[a]!)) - Number(isGeneric(this.rules[b]!)) || a - b)) {
       const r = this.rules[t]!
-      const masked = maskRuleMatches(r, out, (secret, match) => isSecret(r, secret, match) && !found?.push(secret))
+      const masked = maskRuleMatches(r, out, (secret, match) => isSecret(r, secret, match))
       out = masked.text
       count += masked.count
       // a well-known prefix whose token the exact pattern missed (another length, a test key): masked all the same
@@ -154,7 +197,6 @@ export class Redactor {
       if (finder)
         out = out.replace(finder, (tok: string) => {
           if (!looksRandomTail(tok, r.entropy ?? 3)) return tok
-          found?.push(tok)
           count++
           return maskSecret(tok)
         })
@@ -163,7 +205,6 @@ export class Redactor {
       out = out.replace(PROSE_SECRET, (all, key: string, kq: string, sep: string, vq: string, raw: string) => {
         const value = raw.replace(/[,;.)\]}]+$/, '')
         if (!proseSecret(value, sep) || isProsePlaceholder(raw)) return all
-        found?.push(value)
         count++
         return `${key}${kq}${sep}${vq}${maskSecret(value)}${raw.slice(value.length)}`
       })
@@ -247,10 +288,24 @@ function proseSecret(value: string, sep: string): boolean {
   return /[:=]/.test(sep) || /[^A-Za-z]/.test(value)
 }
 
-/** A value as it stands and JSON-escaped once and twice (a JSON string inside a JSON string). */
-function escapedForms(v: string): Set<string> {
-  const once = JSON.stringify(v).slice(1, -1)
-  return new Set([v, once, JSON.stringify(once).slice(1, -1)])
+/** The text with `\\"`, `\\\\` and `\\/` unescaped once, and for each of its characters where it is in the text. */
+function unescapeQuotes(text: string): {view: string; rawAt: Int32Array} {
+  const rawAt = new Int32Array(text.length)
+  let view = ''
+  let n = 0
+  let from = 0
+  for (let i = 0; i < text.length; i++) {
+    const next = text[i + 1]
+    if (text[i] === '\\' && (next === '"' || next === '\\' || next === '/')) {
+      view += text.slice(from, i)
+      for (let j = from; j < i; j++) rawAt[n++] = j
+      from = i + 1
+      i++
+    }
+  }
+  view += text.slice(from)
+  for (let j = from; j < text.length; j++) rawAt[n++] = j
+  return {view, rawAt: rawAt.subarray(0, n)}
 }
 
 function isSecret(rule: CompiledRule, secret: string, match: string): boolean {
