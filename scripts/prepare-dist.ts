@@ -33,8 +33,12 @@ console.log(`dist/oclif.manifest.json: ${Object.keys(plugin.manifest.commands).l
 
 const packsDir = path.join('playbooks', 'rules')
 const packs: Record<string, unknown> = {}
-for (const name of readdirSync(packsDir).filter((n) => /\.ya?ml$/i.test(n))) {
-  const text = readFileSync(path.join(packsDir, name), 'utf8')
+const packFiles = readdirSync(packsDir)
+  .filter((n) => /\.ya?ml$/i.test(n))
+  .map((n) => path.join(packsDir, n))
+// the indicator list becomes rules too (src/detect/indicator-rules.ts)
+for (const file of [...packFiles, path.join('playbooks', 'data', 'indicators.yaml')]) {
+  const text = readFileSync(file, 'utf8')
   packs[createHash('sha256').update(text).digest('hex')] = parseYaml(text)
 }
 writeFileSync(path.join(root, 'rule-packs.json'), JSON.stringify(packs))

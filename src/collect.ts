@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import type {CollectRun} from './actions/collect-session.js'
 import {irHome} from './case/case-store.js'
-import {loadRules} from './detect/rules.js'
+import {loadRules, requireLoaded} from './detect/rules.js'
 import {parseRecipients} from './evidence/bundle-crypt.js'
 import type {SessionInit} from './evidence/collector.js'
 import type {CollectSummary, ProgressFn} from './evidence/collect-types.js'
@@ -187,16 +187,5 @@ function outMustBeADirectory(out: string): void {
 
 /** An extra rule pack that does not load is a usage error naming the file and the rule, not a silent skip. */
 async function rulesMustLoad(paths: string[]): Promise<void> {
-  const set = await loadRules(paths)
-  if (set.rejected.length === 0) return
-  const first = set.rejected[0]!
-  throw new IrError(
-    `--rules: ${first.path}: ${first.reason}${set.rejected.length > 1 ? ` (and ${set.rejected.length - 1} more)` : ''}.`,
-    ExitCode.Usage,
-    [
-      ...set.rejected.slice(1, 5).map((r) => `${r.path}: ${r.reason}`),
-      'Fix the pack (see playbooks/rules/*.yaml for the format) or leave it out.',
-    ],
-    'RULES_INVALID',
-  )
+  requireLoaded(await loadRules(paths))
 }

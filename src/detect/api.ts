@@ -1,7 +1,7 @@
 /** The detection engine's public API (`ir scan`, reused by `ir collect`). */
 export {createScanner} from './scanner.js'
 export type {Scanner, ScannerOptions} from './scanner.js'
-export {loadRules, shippedRulesDir} from './rules.js'
+export {loadRules, requireLoaded, shippedRulesDir} from './rules.js'
 export type {CompiledRule, RuleSet} from './rules.js'
 export {applyBaseline, failOnMet, loadBaseline, scanInput, scanPaths, zstdChunks} from './scan-paths.js'
 export type {ScanPathsOptions} from './scan-paths.js'

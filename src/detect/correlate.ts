@@ -1,4 +1,4 @@
-import {REQUEST_ONLY, fingerprintOf} from './rule-engine.js'
+import {DECODED_DANGEROUS, DECODED_HARMLESS, REQUEST_ONLY, RUNS_TAG, SCRIPT_TAG, fingerprintOf} from './rule-engine.js'
 import {SEVERITY_RANK, shiftSeverity} from './finding-types.js'
 import type {Finding, ScanEvent} from './finding-types.js'
 
@@ -114,6 +114,7 @@ export class Correlator {
     if (
       finding.kind === 'toolCall' &&
       ACTION_CATEGORIES.has(finding.category) &&
+      !finding.tags?.includes(DECODED_HARMLESS) &&
       s.lastUntrusted >= 0 &&
       s.lastUntrusted < order &&
       !(s.turn?.owner && askedFor(s.turn.text, ev.text))
@@ -127,6 +128,7 @@ export class Correlator {
     if (!s) return
     this.sessions.delete(key)
     for (const p of s.findings) adjustSeverity(p, s)
+    judgeScriptRuns(s)
     const chain = chainFinding(s)
     for (const p of s.findings) this.done.push(p.finding)
     if (chain) this.done.push(chain)
@@ -171,6 +173,41 @@ function adjustSeverity(p: Pending, s: Session): void {
     f.context = "in the owner's own message"
   } else if (f.kind === 'assistant') {
     f.context = 'in the model output'
+  }
+}
+
+/** What may make a request to run a script harmful when the script itself is harmless: being told not to look. */
+const MOOT_WHEN_HARMLESS = new Set(['payload:payload.no-inspection'])
+
+/**
+ * A request to run a script an earlier message of the session built (`runs:F` after `script:F`) is
+ * judged by what that script decodes to: dangerous → at least its severity; harmless → info, when
+ * nothing but "do not decode it" made the request harmful.
+ */
+function judgeScriptRuns(s: Session): void {
+  const built = new Map<string, Pending>()
+  for (const p of [...s.findings].sort((a, b) => a.order - b.order)) {
+    const tags = p.finding.tags ?? []
+    for (const t of tags) {
+      if (!t.startsWith(RUNS_TAG)) continue
+      const file = t.slice(RUNS_TAG.length)
+      const by = built.get(file)
+      if (!by || by.order >= p.order) continue
+      const f = p.finding
+      const at = `${file}, built by the message at ${s.unit} ${by.order}`
+      if (by.finding.tags?.includes(DECODED_DANGEROUS)) {
+        if (SEVERITY_RANK[by.finding.severity] > SEVERITY_RANK[f.severity]) f.severity = by.finding.severity
+        f.context = `runs ${at} (${by.finding.title})`
+      } else if (
+        by.finding.tags?.includes(DECODED_HARMLESS) &&
+        tags.every((x) => !x.startsWith('payload:') || MOOT_WHEN_HARMLESS.has(x))
+      ) {
+        f.severity = 'info'
+        f.tags = [...tags, DECODED_HARMLESS]
+        f.context = `runs ${at}, which decodes to a harmless command`
+      }
+    }
+    for (const t of tags) if (t.startsWith(SCRIPT_TAG)) built.set(t.slice(SCRIPT_TAG.length), p)
   }
 }
 

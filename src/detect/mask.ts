@@ -72,7 +72,8 @@ export function maskRuleMatches(
       const match = args[0] as string
       const group = rule.secretGroup ? args[rule.secretGroup] : match
       const secret = typeof group === 'string' && group.length > 0 ? group : match
-      if (!accept(secret, match)) return match
+      // never mask a mask: its hash would be a second fingerprint for the same secret
+      if (isMasked(secret) || !accept(secret, match)) return match
       count++
       return match.replace(secret, maskSecret(secret))
     })

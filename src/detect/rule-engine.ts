@@ -1,5 +1,6 @@
 import {createHash} from 'node:crypto'
 
+import {resolveSinks} from './decode-run.js'
 import {entropy, maskHighEntropyTokens, maskRuleMatches, maskSecret, revealInvisible, shortHash} from './mask.js'
 import {UNTRUSTED_TOOLS} from './events.js'
 import {Prefilter} from './prefilter.js'
@@ -23,6 +24,8 @@ export interface RuleHit {
   secret?: string
   secretEntropy?: number
   tags: string[]
+  /** Shown after the context in the excerpt (what a decode-and-run payload decodes to). */
+  note?: string
 }
 
 /**
@@ -90,6 +93,19 @@ export const ENVELOPE_KEYS: PrefilterKeyword[] = [
 
 /** Tag of a request (`request: true` rule) in a message that asks for nothing harmful: reported at info. */
 export const REQUEST_ONLY = 'request-only'
+/** Tags of a decode-and-run sink (`decode-run` detector): what its payload decodes to, read statically. */
+export const DECODED_HARMLESS = 'decoded:harmless'
+export const DECODED_DANGEROUS = 'decoded:dangerous'
+/** The sink reads a file the text never wrote: judged by its words alone. */
+export const DECODED_UNSEEN = 'decoded:unseen'
+/** The payload decodes to bytes that are not text, none of it a dangerous command: judged by its words alone. */
+export const DECODED_GARBLED = 'decoded:garbled'
+/** `script:F`: a file the message wrote that holds the sink; `runs:F`: a script a request runs (correlation). */
+export const SCRIPT_TAG = 'script:'
+export const RUNS_TAG = 'runs:'
+/** `bash ~/x.sh`, `sh x.sh`, `source x.sh`, `./x.sh`: a script a message asks to run. */
+const RUNS_SCRIPT =
+  /(?:\b(?:ba|z|da)?sh\s+|\bsource\s+|(?<![\w/])\.\s+|(?<![\w.])(?=\.\/))["']?((?:~|\$HOME)?[\w./-]{1,200}\.sh)\b/g
 
 const MAX_HITS_PER_RULE = 10
 const DECODE_DEPTH = 2
@@ -205,25 +221,84 @@ export class Engine {
       (h) =>
         !h.rule.request && h.rule.category === 'prompt-injection' && SEVERITY_RANK[h.severity] >= SEVERITY_RANK.medium,
     )
-    let payload: string | undefined = strong?.rule.id
-    if (!payload) {
-      const lower = text.toLowerCase()
-      for (const rule of this.payloads) {
-        if (!rule.keywords.some((k) => lower.includes(k))) continue
-        if (this.matchRuleText(rule, text, ev, 0, lower).length > 0) {
-          payload = rule.id
-          break
+    const payloads: string[] = strong ? [strong.rule.id] : []
+    let harmless = false
+    const lower = text.toLowerCase()
+    for (const rule of this.payloads) {
+      // one payload is enough to keep a request; decode-and-run sinks are always read (their verdict is reported)
+      const decodes = rule.detector === 'decode-run'
+      if ((payloads.length > 0 && !decodes) || !rule.keywords.some((k) => lower.includes(k))) continue
+      const found = this.matchRuleText(rule, text, ev, 0, lower)
+      if (found.length === 0) continue
+      if (decodes) {
+        // a sink whose payload the text carries is reported either way: a responder sees it was checked
+        hits.push(...found.filter((h) => !h.tags.includes(DECODED_UNSEEN) && !h.tags.includes(DECODED_GARBLED)))
+        if (found.every((h) => h.tags.includes(DECODED_HARMLESS))) {
+          harmless = true
+          continue
         }
       }
+      payloads.push(rule.id)
     }
+    const runs = [...text.matchAll(RUNS_SCRIPT)].slice(0, 4).map((m) => `${RUNS_TAG}${normalizeHome(m[1]!)}`)
     for (const h of hits) {
       if (!h.rule.request) continue
-      if (payload) h.tags = [...h.tags, `payload:${payload}`]
+      h.tags = [...h.tags, ...runs]
+      if (payloads.length > 0) h.tags.push(...payloads.map((p) => `payload:${p}`))
       else {
         h.severity = 'info'
-        h.tags = [...h.tags, REQUEST_ONLY]
+        h.tags.push(REQUEST_ONLY, ...(harmless ? [DECODED_HARMLESS] : []))
       }
     }
+  }
+
+  /**
+   * Decode-and-run sinks (the rule's pattern matches) judged by what the text makes them decode: a
+   * dangerous command (the tool-call rules on the decoded text) → at least high, named; a harmless one →
+   * info, tagged; a payload the text does not carry → the rule's own severity.
+   */
+  private decodeRunHits(
+    rule: CompiledRule,
+    text: string,
+    depth: number,
+    sinks: {index: number; matched: string}[],
+  ): RuleHit[] {
+    return resolveSinks(text, sinks).map((r, i) => {
+      const {index, matched} = sinks[i]!
+      const scripts = r.scripts.map((f) => `${SCRIPT_TAG}${f}`)
+      const hit: RuleHit = {
+        rule,
+        severity: rule.severity,
+        title: rule.title,
+        text,
+        index,
+        length: matched.length,
+        matched,
+        tags: [],
+      }
+      if (r.decoded === undefined || depth >= DECODE_DEPTH)
+        return {...hit, tags: [...rule.tags, DECODED_UNSEEN, ...scripts]}
+      const note = `decodes to: ${r.decoded.slice(0, 4096)}`
+      const inner = this.match({kind: 'toolCall', toolName: 'exec', text: r.decoded}, undefined, depth + 1).filter(
+        (h) => h.severity !== 'info',
+      )
+      if (inner.length === 0 && r.garbled) {
+        // not text: what a shell would make of it cannot be said, so the words around it decide
+        return {
+          ...hit,
+          note: `decodes to non-text bytes: ${r.decoded}`,
+          tags: [...rule.tags, DECODED_GARBLED, ...scripts],
+        }
+      }
+      if (inner.length === 0) {
+        const title = `${rule.title}: decodes to a harmless command`
+        return {...hit, severity: 'info', title, note, tags: [...rule.tags, DECODED_HARMLESS, ...scripts]}
+      }
+      const worst = inner.reduce((a, b) => (SEVERITY_RANK[b.severity] > SEVERITY_RANK[a.severity] ? b : a))
+      const rank = Math.max(SEVERITY_RANK[worst.severity], SEVERITY_RANK[rule.severity], SEVERITY_RANK.high)
+      const tags = [...rule.tags, DECODED_DANGEROUS, ...inner.map((h) => `inner:${h.rule.id}`), ...scripts]
+      return {...hit, severity: SEVERITY_BY_RANK[rank]!, title: `${rule.title}: ${worst.title}`, note, tags}
+    })
   }
 
   /** One rule against one event, without the keyword gate (rule tests use it to prove the patterns). */
@@ -260,6 +335,7 @@ export class Engine {
       }))
     }
     const hits: RuleHit[] = []
+    const sinks: {index: number; matched: string}[] = []
     let ruleStarts: number[] | undefined
     const memo = new Map<string, number[]>()
     for (let i = 0; i < rule.patterns.length; i++) {
@@ -289,10 +365,15 @@ export class Engine {
           if (depth < DECODE_DEPTH) hits.push(...this.decodedHits(rule, m[0], ev, depth))
           continue
         }
+        if (rule.detector === 'decode-run') {
+          if (sinks.length < MAX_HITS_PER_RULE) sinks.push({index: m.index, matched: m[0]})
+          continue
+        }
         const hit = this.checkMatch(rule, text, m)
         if (hit) hits.push(hit)
       }
     }
+    if (sinks.length > 0) hits.push(...this.decodeRunHits(rule, text, depth, sinks))
     return hits
   }
 
@@ -367,7 +448,9 @@ export class Engine {
     body = revealInvisible(this.redact(body)).replace(/\s+/g, ' ').trim()
     if (body.length > 400) body = `${body.slice(0, 400)}…`
     const prefix = hit.tags.includes('decoded:base64') ? '[decoded base64] ' : ''
-    return `${prefix}${start > 0 ? '…' : ''}${body}${end < text.length ? '…' : ''}`
+    // masked before it is cut: half a key would escape the masks
+    const note = hit.note === undefined ? '' : ` — ${oneLine(revealInvisible(this.redact(hit.note)))}`
+    return `${prefix}${start > 0 ? '…' : ''}${body}${end < text.length ? '…' : ''}${note}`
   }
 
   /** A Finding for a hit at a location (severity as the rule says; correlation adjusts it later). */
@@ -508,6 +591,16 @@ function onePerRule(hits: RuleHit[]): RuleHit[] {
 
 function isGeneric(r: CompiledRule): boolean {
   return r.id.includes('generic')
+}
+
+/** One line, at most 160 characters: a decoded payload as an excerpt shows it. */
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim()
+  return line.length > 160 ? `${line.slice(0, 160)}…` : line
+}
+
+function normalizeHome(path: string): string {
+  return path.replace(/^\$HOME(?=\/)/, '~')
 }
 
 function stripBoilerplate(text: string): string {

@@ -8,11 +8,12 @@ import {z} from 'zod'
 import {ExitCode, IrError, errorMessage} from '../errors.js'
 import {buildAsset, packageAsset} from '../system/package-assets.js'
 import {CATEGORIES, EVENT_KINDS, SEVERITIES} from './finding-types.js'
+import {indicatorPack} from './indicator-rules.js'
 import {openersOf} from './stray-task.js'
 import type {Category, EventKind, Severity, SkippedItem} from './finding-types.js'
 
 /** Built-in detectors for what a regex alone cannot say: decoding, marker pairing, a line alien to its document. */
-export const DETECTORS = ['base64-payload', 'external-boundary', 'stray-task'] as const
+export const DETECTORS = ['base64-payload', 'decode-run', 'external-boundary', 'stray-task'] as const
 export type Detector = (typeof DETECTORS)[number]
 
 const TestCase = z.union([
@@ -163,18 +164,44 @@ export function shippedRulesDir(): string {
   return packageAsset('playbooks', 'rules')
 }
 
+/** The indicator list `ir status` checks skills against; scans get rules from it (indicator-rules.ts). */
+export function shippedIndicatorsFile(): string {
+  return packageAsset('playbooks', 'data', 'indicators.yaml')
+}
+
+/** Extra rule packs that do not load are a usage error naming the file and the rule, not a silent skip. */
+export function requireLoaded(set: RuleSet): RuleSet {
+  if (set.rejected.length === 0) return set
+  const first = set.rejected[0]!
+  throw new IrError(
+    `--rules: ${first.path}: ${first.reason}${set.rejected.length > 1 ? ` (and ${set.rejected.length - 1} more)` : ''}.`,
+    ExitCode.Usage,
+    [
+      ...set.rejected.slice(1, 5).map((r) => `${r.path}: ${r.reason}`),
+      'Fix the pack (see playbooks/rules/*.yaml for the format) or leave it out.',
+    ],
+    'RULES_INVALID',
+  )
+}
+
 /**
  * Shipped packs plus `extraPaths` (files or directories of *.yaml). A shipped pack that does not
  * load is a bug and throws; a user's pack or rule that does not load is rejected (named by file
  * and rule id in `rejected`) and the others are kept. A missing extra path throws: the operator
  * asked for it.
  */
-export async function loadRules(extraPaths: string[] = [], opts: {shippedDir?: string | null} = {}): Promise<RuleSet> {
+export async function loadRules(
+  extraPaths: string[] = [],
+  opts: {shippedDir?: string | null; indicators?: string | null} = {},
+): Promise<RuleSet> {
   const set: RuleSet = {rules: [], files: [], rejected: []}
   const seen = new Map<string, string>()
   const shipped = opts.shippedDir === null ? [] : await yamlFiles(opts.shippedDir ?? shippedRulesDir())
-  for (const file of shipped) {
-    const rejected = await loadPack(file, set, seen)
+  // the shipped packs come with the shipped indicator list; a test's own packs only with its own
+  const indicators =
+    opts.indicators === undefined && opts.shippedDir === undefined ? shippedIndicatorsFile() : opts.indicators
+  for (const file of [...shipped, ...(indicators ? [indicators] : [])]) {
+    const rejected = await loadPack(file, set, seen, file === indicators ? indicatorPack : undefined)
     if (rejected.length > 0) {
       throw new IrError(
         `Shipped rule pack ${file} is invalid: ${rejected.map((r) => r.reason).join('; ')}`,
@@ -227,7 +254,13 @@ function prebuiltPack(text: string): unknown {
   return doc === undefined ? undefined : structuredClone(doc)
 }
 
-async function loadPack(file: string, set: RuleSet, seen: Map<string, string>): Promise<SkippedItem[]> {
+/** `asPack`: the file is data that becomes a pack (the indicator list), not a pack itself. */
+async function loadPack(
+  file: string,
+  set: RuleSet,
+  seen: Map<string, string>,
+  asPack?: (doc: unknown) => unknown,
+): Promise<SkippedItem[]> {
   let doc: unknown
   try {
     const text = await readFile(file, 'utf8')
@@ -236,6 +269,7 @@ async function loadPack(file: string, set: RuleSet, seen: Map<string, string>): 
   } catch (err) {
     return [{path: file, reason: `rule pack rejected: not valid YAML (${errorMessage(err).split('\n')[0]})`}]
   }
+  if (asPack) doc = asPack(doc)
   const pack = PackSchema.safeParse(doc)
   if (!pack.success) return [{path: file, reason: `rule pack rejected: ${zodMessage(pack.error)}`}]
   set.files.push(file)

@@ -30,6 +30,15 @@ async function* fileChunks(file: string): AsyncGenerator<Buffer> {
   for await (const c of createReadStream(file, {highWaterMark: 1 << 20})) yield c as Buffer
 }
 
+/** The first bytes (512) of a file read as a bundle: gzip, zip or a ustar tar header. */
+export function isArchiveHead(head: Buffer): boolean {
+  return (
+    (head[0] === 0x1f && head[1] === 0x8b) ||
+    (head.length >= 4 && head.readUInt32LE(0) === 0x04034b50) ||
+    head.toString('latin1', 257, 262) === 'ustar'
+  )
+}
+
 export async function readBundle(file: string, onEntry: EntryHandler): Promise<void> {
   const st = lstatSync(file)
   if (st.isDirectory()) return readDirectory(file, onEntry)

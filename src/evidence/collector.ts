@@ -602,7 +602,10 @@ export class CollectSession {
       includeSecrets: this.options.includeSecrets,
       records,
       staged: staged.map(fromStaged),
-      findings,
+      // the index sits in the case dir: a finding's excerpt is masked there as in findings.jsonl
+      findings: this.options.includeSecrets
+        ? findings
+        : findings.map((f) => JSON.parse(this.redactor!.redactText(JSON.stringify(f)).text) as Finding),
       skipped,
       scanned,
     }

@@ -48,6 +48,19 @@ function isPlaceholder(s: string): boolean {
   return /^\$\{[A-Z_][A-Z0-9_]*\}$/.test(s) || isMasked(s) || /^\*+$/.test(s)
 }
 
+/**
+ * Not a secret but where one goes, in prose (`password: <your-password>`, `passwd=${DB_PASS}`,
+ * `xxxx`, `changeme`, an example): stricter than for values under a secret key of a store.
+ */
+export function isProsePlaceholder(s: string): boolean {
+  return (
+    isPlaceholder(s) ||
+    /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$|^\$[A-Z_][A-Z0-9_]*$|^\{\{[^}]{0,64}\}\}$|^<[^<>]{0,64}>$/.test(s) ||
+    /^(?:[*xX•.]+|null|none|true|false|undefined|required|string|empty)$/i.test(s) ||
+    /changeme|change[-_]me|example|placeholder|your[-_ ]?(?:own[-_ ]?)?(?:password|secret|token|key)|redacted/i.test(s)
+  )
+}
+
 /** A long token that looks random (letters and digits, high entropy): a credential even without a telling key. */
 export function looksRandom(s: string, minLength = 20): boolean {
   return s.length >= minLength && !/\s/.test(s) && /[0-9]/.test(s) && /[A-Za-z]/.test(s) && entropy(s) >= 3.3

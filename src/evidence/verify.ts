@@ -5,7 +5,7 @@ import path from 'node:path'
 import {ChainCheck} from '../case/journal.js'
 import {ExitCode, IrError} from '../errors.js'
 import {decryptStream, isAgeFile, readIdentities} from './bundle-crypt.js'
-import {BundleFormatError, type EntryHandler, readBundle, readTarGz} from './bundle-read.js'
+import {BundleFormatError, type EntryHandler, isArchiveHead, readBundle, readTarGz} from './bundle-read.js'
 import {MANIFEST, parseManifest} from './manifest.js'
 
 /**
@@ -54,7 +54,16 @@ export async function verifyBundle(bundle: string, opts: {identity?: string} = {
   }
   const problems: VerifyProblem[] = []
   const isDir = lstatSync(file).isDirectory()
-  const encrypted = !isDir && isAgeFile(readHead(file))
+  const head = isDir ? undefined : readHead(file)
+  const encrypted = head !== undefined && isAgeFile(head)
+  if (head && !encrypted && !isArchiveHead(head)) {
+    throw new IrError(
+      `${bundle} is not an ir bundle (not a tar.gz, zip or .age archive, nor a bundle folder).`,
+      ExitCode.PreconditionFailed,
+      ['Pass the .tar.gz / .zip (or .tar.gz.age) written by `ir collect`, or its extracted folder.'],
+      'NOT_A_BUNDLE',
+    )
+  }
   const identity = encrypted && opts.identity ? readIdentities(opts.identity) : undefined
   if (encrypted && !identity) return ciphertextOnly(file)
   let checked = 0
@@ -203,9 +212,8 @@ function siblingProblems(file: string, sha256: string): VerifyProblem[] {
 function readHead(file: string): Buffer {
   const fd = openSync(file, 'r')
   try {
-    const b = Buffer.alloc(32)
-    readSync(fd, b, 0, 32, 0)
-    return b
+    const b = Buffer.alloc(512)
+    return b.subarray(0, readSync(fd, b, 0, 512, 0))
   } finally {
     closeSync(fd)
   }

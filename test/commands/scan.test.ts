@@ -116,6 +116,38 @@ describe('ir scan', () => {
     expect(process.exitCode).toBe(3)
   })
 
+  it('refuses a path that does not exist with exit 2, naming it, before scanning the others', async () => {
+    // Given one transcript that exists and one path that does not
+    const {file} = await stateWithAttack()
+    const missing = path.join(path.dirname(file), 'missing.jsonl')
+    // When both are scanned
+    const res = await runCommand(['scan', file, missing, '--json'], import.meta.url)
+    // Then it is a usage error naming the missing path, and no findings are printed
+    const {error} = JSON.parse(res.stdout)
+    expect(error).toMatchObject({code: 'PATH_NOT_FOUND', exitCode: 2})
+    expect(error.message).toBe(`${missing} does not exist: nothing was scanned.`)
+    expect(process.exitCode).toBe(2)
+  })
+
+  it('refuses an extra rule pack that does not load with exit 2 RULES_INVALID, naming the file and rule', async () => {
+    // Given a pack with an invalid regex
+    const {state} = await stateWithAttack()
+    const bad = path.join(await tempDir('ir-scan-rules-'), 'bad.yaml')
+    await writeFile(
+      bad,
+      'pack: bad\nrules:\n  - {id: mine.broken, title: Broken, category: evasion, severity: low, keywords: [abc], ' +
+        'patterns: ["(abc"], tests: {match: [abc]}}\n',
+    )
+    // When scanned with it
+    const res = await runCommand(['scan', state, '--rules', bad, '--json'], import.meta.url)
+    // Then exit 2 names the file and the rule
+    const {error} = JSON.parse(res.stdout)
+    expect(error).toMatchObject({code: 'RULES_INVALID', exitCode: 2})
+    expect(error.message).toContain(bad)
+    expect(error.message).toContain('mine.broken')
+    expect(process.exitCode).toBe(2)
+  })
+
   it('rejects an unknown --format with a usage error', async () => {
     const {error} = await runCommand(['scan', '.', '--format', 'xml'], import.meta.url)
     expect(error?.oclif?.exit).toBe(2)

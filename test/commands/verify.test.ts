@@ -63,4 +63,20 @@ describe('ir verify', () => {
     expect(JSON.parse(stdout)).toMatchObject({error: {code: 'BUNDLE_MISSING', exitCode: 2}})
     expect(process.exitCode).toBe(2)
   })
+
+  it('says a file that is no archive is not an ir bundle, and exits 3', async () => {
+    // Given an ordinary text file (what /etc/hostname is)
+    const file = path.join(tempDir('ir-verify-cmd-'), 'hostname')
+    writeFileSync(file, 'myhost\n')
+    // When ir verify reads it, in text and in --json
+    const text = await runCommand(['verify', file], import.meta.url)
+    const json = await runCommand(['verify', file, '--json'], import.meta.url)
+    // Then one line names the file and what a bundle is (no tar parser message), exit 3
+    expect(text.error?.message).toBe(
+      `${file} is not an ir bundle (not a tar.gz, zip or .age archive, nor a bundle folder).`,
+    )
+    expect(text.stdout).toBe('')
+    expect(JSON.parse(json.stdout)).toMatchObject({error: {code: 'NOT_A_BUNDLE', exitCode: 3}})
+    expect(process.exitCode).toBe(3)
+  })
 })

@@ -135,6 +135,60 @@ describe('streaming redaction', () => {
       ).count,
     ).toBe(0)
   })
+
+  it('masks prose passwords but keeps placeholders and plain words', async () => {
+    const r = await redactor()
+    // Given passwords written as prose or as a key, in text and in JSON
+    const lines = [
+      'db password: Zq8#vLp2!rT9wXy4',
+      'PASSWD=hunter22',
+      'the secret is s3cr3t-Val',
+      '{"password":"hunter22"}',
+    ]
+    // Then each value is masked, the key kept
+    for (const l of lines) {
+      const out = r.redactText(l).text
+      expect(out, l).toMatch(/«sha256:[0-9a-f]{12}»/)
+      expect(out, l).not.toMatch(/Zq8#vLp2!rT9wXy4|hunter22|s3cr3t-Val/)
+    }
+    // And placeholders, words after `is` and already masked values stay as they are
+    const kept = [
+      'password: <your-password>',
+      'passwd=${DB_PASS}',
+      'password=$DB_PASSWORD',
+      'password: xxxx',
+      'password: changeme',
+      'secret: your-secret-key',
+      'the secret is that we never',
+      '"passwordHash": "abc"',
+      'db password: Zq8#…«sha256:20b897e809a6»',
+    ]
+    for (const l of kept) expect(r.redactText(l).text, l).toBe(l)
+  })
+
+  it('masks a well-known token prefix of any length, and not an id that only looks random', async () => {
+    const r = await redactor()
+    const out = r.redactText(
+      'gh ghp_TRIALabcdefghijklmnopqrstuvwxyz0123 xoxb-FAKE0123456789abcdefgh sess 8555a0a4-0b79-459d',
+    ).text
+    expect(out).toMatch(/^gh ghp_…«sha256:[0-9a-f]{12}» xoxb…«sha256:[0-9a-f]{12}» sess 8555a0a4-0b79-459d$/)
+  })
+
+  it('masks what the rules find behind JSON-escaped quotes, once or twice escaped, in linear time', async () => {
+    const r = await redactor()
+    const inner = '{"token":"trialGWtok-9f8e7d6c5b4a39281706f5e4"}'
+    // Given the token in a JSON string, and in a JSON string inside a JSON string
+    for (const line of [JSON.stringify({text: inner}), JSON.stringify({m: JSON.stringify({text: inner})})]) {
+      const out = r.redactText(line)
+      // Then it is masked and the line is still the same JSON around the mark
+      expect(out.text).not.toContain('trialGWtok-9f8e7d6c5b4a39281706f5e4')
+      expect(() => JSON.parse(out.text)).not.toThrow()
+      expect(out.count).toBeGreaterThan(0)
+    }
+    // And hostile lines (MiBs of escaped quotes, keys and separators) end, with every value masked
+    const hostile = ['\\"password\\":'.repeat(1 << 16), 'password: '.repeat(1 << 17), 'ghp_'.repeat(1 << 18)]
+    for (const h of hostile) expect(r.redactText(`{"t":"${h}"}`).text.length).toBeGreaterThan(0)
+  })
 })
 
 describe('--since on big logs', () => {
