@@ -9,10 +9,15 @@ export default class Collect extends IrCommand<CollectResult> {
   static override summary =
     'Collect a read-only, hashed, scanned and verifiable evidence bundle of an OpenClaw install.'
   static override description =
-    'Runs playbooks/collect.yaml: volatile facts first, then every source (config and history, logs, JSONL transcripts, SQLite stores raw + consistent backup + exported transcripts, pairing and device stores, workspaces, services) copied once, read-only, hashed, scanned and with secrets masked; a report; a tar.gz (0600) with manifest-sha256.txt, case.json and the journal, plus a sibling .sha256. Changes nothing in the install. Ctrl-C stops cleanly; re-run with the same --case to resume.'
+    'Runs playbooks/collect.yaml: volatile facts first, then every source (config and history, logs, JSONL ' +
+    'transcripts, SQLite stores raw + consistent backup + exported transcripts, pairing and device stores, ' +
+    'workspaces, services) copied once, read-only, hashed, scanned and with secrets masked; a report; a tar.gz ' +
+    '(0600) with manifest-sha256.txt, case.json and the journal, plus a sibling .sha256. Changes nothing in the ' +
+    'install. Ctrl-C stops cleanly; re-run with the same --case to resume.'
   static override examples = [
     '<%= config.bin %> <%= command.id %> --yes',
-    '<%= config.bin %> <%= command.id %> --state-dir /srv/openclaw/.openclaw --out /mnt/evidence --since 2026-11-20 --json',
+    '<%= config.bin %> <%= command.id %> --state-dir /srv/openclaw/.openclaw --out /mnt/evidence --since 2026-11-20 ' +
+      '--json',
     '<%= config.bin %> <%= command.id %> --case IR-20261123-101500-ab12 --format zip --rules ./my-rules/',
     '<%= config.bin %> <%= command.id %> --yes --encrypt-to "$(cat ~/.ssh/id_ed25519.pub)"',
   ]

@@ -11,7 +11,10 @@ export default class Scan extends IrCommand<ScanResult> {
   static override summary =
     'Find prompt injection, leaked secrets, dangerous tool calls and exfiltration in OpenClaw transcripts and logs.'
   static override description =
-    'Scans JSONL transcripts (and their .reset/.deleted/.bak/.zst archives), per-agent SQLite stores, state/openclaw.sqlite and gateway/config-audit logs, or a whole state dir (the resolved one when no PATH is given). Read-only; secrets are masked in every output. --format defaults to text on a terminal and jsonl otherwise.'
+    'Scans JSONL transcripts (and their .reset/.deleted/.bak/.zst archives), per-agent SQLite stores, ' +
+    'state/openclaw.sqlite and gateway/config-audit logs, or a whole state dir (the resolved one when no PATH is ' +
+    'given). Read-only; secrets are masked in every output. --format defaults to text on a terminal and jsonl ' +
+    'otherwise.'
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> ~/.openclaw --format sarif > ir.sarif',
