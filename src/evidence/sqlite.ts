@@ -753,9 +753,10 @@ function tableCount(db: Database.Database, name: string): number | undefined {
 }
 
 /** One pass over a file: its SHA-256, and the first known value (its length, never the value) in its raw bytes. */
-async function knownValuesIn(
+export async function knownValuesIn(
   file: string,
   known: KnownSecrets,
+  chunkBytes = 1 << 20,
 ): Promise<{found?: string; sha256: string; size: number}> {
   const values = known.list().map((v) => Buffer.from(v, 'utf8'))
   const overlap = values.length ? Math.max(...values.map((v) => v.length)) : 0
@@ -765,7 +766,7 @@ async function knownValuesIn(
     const size = (await fh.stat()).size
     let tail: Buffer = Buffer.alloc(0)
     let found: string | undefined
-    for await (const chunk of readReusing(fh, 0, size)) {
+    for await (const chunk of readReusing(fh, 0, size, chunkBytes)) {
       h.update(chunk)
       if (found || values.length === 0) continue
       // a value across the chunk boundary: the last chunk's tail and this one's head (the chunk's buffer is reused)
