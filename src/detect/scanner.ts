@@ -37,6 +37,8 @@ const WINDOW_OVERLAP = 2048
 /** How much of a user message is kept to tell whether the owner asked for a later tool call. */
 const TURN_HEAD_BYTES = 8192
 const JUNCTION = 256
+/** Page cache of the scan's read-only connection to a store (KiB). */
+const SCAN_CACHE_KIB = 2000
 
 /** Per-stream state: one file, or one SQLite table walk. */
 interface Stream {
@@ -410,6 +412,8 @@ export class StreamScanner implements Scanner {
     try {
       // short busy timeout: a store locked by a running gateway is reported, not waited on
       db = new Database(dbPath, {readonly: true, fileMustExist: true, timeout: 1000})
+      // rows are read once, in order: better-sqlite3's 16 MB page cache only added to the peak memory
+      db.pragma(`cache_size = -${SCAN_CACHE_KIB}`)
     } catch (err) {
       this.skip(source.file, `cannot open SQLite store: ${sqliteReason(err)}`)
       return

@@ -155,7 +155,8 @@ export class BundleWriter {
               cb()
             },
           })
-          const rs = createReadStream(e.stagedPath, {highWaterMark: 1 << 20})
+          // a read stream allocates its high-water mark for every read, whatever the file's size
+          const rs = createReadStream(e.stagedPath, {highWaterMark: Math.max(1, Math.min(256 << 10, stats.size))})
           rs.on('error', (err) => check.destroy(err))
           check.on('error', (err) => this.archive.emit('error', err))
           this.archive.append(rs.pipe(check), {...data, stats})

@@ -22,10 +22,13 @@ export interface ParallelGzipOptions {
 }
 
 export class ParallelGzip extends Transform {
-  private pending: Buffer[] = []
-  private pendingBytes = 0
+  /** The block being filled: input is copied in as it comes, so upstream chunks are free at once. */
+  private block?: Buffer
+  private filled = 0
   private members = 0
-  private readonly queue: Array<Promise<Buffer>> = []
+  private readonly queue: Array<{out: Promise<Buffer>; block: Buffer}> = []
+  /** Blocks whose compression is done, filled again: no new buffer per block for the GC to free. */
+  private readonly spare: Buffer[] = []
   private readonly level: number
   private readonly blockSize: number
   private readonly inFlight: number
@@ -38,31 +41,44 @@ export class ParallelGzip extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.pending.push(chunk)
-    this.pendingBytes += chunk.length
-    if (this.pendingBytes < this.blockSize) return cb()
-    this.dispatch()
-    this.drainTo(this.inFlight - 1).then(() => cb(), cb)
+    this.fill(chunk, 0).then(() => cb(), cb)
   }
 
   override _flush(cb: TransformCallback): void {
     // an empty input still makes one (empty) member: a gzip file has at least one
-    if (this.pendingBytes || this.members === 0) this.dispatch()
+    if (this.filled || this.members === 0) this.dispatch()
     this.drainTo(0).then(() => cb(), cb)
   }
 
+  private async fill(chunk: Buffer, from: number): Promise<void> {
+    while (from < chunk.length) {
+      this.block ??= this.spare.pop() ?? Buffer.allocUnsafe(this.blockSize)
+      const n = chunk.copy(this.block, this.filled, from)
+      this.filled += n
+      from += n
+      if (this.filled < this.blockSize) return
+      this.dispatch()
+      await this.drainTo(this.inFlight - 1)
+    }
+  }
+
   private dispatch(): void {
-    const block = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes)
-    this.pending = []
-    this.pendingBytes = 0
-    this.members++
-    const p = gzipAsync(block, {level: this.level, chunkSize: 256 << 10})
+    const block = this.block ?? Buffer.alloc(0)
+    const out = gzipAsync(block.subarray(0, this.filled), {level: this.level, chunkSize: 256 << 10})
     // awaited in order below; a failure while an earlier member is awaited must not go unhandled
-    p.catch(() => undefined)
-    this.queue.push(p)
+    out.catch(() => undefined)
+    this.queue.push({out, block})
+    this.block = undefined
+    this.filled = 0
+    this.members++
   }
 
   private async drainTo(n: number): Promise<void> {
-    while (this.queue.length > n) this.push(await this.queue.shift()!)
+    while (this.queue.length > n) {
+      const {out, block} = this.queue.shift()!
+      this.push(await out)
+      // the compressor has finished with its input
+      if (block.length === this.blockSize) this.spare.push(block)
+    }
   }
 }

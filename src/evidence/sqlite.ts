@@ -23,7 +23,7 @@ import {meta, type Source} from './discover.js'
 import {safeName} from './bundle-paths.js'
 import type {Redactor} from './redact.js'
 import {jsonSecretValues, KnownSecrets, looksRandom, SECRET_KEY} from './secret-values.js'
-import {openSource, readChunks, sourceError} from './source-io.js'
+import {openSource, readReusing, sourceError} from './source-io.js'
 import type {ItemRecord} from './collect-types.js'
 
 /**
@@ -59,8 +59,9 @@ function openCopy(file: string, opts: Database.Options): Database.Database {
   db.pragma(`cache_size = -${CACHE_KIB}`)
   return db
 }
-/** Rows are read a page at a time, so memory stays flat and updates can run between pages. */
-const PAGE_ROWS = 2000
+/** Rows are read a page at a time, so memory stays flat and updates can run between pages (2000 rows of
+ * large events held 20 MiB in the worker: bench/collect-figures.md). */
+const PAGE_ROWS = 500
 const ZSTD_MAGIC = 0xfd2fb528
 const STORE_REASON =
   'secret-bearing SQLite store (auth profiles, device tokens, unredacted prompts): raw bytes as metadata only; the redacted consistent backup and exported transcripts are in the bundle; raw files with --include-secrets'
@@ -317,7 +318,7 @@ async function rawCopy(
   const writer = new StagedWriter(env.includeSecrets ? env.staging : rawDir, f.bundlePath)
   try {
     await writer.open()
-    for await (const chunk of readChunks(fh, 0, stat.size, env.chunkBytes, env.signal)) {
+    for await (const chunk of readReusing(fh, 0, stat.size, env.chunkBytes, env.signal)) {
       env.onBytes?.(chunk.length)
       await writer.write(chunk)
     }
@@ -752,9 +753,10 @@ function tableCount(db: Database.Database, name: string): number | undefined {
 }
 
 /** One pass over a file: its SHA-256, and the first known value (its length, never the value) in its raw bytes. */
-async function knownValuesIn(
+export async function knownValuesIn(
   file: string,
   known: KnownSecrets,
+  chunkBytes = 1 << 20,
 ): Promise<{found?: string; sha256: string; size: number}> {
   const values = known.list().map((v) => Buffer.from(v, 'utf8'))
   const overlap = values.length ? Math.max(...values.map((v) => v.length)) : 0
@@ -764,13 +766,15 @@ async function knownValuesIn(
     const size = (await fh.stat()).size
     let tail: Buffer = Buffer.alloc(0)
     let found: string | undefined
-    for await (const chunk of readChunks(fh, 0, size, 4 << 20)) {
+    for await (const chunk of readReusing(fh, 0, size, chunkBytes)) {
       h.update(chunk)
       if (found || values.length === 0) continue
-      const win = tail.length ? Buffer.concat([tail, chunk]) : chunk
-      const hit = values.find((v) => win.includes(v))
+      // a value across the chunk boundary: the last chunk's tail and this one's head (the chunk's buffer is reused)
+      const seam = tail.length ? Buffer.concat([tail, chunk.subarray(0, overlap)]) : undefined
+      const hit = values.find((v) => chunk.includes(v) || seam?.includes(v))
       if (hit) found = `${hit.length} bytes long`
-      tail = win.subarray(Math.max(0, win.length - overlap))
+      const joined = chunk.length >= overlap ? chunk : Buffer.concat([tail, chunk])
+      tail = Buffer.from(joined.subarray(Math.max(0, joined.length - overlap)))
     }
     return {found, sha256: h.digest('hex'), size}
   } finally {
@@ -783,7 +787,7 @@ export async function hashFile(file: string): Promise<{sha256: string; size: num
   try {
     const size = (await fh.stat()).size
     const h = createHash('sha256')
-    for await (const chunk of readChunks(fh, 0, size, 4 << 20)) h.update(chunk)
+    for await (const chunk of readReusing(fh, 0, size)) h.update(chunk)
     return {sha256: h.digest('hex'), size}
   } finally {
     await fh.close()

@@ -36,6 +36,20 @@ describe('ParallelGzip', () => {
     expect(execFileSync('gzip', ['-dc'], {input: out, maxBuffer: 1 << 26}).equals(input)).toBe(true)
   })
 
+  it('cuts a chunk bigger than a block into whole blocks, its buffers reused', async () => {
+    // Given one chunk of 7.5 blocks (64 KiB) and a few small ones after it (deterministic bytes)
+    const input = Buffer.from(Array.from({length: 7.5 * 65_536 + 15_000}, (_, i) => (i * 7919) % 251))
+    const chunks = [
+      input.subarray(0, 7.5 * 65_536),
+      ...[0, 1, 2].map((i) => input.subarray(7.5 * 65_536 + i * 5000, 7.5 * 65_536 + (i + 1) * 5000)),
+    ]
+    // When compressed with 64 KiB blocks, 3 in flight
+    const out = await gz(chunks, 65_536)
+    // Then every member but the last holds exactly one block, and the output reads back as the input
+    expect(members(out)).toBe(Math.ceil(input.length / 65_536))
+    expect(gunzipSync(out).equals(input)).toBe(true)
+  })
+
   it('makes a valid gzip file of an empty input', async () => {
     const out = await gz([], 1 << 20)
     expect(gunzipSync(out).length).toBe(0)

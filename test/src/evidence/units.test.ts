@@ -1,3 +1,4 @@
+import {createHash} from 'node:crypto'
 import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {open} from 'node:fs/promises'
 import path from 'node:path'
@@ -13,8 +14,8 @@ import {evidencePath, safeName} from '../../../src/evidence/bundle-paths.js'
 import {classify, directoryRule} from '../../../src/evidence/policy.js'
 import {Redactor} from '../../../src/evidence/redact.js'
 import {envSecretValues, KnownSecrets, maskConfigText, maskJsonText} from '../../../src/evidence/secret-values.js'
-import {sourceError} from '../../../src/evidence/source-io.js'
-import {redactStore} from '../../../src/evidence/sqlite.js'
+import {readReusing, sourceError} from '../../../src/evidence/source-io.js'
+import {knownValuesIn, redactStore} from '../../../src/evidence/sqlite.js'
 import {tmp} from './helpers.js'
 
 const dirs: string[] = []
@@ -251,6 +252,57 @@ describe('source errors', () => {
       message: 'not readable by this user (EACCES)',
     })
     expect(sourceError(Object.assign(new Error('x'), {code: 'ELOOP'})).outcome).toBe('skipped')
+  })
+})
+
+describe('reads that reuse one buffer', () => {
+  it('gives the range in chunks of one buffer, each valid until the next is read', async () => {
+    // Given a file of 10 KiB
+    const dir = tmp()
+    const file = path.join(dir, 'f')
+    const data = Buffer.from(Array.from({length: 10_240}, (_, i) => i % 251))
+    writeFileSync(file, data)
+    const fh = await open(file, 'r')
+    try {
+      // When [100, 9000) is read in 4 KiB chunks, each copied out before the next read
+      const parts: Buffer[] = []
+      const buffers = new Set<ArrayBufferLike>()
+      for await (const c of readReusing(fh, 100, 9000, 4096)) {
+        buffers.add(c.buffer)
+        parts.push(Buffer.from(c))
+      }
+      // Then the chunks are that range, read into one buffer
+      expect(Buffer.concat(parts).equals(data.subarray(100, 9000))).toBe(true)
+      expect(parts.map((p) => p.length)).toEqual([4096, 4096, 708])
+      expect(buffers.size).toBe(1)
+    } finally {
+      await fh.close()
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
+  it('finds a known value across a chunk boundary and hashes the whole file', async () => {
+    // Given a file where a known value straddles the 4 KiB boundary, and one without it
+    const dir = tmp()
+    const value = 'sk-live-0123456789abcdefghij'
+    const hit = path.join(dir, 'hit')
+    writeFileSync(hit, `${'x'.repeat(4096 - 10)}${value}${'y'.repeat(5000)}`)
+    const miss = path.join(dir, 'miss')
+    writeFileSync(miss, 'z'.repeat(9000))
+    const known = new KnownSecrets()
+    known.add([value])
+    try {
+      // When both are checked in 4 KiB chunks
+      const a = await knownValuesIn(hit, known, 4096)
+      const b = await knownValuesIn(miss, known, 4096)
+      // Then the value is found (by its length only) where it is, and each hash is the file's
+      expect(a.found).toBe(`${value.length} bytes long`)
+      expect(a.sha256).toBe(createHash('sha256').update(readFileSync(hit)).digest('hex'))
+      expect(b.found).toBeUndefined()
+      expect(b.size).toBe(9000)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 })
 
