@@ -6,7 +6,7 @@ import {loadConfig, type JsonObject} from './config.js'
 import {probeGateway, type GatewayProbeSeams} from './gateway.js'
 import {openclawHome, resolveInstall, type HostEnv, type Install, type Target} from './locate.js'
 import {findServiceDefinitions, serviceMatches, type ServiceDefinition} from './services.js'
-import {cliAt, findOpenClawCli, type OpenClawCli} from './version.js'
+import {cliAt, cliStartHint, findOpenClawCli, type OpenClawCli} from './version.js'
 
 /**
  * The `openclaw` that runs this install — the one whose word counts for `config validate` and
@@ -211,8 +211,7 @@ export async function validateConfigWithCli(
   if (answered) return {ok: false, answered, issues: clip(issues.length ? issues : lines)}
   const first = (readFailed ? issues[0] : lines[0]) ?? `exit ${r.exitCode ?? '?'}`
   const why = `openclaw did not answer (${r.timedOut ? 'timed out' : `exit ${r.exitCode ?? '?'}`}): ${first}`
-  const hint = /\bNode\b/.test(first) ? ' (set IR_OPENCLAW_NODE to a Node that OpenClaw supports)' : ''
-  return {ok: false, answered, issues: clip([why + hint])}
+  return {ok: false, answered, issues: clip([why + cliStartHint(first)])}
 }
 
 /** How a verdict says OpenClaw could not be asked (the run then ends `verified: false`, exit 5). */

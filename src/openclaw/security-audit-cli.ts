@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import type {ProcessRunner} from '../system/process-runner.js'
 import {isObject, type JsonObject} from './config.js'
-import type {OpenClawCli} from './version.js'
+import {cliStartHint, type OpenClawCli} from './version.js'
 
 /**
  * The one runner of OpenClaw's own `openclaw security audit --json [--deep]` (contain's re-check,
@@ -86,7 +86,7 @@ export async function runSecurityAudit(req: AuditRequest): Promise<AuditRun> {
     const first = out.stderrTail.split('\n').find((l) => l.trim()) ?? ''
     const said =
       parsed && isObject(parsed.error) && typeof parsed.error.message === 'string' ? parsed.error.message : first
-    out.reason = `openclaw security audit gave no report (exit ${r.exitCode ?? '?'}${r.timedOut ? ', timed out' : ''}): ${said.slice(0, 200)}`
+    out.reason = `openclaw security audit gave no report (exit ${r.exitCode ?? '?'}${r.timedOut ? ', timed out' : ''}): ${said.slice(0, 200)}${cliStartHint(said)}`
     return out
   }
   out.json = report

@@ -114,3 +114,14 @@ export function configVersion(config: JsonObject | undefined): string | undefine
   const v = config ? getPath(config, ['meta', 'lastTouchedVersion']) : undefined
   return typeof v === 'string' ? v : undefined
 }
+
+/**
+ * The next step when OpenClaw's CLI could not do its job for a reason outside the config (empty when none is
+ * known): run by a Node it does not support, or its temp dir `~/.cache/openclaw-<uid>` made by another user.
+ */
+export function cliStartHint(said: string): string {
+  if (/Unsafe fallback OpenClaw temp dir/i.test(said))
+    return " (OpenClaw's temp dir is not this user's: remove it or give it to this user, then run ir again)"
+  if (/\bNode\b/.test(said)) return ' (set IR_OPENCLAW_NODE to a Node that OpenClaw supports)'
+  return ''
+}

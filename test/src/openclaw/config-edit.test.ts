@@ -137,6 +137,8 @@ describe('config edits', () => {
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({gateway: {bind: 'loopback'}})
     expect(applied.validatedBy).toBe('re-parse')
     expect(applied.unconfirmed).toContain('<root>: read failed: Error: Unsafe fallback OpenClaw temp dir')
+    // And the next step
+    expect(applied.unconfirmed).toContain("OpenClaw's temp dir is not this user's: remove it or give it to this user")
   })
 
   it('refuses to write when the file changed since the plan', async () => {
